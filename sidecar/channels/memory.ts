@@ -1,0 +1,204 @@
+import type { Event } from '../event.ts';
+import { eventSize } from '../event.ts';
+import type { Settings } from '../config/settings.ts';
+import type { Logger } from '../log.ts';
+
+export interface MemoryChannelConfig {
+  /** Most events held, including those taken but not yet committed. */
+  capacity: number;
+  /** Most events in one put or take transaction. */
+  transactionCapacity: number;
+  /** Most body+header bytes held (byteCapacity less byteCapacityBufferPercentage, as in Flume). */
+  byteCapacity: number;
+  /** Seconds a put waits before it logs that the channel is full (it keeps waiting: back-pressure, not loss). */
+  keepAliveSeconds: number;
+}
+
+export const MEMORY_CHANNEL_TYPES = ['memory', 'org.apache.flume.channel.MemoryChannel'] as const;
+
+const DEFAULT_BYTE_CAPACITY = 64 * 1024 * 1024;
+
+export function configureMemoryChannel(settings: Settings): MemoryChannelConfig {
+  const capacity = settings.int('capacity', 100, { min: 1 });
+  const transactionCapacity = settings.int('transactionCapacity', Math.min(100, capacity), { min: 1 });
+  if (transactionCapacity > capacity) {
+    throw settings.error('transactionCapacity', `${transactionCapacity} is larger than capacity ${capacity}: a transaction must fit in the channel`);
+  }
+  const byteCapacity = settings.int('byteCapacity', DEFAULT_BYTE_CAPACITY, { min: 1 });
+  const bufferPercentage = settings.int('byteCapacityBufferPercentage', 20, { min: 0, max: 99 });
+  return {
+    capacity,
+    transactionCapacity,
+    byteCapacity: Math.max(1, Math.floor((byteCapacity * (100 - bufferPercentage)) / 100)),
+    keepAliveSeconds: settings.int('keep-alive', 3, { min: 0 }),
+  };
+}
+
+/** Thrown for misuse (a transaction larger than transactionCapacity); never for lack of room. */
+export class ChannelError extends Error {
+  override name = 'ChannelError';
+}
+
+/** A take transaction: the events are out of the queue but still count against capacity until commit. */
+export interface TakeTransaction {
+  readonly events: readonly Event[];
+  /** The events were delivered: release their room. */
+  commit(): void;
+  /** Delivery failed: return the events to the head of the queue, in order. */
+  rollback(): void;
+}
+
+/**
+ * Flume's memory channel: a bounded FIFO with put/take transactions.
+ * A put waits for room (events and bytes) instead of failing, so a full channel slows
+ * the source down and never drops an event (Flume's "Space for commit to queue
+ * couldn't be acquired" cannot happen). Taken events keep their room until committed,
+ * so memory stays bounded even while a sink retries.
+ */
+export class MemoryChannel {
+  readonly name: string;
+  readonly config: MemoryChannelConfig;
+  private readonly log: Logger;
+  private queue: Event[] = [];
+  private head = 0;
+  /** Events and bytes held: queued plus taken-but-uncommitted. */
+  private heldEvents = 0;
+  private heldBytes = 0;
+  private readonly putters: (() => void)[] = [];
+  private takers: (() => void)[] = [];
+
+  constructor(name: string, config: MemoryChannelConfig, log: Logger) {
+    this.name = name;
+    this.config = config;
+    this.log = log;
+  }
+
+  /** Events waiting to be taken. */
+  get size(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Events held, including taken-but-uncommitted ones. */
+  get held(): number {
+    return this.heldEvents;
+  }
+
+  /**
+   * Puts a batch in one transaction, waiting as long as needed for room.
+   * Resolves once the batch is in the channel; the source awaits this before reading more.
+   */
+  async put(events: readonly Event[]): Promise<void> {
+    if (events.length === 0) return;
+    if (events.length > this.config.transactionCapacity) {
+      throw new ChannelError(`put of ${events.length} events exceeds transactionCapacity ${this.config.transactionCapacity} of channel ${this.name}`);
+    }
+    let bytes = 0;
+    for (const event of events) bytes += eventSize(event);
+    if (this.putters.length === 0 && this.fits(events.length, bytes)) {
+      this.heldEvents += events.length;
+      this.heldBytes += bytes;
+    } else {
+      await this.waitForRoom(events.length, bytes);
+    }
+    for (const event of events) this.queue.push(event);
+    this.wakeTakers();
+  }
+
+  /** Takes up to `max` events (at most transactionCapacity) in a transaction; possibly none. */
+  take(max: number): TakeTransaction {
+    const count = Math.min(max, this.config.transactionCapacity, this.size);
+    const events = this.queue.slice(this.head, this.head + count);
+    this.head += count;
+    this.compact();
+    let open = true;
+    return {
+      events,
+      commit: () => {
+        if (!open) return;
+        open = false;
+        let bytes = 0;
+        for (const event of events) bytes += eventSize(event);
+        this.heldEvents -= events.length;
+        this.heldBytes -= bytes;
+        this.wakePutters();
+      },
+      rollback: () => {
+        if (!open) return;
+        open = false;
+        if (events.length === 0) return;
+        this.queue = events.concat(this.queue.slice(this.head));
+        this.head = 0;
+        this.wakeTakers();
+      },
+    };
+  }
+
+  /** Resolves when there is at least one event to take, or when `signal` aborts. */
+  async waitForEvents(signal?: AbortSignal): Promise<void> {
+    if (this.size > 0 || signal?.aborted === true) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.takers.push(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private fits(events: number, bytes: number): boolean {
+    if (this.heldEvents + events > this.config.capacity) return false;
+    // A batch bigger than the whole byte capacity still goes in when the channel is empty, or it could never go.
+    return this.heldBytes + bytes <= this.config.byteCapacity || this.heldEvents === 0;
+  }
+
+  /** Waits until the batch fits, then reserves its room (before resolving, so the next putter sees it). */
+  private async waitForRoom(events: number, bytes: number): Promise<void> {
+    const started = Date.now();
+    const keepAliveMs = this.config.keepAliveSeconds * 1000;
+    let warned = false;
+    const timer = setInterval(() => {
+      if (warned) return;
+      warned = true;
+      this.log.warn({ channel: this.name, held: this.heldEvents, capacity: this.config.capacity, waitedMs: Date.now() - started },
+        'channel full: source paused until sinks catch up (back-pressure, no event dropped)');
+    }, Math.max(keepAliveMs, 1000));
+    try {
+      // Putters are served in arrival order, so a big batch is not starved by small ones.
+      await new Promise<void>((resolve) => {
+        const attempt = (): void => {
+          if (this.putters[0] === attempt && this.fits(events, bytes)) {
+            this.putters.shift();
+            this.heldEvents += events;
+            this.heldBytes += bytes;
+            resolve();
+            this.wakePutters();
+          }
+        };
+        this.putters.push(attempt);
+        attempt();
+      });
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  private wakePutters(): void {
+    this.putters[0]?.();
+  }
+
+  private wakeTakers(): void {
+    if (this.takers.length === 0) return;
+    const takers = this.takers;
+    this.takers = [];
+    for (const wake of takers) wake();
+  }
+
+  /** Drops consumed slots so the queue array does not grow without end. */
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import type { Logger } from './log.ts';
+
+/** Every running part of the agent (source, sink runner) has this lifecycle. */
+export interface Lifecycle {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A source: reads events and puts them into its channels. */
+export interface Source extends Lifecycle {
+  /**
+   * Resolves once the source has nothing more to read (its command exited for good, its
+   * sequence is complete); never for a source that waits for input, such as a server.
+   */
+  finished(): Promise<void>;
+}
+
+/** What a component gets when it is created. */
+export interface ComponentContext {
+  /** Flume name, e.g. `r` for `producer.sinks.r`. */
+  name: string;
+  log: Logger;
+}

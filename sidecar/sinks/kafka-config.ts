@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import type { Settings } from '../config/settings.ts';
+
+/**
+ * The Kafka sink's settings, read from both generations of Flume keys:
+ * the Kafka 0.8-era custom sinks (`metadata.broker.list`, `custom.topic.name`, ...)
+ * and Flume 1.11's KafkaSink (`kafka.bootstrap.servers`, `kafka.topic`, `kafka.producer.*`).
+ */
+export interface KafkaSinkConfig {
+  brokers: string[];
+  topic: string;
+  /** 0: no acknowledgement, 1: leader, -1: all in-sync replicas. */
+  acks: 0 | 1 | -1;
+  batchSize: number;
+  lingerMs: number;
+  compression: Compression;
+  /** Record key when the event has no `key` header (`partition.key`). */
+  key: string | undefined;
+  /** Partition for every record (single-partition partitioner or `defaultPartitionId`). */
+  partition: number | undefined;
+  partitionIdHeader: string | undefined;
+  allowTopicOverride: boolean;
+  topicHeader: string;
+  /** Charset of event bodies; null means pass the bytes through unchanged. */
+  bodyEncoding: string | null;
+  maxMessageBytes: number;
+  oversizePolicy: OversizePolicy;
+  clientId: string;
+  requestTimeoutMs: number;
+  security: KafkaSecurity;
+}
+
+export const COMPRESSIONS = ['none', 'gzip'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+/** What happens to a record larger than max.message.size (the broker would refuse it, blocking the sink forever). */
+export const OVERSIZE_POLICIES = ['truncate', 'skip'] as const;
+export type OversizePolicy = (typeof OVERSIZE_POLICIES)[number];
+
+export interface KafkaSecurity {
+  protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  tls?: { ca?: string; cert?: string; key?: string; passphrase?: string; verifyHostname: boolean };
+}
+
+export const KAFKA_SINK_TYPES = ['kafka', 'org.apache.flume.sink.kafka.KafkaSink'] as const;
+
+/** Any `*KafkaSink` class (e.g. the reference config's com.willbe.flume.sink.KafkaSink) is this sink. */
+export function isKafkaSinkType(type: string): boolean {
+  return type.toLowerCase() === 'kafka' || type.endsWith('KafkaSink');
+}
+
+/** Partitioner class names that mean "every record to the partition named by partition.key". */
+export function isSinglePartitioner(className: string): boolean {
+  return /SinglePartition(er)?$/.test(className);
+}
+
+const HASH_PARTITIONERS = [
+  'kafka.producer.DefaultPartitioner',
+  'org.apache.kafka.clients.producer.internals.DefaultPartitioner',
+  'org.apache.kafka.clients.producer.RoundRobinPartitioner',
+];
+
+const SERIALIZERS_STRING = ['kafka.serializer.StringEncoder', 'org.apache.kafka.common.serialization.StringSerializer'];
+const SERIALIZERS_BYTES = ['kafka.serializer.DefaultEncoder', 'org.apache.kafka.common.serialization.ByteArraySerializer'];
+
+const PRODUCER = 'kafka.producer.';
+
+export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
+  const brokerList = settings.required(['kafka.bootstrap.servers', 'metadata.broker.list', 'brokerList'], 'comma-separated host:port list of Kafka brokers');
+  const brokers = brokerList.split(',').map((broker) => broker.trim()).filter((broker) => broker !== '');
+  for (const broker of brokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(broker)) {
+      throw settings.error(settings.has('kafka.bootstrap.servers') ? 'kafka.bootstrap.servers' : 'metadata.broker.list',
+        `invalid broker "${broker}": host:port is allowed, e.g. kafka-0.kafka:9092`);
+    }
+  }
+
+  const ackKeys = [PRODUCER + 'acks', 'request.required.acks', 'requiredAcks'];
+  const ackText = settings.oneOf(ackKeys, ['0', '1', '-1', 'all'], '1');
+  const acks = ackText === 'all' ? -1 : (Number(ackText) as 0 | 1 | -1);
+
+  const key = settings.string('partition.key');
+  const partitionerClass = settings.string('partitioner.class');
+  let partition: number | undefined;
+  if (partitionerClass !== undefined) {
+    if (isSinglePartitioner(partitionerClass)) {
+      if (key === undefined || !/^\d+$/.test(key)) {
+        throw settings.error('partition.key', `partitioner.class ${partitionerClass} sends every record to the partition named by partition.key, so it must be a partition number (got ${key === undefined ? 'nothing' : `"${key}"`})`);
+      }
+      partition = Number(key);
+    } else if (!HASH_PARTITIONERS.includes(partitionerClass)) {
+      throw settings.error('partitioner.class', `unknown partitioner "${partitionerClass}": allowed are any *SinglePartitioner / *SinglePartition class (always partition.key), ${HASH_PARTITIONERS.join(', ')} (murmur2 of the key, round-robin without key)`);
+    }
+  }
+  if (settings.has('defaultPartitionId')) partition = settings.int('defaultPartitionId', 0, { min: 0 });
+
+  const serializer = settings.string('serializer.class', SERIALIZERS_STRING[0] ?? '');
+  if (![...SERIALIZERS_STRING, ...SERIALIZERS_BYTES].includes(serializer)) {
+    throw settings.error('serializer.class', `unknown serializer "${serializer}": allowed are ${[...SERIALIZERS_STRING, ...SERIALIZERS_BYTES].join(', ')}`);
+  }
+  const encoding = settings.string('custom.encoding', 'UTF-8');
+  if (!isSupportedEncoding(encoding)) {
+    throw settings.error('custom.encoding', `unknown charset "${encoding}": allowed are the WHATWG encoding labels, e.g. UTF-8, ISO-8859-1, windows-1252, UTF-16LE, Shift_JIS, GBK`);
+  }
+  // A string serializer turns the decoded text into UTF-8: nothing to do when the body is UTF-8 already.
+  const bodyEncoding = SERIALIZERS_BYTES.includes(serializer) || isUtf8(encoding) ? null : encoding;
+
+  settings.oneOf('producer.type', ['sync', 'async'], 'sync');
+
+  const batchSize = settings.int(['flumeBatchSize', 'batchSize'], 100, { min: 1 });
+  return {
+    brokers,
+    topic: settings.string(['kafka.topic', 'custom.topic.name', 'topic'], 'default-flume-topic'),
+    acks,
+    batchSize,
+    lingerMs: settings.int(PRODUCER + 'linger.ms', 0, { min: 0, max: 60_000 }),
+    compression: settings.oneOf(PRODUCER + 'compression.type', COMPRESSIONS, 'none'),
+    key,
+    partition,
+    partitionIdHeader: settings.string('partitionIdHeader'),
+    allowTopicOverride: settings.bool('allowTopicOverride', true),
+    topicHeader: settings.string('topicHeader', 'topic'),
+    bodyEncoding,
+    maxMessageBytes: settings.int(['max.message.size', PRODUCER + 'max.request.size'], 1_000_000, { min: 1 }),
+    oversizePolicy: settings.oneOf('oversizePolicy', OVERSIZE_POLICIES, 'truncate'),
+    clientId: settings.string(PRODUCER + 'client.id', 'logshipper'),
+    requestTimeoutMs: settings.int(PRODUCER + 'request.timeout.ms', 30_000, { min: 1 }),
+    security: configureSecurity(settings),
+  };
+}
+
+function configureSecurity(settings: Settings): KafkaSecurity {
+  const protocol = settings.oneOf(PRODUCER + 'security.protocol', ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'], 'PLAINTEXT');
+  const security: KafkaSecurity = { protocol };
+  if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
+    const mechanismKey = PRODUCER + 'sasl.mechanism';
+    const mechanism = settings.oneOf(mechanismKey, ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], 'PLAIN');
+    const jaasKey = PRODUCER + 'sasl.jaas.config';
+    const jaas = settings.string(jaasKey);
+    const username = settings.string(PRODUCER + 'sasl.username') ?? (jaas === undefined ? undefined : jaasOption(jaas, 'username'));
+    const password = settings.string(PRODUCER + 'sasl.password') ?? (jaas === undefined ? undefined : jaasOption(jaas, 'password'));
+    if (username === undefined || password === undefined) {
+      throw settings.error(jaasKey, `${protocol} needs a username and password: set ${settings.prefix}${jaasKey} (username="..." password="${'${'}KAFKA_PASSWORD}") or ${settings.prefix}${PRODUCER}sasl.username / sasl.password`);
+    }
+    security.sasl = { mechanism: mechanism.toLowerCase() as 'plain' | 'scram-sha-256' | 'scram-sha-512', username, password };
+  }
+  if (protocol === 'SSL' || protocol === 'SASL_SSL') {
+    security.tls = {
+      ...pemFile(settings, 'ssl.truststore', 'ca'),
+      ...pemFile(settings, 'ssl.keystore', 'cert'),
+      ...pemFile(settings, 'ssl.keystore', 'key'),
+      verifyHostname: settings.string(PRODUCER + 'ssl.endpoint.identification.algorithm', 'https') !== '',
+    };
+    const passphrase = settings.string(PRODUCER + 'ssl.key.password');
+    if (passphrase !== undefined) security.tls.passphrase = passphrase;
+  }
+  return security;
+}
+
+/** Reads a PEM trust- or keystore (Java's JKS/PKCS12 stores cannot be read here: convert them to PEM). */
+function pemFile(settings: Settings, store: 'ssl.truststore' | 'ssl.keystore', part: 'ca' | 'cert' | 'key'): Record<string, string> {
+  const locationKey = `${PRODUCER}${store}.location`;
+  const location = settings.string(locationKey);
+  if (location === undefined) return {};
+  const typeKey = `${PRODUCER}${store}.type`;
+  settings.oneOf(typeKey, ['PEM'], 'PEM');
+  let text: string;
+  try {
+    text = readFileSync(location, 'utf8');
+  } catch (error) {
+    throw settings.error(locationKey, `cannot read "${location}" (${(error as Error).message})`);
+  }
+  if (part === 'ca') return { ca: text };
+  const pattern = part === 'cert' ? /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g : /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/;
+  const found = text.match(pattern);
+  if (found === null) throw settings.error(locationKey, `"${location}" holds no PEM ${part === 'cert' ? 'certificate' : 'private key'}: a PEM keystore has both`);
+  return { [part]: found.join('\n') };
+}
+
+/** Reads `name="value"` from a JAAS line such as `...PlainLoginModule required username="u" password="p";`. */
+function jaasOption(jaas: string, name: string): string | undefined {
+  return new RegExp(`\\b${name}\\s*=\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(jaas)?.[1]?.replace(/\\(.)/g, '$1');
+}
+
+function isSupportedEncoding(label: string): boolean {
+  try {
+    new TextDecoder(label);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isUtf8(label: string): boolean {
+  return new TextDecoder(label).encoding === 'utf-8';
+}

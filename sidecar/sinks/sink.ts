@@ -1,0 +1,13 @@
+import type { Event } from '../event.ts';
+
+/** A sink delivers batches; the runner around it owns the channel transaction, retries and backoff. */
+export interface Sink {
+  /** Most events per delivery (the take transaction's size). */
+  readonly batchSize: number;
+  /** How long to wait for a batch to fill once its first event is there (Kafka's linger.ms). */
+  readonly lingerMs: number;
+  start(): Promise<void>;
+  /** Resolves when every event is delivered (acknowledged as configured); rejects otherwise, and the batch is retried. */
+  deliver(events: readonly Event[]): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,142 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Source } from '../component.ts';
+import type { Settings } from '../config/settings.ts';
+import type { Event } from '../event.ts';
+import type { Logger } from '../log.ts';
+import type { ChannelProcessor } from '../channels/processor.ts';
+import { LineSplitter } from './lines.ts';
+
+export const EXEC_SOURCE_TYPES = ['exec', 'org.apache.flume.source.ExecSource'] as const;
+
+/** Charsets in which a newline is the byte 0x0A, so lines can be split without decoding. */
+const CHARSETS = ['UTF-8', 'US-ASCII', 'ISO-8859-1'] as const;
+
+export interface ExecSourceConfig {
+  command: string;
+  /** e.g. `/bin/sh -c`: run the command through it. Without it the command is split on whitespace, as Flume does. */
+  shell: string | undefined;
+  restart: boolean;
+  restartThrottleMs: number;
+  logStdErr: boolean;
+  batchSize: number;
+  batchTimeoutMs: number;
+}
+
+export function configureExecSource(settings: Settings): ExecSourceConfig {
+  const config: ExecSourceConfig = {
+    command: settings.required('command', 'the command whose output lines become events, e.g. tail -F /var/log/app.log'),
+    shell: settings.string('shell'),
+    restart: settings.bool('restart', false),
+    restartThrottleMs: settings.int('restartThrottle', 10_000, { min: 0 }),
+    logStdErr: settings.bool('logStdErr', false),
+    batchSize: settings.int('batchSize', 20, { min: 1 }),
+    batchTimeoutMs: settings.int('batchTimeout', 3000, { min: 1 }),
+  };
+  settings.oneOf('charset', CHARSETS, 'UTF-8');
+  return config;
+}
+
+/**
+ * Flume's exec source: runs a command (typically `tail -F file`) and makes an event of each
+ * line it prints. While the channel has no room the source stops reading the child's stdout,
+ * so back-pressure reaches the child through the pipe instead of losing lines.
+ */
+export class ExecSource implements Source {
+  private readonly config: ExecSourceConfig;
+  private readonly processor: ChannelProcessor;
+  private readonly log: Logger;
+  private readonly stopping = new AbortController();
+  private child: ReturnType<typeof spawn> | undefined;
+  private loop: Promise<void> | undefined;
+  private batch: Event[] = [];
+  private putting: Promise<void> = Promise.resolve();
+
+  constructor(config: ExecSourceConfig, processor: ChannelProcessor, log: Logger) {
+    this.config = config;
+    this.processor = processor;
+    this.log = log;
+  }
+
+  async start(): Promise<void> {
+    this.loop = this.run();
+    return Promise.resolve();
+  }
+
+  finished(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.child?.kill('SIGTERM');
+    await this.loop;
+    await this.putting;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      const code = await this.runChild();
+      if (signal.aborted) break;
+      if (!this.config.restart) {
+        this.log.info({ exitCode: code }, 'command exited; restart is off, so the source is done');
+        break;
+      }
+      this.log.warn({ exitCode: code, restartInMs: this.config.restartThrottleMs }, 'command exited; restarting it');
+      await sleep(this.config.restartThrottleMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  private async runChild(): Promise<number | null> {
+    const { command, shell, logStdErr } = this.config;
+    const argv = shell === undefined ? command.trim().split(/\s+/) : [...shell.trim().split(/\s+/), command];
+    const [file = '', ...args] = argv;
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', logStdErr ? 'pipe' : 'ignore'] });
+    this.child = child;
+    const exited = once(child, 'close').then(([code]) => code as number | null, () => null);
+    child.on('error', (error) => {
+      this.log.error({ err: error, command }, 'cannot run command');
+    });
+    if (logStdErr && child.stderr !== null) {
+      const stderrLines = new LineSplitter(4096);
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderrLines.push(chunk, (line) => {
+          this.log.info({ stderr: line.toString('utf8') }, 'command stderr');
+        });
+      });
+    }
+    const timer = setInterval(() => {
+      if (this.batch.length > 0) void this.flush();
+    }, this.config.batchTimeoutMs);
+    try {
+      const lines = new LineSplitter();
+      // Async iteration reads the next chunk only after the loop body finished: awaiting the
+      // channel here leaves the pipe unread, and the child blocks on a full pipe.
+      if (child.stdout !== null) {
+        for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+          lines.push(chunk, (line) => this.batch.push({ body: line, headers: {} }));
+          if (this.batch.length >= this.config.batchSize) await this.flush();
+        }
+      }
+      const last = lines.flush();
+      if (last !== undefined) this.batch.push({ body: last, headers: {} });
+      await this.flush();
+    } finally {
+      clearInterval(timer);
+    }
+    return exited;
+  }
+
+  /** Hands the current batch to the channels; puts are chained so batches stay in order. */
+  private flush(): Promise<void> {
+    if (this.batch.length === 0) return this.putting;
+    const batch = this.batch;
+    this.batch = [];
+    this.putting = this.putting.then(() => this.processor.put(batch)).catch((error: unknown) => {
+      this.log.error({ err: error }, 'cannot put events into the channel');
+    });
+    return this.putting;
+  }
+}

@@ -1,0 +1,98 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import type { Source } from '../component.ts';
+import type { Settings } from '../config/settings.ts';
+import type { Event } from '../event.ts';
+import type { Logger } from '../log.ts';
+import type { ChannelProcessor } from '../channels/processor.ts';
+import { LineSplitter } from './lines.ts';
+
+export const NETCAT_SOURCE_TYPES = ['netcat', 'org.apache.flume.source.NetcatSource'] as const;
+
+export interface NetcatSourceConfig {
+  bind: string;
+  port: number;
+  maxLineLength: number;
+  ackEveryEvent: boolean;
+}
+
+export function configureNetcatSource(settings: Settings): NetcatSourceConfig {
+  return {
+    bind: settings.required('bind', 'address to listen on, e.g. 127.0.0.1'),
+    port: settings.int('port', -1, { min: 0, max: 65_535 }),
+    maxLineLength: settings.int('max-line-length', 512, { min: 1 }),
+    ackEveryEvent: settings.bool('ack-every-event', true),
+  };
+}
+
+/**
+ * Flume's netcat source: a TCP server making an event of each line received, answering
+ * `OK` once the event is in the channel. The socket is paused while the channel is full.
+ */
+export class NetcatSource implements Source {
+  private readonly config: NetcatSourceConfig;
+  private readonly processor: ChannelProcessor;
+  private readonly log: Logger;
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+
+  constructor(config: NetcatSourceConfig, processor: ChannelProcessor, log: Logger) {
+    this.config = config;
+    this.processor = processor;
+    this.log = log;
+  }
+
+  /** The port actually listened on (useful with port 0). */
+  get port(): number {
+    const address = this.server?.address();
+    return typeof address === 'object' && address !== null ? address.port : this.config.port;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((socket) => {
+      this.serve(socket);
+    });
+    this.server = server;
+    server.listen(this.config.port, this.config.bind);
+    await once(server, 'listening');
+    this.log.info({ bind: this.config.bind, port: this.port }, 'listening');
+  }
+
+  /** A server has no end of input. */
+  finished(): Promise<void> {
+    return new Promise(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.end();
+    const server = this.server;
+    if (server === undefined) return;
+    await new Promise<void>((resolve) => server.close(() => {
+      resolve();
+    }));
+  }
+
+  private serve(socket: Socket): void {
+    this.sockets.add(socket);
+    const lines = new LineSplitter(this.config.maxLineLength);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', (error) => {
+      this.log.debug({ err: error }, 'client connection error');
+    });
+    socket.on('data', (chunk: Buffer) => {
+      const batch: Event[] = [];
+      const truncatedBefore = lines.truncated;
+      lines.push(chunk, (line) => batch.push({ body: line, headers: {} }));
+      if (lines.truncated > truncatedBefore) this.log.warn({ maxLineLength: this.config.maxLineLength }, 'line longer than max-line-length truncated');
+      if (batch.length === 0) return;
+      socket.pause();
+      this.processor.put(batch).then(() => {
+        if (this.config.ackEveryEvent && socket.writable) socket.write('OK\n'.repeat(batch.length));
+        socket.resume();
+      }, (error: unknown) => {
+        this.log.error({ err: error }, 'cannot put events into the channel');
+        socket.destroy();
+      });
+    });
+  }
+}
