@@ -20,13 +20,13 @@ export class Settings {
     this.file = file;
   }
 
-  /** The first of `keys` that is set, marking all of them as known. */
-  private find(keys: string | readonly string[]): Property | undefined {
+  /** The first of `keys` that is set (with its name here), marking all of them as known. */
+  private find(keys: string | readonly string[]): (Property & { name: string }) | undefined {
     const names = typeof keys === 'string' ? [keys] : keys;
     for (const name of names) this.used.add(name);
     for (const name of names) {
       const property = this.properties.get(name);
-      if (property !== undefined) return property;
+      if (property !== undefined) return { ...property, name };
     }
     return undefined;
   }
@@ -40,8 +40,8 @@ export class Settings {
     return new ConfigError(problem, { file: this.file, line: this.properties.get(key)?.line, key: this.prefix + key });
   }
 
-  private invalid(property: Property, allowed: string): ConfigError {
-    return this.error(property.key, `invalid value "${property.value}": ${allowed}`);
+  private invalid(property: Property & { name: string }, allowed: string): ConfigError {
+    return this.error(property.name, `invalid value "${property.value}": ${allowed}`);
   }
 
   string(keys: string | readonly string[]): string | undefined;

@@ -141,7 +141,7 @@ function configureSecurity(settings: Settings): KafkaSecurity {
     const username = settings.string(PRODUCER + 'sasl.username') ?? (jaas === undefined ? undefined : jaasOption(jaas, 'username'));
     const password = settings.string(PRODUCER + 'sasl.password') ?? (jaas === undefined ? undefined : jaasOption(jaas, 'password'));
     if (username === undefined || password === undefined) {
-      throw settings.error(jaasKey, `${protocol} needs a username and password: set ${settings.prefix}${jaasKey} (username="..." password="${'${'}KAFKA_PASSWORD}") or ${settings.prefix}${PRODUCER}sasl.username / sasl.password`);
+      throw settings.error(jaasKey, `${protocol} needs a username and password: set ${settings.prefix}${jaasKey} (username="..." password="\${KAFKA_PASSWORD}") or ${settings.prefix}${PRODUCER}sasl.username / sasl.password`);
     }
     security.sasl = { mechanism: mechanism.toLowerCase() as 'plain' | 'scram-sha-256' | 'scram-sha-512', username, password };
   }

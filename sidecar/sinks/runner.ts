@@ -53,15 +53,20 @@ export class SinkRunner {
 
   private async run(): Promise<void> {
     const signal = this.stopping.signal;
-    while (!signal.aborted) {
+    while (!this.stopped()) {
       await this.channel.waitForEvents(signal);
-      if (signal.aborted) break;
+      if (this.stopped()) break;
       if (this.sink.lingerMs > 0 && this.channel.size < this.sink.batchSize) {
         await sleep(this.sink.lingerMs);
       }
       await this.processOnce();
       if (this.backoffMs > 0) await sleep(this.backoffMs, undefined, { signal }).catch(() => undefined);
     }
+  }
+
+  /** A method, not `signal.aborted` inline: the flag changes across awaits. */
+  private stopped(): boolean {
+    return this.stopping.signal.aborted;
   }
 
   private async processOnce(): Promise<void> {

@@ -77,9 +77,10 @@ export class ExecSource implements Source {
 
   private async run(): Promise<void> {
     const signal = this.stopping.signal;
-    while (!signal.aborted) {
+    const stopped = (): boolean => signal.aborted; // read after each await, not narrowed once
+    while (!stopped()) {
       const code = await this.runChild();
-      if (signal.aborted) break;
+      if (stopped()) break;
       if (!this.config.restart) {
         this.log.info({ exitCode: code }, 'command exited; restart is off, so the source is done');
         break;

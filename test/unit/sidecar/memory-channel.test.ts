@@ -1,0 +1,98 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setImmediate as tick } from 'node:timers/promises';
+import { MemoryChannel, ChannelError, type MemoryChannelConfig } from '../../../sidecar/channels/memory.ts';
+import type { Event } from '../../../sidecar/event.ts';
+import { createLogger } from '../../../sidecar/log.ts';
+
+const log = createLogger('silent');
+
+function channel(config: Partial<MemoryChannelConfig> = {}): MemoryChannel {
+  return new MemoryChannel('c', { capacity: 10, transactionCapacity: 10, byteCapacity: 1 << 20, keepAliveSeconds: 3, ...config }, log);
+}
+
+function events(...bodies: string[]): Event[] {
+  return bodies.map((body) => ({ body: Buffer.from(body), headers: {} }));
+}
+
+function bodies(list: readonly Event[]): string[] {
+  return list.map((event) => event.body.toString());
+}
+
+describe('MemoryChannel', () => {
+  it('is FIFO across put and take transactions', async () => {
+    const c = channel();
+    await c.put(events('1', '2', '3'));
+    await c.put(events('4'));
+    const first = c.take(2);
+    assert.deepEqual(bodies(first.events), ['1', '2']);
+    first.commit();
+    assert.deepEqual(bodies(c.take(10).events), ['3', '4']);
+  });
+
+  it('rollback returns events to the head, in order', async () => {
+    const c = channel();
+    await c.put(events('1', '2', '3', '4'));
+    const taken = c.take(2);
+    taken.rollback();
+    assert.deepEqual(bodies(c.take(10).events), ['1', '2', '3', '4']);
+  });
+
+  it('a full channel makes put wait (back-pressure) instead of failing or dropping', async () => {
+    const c = channel({ capacity: 3, transactionCapacity: 3 });
+    await c.put(events('1', '2', '3'));
+    let done = false;
+    const blocked = c.put(events('4')).then(() => (done = true));
+    await tick();
+    assert.equal(done, false, 'put waits while the channel is full');
+    const taken = c.take(1);
+    await tick();
+    assert.equal(done, false, 'taken events keep their room until commit');
+    taken.commit();
+    await blocked;
+    assert.deepEqual(bodies(c.take(10).events), ['2', '3', '4']);
+  });
+
+  it('counts bytes too, and still admits a lone batch bigger than byteCapacity', async () => {
+    const c = channel({ byteCapacity: 10 });
+    await c.put(events('0123456789abc'));
+    let done = false;
+    const blocked = c.put(events('x')).then(() => (done = true));
+    await tick();
+    assert.equal(done, false);
+    c.take(1).commit();
+    await blocked;
+    assert.equal(c.size, 1);
+  });
+
+  it('serves waiting putters in arrival order', async () => {
+    const c = channel({ capacity: 2, transactionCapacity: 2 });
+    await c.put(events('a', 'b'));
+    const order: string[] = [];
+    const big = c.put(events('c', 'd')).then(() => order.push('big'));
+    const small = c.put(events('e')).then(() => order.push('small'));
+    c.take(1).commit();
+    await tick();
+    assert.deepEqual(order, [], 'the small put does not overtake the big one');
+    c.take(1).commit();
+    await big;
+    c.take(2).commit();
+    await small;
+    assert.deepEqual(order, ['big', 'small']);
+  });
+
+  it('rejects a put larger than transactionCapacity', async () => {
+    await assert.rejects(channel({ transactionCapacity: 2 }).put(events('1', '2', '3')), ChannelError);
+  });
+
+  it('waitForEvents resolves on the next put, or on abort', async () => {
+    const c = channel();
+    const waiting = c.waitForEvents();
+    await c.put(events('x'));
+    await waiting;
+    const controller = new AbortController();
+    const empty = channel().waitForEvents(controller.signal);
+    controller.abort();
+    await empty;
+  });
+});
