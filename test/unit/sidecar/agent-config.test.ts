@@ -106,15 +106,18 @@ describe('agent configuration', () => {
     assert.equal(interceptors.length, 2);
     let events = [{ body: Buffer.from('x'), headers: {} as Record<string, string> }];
     for (const intercept of interceptors) events = intercept(events);
-    assert.equal(events[0]?.headers['env'], 'prod');
-    assert.match(events[0]?.headers['timestamp'] ?? '', /^\d{13}$/);
+    const [event] = events;
+    assert.ok(event);
+    assert.equal(event.headers['env'], 'prod');
+    assert.match(event.headers['timestamp'] ?? '', /^\d{13}$/);
   });
 
   it('warns about unknown keys with their line, and still loads', () => {
     const config = load(VALID + 'a.sinks.k.batchSzie = 10\n');
-    assert.equal(config.warnings.length, 1);
-    assert.equal(config.warnings[0]?.key, 'a.sinks.k.batchSzie');
-    assert.equal(config.warnings[0]?.line, 11);
+    const [warning, ...others] = config.warnings;
+    assert.deepEqual(others, []);
+    assert.equal(warning?.key, 'a.sinks.k.batchSzie');
+    assert.equal(warning.line, 11);
   });
 
   // Each bad config must fail before anything starts, naming the file, the key, the value and what is allowed.
