@@ -61,6 +61,12 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
   } catch (error) {
     return usageError((error as Error).message);
   }
+  // Node's own warnings become log lines too. kafkajs 2.2.4 on Node 24 sets a timer from a
+  // negative timestamp once per connection (kafkajs issue #1751): harmless, so kept to debug.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    log[warning.name === 'TimeoutNegativeWarning' ? 'debug' : 'warn']({ warning: warning.name }, warning.message);
+  });
   let config;
   try {
     config = loadAgentConfig(file, name);

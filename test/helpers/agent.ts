@@ -1,0 +1,96 @@
+// Runs the agent as a separate process, as users do, and watches its JSON log lines.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export interface RunningAgent {
+  process: ChildProcess;
+  /** Every JSON log line so far. */
+  logs: Record<string, unknown>[];
+  stderr: string[];
+  exited: Promise<number | null>;
+  /** Resolves with the first log line `match` accepts (rejects after timeoutMs, with the logs). */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+export function startAgent(confFile: string, name: string, extraArgs: string[] = []): RunningAgent {
+  const child = spawn(process.execPath, ['cli/main.ts', 'agent', '--conf-file', confFile, '--name', name, ...extraArgs], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  const waiters: (() => void)[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      stderr.push(`(stdout) ${line}`);
+    }
+    for (const wake of waiters.splice(0)) wake();
+  });
+  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+
+  const waitForLog = async (match: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = logs.find(match);
+      if (found !== undefined) return found;
+      if (Date.now() > deadline || child.exitCode !== null) {
+        throw new Error(`agent log line not seen within ${timeoutMs} ms (exit code ${String(child.exitCode)}).\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr.join('\n')}`);
+      }
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  };
+  return { process: child, logs, stderr, exited, waitForLog };
+}
+
+/** Waits until a descendant process of `pid` has `file` open (e.g. the agent's `tail -F`), so no write can come before it. */
+export async function waitForOpenFile(pid: number, file: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const descendant of descendants(pid)) {
+      try {
+        if (readdirSync(`/proc/${descendant}/fd`).some((fd) => safeReadlink(`/proc/${descendant}/fd/${fd}`) === file)) return;
+      } catch {
+        // the process went away meanwhile
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no child of process ${pid} opened ${file} within ${timeoutMs} ms`);
+}
+
+function descendants(pid: number): number[] {
+  const result: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const current = queue.shift() ?? 0;
+    let children: number[] = [];
+    try {
+      for (const task of readdirSync(`/proc/${current}/task`)) {
+        children = children.concat(readFileSync(`/proc/${current}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+      }
+    } catch {
+      continue;
+    }
+    result.push(...children);
+    queue.push(...children);
+  }
+  return result;
+}
+
+function safeReadlink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,64 @@
+// Kafka checks for tests: topics are created with kafkajs, records are read back with kcat,
+// an independent client (librdkafka), so a bug in our producer cannot hide in the reader too.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { requireEnv } from './env.ts';
+
+const execFileAsync = promisify(execFile);
+
+export function brokers(): string {
+  return requireEnv('KAFKA_BROKERS');
+}
+
+export async function createTopic(topic: string, partitions = 1): Promise<void> {
+  const admin = new Kafka({ clientId: 'logshipper-test', brokers: brokers().split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ConsumedRecord {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+}
+
+interface KcatJson {
+  partition: number;
+  offset: number;
+  key: string | null;
+  payload: string | null;
+  headers?: string[];
+}
+
+/** Every record in `topic` right now, in partition then offset order. */
+export async function readTopic(topic: string): Promise<ConsumedRecord[]> {
+  const { stdout } = await execFileAsync(requireEnv('KCAT'), ['-C', '-b', brokers(), '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], {
+    maxBuffer: 1 << 30,
+    timeout: 60_000,
+  });
+  const records = stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => {
+    const json = JSON.parse(line) as KcatJson;
+    const headers: Record<string, string> = {};
+    const list = json.headers ?? [];
+    for (let i = 0; i + 1 < list.length; i += 2) headers[list[i] ?? ''] = list[i + 1] ?? '';
+    return { partition: json.partition, offset: json.offset, key: json.key, value: json.payload ?? '', headers };
+  });
+  return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+/** Reads `topic` until it holds at least `count` records or `timeoutMs` passes; returns what is there. */
+export async function waitForRecords(topic: string, count: number, timeoutMs = 60_000): Promise<ConsumedRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const records = await readTopic(topic).catch(() => []);
+    if (records.length >= count || Date.now() > deadline) return records;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}

@@ -1,0 +1,85 @@
+// A channel of capacity 10 in front of an unreachable broker: the source must stop reading
+// (back-pressure) and lose nothing; once the broker is reachable every line arrives, in order.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { brokers, createTopic, readTopic, waitForRecords } from '../../helpers/kafka.ts';
+import { startAgent } from '../../helpers/agent.ts';
+import { uniqueName } from '../../helpers/env.ts';
+
+/** A TCP port that refuses connections until `open()`, then forwards to the real broker. */
+async function brokerGate(): Promise<{ port: number; open(): Promise<void>; close(): Promise<void> }> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const address = probe.address();
+  assert.ok(typeof address === 'object' && address !== null);
+  const port = address.port;
+  await new Promise((resolve) => probe.close(resolve));
+  const [host = '', target = ''] = brokers().split(',')[0]?.split(':') ?? [];
+  let server: Server | undefined;
+  const sockets = new Set<Socket>();
+  return {
+    port,
+    async open() {
+      server = createServer((client) => {
+        const upstream = connect(Number(target), host);
+        sockets.add(client).add(upstream);
+        client.pipe(upstream).pipe(client);
+        client.on('error', () => upstream.destroy());
+        upstream.on('error', () => client.destroy());
+      });
+      server.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      if (server !== undefined) await new Promise((resolve) => server?.close(resolve));
+    },
+  };
+}
+
+describe('back-pressure', () => {
+  it('a full channel pauses the source while the broker is unreachable; nothing is lost when it comes back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-bp-'));
+    const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${'y'.repeat(80)}`);
+    const input = join(dir, 'input.log');
+    writeFileSync(input, lines.join('\n') + '\n');
+    const topic = uniqueName('backpressure');
+    await createTopic(topic, 1);
+    const gate = await brokerGate();
+    const conf = join(dir, 'agent.properties');
+    writeFileSync(conf, [
+      'a.sources = s', 'a.channels = c', 'a.sinks = k',
+      'a.sources.s.type = exec', `a.sources.s.command = cat ${input}`, 'a.sources.s.batchSize = 10', 'a.sources.s.channels = c',
+      'a.channels.c.type = memory', 'a.channels.c.capacity = 10', 'a.channels.c.transactionCapacity = 10', 'a.channels.c.keep-alive = 1',
+      'a.sinks.k.type = kafka', 'a.sinks.k.channel = c', `a.sinks.k.kafka.bootstrap.servers = 127.0.0.1:${gate.port}`,
+      `a.sinks.k.kafka.topic = ${topic}`, 'a.sinks.k.kafka.producer.acks = -1', 'a.sinks.k.flumeBatchSize = 10',
+    ].join('\n'));
+
+    const agent = startAgent(conf, 'a', ['--drain-timeout', '120000']);
+    try {
+      await agent.waitForLog((line) => String(line['msg']).startsWith('delivery failed'));
+      await agent.waitForLog((line) => String(line['msg']).startsWith('channel full'));
+      // The source is paused: cat cannot finish, the agent keeps running, and nothing reached Kafka.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.equal(agent.process.exitCode, null);
+      assert.equal((await readTopic(topic)).length, 0);
+
+      await gate.open();
+      const exitCode = await agent.exited;
+      assert.equal(exitCode, 0, agent.stderr.join('\n'));
+      assert.ok(agent.logs.some((line) => line['msg'] === 'sink delivering again'));
+      const records = await waitForRecords(topic, lines.length);
+      assert.equal(records.length, lines.length, 'no line lost, none duplicated');
+      assert.deepEqual(records.map((r) => r.value), lines);
+    } finally {
+      agent.process.kill('SIGKILL');
+      await gate.close();
+    }
+  });
+});
