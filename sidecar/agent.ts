@@ -1,4 +1,4 @@
-import type { Source } from './component.ts';
+import type { Source, SourceOutcome } from './component.ts';
 import type { AgentConfig, SinkSpec, SourceDecl } from './config/agent-config.ts';
 import type { Logger } from './log.ts';
 import { MemoryChannel } from './channels/memory.ts';
@@ -62,10 +62,14 @@ export class Agent {
     return left;
   }
 
-  /** Resolves when every source has finished (never for an agent without sources, or with a server source). */
-  async sourcesFinished(): Promise<void> {
+  /**
+   * Resolves when every source has finished, `failed` if any failed
+   * (never for an agent without sources, or with a server source).
+   */
+  async sourcesFinished(): Promise<SourceOutcome> {
     if (this.sources.size === 0) return new Promise(() => undefined);
-    await Promise.all([...this.sources.values()].map((source) => source.finished()));
+    const outcomes = await Promise.all([...this.sources.values()].map((source) => source.finished()));
+    return outcomes.includes('failed') ? 'failed' : 'completed';
   }
 
   private channel(name: string): MemoryChannel {

@@ -18,7 +18,8 @@ Options:
   -h, --help               this text
 Accepted for flume-ng compatibility and ignored: -c/--conf DIR, --no-reload-conf, -Dname=value.
 
-Exit codes: 0 clean stop, 1 runtime failure or undelivered events at stop, 2 bad configuration or usage.
+Exit codes: 0 clean stop, 1 runtime failure (a source failed, or events were left undelivered at
+stop), 2 bad configuration or usage.
 The agent also stops by itself, after draining, once every source has finished (e.g. an exec
 command without restart=true exited).`;
 
@@ -81,7 +82,7 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
 
   const agent = new Agent(config, log);
   await agent.start();
-  const reason = await new Promise<string>((resolve) => {
+  const ending = await new Promise<{ reason: string; failed: boolean }>((resolve) => {
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (signalled) {
@@ -89,17 +90,18 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
         process.exit(1);
       }
       signalled = true;
-      resolve(signal);
+      resolve({ reason: signal, failed: false });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    void agent.sourcesFinished().then(() => {
-      resolve('all sources finished');
+    void agent.sourcesFinished().then((outcome) => {
+      const failed = outcome === 'failed';
+      resolve({ reason: failed ? 'all sources finished, some with a failure' : 'all sources finished', failed });
     });
   });
-  log.info({ reason }, 'stopping: draining channels into sinks');
+  log.info({ reason: ending.reason }, 'stopping: draining channels into sinks');
   const undelivered = await agent.stop(Number(drainText));
-  return undelivered === 0 ? 0 : 1;
+  return undelivered === 0 && !ending.failed ? 0 : 1;
 }
 
 function usageError(message: string): number {

@@ -6,13 +6,17 @@ export interface Lifecycle {
   stop(): Promise<void>;
 }
 
+/** How a source ended: `failed` when, e.g., its command could not run or exited non-zero. */
+export type SourceOutcome = 'completed' | 'failed';
+
 /** A source: reads events and puts them into its channels. */
 export interface Source extends Lifecycle {
   /**
    * Resolves once the source has nothing more to read (its command exited for good, its
-   * sequence is complete); never for a source that waits for input, such as a server.
+   * sequence is complete), with whether it ended well; never for a source that waits for
+   * input, such as a server.
    */
-  finished(): Promise<void>;
+  finished(): Promise<SourceOutcome>;
 }
 
 /** What a component gets when it is created. */

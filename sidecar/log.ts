@@ -20,5 +20,7 @@ export function createLogger(level: string = process.env['LOGSHIPPER_LOG_LEVEL']
     throw new Error(`log level "${level}" is not one of ${LEVELS.join(', ')}`);
   }
   const options = { level: level as LevelWithSilent, base: { pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' } };
-  return destination ? pino(options, destination) : pino(options);
+  // Synchronous writes: lines stay in order when stdout is a busy pipe, and nothing is lost at
+  // process.exit. The agent logs state changes, not events, so this costs nothing on the hot path.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

@@ -23,7 +23,7 @@ console.log('\n== test environment: ' + (wasUp ? 'already up, reusing it' : 'sta
 const testEnv = await up();
 const keep = wasUp || process.env['LOGSHIPPER_KEEP_TESTENV'] === '1';
 
-let status = 1;
+let status: number;
 try {
   const files = ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'];
   const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {

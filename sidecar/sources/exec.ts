@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Source } from '../component.ts';
+import type { Source, SourceOutcome } from '../component.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
@@ -49,7 +49,7 @@ export class ExecSource implements Source {
   private readonly log: Logger;
   private readonly stopping = new AbortController();
   private child: ReturnType<typeof spawn> | undefined;
-  private loop: Promise<void> | undefined;
+  private loop: Promise<SourceOutcome> | undefined;
   private batch: Event[] = [];
   private putting: Promise<void> = Promise.resolve();
 
@@ -64,8 +64,8 @@ export class ExecSource implements Source {
     return Promise.resolve();
   }
 
-  finished(): Promise<void> {
-    return this.loop ?? Promise.resolve();
+  finished(): Promise<SourceOutcome> {
+    return this.loop ?? Promise.resolve('completed');
   }
 
   async stop(): Promise<void> {
@@ -75,19 +75,20 @@ export class ExecSource implements Source {
     await this.putting;
   }
 
-  private async run(): Promise<void> {
+  private async run(): Promise<SourceOutcome> {
     const signal = this.stopping.signal;
     const stopped = (): boolean => signal.aborted; // read after each await, not narrowed once
     while (!stopped()) {
       const code = await this.runChild();
       if (stopped()) break;
       if (!this.config.restart) {
-        this.log.info({ exitCode: code }, 'command exited; restart is off, so the source is done');
-        break;
+        this.log[code === 0 ? 'info' : 'error']({ exitCode: code }, 'command exited; restart is off, so the source is done');
+        return code === 0 ? 'completed' : 'failed';
       }
       this.log.warn({ exitCode: code, restartInMs: this.config.restartThrottleMs }, 'command exited; restarting it');
       await sleep(this.config.restartThrottleMs, undefined, { signal }).catch(() => undefined);
     }
+    return 'completed';
   }
 
   private async runChild(): Promise<number | null> {

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import type { Source } from '../component.ts';
+import type { Source, SourceOutcome } from '../component.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
@@ -59,7 +59,7 @@ export class NetcatSource implements Source {
   }
 
   /** A server has no end of input. */
-  finished(): Promise<void> {
+  finished(): Promise<SourceOutcome> {
     return new Promise(() => undefined);
   }
 

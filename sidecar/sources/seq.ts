@@ -1,5 +1,5 @@
 import { setImmediate as yieldToIo } from 'node:timers/promises';
-import type { Source } from '../component.ts';
+import type { Source, SourceOutcome } from '../component.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
@@ -38,8 +38,9 @@ export class SeqSource implements Source {
     return Promise.resolve();
   }
 
-  finished(): Promise<void> {
-    return this.loop ?? Promise.resolve();
+  async finished(): Promise<SourceOutcome> {
+    await this.loop;
+    return 'completed';
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseProperties } from '../../../sidecar/config/properties.ts';
 import { parseAgentConfig, type AgentConfig } from '../../../sidecar/config/agent-config.ts';
 import { ConfigError } from '../../../sidecar/config/errors.ts';
+import type { Event } from '../../../sidecar/event.ts';
 
 const FILE = 'agent.properties';
 
@@ -104,7 +105,7 @@ describe('agent configuration', () => {
     assert.equal(config.sinks[0]?.spec.type, 'null');
     const interceptors = config.sources[0]?.interceptors ?? [];
     assert.equal(interceptors.length, 2);
-    let events = [{ body: Buffer.from('x'), headers: {} as Record<string, string> }];
+    let events: Event[] = [{ body: Buffer.from('x'), headers: {} }];
     for (const intercept of interceptors) events = intercept(events);
     const [event] = events;
     assert.ok(event);

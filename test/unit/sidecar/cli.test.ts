@@ -45,6 +45,15 @@ describe('logshipper agent (CLI)', () => {
     assert.equal(result.stderr.trim(), `logshipper: configuration error: ${file}:7: a.channels.c.capacity: invalid value "-5": an integer >= 1 is allowed`);
   });
 
+  it('exits 1 when a source fails, e.g. its command cannot run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-cli-'));
+    const file = join(dir, 'fails.properties');
+    writeFileSync(file, 'a.sources = s\na.channels = c\na.sinks = k\na.sources.s.type = exec\na.sources.s.command = /nonexistent/command\na.sources.s.channels = c\na.channels.c.type = memory\na.sinks.k.type = null\na.sinks.k.channel = c\n');
+    const result = logshipper('agent', '-f', file, '-n', 'a');
+    assert.equal(result.status, 1);
+    assert.ok(jsonLines(result.stdout).some((line) => line['msg'] === 'cannot run command'));
+  });
+
   it('exits 2 on a missing file or usage errors, and 0 on --help', () => {
     assert.equal(logshipper('agent', '-f', '/nonexistent.properties', '-n', 'a').status, 2);
     assert.match(logshipper('agent', '-n', 'a').stderr, /--conf-file is required/);
