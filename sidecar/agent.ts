@@ -56,6 +56,7 @@ export class Agent {
     const deadline = Date.now() + drainMs;
     await Promise.all([...this.sources.values()].map((source) => source.stop()));
     await Promise.all([...this.sinks.values()].map((sink) => sink.stop(deadline)));
+    await Promise.all([...this.sources.values()].map((source) => source.close?.() ?? Promise.resolve()));
     let left = 0;
     for (const channel of this.channels.values()) left += channel.held;
     this.log.info({ agent: this.config.agent, undelivered: left }, left === 0 ? 'agent stopped, channels drained' : 'agent stopped with undelivered events');

@@ -17,6 +17,11 @@ export interface Source extends Lifecycle {
    * input, such as a server.
    */
   finished(): Promise<SourceOutcome>;
+  /**
+   * Called after the sinks have drained (stop() only stops reading): a durable source persists
+   * the checkpoints its delivered events earned, and releases its files.
+   */
+  close?(): Promise<void>;
 }
 
 /** What a component gets when it is created. */

@@ -6,6 +6,41 @@
 export interface Event {
   body: Buffer;
   headers: Record<string, string>;
+  /**
+   * Set by durable sources (files): told when the event is delivered, so the source can
+   * advance its checkpoint only over delivered events (end-to-end acknowledgement).
+   * Shared by all events of one source batch: one object per batch, not per event.
+   */
+  receipt?: Receipt;
+}
+
+/**
+ * Counts the deliveries a batch still waits for. The channel settles a receipt when the sink
+ * commits the take transaction holding its events, i.e. once Kafka acknowledged them.
+ */
+export class Receipt {
+  private outstanding: number;
+  private readonly onSettled: () => void;
+
+  constructor(events: number, onSettled: () => void) {
+    this.outstanding = events;
+    this.onSettled = onSettled;
+  }
+
+  get settled(): boolean {
+    return this.outstanding === 0;
+  }
+
+  /** More deliveries to wait for: copies of the events put into further channels. */
+  expect(deliveries: number): void {
+    this.outstanding += deliveries;
+  }
+
+  /** `deliveries` of the batch's events were delivered. */
+  delivered(deliveries: number): void {
+    this.outstanding -= deliveries;
+    if (this.outstanding === 0) this.onSettled();
+  }
 }
 
 /** Bytes an event holds in a channel (byteCapacity): the body plus its header text. */
@@ -13,4 +48,20 @@ export function eventSize(event: Event): number {
   let size = event.body.length;
   for (const key in event.headers) size += key.length + (event.headers[key]?.length ?? 0);
   return size;
+}
+
+/** Settles the receipts of delivered events, one call per run of events sharing a receipt. */
+export function settleReceipts(events: readonly Event[]): void {
+  let current: Receipt | undefined;
+  let count = 0;
+  for (const { receipt } of events) {
+    if (receipt === current) {
+      count++;
+      continue;
+    }
+    current?.delivered(count);
+    current = receipt;
+    count = 1;
+  }
+  current?.delivered(count);
 }

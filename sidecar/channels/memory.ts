@@ -1,5 +1,5 @@
 import type { Event } from '../event.ts';
-import { eventSize } from '../event.ts';
+import { eventSize, settleReceipts } from '../event.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Logger } from '../log.ts';
 
@@ -42,7 +42,7 @@ export class ChannelError extends Error {
 /** A take transaction: the events are out of the queue but still count against capacity until commit. */
 export interface TakeTransaction {
   readonly events: readonly Event[];
-  /** The events were delivered: release their room. */
+  /** The events were delivered: release their room and tell their sources (receipts). */
   commit(): void;
   /** Delivery failed: return the events to the head of the queue, in order. */
   rollback(): void;
@@ -120,6 +120,7 @@ export class MemoryChannel {
         for (const event of events) bytes += eventSize(event);
         this.heldEvents -= events.length;
         this.heldBytes -= bytes;
+        settleReceipts(events);
         this.wakePutters();
       },
       rollback: () => {

@@ -21,8 +21,12 @@ export class ChannelProcessor {
     let batch = events;
     for (const intercept of this.interceptors) batch = intercept(batch);
     for (const [index, channel] of this.channels.entries()) {
-      // Each channel after the first gets its own copies: a sink may change headers.
-      const copies = index === 0 ? batch : batch.map((event) => ({ body: event.body, headers: { ...event.headers } }));
+      // Each channel after the first gets its own copies (a sink may change headers), and a
+      // durable source then waits for the delivery of every copy.
+      const copies = index === 0 ? batch : batch.map((event) => {
+        event.receipt?.expect(1);
+        return event.receipt === undefined ? { body: event.body, headers: { ...event.headers } } : { body: event.body, headers: { ...event.headers }, receipt: event.receipt };
+      });
       const step = channel.config.transactionCapacity;
       for (let start = 0; start < copies.length; start += step) {
         await channel.put(copies.slice(start, start + step));

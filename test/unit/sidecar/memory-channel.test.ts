@@ -96,3 +96,24 @@ describe('MemoryChannel', () => {
     await empty;
   });
 });
+
+describe('receipts (end-to-end acknowledgement)', () => {
+  it('settle only when every event of the batch, in every channel, is committed', async () => {
+    const { Receipt } = await import('../../../sidecar/event.ts');
+    const { ChannelProcessor } = await import('../../../sidecar/channels/processor.ts');
+    const a = channel({ transactionCapacity: 2 });
+    const b = channel({ transactionCapacity: 10 });
+    let settled = 0;
+    const receipt = new Receipt(3, () => settled++);
+    await new ChannelProcessor([], [a, b]).put(events('1', '2', '3').map((event) => ({ ...event, receipt })));
+    a.take(2).commit();
+    const rolledBack = a.take(2);
+    rolledBack.rollback();
+    assert.equal(settled, 0, 'a rollback is no delivery');
+    a.take(2).commit();
+    assert.equal(receipt.settled, false, 'the copies in channel b are still out');
+    b.take(10).commit();
+    assert.equal(settled, 1);
+    assert.equal(receipt.settled, true);
+  });
+});
