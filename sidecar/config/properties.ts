@@ -22,7 +22,8 @@ export function parseProperties(text: string): Map<string, Property> {
   return result;
 }
 
-const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** `${NAME}`, or `$${...}` which stands for a literal `${...}` (so generated configs can say `${` verbatim). */
+const ENV_REFERENCE = /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
  * Replaces `${NAME}` in values with the environment variable NAME (as Flume's
@@ -32,7 +33,8 @@ const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 export function substituteEnv(properties: Map<string, Property>, env: NodeJS.ProcessEnv, file: string): Map<string, Property> {
   const result = new Map<string, Property>();
   for (const [key, property] of properties) {
-    const value = property.value.replace(ENV_REFERENCE, (_match, name: string) => {
+    const value = property.value.replace(ENV_REFERENCE, (_match, escaped: string, name: string) => {
+      if (escaped === '$') return `\${${name}}`;
       const resolved = env[name];
       if (resolved === undefined) {
         throw new ConfigError(`refers to environment variable \${${name}}, which is not set`, { file, line: property.line, key });

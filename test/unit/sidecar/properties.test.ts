@@ -56,6 +56,11 @@ describe('${ENV} substitution', () => {
     assert.equal(parsed.get('b')?.value, '$notAReference {X}');
   });
 
+  it('reads $${NAME} as a literal ${NAME}', () => {
+    const parsed = substituteEnv(parseProperties('a = $${HOME} and ${X}'), { HOME: '/root', X: 'x' }, file);
+    assert.equal(parsed.get('a')?.value, '${HOME} and x');
+  });
+
   it('fails on an unset variable, naming the key, the line and the variable', () => {
     assert.throws(() => substituteEnv(parseProperties('\nsecret = ${KAFKA_PASSWORD}'), {}, file), (error: unknown) => {
       assert.ok(error instanceof ConfigError);
