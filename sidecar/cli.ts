@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
-import { loadAgentConfig } from './config/agent-config.ts';
-import { ConfigError } from './config/errors.ts';
-import { Agent, DEFAULT_DRAIN_MS } from './agent.ts';
+import { DEFAULT_DRAIN_MS } from './agent.ts';
 import { createLogger } from './log.ts';
+import { runAgent } from './runtime.ts';
+
+const DEFAULT_HTTP_PORT = 9464;
+const DEFAULT_READY_BACKOFF_LIMIT_MS = 60_000;
 
 export const AGENT_USAGE = `Usage: logshipper agent --conf-file FILE --name AGENT [options]
 
@@ -10,13 +12,18 @@ Runs the agent AGENT defined in the Flume-style properties file FILE
 (the same file and flags as 'flume-ng agent').
 
 Options:
-  -f, --conf-file FILE     properties file (required)
-  -n, --name AGENT         agent name: the prefix of its keys, e.g. 'producer' (required)
-      --log-level LEVEL    fatal, error, warn, info (default), debug, trace, silent
-                           (also LOGSHIPPER_LOG_LEVEL)
-      --drain-timeout MS   on SIGTERM/SIGINT, how long to let channels drain into sinks (default ${DEFAULT_DRAIN_MS})
-  -h, --help               this text
-Accepted for flume-ng compatibility and ignored: -c/--conf DIR, --no-reload-conf, -Dname=value.
+  -f, --conf-file FILE         properties file (required)
+  -n, --name AGENT             agent name: the prefix of its keys, e.g. 'producer' (required)
+      --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
+                               (also LOGSHIPPER_LOG_LEVEL)
+      --drain-timeout MS       on SIGTERM/SIGINT, how long to let channels drain into sinks (default ${DEFAULT_DRAIN_MS})
+      --http-port PORT|off     /metrics, /metrics/json, /healthz, /readyz (default ${DEFAULT_HTTP_PORT}; 0 picks a free port)
+      --http-host HOST         address to listen on (default 0.0.0.0)
+      --ready-backoff-limit MS /readyz fails once a sink has failed for this long (default ${DEFAULT_READY_BACKOFF_LIMIT_MS})
+      --no-reload-conf         do not reload the file when it changes (SIGHUP still reloads)
+  -h, --help                   this text
+Flume compatibility: -Dflume.monitoring.type=http -Dflume.monitoring.port=PORT set the HTTP port;
+-c/--conf DIR and other -Dname=value are accepted and ignored.
 
 Exit codes: 0 clean stop, 1 runtime failure (a source failed, or events were left undelivered at
 stop), 2 bad configuration or usage.
@@ -25,8 +32,12 @@ command without restart=true exited).`;
 
 /** `logshipper agent ...`: resolves with the process exit code. */
 export async function runAgentCommand(argv: string[]): Promise<number> {
-  // flume-ng passes JVM system properties as -Dkey=value; they mean nothing here.
-  const args = argv.filter((arg) => !arg.startsWith('-D') && arg !== '--no-reload-conf');
+  // flume-ng passes JVM system properties as -Dkey=value; only the monitoring ones mean something here.
+  const system = new Map(argv.filter((arg) => arg.startsWith('-D')).map((arg) => {
+    const [key = '', ...value] = arg.slice(2).split('=');
+    return [key, value.join('=')] as const;
+  }));
+  const args = argv.filter((arg) => !arg.startsWith('-D'));
   let values;
   try {
     ({ values } = parseArgs({
@@ -37,6 +48,10 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
         conf: { type: 'string', short: 'c' },
         'log-level': { type: 'string' },
         'drain-timeout': { type: 'string' },
+        'http-port': { type: 'string' },
+        'http-host': { type: 'string', default: '0.0.0.0' },
+        'ready-backoff-limit': { type: 'string' },
+        'no-reload-conf': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -53,8 +68,18 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
   const name = values.name;
   if (file === undefined) return usageError('--conf-file is required');
   if (name === undefined) return usageError('--name is required');
-  const drainText = values['drain-timeout'] ?? String(DEFAULT_DRAIN_MS);
-  if (!/^\d+$/.test(drainText)) return usageError(`--drain-timeout "${drainText}": a number of milliseconds is allowed`);
+
+  const flumeMonitoring = system.get('flume.monitoring.type') === 'http' ? system.get('flume.monitoring.port') : undefined;
+  const portText = values['http-port'] ?? flumeMonitoring ?? String(DEFAULT_HTTP_PORT);
+  const drainMs = milliseconds('--drain-timeout', values['drain-timeout'] ?? String(DEFAULT_DRAIN_MS));
+  const readyMs = milliseconds('--ready-backoff-limit', values['ready-backoff-limit'] ?? String(DEFAULT_READY_BACKOFF_LIMIT_MS));
+  if (typeof drainMs === 'string') return usageError(drainMs);
+  if (typeof readyMs === 'string') return usageError(readyMs);
+  let port: number | undefined;
+  if (portText !== 'off') {
+    if (!/^\d+$/.test(portText) || Number(portText) > 65_535) return usageError(`--http-port "${portText}": a port 0..65535 or off is allowed`);
+    port = Number(portText);
+  }
 
   let log;
   try {
@@ -68,40 +93,17 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
   process.on('warning', (warning) => {
     log[warning.name === 'TimeoutNegativeWarning' ? 'debug' : 'warn']({ warning: warning.name }, warning.message);
   });
-  let config;
-  try {
-    config = loadAgentConfig(file, name);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`logshipper: configuration error: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
-  for (const warning of config.warnings) log.warn({ file: warning.file, line: warning.line, key: warning.key }, warning.message);
+  return runAgent({
+    file, name, drainMs,
+    http: port === undefined ? undefined : { host: values['http-host'], port },
+    readyBackoffLimitMs: readyMs,
+    reload: !values['no-reload-conf'],
+  }, log);
+}
 
-  const agent = new Agent(config, log);
-  await agent.start();
-  const ending = await new Promise<{ reason: string; failed: boolean }>((resolve) => {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (signalled) {
-        log.warn({ signal }, 'second signal: exiting at once');
-        process.exit(1);
-      }
-      signalled = true;
-      resolve({ reason: signal, failed: false });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    void agent.sourcesFinished().then((outcome) => {
-      const failed = outcome === 'failed';
-      resolve({ reason: failed ? 'all sources finished, some with a failure' : 'all sources finished', failed });
-    });
-  });
-  log.info({ reason: ending.reason }, 'stopping: draining channels into sinks');
-  const undelivered = await agent.stop(Number(drainText));
-  return undelivered === 0 && !ending.failed ? 0 : 1;
+/** Milliseconds from a flag, or the usage error as a string. */
+function milliseconds(flag: string, text: string): number | string {
+  return /^\d+$/.test(text) ? Number(text) : `${flag} "${text}": a number of milliseconds is allowed`;
 }
 
 function usageError(message: string): number {

@@ -2,6 +2,7 @@ import type { Event } from '../event.ts';
 import { eventSize, settleReceipts } from '../event.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Logger } from '../log.ts';
+import { ChannelCounters } from '../counters.ts';
 
 export interface MemoryChannelConfig {
   /** Most events held, including those taken but not yet committed. */
@@ -58,6 +59,7 @@ export interface TakeTransaction {
 export class MemoryChannel {
   readonly name: string;
   readonly config: MemoryChannelConfig;
+  readonly counters: ChannelCounters;
   private readonly log: Logger;
   private queue: Event[] = [];
   private head = 0;
@@ -67,10 +69,11 @@ export class MemoryChannel {
   private readonly putters: (() => void)[] = [];
   private takers: (() => void)[] = [];
 
-  constructor(name: string, config: MemoryChannelConfig, log: Logger) {
+  constructor(name: string, config: MemoryChannelConfig, log: Logger, counters = new ChannelCounters()) {
     this.name = name;
     this.config = config;
     this.log = log;
+    this.counters = counters;
   }
 
   /** Events waiting to be taken. */
@@ -92,6 +95,7 @@ export class MemoryChannel {
     if (events.length > this.config.transactionCapacity) {
       throw new ChannelError(`put of ${events.length} events exceeds transactionCapacity ${this.config.transactionCapacity} of channel ${this.name}`);
     }
+    this.counters.putAttempts += events.length;
     let bytes = 0;
     for (const event of events) bytes += eventSize(event);
     if (this.putters.length === 0 && this.fits(events.length, bytes)) {
@@ -101,12 +105,15 @@ export class MemoryChannel {
       await this.waitForRoom(events.length, bytes);
     }
     for (const event of events) this.queue.push(event);
+    this.counters.putSuccesses += events.length;
     this.wakeTakers();
   }
 
   /** Takes up to `max` events (at most transactionCapacity) in a transaction; possibly none. */
   take(max: number): TakeTransaction {
     const count = Math.min(max, this.config.transactionCapacity, this.size);
+    this.counters.takeAttempts++;
+    this.counters.takeSuccesses += count;
     const events = this.queue.slice(this.head, this.head + count);
     this.head += count;
     this.compact();
@@ -127,11 +134,36 @@ export class MemoryChannel {
         if (!open) return;
         open = false;
         if (events.length === 0) return;
+        this.counters.takeSuccesses -= events.length;
         this.queue = events.concat(this.queue.slice(this.head));
         this.head = 0;
         this.wakeTakers();
       },
     };
+  }
+
+  /**
+   * Moves every queued event to the front of `target`, in order (a config reload replacing this
+   * channel). Call it with no take transaction open; the target may go over its capacity for a while.
+   */
+  transferTo(target: MemoryChannel): void {
+    const events = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    this.heldEvents = 0;
+    this.heldBytes = 0;
+    target.adopt(events);
+  }
+
+  private adopt(events: Event[]): void {
+    if (events.length === 0) return;
+    let bytes = 0;
+    for (const event of events) bytes += eventSize(event);
+    this.queue = events.concat(this.queue.slice(this.head));
+    this.head = 0;
+    this.heldEvents += events.length;
+    this.heldBytes += bytes;
+    this.wakeTakers();
   }
 
   /** Resolves when there is at least one event to take, or when `signal` aborts. */

@@ -1,6 +1,7 @@
 import type { Event } from '../event.ts';
 import type { Interceptor } from '../interceptors/interceptor.ts';
 import type { MemoryChannel } from './memory.ts';
+import { SourceCounters } from '../counters.ts';
 
 /**
  * What a source hands its events to (Flume's ChannelProcessor): runs the interceptors,
@@ -10,14 +11,19 @@ import type { MemoryChannel } from './memory.ts';
 export class ChannelProcessor {
   private readonly interceptors: readonly Interceptor[];
   private readonly channels: readonly MemoryChannel[];
+  /** The source's counters: everything a source hands over passes here. */
+  readonly counters: SourceCounters;
 
-  constructor(interceptors: readonly Interceptor[], channels: readonly MemoryChannel[]) {
+  constructor(interceptors: readonly Interceptor[], channels: readonly MemoryChannel[], counters = new SourceCounters()) {
     this.interceptors = interceptors;
     this.channels = channels;
+    this.counters = counters;
   }
 
   /** Resolves when every channel holds the batch: the source's back-pressure point. */
   async put(events: Event[]): Promise<void> {
+    this.counters.eventsReceived += events.length;
+    this.counters.batchesReceived++;
     let batch = events;
     for (const intercept of this.interceptors) batch = intercept(batch);
     for (const [index, channel] of this.channels.entries()) {
@@ -32,5 +38,8 @@ export class ChannelProcessor {
         await channel.put(copies.slice(start, start + step));
       }
     }
+    this.counters.eventsAccepted += batch.length;
+    this.counters.batchesAccepted++;
+    for (const event of batch) this.counters.bytesAccepted += event.body.length;
   }
 }

@@ -21,20 +21,23 @@ export type SinkSpec =
   | { type: 'logger'; config: LoggerSinkConfig }
   | { type: 'null'; config: { batchSize: number } };
 
-export interface SourceDecl {
+/** What every declared component has: its name and a fingerprint of its keys, to tell what a reload changed. */
+interface Declared {
   name: string;
+  fingerprint: string;
+}
+
+export interface SourceDecl extends Declared {
   spec: SourceSpec;
   channels: string[];
   interceptors: Interceptor[];
 }
 
-export interface ChannelDecl {
-  name: string;
+export interface ChannelDecl extends Declared {
   config: MemoryChannelConfig;
 }
 
-export interface SinkDecl {
-  name: string;
+export interface SinkDecl extends Declared {
   spec: SinkSpec;
   channel: string;
 }
@@ -94,7 +97,7 @@ export function parseAgentConfig(properties: Map<string, Property>, file: string
     if (!MEMORY_CHANNEL_TYPES.some((alias) => alias.toLowerCase() === type.toLowerCase())) {
       throw settings.error('type', `unknown channel type "${type}": allowed are ${MEMORY_CHANNEL_TYPES.join(', ')}`);
     }
-    return { name, config: configureMemoryChannel(settings) };
+    return { name, fingerprint: settings.fingerprint(), config: configureMemoryChannel(settings) };
   });
 
   const sources = names.sources.map((name): SourceDecl => {
@@ -118,7 +121,7 @@ export function parseAgentConfig(properties: Map<string, Property>, file: string
         throw settings.error('batchSize', `${batchSize} is larger than the transactionCapacity ${channel.config.transactionCapacity} of channel ${channel.name}: raise ${prefix}channels.${channel.name}.transactionCapacity or lower batchSize`);
       }
     }
-    return { name, spec, channels: wired, interceptors };
+    return { name, fingerprint: settings.fingerprint(), spec, channels: wired, interceptors };
   });
 
   const sinks = names.sinks.map((name): SinkDecl => {
@@ -138,7 +141,7 @@ export function parseAgentConfig(properties: Map<string, Property>, file: string
         file, line: undefined, key: `${settings.prefix}batchSize`,
       });
     }
-    return { name, spec, channel };
+    return { name, fingerprint: settings.fingerprint(), spec, channel };
   });
 
   const used = new Set(channels.map((c) => c.name).filter((c) => sources.some((s) => s.channels.includes(c)) || sinks.some((s) => s.channel === c)));

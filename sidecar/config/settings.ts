@@ -117,6 +117,11 @@ export class Settings {
     return child;
   }
 
+  /** All of this component's keys and values, canonically ordered: equal text means equal configuration. */
+  fingerprint(): string {
+    return JSON.stringify([...this.properties].map(([key, property]) => [key, property.value]).sort((a, b) => (a[0] ?? '').localeCompare(b[0] ?? '')));
+  }
+
   /** Warnings for every key that no reader asked for. */
   unknownKeys(): ConfigWarning[] {
     const warnings: ConfigWarning[] = this.children.flatMap((child) => child.unknownKeys());

@@ -4,6 +4,7 @@ import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
 import type { KafkaSecurity, KafkaSinkConfig } from './kafka-config.ts';
+import type { SinkCounters } from '../counters.ts';
 
 const COMPRESSION: Record<KafkaSinkConfig['compression'], CompressionTypes> = {
   none: CompressionTypes.None,
@@ -26,10 +27,10 @@ export class KafkaSink implements Sink {
   private readonly producer: Producer;
   private readonly decoder: TextDecoder | undefined;
   private connected = false;
-  /** Records larger than max.message.size seen so far (truncated or skipped as configured). */
-  oversized = 0;
+  private readonly counters: SinkCounters;
 
-  constructor(config: KafkaSinkConfig, log: Logger) {
+  constructor(config: KafkaSinkConfig, log: Logger, counters: SinkCounters) {
+    this.counters = counters;
     this.config = config;
     this.log = log;
     this.batchSize = config.batchSize;
@@ -104,7 +105,7 @@ export class KafkaSink implements Sink {
     const { headers } = event;
     let value = this.decoder === undefined ? event.body : Buffer.from(this.decoder.decode(event.body), 'utf8');
     if (value.length > this.config.maxMessageBytes) {
-      this.oversized++;
+      this.counters.recordsOversized++;
       this.log.warn({ bytes: value.length, maxMessageBytes: this.config.maxMessageBytes, policy: this.config.oversizePolicy },
         'record larger than max.message.size');
       if (this.config.oversizePolicy === 'skip') return undefined;

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MemoryChannel } from '../channels/memory.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
+import { SinkCounters } from '../counters.ts';
 
 /** Flume's sink status: READY after a delivery, BACKOFF while deliveries fail. */
 export type SinkStatus = 'READY' | 'BACKOFF';
@@ -24,13 +25,17 @@ export class SinkRunner {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private backoffMs = 0;
+  readonly counters: SinkCounters;
   status: SinkStatus = 'READY';
+  /** When the current run of failed deliveries began (for readiness); undefined while READY. */
+  failingSince: number | undefined;
 
-  constructor(name: string, sink: Sink, channel: MemoryChannel, log: Logger) {
+  constructor(name: string, sink: Sink, channel: MemoryChannel, log: Logger, counters = new SinkCounters()) {
     this.name = name;
     this.sink = sink;
     this.channel = channel;
     this.log = log;
+    this.counters = counters;
   }
 
   async start(): Promise<void> {
@@ -70,19 +75,33 @@ export class SinkRunner {
   }
 
   private async processOnce(): Promise<void> {
+    const counters = this.counters;
     const transaction = this.channel.take(this.sink.batchSize);
-    if (transaction.events.length === 0) {
+    const count = transaction.events.length;
+    if (count === 0) {
+      counters.batchesEmpty++;
       transaction.commit();
       return;
     }
+    if (count >= this.sink.batchSize) counters.batchesComplete++;
+    else counters.batchesUnderflow++;
+    counters.drainAttempts += count;
+    const started = performance.now();
     try {
       await this.sink.deliver(transaction.events);
       transaction.commit();
+      counters.deliveryLatency.observe((performance.now() - started) / 1000);
+      counters.drainSuccesses += count;
+      for (const event of transaction.events) counters.bytesDrained += event.body.length;
       if (this.status === 'BACKOFF') this.log.info({ sink: this.name }, 'sink delivering again');
       this.status = 'READY';
+      this.failingSince = undefined;
       this.backoffMs = 0;
     } catch (error) {
       transaction.rollback();
+      counters.rollbacks++;
+      counters.deliveryFailures++;
+      this.failingSince ??= Date.now();
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(INITIAL_BACKOFF_MS, this.backoffMs * 2));
       // Log once per state change and then at the cap, not once per retry.
       if (this.status === 'READY' || this.backoffMs === MAX_BACKOFF_MS) {

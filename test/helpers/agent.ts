@@ -17,7 +17,8 @@ export interface RunningAgent {
 }
 
 export function startAgent(confFile: string, name: string, extraArgs: string[] = []): RunningAgent {
-  const child = spawn(process.execPath, ['cli/main.ts', 'agent', '--conf-file', confFile, '--name', name, ...extraArgs], {
+  const port = extraArgs.includes('--http-port') ? [] : ['--http-port', '0'];
+  const child = spawn(process.execPath, ['cli/main.ts', 'agent', '--conf-file', confFile, '--name', name, ...port, ...extraArgs], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -53,7 +53,7 @@ describe('agent configuration', () => {
     assert.equal(sink.spec.config.key, '0');
     assert.equal(sink.spec.config.bodyEncoding, null, 'UTF-8 bodies pass through');
     assert.equal(sink.spec.config.maxMessageBytes, 1_000_000);
-    assert.deepEqual(config.channels, [{ name: 'c', config: { capacity: 1000, transactionCapacity: 100, byteCapacity: 53687091, keepAliveSeconds: 3 } }]);
+    assert.deepEqual(config.channels.map(({ name, config: c }) => ({ name, config: c })), [{ name: 'c', config: { capacity: 1000, transactionCapacity: 100, byteCapacity: 53687091, keepAliveSeconds: 3 } }]);
   });
 
   it('reads Flume 1.11 KafkaSink keys', () => {

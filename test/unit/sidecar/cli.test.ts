@@ -9,7 +9,9 @@ import { join } from 'node:path';
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
 function logshipper(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  // A free HTTP port each: test files run in parallel.
+  const withPort = args[0] === 'agent' && !args.includes('--http-port') ? [...args, '--http-port', '0'] : args;
+  const result = spawnSync(process.execPath, ['cli/main.ts', ...withPort], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Registry } from 'prom-client';
+import type { Agent } from './agent.ts';
+import type { ReloadState } from './metrics.ts';
+import { flumeJson } from './metrics.ts';
+import type { Logger } from './log.ts';
+
+export interface HttpOptions {
+  host: string;
+  /** 0 picks a free port (tests); the port used is logged and returned. */
+  port: number;
+  /** A sink failing for longer than this makes /readyz answer 503. */
+  readyBackoffLimitMs: number;
+}
+
+/** An event-loop delay above this over the last window makes /healthz answer 503. */
+const STALL_MS = 5000;
+
+/**
+ * The agent's HTTP endpoints:
+ * - /metrics       Prometheus text
+ * - /metrics/json  Flume's JSON monitoring shape
+ * - /healthz       liveness: the process answers and its event loop is not stalled
+ * - /readyz        readiness: configuration loaded, every sink delivering or failing for less than the limit
+ */
+export async function startHttpServer(agent: () => Agent, registry: Registry, reloads: ReloadState, options: HttpOptions, log: Logger): Promise<Server> {
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  let recentMaxMs = 0;
+  const window = setInterval(() => {
+    recentMaxMs = loopDelay.max / 1e6;
+    loopDelay.reset();
+  }, 10_000);
+  window.unref();
+
+  const server = createServer((request, response) => {
+    const reply = (status: number, type: string, body: string): void => {
+      response.writeHead(status, { 'content-type': type });
+      response.end(body);
+    };
+    const url = (request.url ?? '/').split('?')[0];
+    if (url === '/metrics') {
+      registry.metrics().then((text) => {
+        reply(200, registry.contentType, text);
+      }, (error: unknown) => {
+        reply(500, 'text/plain', String(error));
+      });
+    } else if (url === '/metrics/json') {
+      reply(200, 'application/json', JSON.stringify(flumeJson(agent())));
+    } else if (url === '/healthz') {
+      const delayMs = Math.max(recentMaxMs, loopDelay.max / 1e6);
+      reply(delayMs > STALL_MS ? 503 : 200, 'application/json', JSON.stringify({ status: delayMs > STALL_MS ? 'stalled' : 'ok', eventLoopDelayMaxMs: Math.round(delayMs) }));
+    } else if (url === '/readyz') {
+      const now = Date.now();
+      const sinks = Object.fromEntries([...agent().sinks].map(([name, runner]) => [name, {
+        status: runner.status,
+        failingForMs: runner.failingSince === undefined ? 0 : now - runner.failingSince,
+      }]));
+      const ready = Object.values(sinks).every((sink) => sink.failingForMs < options.readyBackoffLimitMs);
+      reply(ready ? 200 : 503, 'application/json', JSON.stringify({
+        ready,
+        config: { file: agent().config.file, hash: reloads.configHash, loadedAt: reloads.loadedAt.toISOString(), lastReloadError: reloads.lastError ?? null },
+        sinks,
+      }));
+    } else {
+      reply(404, 'text/plain', 'not found: try /metrics, /metrics/json, /healthz, /readyz\n');
+    }
+  });
+  server.on('close', () => {
+    clearInterval(window);
+    loopDelay.disable();
+  });
+  server.listen(options.port, options.host);
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  log.info({ host: options.host, port }, 'http endpoints listening: /metrics /metrics/json /healthz /readyz');
+  return server;
+}

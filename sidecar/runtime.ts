@@ -1,0 +1,119 @@
+import type { Server } from 'node:http';
+import { Agent } from './agent.ts';
+import { loadAgentConfig } from './config/agent-config.ts';
+import { ConfigError } from './config/errors.ts';
+import { ConfigWatcher, contentHash } from './config/watch.ts';
+import { CounterStore } from './counters.ts';
+import { startHttpServer } from './http.ts';
+import { createMetrics, type ReloadState } from './metrics.ts';
+import type { Logger } from './log.ts';
+
+export interface RuntimeOptions {
+  file: string;
+  name: string;
+  drainMs: number;
+  /** undefined: no HTTP endpoints. */
+  http: { host: string; port: number } | undefined;
+  readyBackoffLimitMs: number;
+  reload: boolean;
+}
+
+/**
+ * The agent process: loads the configuration, runs the agent with its HTTP endpoints,
+ * reloads on file change or SIGHUP, and drains on SIGTERM/SIGINT or when every source finished.
+ * Resolves with the exit code.
+ */
+export async function runAgent(options: RuntimeOptions, log: Logger): Promise<number> {
+  let config;
+  try {
+    config = loadAgentConfig(options.file, options.name);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`logshipper: configuration error: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  for (const warning of config.warnings) log.warn({ file: warning.file, line: warning.line, key: warning.key }, warning.message);
+
+  const reloads: ReloadState = { loadedAt: new Date(), configHash: contentHash(options.file), successes: 0, failures: 0, lastError: undefined };
+  // The metrics read the agent at scrape time; the agent's sinks record latency into the metrics.
+  const metrics = createMetrics(() => running, reloads);
+  const running = new Agent(config, log, new CounterStore(metrics.latencyFor));
+
+  let server: Server | undefined;
+  if (options.http !== undefined) {
+    try {
+      server = await startHttpServer(() => running, metrics.registry, reloads, { ...options.http, readyBackoffLimitMs: options.readyBackoffLimitMs }, log.child({ component: 'http' }));
+    } catch (error) {
+      console.error(`logshipper: cannot serve HTTP on ${options.http.host}:${options.http.port} (${(error as Error).message}): choose another --http-port, or off`);
+      return 2;
+    }
+  }
+  await running.start();
+
+  // Reloads run one at a time, and never once stopping began.
+  let stopping = false;
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (trigger: string): void => {
+    reloading = reloading.then(async () => {
+      if (stopping) return;
+      const hash = contentHash(options.file);
+      let next;
+      try {
+        next = loadAgentConfig(options.file, options.name);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        reloads.failures++;
+        reloads.lastError = error.message;
+        log.error({ trigger, error: error.message }, 'new configuration refused; the running one stays');
+        return;
+      }
+      for (const warning of next.warnings) log.warn({ file: warning.file, line: warning.line, key: warning.key }, warning.message);
+      const summary = await running.reload(next, options.drainMs);
+      watcher?.seen(hash);
+      reloads.successes++;
+      reloads.lastError = undefined;
+      reloads.loadedAt = new Date();
+      reloads.configHash = hash;
+      log.info({ trigger, ...summary }, 'configuration reloaded');
+    }).catch((error: unknown) => {
+      reloads.failures++;
+      reloads.lastError = String(error);
+      log.error({ trigger, err: error }, 'reload failed');
+    });
+  };
+  const watcher = options.reload ? new ConfigWatcher(options.file, () => {
+    reload('file changed');
+  }) : undefined;
+  const onHangup = (): void => {
+    reload('SIGHUP');
+  };
+  process.on('SIGHUP', onHangup);
+
+  const ending = await new Promise<{ reason: string; failed: boolean }>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        log.warn({ signal }, 'second signal: exiting at once');
+        process.exit(1);
+      }
+      signalled = true;
+      resolve({ reason: signal, failed: false });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    void running.sourcesFinished().then((outcome) => {
+      const failed = outcome === 'failed';
+      resolve({ reason: failed ? 'all sources finished, some with a failure' : 'all sources finished', failed });
+    });
+  });
+  stopping = true;
+  watcher?.close();
+  process.off('SIGHUP', onHangup);
+  await reloading;
+  log.info({ reason: ending.reason, drainTimeoutMs: options.drainMs }, 'stopping: draining channels into sinks');
+  const undelivered = await running.stop(options.drainMs);
+  server?.close();
+  return undelivered === 0 && !ending.failed ? 0 : 1;
+}
