@@ -95,3 +95,25 @@ function safeReadlink(path: string): string | undefined {
     return undefined;
   }
 }
+
+/** The HTTP port the agent logged it listens on. */
+export async function httpPort(agent: RunningAgent): Promise<number> {
+  const line = await agent.waitForLog((l) => String(l['msg']).startsWith('http endpoints listening'));
+  return Number(line['port']);
+}
+
+export async function getJson(port: number, path: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  const body: unknown = await response.json();
+  return { status: response.status, body };
+}
+
+export async function getText(port: number, path: string): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}${path}`)).text();
+}
+
+/** The value of a Prometheus sample, e.g. metric('logshipper_sink_events_drained_total{sink="k"}'). */
+export function metric(text: string, sample: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(sample + ' '));
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
