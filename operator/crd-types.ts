@@ -25,6 +25,8 @@ export const MULTILINE_MODES = ['Start', 'Continuation'] as const;
 export type MultilineMode = (typeof MULTILINE_MODES)[number];
 export const ENCODINGS = ['UTF-8', 'ISO-8859-1', 'UTF-16LE'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
+export const LONG_LINE_POLICIES = ['Split', 'Truncate'] as const;
+export type LongLinePolicy = (typeof LONG_LINE_POLICIES)[number];
 
 /** A key of a Secret in the LogShipper's namespace. */
 export interface SecretKeyRef {
@@ -103,6 +105,7 @@ export interface LogShipperSpec {
   files: FileSpec[];
   encoding?: Encoding;
   maxLineBytes?: number;
+  longLines?: LongLinePolicy;
   kafka: KafkaSpec;
   channel?: ChannelSpec;
   multiline?: MultilineSpec;
@@ -164,6 +167,7 @@ export interface ResolvedSpec {
   files: { path: string; headers: Record<string, string> }[];
   encoding: Encoding;
   maxLineBytes: number;
+  longLines: LongLinePolicy;
   kafka: {
     brokers: string[];
     topic: string;
@@ -185,6 +189,7 @@ export interface ResolvedSpec {
 export const DEFAULTS = {
   encoding: 'UTF-8' as Encoding,
   maxLineBytes: 1_048_576,
+  longLines: 'Split' as LongLinePolicy,
   acks: 'All' as Acks,
   compression: 'none' as Compression,
   batchSize: 100,

@@ -24,8 +24,14 @@ const AGENT_COMPONENT: Record<string, string> = {
 
 export const EXTRA_PROPERTIES: readonly ExtraProperty[] = [
   { key: 'source.skipToEnd', kind: 'bool', description: 'start new files at their end instead of their beginning' },
-  { key: 'source.idleTimeout', kind: 'int', min: 0, description: 'ms after which an idle file is closed' },
+  { key: 'source.idleTimeout', kind: 'int', min: 1, description: 'ms after which an idle file is closed' },
   { key: 'source.writePosInterval', kind: 'int', min: 1, description: 'ms between position file writes' },
+  { key: 'source.pollInterval', kind: 'int', min: 1, description: 'ms between checks of open files without a watcher event' },
+  { key: 'source.rescanInterval', kind: 'int', min: 1, description: 'ms between directory listings without a watcher event' },
+  { key: 'source.rotateWait', kind: 'int', min: 0, description: 'ms a rotated-away file is still read while it grows' },
+  { key: 'source.partialLineTimeout', kind: 'int', min: 0, description: 'ms an incomplete last line waits for its newline (0: forever)' },
+  { key: 'source.maxBatchCount', kind: 'int', min: 1, description: 'batches read from one file before the next file gets its turn' },
+  { key: 'source.byteOffsetHeader', kind: 'bool', description: 'add the line offset as header byteoffset' },
   { key: 'channel.transactionCapacity', kind: 'int', min: 1, description: 'events per channel transaction (default: kafka.batchSize)' },
   { key: 'channel.byteCapacityBufferPercentage', kind: 'int', min: 0, max: 99, description: 'share of byteCapacity kept for headers' },
   { key: 'channel.keep-alive', kind: 'int', min: 0, description: 's a put waits before logging that the channel is full' },
