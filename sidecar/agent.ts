@@ -7,6 +7,7 @@ import { ChannelProcessor } from './channels/processor.ts';
 import { ExecSource } from './sources/exec.ts';
 import { SeqSource } from './sources/seq.ts';
 import { NetcatSource } from './sources/netcat.ts';
+import { TaildirSource } from './sources/taildir.ts';
 import { KafkaSink } from './sinks/kafka.ts';
 import { LoggerSink } from './sinks/logger.ts';
 import { NullSink } from './sinks/null.ts';
@@ -168,6 +169,7 @@ export class Agent {
       case 'exec': return new ExecSource(decl.spec.config, processor, log);
       case 'seq': return new SeqSource(decl.spec.config, processor, log);
       case 'netcat': return new NetcatSource(decl.spec.config, processor, log);
+      case 'taildir': return new TaildirSource(decl.spec.config, processor, log);
     }
   }
 }

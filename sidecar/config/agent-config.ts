@@ -6,6 +6,7 @@ import { configureMemoryChannel, MEMORY_CHANNEL_TYPES, type MemoryChannelConfig 
 import { configureExecSource, EXEC_SOURCE_TYPES, type ExecSourceConfig } from '../sources/exec.ts';
 import { configureSeqSource, SEQ_SOURCE_TYPES, type SeqSourceConfig } from '../sources/seq.ts';
 import { configureNetcatSource, NETCAT_SOURCE_TYPES, type NetcatSourceConfig } from '../sources/netcat.ts';
+import { configureTaildirSource, TAILDIR_SOURCE_TYPES, type TaildirConfig } from '../sources/taildir/config.ts';
 import { configureKafkaSink, isKafkaSinkType, KAFKA_SINK_TYPES, type KafkaSinkConfig } from '../sinks/kafka-config.ts';
 import { configureLoggerSink, LOGGER_SINK_TYPES, type LoggerSinkConfig } from '../sinks/logger.ts';
 import { configureNullSink, NULL_SINK_TYPES } from '../sinks/null.ts';
@@ -14,7 +15,8 @@ import { configureInterceptors, type Interceptor } from '../interceptors/interce
 export type SourceSpec =
   | { type: 'exec'; config: ExecSourceConfig }
   | { type: 'seq'; config: SeqSourceConfig }
-  | { type: 'netcat'; config: NetcatSourceConfig };
+  | { type: 'netcat'; config: NetcatSourceConfig }
+  | { type: 'taildir'; config: TaildirConfig };
 
 export type SinkSpec =
   | { type: 'kafka'; config: KafkaSinkConfig }
@@ -58,6 +60,7 @@ const SOURCE_TYPES: readonly { names: readonly string[]; configure: (settings: S
   { names: EXEC_SOURCE_TYPES, configure: (s) => ({ type: 'exec', config: configureExecSource(s) }) },
   { names: SEQ_SOURCE_TYPES, configure: (s) => ({ type: 'seq', config: configureSeqSource(s) }) },
   { names: NETCAT_SOURCE_TYPES, configure: (s) => ({ type: 'netcat', config: configureNetcatSource(s) }) },
+  { names: TAILDIR_SOURCE_TYPES, configure: (s) => ({ type: 'taildir', config: configureTaildirSource(s) }) },
 ];
 
 const SINK_TYPES: readonly { names: readonly string[]; matches?: (type: string) => boolean; configure: (settings: Settings) => SinkSpec }[] = [

@@ -1,0 +1,667 @@
+import { open, readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Source, SourceOutcome } from '../component.ts';
+import { Receipt, type Event } from '../event.ts';
+import type { Logger } from '../log.ts';
+import type { TaildirConfig } from './taildir/config.ts';
+import { GroupWatcher, listFiles, type Found, type WatchEvent } from './taildir/discovery.ts';
+import { fileKey, fingerprint, FINGERPRINT_BYTES, sameStart, type Fingerprint } from './taildir/identity.ts';
+import { LineDecoder } from './taildir/line-reader.ts';
+import { formatPositions, readPositionFile, writePositionFile, type PositionEntry } from './taildir/position-file.ts';
+import { TailedFile, type FileState } from './taildir/tailed-file.ts';
+
+export { TAILDIR_SOURCE_TYPES, configureTaildirSource, type TaildirConfig } from './taildir/config.ts';
+
+/** What the source puts its batches into (the agent's ChannelProcessor); `put` resolving is the back-pressure. */
+export interface BatchProcessor {
+  put(events: Event[]): Promise<void>;
+}
+
+/** Bytes per read: large enough for throughput, small enough that memory does not follow file sizes. */
+const READ_BYTES = 64 * 1024;
+/** Reads shorter than this are copied out, so that a few small lines do not pin a whole read buffer. */
+const COPY_BELOW = READ_BYTES / 4;
+
+export interface TaildirFileStats {
+  path: string;
+  group: string;
+  state: FileState;
+  /** Left its pattern (renamed away or deleted) and is being read to its end. */
+  draining: boolean;
+  size: number;
+  readOffset: number;
+  committedOffset: number;
+}
+
+export interface TaildirTotals {
+  lines: number;
+  bytes: number;
+  events: number;
+  /** Lines longer than maxLineLength (split or truncated). */
+  longLines: number;
+  /** Invalid byte sequences replaced by U+FFFD. */
+  invalidSequences: number;
+  /** Multiline events closed by maxLines/maxBytes instead of by the pattern. */
+  multilineCut: number;
+  /** Incomplete last lines emitted by partialLineTimeout. */
+  partialLinesFlushed: number;
+  /** Files that left their path while tailed (rename or delete). */
+  rotations: number;
+  /** Files that shrank or were rewritten under the same inode (copytruncate): read again from 0. */
+  truncations: number;
+  filesOpened: number;
+  filesReleased: number;
+}
+
+export interface TaildirStats {
+  files: TaildirFileStats[];
+  totals: Readonly<TaildirTotals>;
+}
+
+/**
+ * Flume's TAILDIR source: tails the files of its file groups and resumes after a restart from
+ * the position file. Checkpoints follow end-to-end acknowledgement: a file's position advances
+ * only over lines whose batches Kafka acknowledged (the Receipt of each batch), so a crash at any
+ * moment loses nothing and re-sends at most what was not yet acknowledged (plus what was
+ * acknowledged since the last position write, at most writePosInterval ago).
+ *
+ * One loop does everything (discover, read, put), so no two steps ever race on a file's state;
+ * it awaits each put, so a slow Kafka pauses the reading. The watcher only wakes the loop.
+ */
+export class TaildirSource implements Source {
+  private readonly config: TaildirConfig;
+  private readonly processor: BatchProcessor;
+  private readonly log: Logger;
+  private readonly files = new Map<string, TailedFile>();
+  private readonly byPath = new Map<string, TailedFile>();
+  private readonly decoder: LineDecoder;
+  private readonly totals: TaildirTotals = {
+    lines: 0, bytes: 0, events: 0, longLines: 0, invalidSequences: 0, multilineCut: 0, partialLinesFlushed: 0,
+    rotations: 0, truncations: 0, filesOpened: 0, filesReleased: 0,
+  };
+  private readonly stopping = new AbortController();
+  private watcher: GroupWatcher | undefined;
+  private loop: Promise<void> | undefined;
+  private failure: (outcome: SourceOutcome) => void = () => undefined;
+  private readonly failed = new Promise<SourceOutcome>((resolve) => {
+    this.failure = resolve;
+  });
+  private wake: (() => void) | undefined;
+  /** Set by a watcher event: the loop does not sleep before it has looked again. */
+  private woken = false;
+  private rescanRequested = true;
+  private nextRescan = 0;
+  private nextPoll = 0;
+  private readBuffer: Buffer | undefined;
+  private now = Date.now();
+  private posTimer: NodeJS.Timeout | undefined;
+  private persisting: Promise<void> = Promise.resolve();
+  private lastPositions = '';
+  private closed = false;
+  /** Paths that could not be opened, so each is reported once, not at every rescan. */
+  private readonly unreadable = new Set<string>();
+
+  constructor(config: TaildirConfig, processor: BatchProcessor, log: Logger) {
+    this.config = config;
+    this.processor = processor;
+    this.log = log;
+    this.decoder = new LineDecoder(config.encoding);
+  }
+
+  /** Per-file offsets and totals, read-only (for metrics). */
+  get stats(): TaildirStats {
+    const files = [...this.files.values()].map((file): TaildirFileStats => ({
+      path: file.path, group: file.group.name, state: file.state, draining: file.goneSince !== undefined,
+      size: file.size, readOffset: file.readOffset, committedOffset: file.tracker.committed,
+    }));
+    return { files, totals: { ...this.totals, invalidSequences: this.decoder.invalid } };
+  }
+
+  async start(): Promise<void> {
+    let entries: PositionEntry[] = [];
+    try {
+      entries = await readPositionFile(this.config.positionFile);
+    } catch (error) {
+      // Starting over re-sends lines (duplicates) but loses none; refusing to start would stop shipping.
+      this.log.warn({ err: error, positionFile: this.config.positionFile }, 'position file unreadable: every file is read from its start (or its end with skipToEnd)');
+    }
+    // Watch first, then list: a file created in between is seen by one or the other.
+    this.watcher = new GroupWatcher(this.config.groups, (path) => this.isOwnFile(path), (event, path) => {
+      this.onWatch(event, path);
+    });
+    await this.watcher.ready();
+    await this.rescan(entries);
+    await this.recover(entries);
+    this.log.info({ files: this.files.size, positionFile: this.config.positionFile, groups: this.config.groups.map((g) => g.name), resumed: entries.length }, 'tailing');
+    this.posTimer = setInterval(() => {
+      void this.persist();
+    }, this.config.writePosIntervalMs);
+    this.loop = this.run().catch((error: unknown) => {
+      this.log.error({ err: error }, 'file source failed');
+      this.failure('failed');
+    });
+  }
+
+  /** A tailer always waits for more input: resolves only if the source failed. */
+  finished(): Promise<SourceOutcome> {
+    return this.failed;
+  }
+
+  /** Stops reading. Held partial lines and multiline events are not emitted: their bytes are read again after a restart. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.wake?.();
+    await this.loop;
+    await this.watcher?.close();
+  }
+
+  /** After the drain: writes the positions the delivered events earned and closes every file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.posTimer);
+    await this.persist();
+    await this.release();
+  }
+
+  /**
+   * Closes every file without writing positions, as a crash would leave them (for tests that
+   * restart a source in the same process).
+   */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.posTimer);
+    await this.persisting;
+    await this.release();
+  }
+
+  private async release(): Promise<void> {
+    for (const file of this.files.values()) {
+      await file.handle?.close().catch(() => undefined);
+      file.handle = undefined;
+    }
+  }
+
+  private stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  private isOwnFile(path: string): boolean {
+    return path === this.config.positionFile || (dirname(path) === dirname(this.config.positionFile) && basename(path).startsWith(`${basename(this.config.positionFile)}.`));
+  }
+
+  private onWatch(event: WatchEvent, path: string): void {
+    if (event === 'change') {
+      const file = this.byPath.get(path);
+      if (file === undefined) return;
+      if (file.state === 'open') file.dirty = true;
+      else this.nextPoll = 0; // an idle file changed: reopen it at the next turn
+    } else {
+      this.rescanRequested = true;
+    }
+    this.woken = true;
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped()) {
+      this.now = Date.now();
+      this.woken = false;
+      if (this.rescanRequested || this.now >= this.nextRescan) {
+        this.rescanRequested = false;
+        this.nextRescan = this.now + this.config.rescanIntervalMs;
+        await this.rescan();
+      }
+      if (this.now >= this.nextPoll) {
+        this.nextPoll = this.now + this.config.pollIntervalMs;
+        await this.poll();
+      }
+      let progressed = false;
+      for (const file of this.files.values()) {
+        if (this.stopped()) return;
+        if (file.state !== 'open' || !file.dirty) continue;
+        if (await this.read(file)) progressed = true;
+      }
+      if (this.stopped()) return;
+      this.now = Date.now();
+      await this.flushTimeouts();
+      if (!progressed) await this.sleep();
+    }
+  }
+
+  /** Sleeps until a watcher event, the next poll or rescan, or the next partial-line or multiline deadline. */
+  private async sleep(): Promise<void> {
+    let until = Math.min(this.nextPoll, this.nextRescan);
+    for (const file of this.files.values()) {
+      if (file.state !== 'open') continue;
+      if (this.config.partialLineTimeoutMs > 0 && file.reader.holding) until = Math.min(until, file.lastGrowthAt + this.config.partialLineTimeoutMs);
+      const deadline = file.joiner?.deadline;
+      if (deadline !== undefined) until = Math.min(until, deadline);
+    }
+    const ms = until - Date.now();
+    if (ms <= 0 || this.woken || this.rescanRequested || this.stopped()) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
+  }
+
+  /** Reads a file from its read offset until its end (for now) or its batch budget; true if bytes were read. */
+  private async read(file: TailedFile): Promise<boolean> {
+    const handle = file.handle;
+    if (handle === undefined) return false;
+    // Cleared before reading: a watcher event during the read sets it again, and it is not lost.
+    file.dirty = false;
+    let any = false;
+    let batches = 0;
+    while (!this.stopped()) {
+      const buffer = this.readBuffer ?? Buffer.allocUnsafe(READ_BYTES);
+      this.readBuffer = buffer;
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buffer, 0, READ_BYTES, file.readOffset));
+      } catch (error) {
+        this.log.warn({ err: error, path: file.path }, 'cannot read file: released');
+        await this.retire(file);
+        return any;
+      }
+      // UTF-16: only whole code units, so that every chunk starts at an even offset.
+      if (this.config.encoding === 'utf16le') bytesRead -= bytesRead % 2;
+      if (bytesRead === 0) break;
+      any = true;
+      let chunk: Buffer;
+      if (bytesRead < COPY_BELOW) {
+        chunk = Buffer.from(buffer.subarray(0, bytesRead));
+      } else {
+        // Events are slices of the chunk: hand the buffer over and read into a new one next time.
+        chunk = buffer.subarray(0, bytesRead);
+        this.readBuffer = undefined;
+      }
+      const offset = file.readOffset;
+      file.readOffset += bytesRead;
+      if (file.readOffset > file.size) file.size = file.readOffset;
+      file.lastGrowthAt = this.now;
+      this.totals.bytes += bytesRead;
+      file.reader.push(chunk, offset, (raw, start, end) => {
+        this.onLine(file, raw, start, end);
+      });
+      if (file.batch.length >= this.config.batchSize) {
+        batches += Math.ceil(file.batch.length / this.config.batchSize);
+        await this.putBatches(file);
+        if (batches >= this.config.maxBatchCount) {
+          file.dirty = true; // more may be there: the other files get their turn first
+          break;
+        }
+      }
+      if (bytesRead < READ_BYTES) break;
+    }
+    await this.putBatches(file);
+    this.settleIdleBytes(file);
+    return any;
+  }
+
+  private onLine(file: TailedFile, raw: Buffer, start: number, end: number): void {
+    this.totals.lines++;
+    const body = this.decoder.decode(raw, start);
+    if (file.joiner === undefined) {
+      this.onEvent(file, body, start, end);
+      return;
+    }
+    const before = file.joiner.cut;
+    file.joiner.push(body, start, end, this.now, (group, from, to) => {
+      this.onEvent(file, group, from, to);
+    });
+    this.totals.multilineCut += file.joiner.cut - before;
+  }
+
+  private onEvent(file: TailedFile, body: Buffer, start: number, end: number): void {
+    const headers: Record<string, string> = { ...file.group.headers };
+    if (this.config.fileHeader) headers[this.config.fileHeaderKey] = file.path;
+    if (this.config.byteOffsetHeader) headers['byteoffset'] = String(start);
+    file.batch.push({ body, headers });
+    file.batchEnds.push(end);
+  }
+
+  /** Puts the file's read events, batchSize at a time, each batch with a receipt that advances the file's checkpoint once delivered. */
+  private async putBatches(file: TailedFile): Promise<void> {
+    if (file.batch.length === 0) return;
+    const events = file.batch;
+    const ends = file.batchEnds;
+    file.batch = [];
+    file.batchEnds = [];
+    const size = this.config.batchSize;
+    for (let from = 0; from < events.length; from += size) {
+      const batch = events.length <= size ? events : events.slice(from, from + size);
+      const end = ends[from + batch.length - 1] ?? file.readOffset;
+      const receipt = new Receipt(batch.length, file.tracker.add(end));
+      for (const event of batch) event.receipt = receipt;
+      this.totals.events += batch.length;
+      await this.processor.put(batch);
+    }
+  }
+
+  /** Nothing held and nothing in flight to wait for: bytes that made no event (a bare newline after an early flush) count as done. */
+  private settleIdleBytes(file: TailedFile): void {
+    if (!file.holding && file.batch.length === 0) file.tracker.skipTo(file.reader.pendingStart);
+  }
+
+  /** Emits incomplete lines whose newline is late, and multiline events whose next line is. */
+  private async flushTimeouts(): Promise<void> {
+    const partialMs = this.config.partialLineTimeoutMs;
+    for (const file of this.files.values()) {
+      if (file.state !== 'open') continue;
+      if (partialMs > 0 && file.reader.holding && this.now - file.lastGrowthAt >= partialMs) {
+        if (file.reader.flushPartial((raw, start, end) => { this.onLine(file, raw, start, end); })) this.totals.partialLinesFlushed++;
+      }
+      const deadline = file.joiner?.deadline;
+      if (deadline !== undefined && deadline <= this.now) {
+        file.joiner?.flush((body, start, end) => { this.onEvent(file, body, start, end); });
+      }
+      if (file.batch.length > 0) {
+        await this.putBatches(file);
+        this.settleIdleBytes(file);
+      }
+    }
+  }
+
+  /** Emits whatever the file holds: its content is final (released, or truncated away). */
+  private async flushHeld(file: TailedFile): Promise<void> {
+    if (file.reader.flushPartial((raw, start, end) => { this.onLine(file, raw, start, end); })) this.totals.partialLinesFlushed++;
+    file.joiner?.flush((body, start, end) => { this.onEvent(file, body, start, end); });
+    await this.putBatches(file);
+    this.settleIdleBytes(file);
+  }
+
+  /**
+   * Lists the groups' files: tracks new ones, follows renames within the patterns, and marks
+   * tailed files no longer listed as gone (renamed away or deleted: read to the end, then released).
+   * At start-up, `entries` (the position file) give where known files resume.
+   */
+  private async rescan(entries?: PositionEntry[]): Promise<void> {
+    const found = await listFiles(this.config.groups, (path) => this.isOwnFile(path));
+    const seen = new Set<string>();
+    for (const item of found) {
+      if (this.stopped()) return;
+      const key = fileKey(item.stats);
+      if (seen.has(key)) continue; // the same file by a second path or group: the first wins
+      seen.add(key);
+      const known = this.files.get(key);
+      if (known === undefined) {
+        await this.track(item, entries);
+        continue;
+      }
+      this.moveTo(known, item.path);
+      if (known.goneSince !== undefined && known.state === 'open') {
+        this.log.info({ path: item.path }, 'file is back in its pattern: tailed on');
+      }
+      known.goneSince = undefined;
+      if (known.state !== 'open' && Number(item.stats.size) !== known.readOffset) await this.reopen(known);
+    }
+    for (const file of this.files.values()) {
+      if (file.state === 'open' && file.goneSince === undefined && !seen.has(file.key)) this.markGone(file);
+    }
+  }
+
+  /** Starts tailing a newly found file: from its position entry, else its start (its end at start-up with skipToEnd). */
+  private async track(item: Found, entries: PositionEntry[] | undefined): Promise<void> {
+    let handle: FileHandle;
+    try {
+      handle = await open(item.path, 'r');
+    } catch (error) {
+      if (!this.unreadable.has(item.path)) this.log.warn({ err: error, path: item.path }, 'cannot open file: skipped until it can be');
+      this.unreadable.add(item.path);
+      return;
+    }
+    this.unreadable.delete(item.path);
+    // The identity of what was opened (the path may name another file by now).
+    const stats = await handle.stat({ bigint: true });
+    const key = fileKey(stats);
+    if (this.files.has(key)) {
+      await handle.close();
+      return;
+    }
+    const size = Number(stats.size);
+    let offset = 0;
+    let how = 'from its start';
+    const index = entries?.findIndex((e) => e.inode === String(stats.ino) && (e.dev === undefined || e.dev === String(stats.dev))) ?? -1;
+    const entry = index === -1 ? undefined : entries?.[index];
+    if (entry !== undefined) {
+      entries?.splice(index, 1);
+      if (entry.fp !== undefined && !(await sameStart(handle, { hash: entry.fp, length: entry.fplen ?? 0 }))) {
+        how = 'from its start: its inode is reused by a new file';
+      } else if (entry.pos > size) {
+        how = 'from its start: it shrank (truncated) since the position was written';
+      } else {
+        offset = entry.pos;
+        how = 'from its position';
+      }
+    } else if (entries !== undefined && this.config.skipToEnd) {
+      offset = size;
+      how = 'from its end (skipToEnd)';
+    }
+    const file = this.newFile(key, stats.dev, stats.ino, item.group, item.path, handle, offset, size, await fingerprint(handle, size));
+    this.log.info({ path: item.path, group: item.group.name, offset }, `tailing file ${how}`);
+    if (offset === size) file.dirty = false;
+  }
+
+  private newFile(key: string, dev: bigint, ino: bigint, group: TailedFile['group'], path: string, handle: FileHandle, offset: number, size: number, fp: Fingerprint): TailedFile {
+    const file = new TailedFile({
+      key, dev: String(dev), ino: String(ino), group, path, handle, offset, size, fingerprint: fp, now: this.now,
+      reader: { encoding: this.config.encoding, maxLineBytes: this.config.maxLineLength, policy: this.config.maxLineLengthPolicy, counters: this.totals },
+      multiline: this.config.multiline,
+    });
+    this.files.set(key, file);
+    this.byPath.set(path, file);
+    this.totals.filesOpened++;
+    return file;
+  }
+
+  /**
+   * Position entries no listed file claimed: files rotated away (or renamed while the agent was
+   * down) with lines not yet delivered. Found again by inode at their last path or in its
+   * directory, they are read to their end and released.
+   */
+  private async recover(entries: PositionEntry[]): Promise<void> {
+    for (const entry of entries) {
+      const path = await locate(entry.file, entry.inode, entry.dev);
+      if (path === undefined) continue;
+      const group = this.config.groups.find((g) => entry.file.startsWith(g.pattern.baseDir)) ?? this.config.groups[0];
+      if (group === undefined) continue;
+      let handle: FileHandle;
+      try {
+        handle = await open(path, 'r');
+      } catch {
+        continue;
+      }
+      const stats = await handle.stat({ bigint: true });
+      const size = Number(stats.size);
+      const key = fileKey(stats);
+      const same = entry.fp === undefined || (await sameStart(handle, { hash: entry.fp, length: entry.fplen ?? 0 }));
+      if (this.files.has(key) || !same || entry.pos >= size) {
+        await handle.close();
+        continue;
+      }
+      const file = this.newFile(key, stats.dev, stats.ino, group, path, handle, entry.pos, size, await fingerprint(handle, size));
+      file.goneSince = this.now;
+      this.log.info({ path, offset: entry.pos, size }, 'rotated file with undelivered lines found again: reading it to its end');
+    }
+  }
+
+  private moveTo(file: TailedFile, path: string): void {
+    if (file.path === path) return;
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    file.path = path;
+    this.byPath.set(path, file);
+  }
+
+  private markGone(file: TailedFile): void {
+    file.goneSince = this.now;
+    this.totals.rotations++;
+    this.log.info({ path: file.path, readOffset: file.readOffset }, 'file left its path (rotated or deleted): reading it to its end');
+  }
+
+  /**
+   * Checks every file without waiting for the watcher: growth, truncation (copytruncate),
+   * rotation of the path, release of drained gone files, idle close and reopen.
+   */
+  private async poll(): Promise<void> {
+    for (const file of [...this.files.values()]) {
+      if (this.stopped()) return;
+      if (file.state === 'open') await this.pollOpen(file);
+      else if (file.state === 'idle') await this.pollIdle(file);
+      else if (file.tracker.outstanding === 0) this.forget(file);
+    }
+  }
+
+  private async pollOpen(file: TailedFile): Promise<void> {
+    const handle = file.handle;
+    if (handle === undefined) return;
+    let stats;
+    try {
+      stats = await handle.stat({ bigint: true });
+    } catch (error) {
+      this.log.warn({ err: error, path: file.path }, 'cannot stat open file: released');
+      await this.retire(file);
+      return;
+    }
+    const size = Number(stats.size);
+    if (size < file.readOffset) {
+      await this.truncated(file, size, 'shrank below the read offset');
+      return;
+    }
+    if (size !== file.size) {
+      if (file.fingerprint.length > 0 && !(await sameStart(handle, file.fingerprint))) {
+        await this.truncated(file, size, 'its first bytes changed');
+        return;
+      }
+      if (file.fingerprint.length < FINGERPRINT_BYTES && size > file.fingerprint.length) file.fingerprint = await fingerprint(handle, size);
+      file.size = size;
+    }
+    if (size > file.readOffset) file.dirty = true;
+    if (file.goneSince === undefined) {
+      const current = await stat(file.path, { bigint: true }).catch(() => undefined);
+      if (stats.nlink === 0n || current === undefined || fileKey(current) !== file.key) {
+        this.markGone(file);
+        this.rescanRequested = true; // renamed within the pattern? the rescan finds it again
+      }
+    }
+    if (file.goneSince !== undefined) {
+      // Keep the position file pointing at where the file is now (e.g. app.log.1).
+      const now = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+      if (now !== undefined && !now.endsWith(' (deleted)')) this.moveTo(file, now);
+      if (size <= file.readOffset && this.now - Math.max(file.goneSince, file.lastGrowthAt) >= this.config.rotateWaitMs) await this.retire(file);
+      return;
+    }
+    if (size <= file.readOffset && !file.holding && this.now - file.lastGrowthAt >= this.config.idleTimeoutMs) {
+      await handle.close().catch(() => undefined);
+      file.handle = undefined;
+      file.state = 'idle';
+      this.log.info({ path: file.path, idleTimeoutMs: this.config.idleTimeoutMs }, 'file idle: closed until it changes');
+    }
+  }
+
+  private async pollIdle(file: TailedFile): Promise<void> {
+    const current = await stat(file.path, { bigint: true }).catch(() => undefined);
+    if (current !== undefined && fileKey(current) === file.key) {
+      if (Number(current.size) !== file.readOffset) await this.reopen(file);
+      return;
+    }
+    // Rotated while closed: lines may have been written to it before the rotation.
+    const path = await locate(file.path, file.ino, file.dev);
+    if (path !== undefined) {
+      this.moveTo(file, path);
+      await this.reopen(file);
+      if (file.state === 'open') this.markGone(file);
+      return;
+    }
+    this.state(file, 'retired');
+  }
+
+  /** Opens an idle or released file again, checking that it is still the same content. */
+  private async reopen(file: TailedFile): Promise<void> {
+    let handle: FileHandle;
+    try {
+      handle = await open(file.path, 'r');
+    } catch {
+      return;
+    }
+    const stats = await handle.stat({ bigint: true });
+    if (fileKey(stats) !== file.key) {
+      await handle.close();
+      return;
+    }
+    file.handle = handle;
+    file.state = 'open';
+    file.dirty = true;
+    file.lastGrowthAt = this.now;
+    const size = Number(stats.size);
+    if (size < file.readOffset || !(await sameStart(handle, file.fingerprint))) {
+      await this.truncated(file, size, size < file.readOffset ? 'shrank while closed' : 'its inode now holds other content');
+    }
+  }
+
+  /** The file was truncated or rewritten in place: what was held is final; read again from 0. */
+  private async truncated(file: TailedFile, size: number, why: string): Promise<void> {
+    await this.flushHeld(file);
+    this.totals.truncations++;
+    this.log.info({ path: file.path, readOffset: file.readOffset, size, why }, 'file truncated (copytruncate?): reading it again from its start');
+    const handle = file.handle;
+    file.restartAt(0, handle === undefined ? { hash: '', length: 0 } : await fingerprint(handle, size));
+    file.size = size;
+  }
+
+  /** Releases a file: what it holds is emitted, its descriptor closed; its record stays until its batches are delivered. */
+  private async retire(file: TailedFile): Promise<void> {
+    await this.flushHeld(file);
+    await file.handle?.close().catch(() => undefined);
+    file.handle = undefined;
+    this.totals.filesReleased++;
+    this.log.info({ path: file.path, readOffset: file.readOffset }, 'file released');
+    this.state(file, 'retired');
+  }
+
+  private state(file: TailedFile, state: FileState): void {
+    file.state = state;
+    if (state === 'retired' && file.tracker.outstanding === 0) this.forget(file);
+  }
+
+  private forget(file: TailedFile): void {
+    this.files.delete(file.key);
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+  }
+
+  /** Writes the committed positions if they changed; one write at a time. */
+  private persist(): Promise<void> {
+    this.persisting = this.persisting.then(async () => {
+      const text = formatPositions([...this.files.values()].map((file) => file.position()));
+      if (text === this.lastPositions) return;
+      try {
+        await writePositionFile(this.config.positionFile, text);
+        this.lastPositions = text;
+      } catch (error) {
+        this.log.warn({ err: error, positionFile: this.config.positionFile }, 'cannot write position file: will retry');
+      }
+    });
+    return this.persisting;
+  }
+}
+
+/** Where the file with this inode is now: its last path, or another name in the same directory (rotated). */
+async function locate(path: string, inode: string, dev: string | undefined): Promise<string | undefined> {
+  const matches = (stats: { ino: bigint; dev: bigint }): boolean => String(stats.ino) === inode && (dev === undefined || String(stats.dev) === dev);
+  const direct = await stat(path, { bigint: true }).catch(() => undefined);
+  if (direct !== undefined && matches(direct)) return path;
+  const dir = dirname(path);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const candidate = join(dir, name);
+    const stats = await stat(candidate, { bigint: true }).catch(() => undefined);
+    if (stats?.isFile() === true && matches(stats)) return candidate;
+  }
+  return undefined;
+}

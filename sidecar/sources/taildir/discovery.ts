@@ -1,0 +1,89 @@
+import { watch, type FSWatcher } from 'chokidar';
+import type { BigIntStats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { FileGroup } from './config.ts';
+
+/** A file a group matches, with its stats (followed through symbolic links). */
+export interface Found {
+  group: FileGroup;
+  path: string;
+  stats: BigIntStats;
+}
+
+/**
+ * Lists the files the groups match, group by group in configuration order (a file matched by
+ * two groups belongs to the first). Walks only the base directories, only as deep as each
+ * pattern can match, and does not follow directory symlinks (no loops). `exclude` keeps out
+ * the source's own files (the position file may sit in a watched directory).
+ */
+export async function listFiles(groups: readonly FileGroup[], exclude: (path: string) => boolean): Promise<Found[]> {
+  const found: Found[] = [];
+  for (const group of groups) {
+    const { baseDir, depth } = group.pattern;
+    const walk = async (dir: string, rel: string, levels: number): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return; // missing (not created yet), not a directory, or unreadable: nothing to tail there now
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        const relPath = rel === '' ? entry.name : `${rel}/${entry.name}`;
+        if (entry.isDirectory()) {
+          if (levels > 0) await walk(path, relPath, levels - 1);
+        } else if ((entry.isFile() || entry.isSymbolicLink()) && group.pattern.matches(relPath) && !exclude(path)) {
+          const stats = await stat(path, { bigint: true }).catch(() => undefined);
+          if (stats?.isFile() === true) found.push({ group, path, stats });
+        }
+      }
+    };
+    await walk(baseDir, '', depth);
+  }
+  return found;
+}
+
+export type WatchEvent = 'add' | 'change' | 'unlink' | 'dir';
+
+/**
+ * Watches the groups' base directories with chokidar, so new files, rotations and growth are
+ * seen at once. Not trusted alone: on network and overlay volumes events go missing, so the
+ * source also polls (see pollInterval, rescanInterval); the watcher only makes it faster.
+ */
+export class GroupWatcher {
+  private readonly watcher: FSWatcher;
+
+  constructor(groups: readonly FileGroup[], exclude: (path: string) => boolean, onEvent: (event: WatchEvent, path: string) => void) {
+    const depths = groups.map((group) => group.pattern.depth);
+    const depth = Math.max(...depths);
+    const matches = (path: string): boolean => groups.some((group) => {
+      const rel = relative(group.pattern.baseDir, path);
+      return !rel.startsWith('..') && group.pattern.matches(rel.split(sep).join('/'));
+    });
+    this.watcher = watch([...new Set(groups.map((group) => group.pattern.baseDir))], {
+      ignoreInitial: true,
+      // Not atomic: a rename+create rotation must be seen as unlink then add, not as a change.
+      atomic: false,
+      ignorePermissionErrors: true,
+      ...(Number.isFinite(depth) ? { depth } : {}),
+      // Only files a group matches produce events; directories are watched to find them.
+      ignored: (path, stats) => stats?.isFile() === true && (!matches(path) || exclude(path)),
+    });
+    this.watcher.on('add', (path) => { onEvent('add', path); });
+    this.watcher.on('change', (path) => { onEvent('change', path); });
+    this.watcher.on('unlink', (path) => { onEvent('unlink', path); });
+    this.watcher.on('addDir', (path) => { onEvent('dir', path); });
+    this.watcher.on('unlinkDir', (path) => { onEvent('dir', path); });
+    this.watcher.on('error', () => { onEvent('dir', ''); });
+  }
+
+  /** Resolves once the initial directory scan is done and events are live. */
+  ready(): Promise<void> {
+    return new Promise((resolve) => this.watcher.once('ready', resolve));
+  }
+
+  close(): Promise<void> {
+    return this.watcher.close();
+  }
+}

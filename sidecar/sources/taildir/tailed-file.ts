@@ -1,0 +1,87 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { Event } from '../../event.ts';
+import { CheckpointTracker } from './checkpoint.ts';
+import type { FileGroup } from './config.ts';
+import type { Fingerprint } from './identity.ts';
+import { LineReader, type LineReaderOptions } from './line-reader.ts';
+import { MultilineJoiner, type MultilineConfig } from './multiline.ts';
+import type { PositionEntry } from './position-file.ts';
+
+/**
+ * - `open`: read as it grows; `goneSince` is set once it left its path (renamed away or
+ *   deleted): it is then read to its end and released after rotateWait without growth.
+ * - `idle`: closed after idleTimeout without growth; reopened when it changes.
+ * - `retired`: released; kept until every batch read from it is delivered, so that its
+ *   position stays in the position file until then (a restart finds it and reads the rest).
+ */
+export type FileState = 'open' | 'idle' | 'retired';
+
+/** The state of one tailed file (one identity: device + inode). */
+export class TailedFile {
+  readonly key: string;
+  readonly dev: string;
+  readonly ino: string;
+  readonly group: FileGroup;
+  path: string;
+  state: FileState = 'open';
+  handle: FileHandle | undefined;
+  /** The next byte to read. */
+  readOffset: number;
+  /** Size at the last check. */
+  size: number;
+  fingerprint: Fingerprint;
+  tracker: CheckpointTracker;
+  reader: LineReader;
+  joiner: MultilineJoiner | undefined;
+  /** Last time bytes were read (ms). */
+  lastGrowthAt: number;
+  /** When the file was seen to have left its path (renamed away or deleted). */
+  goneSince: number | undefined;
+  /** Worth a read: a watcher event, growth seen by a poll, or a read cut short by the batch budget. */
+  dirty = true;
+  /** Events read and not yet put, with the offset past each. */
+  batch: Event[] = [];
+  batchEnds: number[] = [];
+  private readonly readerOptions: Omit<LineReaderOptions, 'offset'>;
+  private readonly multiline: MultilineConfig | undefined;
+
+  constructor(init: {
+    key: string; dev: string; ino: string; group: FileGroup; path: string; handle: FileHandle; offset: number; size: number;
+    fingerprint: Fingerprint; now: number; reader: Omit<LineReaderOptions, 'offset'>; multiline: MultilineConfig | undefined;
+  }) {
+    this.key = init.key;
+    this.dev = init.dev;
+    this.ino = init.ino;
+    this.group = init.group;
+    this.path = init.path;
+    this.handle = init.handle;
+    this.readOffset = init.offset;
+    this.size = init.size;
+    this.fingerprint = init.fingerprint;
+    this.lastGrowthAt = init.now;
+    this.readerOptions = init.reader;
+    this.multiline = init.multiline;
+    this.tracker = new CheckpointTracker(init.offset);
+    this.reader = new LineReader({ ...this.readerOptions, offset: init.offset });
+    this.joiner = this.multiline === undefined ? undefined : new MultilineJoiner(this.multiline);
+  }
+
+  /** Starts over at `offset` (a truncated or rewritten file): batches still in flight count for the old content only. */
+  restartAt(offset: number, fingerprint: Fingerprint): void {
+    this.readOffset = offset;
+    this.fingerprint = fingerprint;
+    this.tracker = new CheckpointTracker(offset);
+    this.reader = new LineReader({ ...this.readerOptions, offset });
+    this.joiner = this.multiline === undefined ? undefined : new MultilineJoiner(this.multiline);
+    this.dirty = true;
+  }
+
+  /** Whether an incomplete line or an unfinished multiline event is held. */
+  get holding(): boolean {
+    return this.reader.holding || this.joiner?.holding === true;
+  }
+
+  position(): PositionEntry {
+    return { inode: this.ino, pos: this.tracker.committed, file: this.path, dev: this.dev, fp: this.fingerprint.hash, fplen: this.fingerprint.length };
+  }
+}
