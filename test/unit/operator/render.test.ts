@@ -1,0 +1,267 @@
+// render(spec) is pure, deterministic and injection-safe: whatever the user's values, the agent's
+// own parser (plus its ${NAME} substitution with the env the sidecar gets) reads back exactly the
+// intended keys and values, and the agent's own validation accepts the file without a warning.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import yaml from 'js-yaml';
+import { parseProperties, substituteEnv } from '../../../sidecar/config/properties.ts';
+import { parseAgentConfig } from '../../../sidecar/config/agent-config.ts';
+import { compileFilePattern } from '../../../sidecar/sources/taildir/pattern.ts';
+import { agentPath, escapeEnvReferences, render, renderEntries, type RenderedEntry } from '../../../operator/render.ts';
+import { resolveSpec, SpecError } from '../../../operator/spec.ts';
+import { AGENT_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH } from '../../../operator/sidecar-layout.ts';
+import { EXTRA_PROPERTIES } from '../../../operator/extra-properties.ts';
+import type { LogShipperSpec, ResolvedSpec } from '../../../operator/crd-types.ts';
+
+const CONTEXT = { namespace: 'shop', name: 'app-logs' };
+
+function minimal(overrides: Partial<LogShipperSpec> = {}): LogShipperSpec {
+  return { volume: 'logs', files: [{ path: 'app/*.log' }], kafka: { brokers: ['kafka:9092'], topic: 'app-logs' }, ...overrides };
+}
+
+/** The env the injected sidecar has for a render result: every referenced variable, with `values`. */
+function sidecarEnv(names: string[], values: (name: string) => string): NodeJS.ProcessEnv {
+  return Object.fromEntries(names.map((name) => [name, values(name)]));
+}
+
+/** What the agent reads: parse, then substitute env, as readPropertiesFile does. */
+function agentRead(text: string, env: NodeJS.ProcessEnv): Map<string, string> {
+  const parsed = substituteEnv(parseProperties(text), env, 'agent.properties');
+  return new Map([...parsed].map(([key, property]) => [key, property.value]));
+}
+
+function intended(entries: RenderedEntry[], env: NodeJS.ProcessEnv): Map<string, string> {
+  return new Map(entries.map((entry) => [entry.key, 'env' in entry.value ? env[entry.value.env] ?? '<unset>' : entry.value.literal]));
+}
+
+/** Runs the agent's own validation on rendered text. */
+function agentConfig(text: string, env: NodeJS.ProcessEnv): ReturnType<typeof parseAgentConfig> {
+  return parseAgentConfig(substituteEnv(parseProperties(text), env, 'agent.properties'), 'agent.properties', AGENT_NAME);
+}
+
+// Strings that try to break out: line breaks, separators, comments, escapes, unicode, env references.
+const NASTY = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 30 }),
+  fc.string({ unit: fc.constantFrom('\n', '\r', '=', ':', '\\', '#', '!', ' ', '\t', '\f', '$', '{', '}', 'u', '0', 'A', 'é', '\u2028', '\u0085', 'x'), maxLength: 30 }),
+  fc.constantFrom('${POD_NAME}', '$${POD_NAME}', '$$${X}', 'a\nlogshipper.sinks.kafka.kafka.topic = evil', 'x\\', '\\u0041', ' lead', 'trail ', '#c', '!c', 'k=v', 'k:v', '${KAFKA_SASL_PASSWORD}', '\r\nlogshipper.sources = x'),
+);
+const HEADER_NAME = fc.oneof(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/), NASTY.filter((s) => s !== ''));
+const GLOB = fc.array(fc.stringMatching(/^([A-Za-z0-9 _@=,%~:#!-]|\.|\*|\?|\[[a-z.]{1,3}\]){1,8}$/).filter((s) => s !== '.' && s !== '..'), { minLength: 1, maxLength: 4 })
+  .map((segments) => segments.join('/'));
+
+const RESOLVED: fc.Arbitrary<ResolvedSpec> = fc.record({
+  volume: fc.constant('logs'),
+  files: fc.uniqueArray(fc.record({ path: GLOB, headers: fc.dictionary(HEADER_NAME, NASTY, { maxKeys: 4 }) }), { minLength: 1, maxLength: 4, selector: (f) => f.path }),
+  encoding: fc.constantFrom('UTF-8', 'ISO-8859-1', 'UTF-16LE'),
+  maxLineBytes: fc.integer({ min: 256, max: 16_777_216 }),
+  longLines: fc.constantFrom('Split', 'Truncate'),
+  kafka: fc.record({
+    brokers: fc.array(fc.constantFrom('kafka:9092', 'k-0.k.svc:19092', '[::1]:9092'), { minLength: 1, maxLength: 3 }),
+    topic: fc.stringMatching(/^[A-Za-z0-9._-]{3,20}$/),
+    key: fc.option(fc.oneof(fc.record({ value: NASTY.filter((s) => s !== '') }), fc.record({ field: fc.constantFrom('PodName', 'Namespace', 'NodeName', 'PodUID', 'Container') })), { nil: undefined }),
+    acks: fc.constantFrom('All', 'Leader', 'None'),
+    compression: fc.constantFrom('none', 'gzip'),
+    batchSize: fc.integer({ min: 1, max: 500 }),
+    lingerMs: fc.integer({ min: 0, max: 60_000 }),
+    tls: fc.constant(undefined),
+    sasl: fc.option(fc.record({ mechanism: fc.constantFrom('PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'), secretName: fc.constant('creds'), usernameKey: fc.constant('username'), passwordKey: fc.constant('password') }), { nil: undefined }),
+  }),
+  channel: fc.record({ capacity: fc.integer({ min: 500, max: 100_000 }), byteCapacity: fc.integer({ min: 16_777_216, max: 1_073_741_824 }) }),
+  multiline: fc.option(fc.record({
+    mode: fc.constantFrom('Start', 'Continuation'),
+    pattern: fc.constantFrom('^\\s', '^\\d{4}-', '^(at|Caused by:)', '^[^\\n=:#!]+$', '\\\\$'),
+    maxLines: fc.integer({ min: 1, max: 1000 }),
+    maxBytes: fc.integer({ min: 256, max: 1_048_576 }),
+    timeoutMs: fc.integer({ min: 1, max: 10_000 }),
+  }), { nil: undefined }),
+  enrichment: fc.record({
+    fields: fc.uniqueArray(fc.constantFrom('PodName', 'Namespace', 'NodeName', 'PodUID', 'Container', 'FilePath')),
+    labels: fc.uniqueArray(fc.stringMatching(/^([a-z0-9]{1,5}(\.[a-z0-9]{1,5}){0,2}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,8}[A-Za-z0-9])?$/), { maxLength: 4 }),
+    headerPrefix: fc.stringMatching(/^[A-Za-z0-9._-]{0,6}$/),
+  }),
+  extraProperties: fc.constant([]),
+});
+
+describe('render: injection safety (property-based, with the agent parser)', () => {
+  it('the agent reads back exactly the intended keys and values, whatever the user values', () => {
+    fc.assert(fc.property(RESOLVED, NASTY, (spec, envValue) => {
+      const result = render(spec, CONTEXT);
+      const env = sidecarEnv(result.env, (name) => `${name}=${envValue}`);
+      assert.deepEqual(agentRead(result.text, env), intended(result.entries, env));
+      // Keys are unique: nothing was overwritten by a later line.
+      assert.equal(new Set(result.entries.map((e) => e.key)).size, result.entries.length);
+    }), { numRuns: 400 });
+  });
+
+  it('extraProperties text values cannot add keys or lines', () => {
+    const textKeys = EXTRA_PROPERTIES.filter((p) => p.kind === 'text').map((p) => p.key);
+    fc.assert(fc.property(fc.constantFrom(...textKeys), NASTY, (name, value) => {
+      const spec = { ...resolveSpec(minimal()), extraProperties: [{ name, value }] };
+      const result = render(spec, CONTEXT);
+      assert.deepEqual(agentRead(result.text, {}), intended(result.entries, {}));
+    }));
+  });
+
+  it('escapes ${NAME} so the agent substitutes nothing in user values', () => {
+    for (const value of ['${POD_NAME}', '$${POD_NAME}', 'a${B}c${D}', '${', '$${', '${1}', '${KAFKA_SASL_PASSWORD}']) {
+      const result = render(resolveSpec(minimal({ files: [{ path: 'x.log', headers: { h: value } }] })), CONTEXT);
+      const read = agentRead(result.text, {});
+      assert.equal(read.get(`${AGENT_NAME}.sources.files.headers.f1.h`), value, `${value} -> ${escapeEnvReferences(value)}`);
+    }
+  });
+
+  it('a value with a newline and a key-like suffix stays one value', () => {
+    const evil = 'x\nlogshipper.sinks.kafka.kafka.topic = stolen\r\n#';
+    const result = render(resolveSpec(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', key: { value: evil } } })), CONTEXT);
+    const read = agentRead(result.text, {});
+    assert.equal(read.get(`${AGENT_NAME}.sinks.kafka.kafka.topic`), 'app-logs');
+    assert.equal(read.get(`${AGENT_NAME}.sinks.kafka.partition.key`), evil);
+    assert.equal(read.size, result.entries.length);
+  });
+});
+
+describe('render: determinism and hash', () => {
+  it('the same spec gives the same text and hash; header order in the input does not matter', () => {
+    fc.assert(fc.property(RESOLVED, (spec) => {
+      const reordered: ResolvedSpec = {
+        ...spec,
+        files: spec.files.map((file) => ({ ...file, headers: Object.fromEntries(Object.entries(file.headers).reverse()) })),
+      };
+      const a = render(spec, CONTEXT);
+      const b = render(structuredClone(reordered), CONTEXT);
+      assert.equal(a.text, b.text);
+      assert.equal(a.hash, b.hash);
+      assert.match(a.hash, /^[0-9a-f]{64}$/);
+    }), { numRuns: 100 });
+  });
+
+  it('a changed value changes the hash', () => {
+    const a = render(resolveSpec(minimal()), CONTEXT);
+    const b = render(resolveSpec(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'other' } })), CONTEXT);
+    assert.notEqual(a.hash, b.hash);
+  });
+});
+
+describe('render: the agent accepts the result', () => {
+  const full = (): LogShipperSpec => minimal({
+    files: [{ path: 'app/*.log', headers: { logtype: 'app', 'x.y': 'a=b:c#d' } }, { path: 'audit/**/*.json' }, { path: 'plain.log' }],
+    kafka: {
+      brokers: ['kafka-0.kafka:9092', 'kafka-1.kafka:9092'], topic: 'app-logs', key: { field: 'PodName' },
+      acks: 'Leader', compression: 'gzip', batchSize: 250, lingerMs: 20,
+      sasl: { mechanism: 'SCRAM-SHA-512', secretName: 'creds' },
+    },
+    channel: { capacity: 5000, byteCapacity: 33_554_432 },
+    multiline: { mode: 'Start', pattern: '^\\d{4}-\\d{2}-\\d{2}', maxLines: 200, maxBytes: 65_536, timeoutMs: 500 },
+    enrichment: { fields: ['PodName', 'Namespace', 'NodeName', 'PodUID', 'Container', 'FilePath'], labels: ['app.kubernetes.io/name', 'team'] },
+    encoding: 'ISO-8859-1',
+    maxLineBytes: 65_536,
+    longLines: 'Truncate',
+    extraProperties: EXTRA_PROPERTIES.map((p) => ({
+      name: p.key,
+      value: p.key === 'channel.transactionCapacity' ? '300' : p.kind === 'bool' ? 'true' : p.kind === 'int' ? String(Math.max(p.min ?? 1, 1)) : Array.isArray(p.kind) ? String(p.kind[0]) : 'custom-value',
+    })),
+  });
+
+  for (const [name, spec] of [['minimal', minimal()], ['every field', full()]] as const) {
+    it(`${name}: parseAgentConfig reports no error and zero warnings`, () => {
+      const result = render(resolveSpec(spec), CONTEXT);
+      const env = sidecarEnv(result.env, (variable) => `value-of-${variable}`);
+      const config = agentConfig(result.text, env);
+      assert.deepEqual(config.warnings, []);
+      assert.equal(config.sources.length, 1);
+      assert.equal(config.sinks.length, 1);
+    });
+  }
+
+  it('the examples render and the agent accepts them (TLS file paths aside, which exist only in the pod)', () => {
+    for (const file of ['examples/logshipper.yaml', 'examples/logshipper-secure.yaml']) {
+      const doc = yaml.load(readFileSync(file, 'utf8')) as { spec: unknown; metadata: { name: string; namespace: string } };
+      const result = render(resolveSpec(doc.spec), { namespace: doc.metadata.namespace, name: doc.metadata.name });
+      const env = sidecarEnv(result.env, (variable) => `value-of-${variable}`);
+      try {
+        assert.deepEqual(agentConfig(result.text, env).warnings, [], file);
+      } catch (error) {
+        // Only the TLS files, mounted from Secrets by the injector, are missing outside a pod.
+        assert.match((error as Error).message, /ssl\.truststore\.location: cannot read "\/var\/run\/secrets\/logshipper\//, `${file}: ${(error as Error).message}`);
+      }
+    }
+  });
+
+  it('enrichment and SASL refer to the sidecar env vars of the layout', () => {
+    const result = render(resolveSpec(full()), CONTEXT);
+    assert.deepEqual(result.env, [
+      ENV.container, ENV.saslPassword, ENV.saslUsername, ENV.nodeName, ENV.podName, ENV.podNamespace, ENV.podUID,
+      labelEnvName('app.kubernetes.io/name'), labelEnvName('team'),
+    ].sort());
+    assert.match(result.text, /^logshipper\.sinks\.kafka\.kafka\.producer\.sasl\.password = \$\{KAFKA_SASL_PASSWORD\}$/m);
+    assert.doesNotMatch(result.text, /password = [^$]/);
+  });
+});
+
+describe('agentPath: globs relative to the volume, read by the agent as globs', () => {
+  it('every allowed path becomes a glob for the agent with the same meaning', () => {
+    fc.assert(fc.property(GLOB, (relative) => {
+      const path = agentPath(relative, 'spec.files[0].path');
+      const pattern = compileFilePattern(path);
+      const name = relative.slice(relative.lastIndexOf('/') + 1);
+      if (pattern.kind !== 'glob') assert.match(name, /^[^*?[.]+$/, `${path}: only a plain name may stay an (exact) regex`);
+      assert.ok(`${pattern.baseDir}/`.startsWith(`${LOG_VOLUME_MOUNT_PATH}/`), `${path} stays inside the volume`);
+      if (!/[*?[]/.test(relative)) {
+        // A literal path matches itself and not a look-alike.
+        const rel = `${LOG_VOLUME_MOUNT_PATH}/${relative}`.slice(pattern.baseDir.length + 1);
+        assert.ok(pattern.matches(rel), `${path} matches ${rel}`);
+        if (rel.includes('.')) assert.ok(!pattern.matches(rel.replace('.', 'X')), `${path} must not match ${rel.replace('.', 'X')}`);
+      }
+    }), { numRuns: 500 });
+  });
+
+  it('app.log matches only app.log', () => {
+    const pattern = compileFilePattern(agentPath('app.log', 'f'));
+    assert.equal(pattern.kind, 'glob');
+    assert.ok(pattern.matches('app.log'));
+    assert.ok(!pattern.matches('appXlog'));
+  });
+});
+
+describe('resolveSpec: errors name the field, the bad value and what is allowed', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['absolute path', minimal({ files: [{ path: '/etc/passwd' }] }), /^spec\.files\[0\]\.path: invalid value "\/etc\/passwd": must be relative/],
+    ['.. in path', minimal({ files: [{ path: 'a/../../etc/passwd' }] }), /^spec\.files\[0\]\.path: .*'\.\.'/],
+    ['newline in path', minimal({ files: [{ path: 'a\nb.log' }] }), /^spec\.files\[0\]\.path: invalid value "a\\nb\.log"/],
+    ['no files', minimal({ files: [] }), /^spec\.files: invalid value \[\]: a list of 1\.\.32 items/],
+    ['bad broker', minimal({ kafka: { brokers: ['kafka'], topic: 't' } }), /^spec\.kafka\.brokers\[0\]: invalid value "kafka": host:port/],
+    ['bad topic', minimal({ kafka: { brokers: ['k:1'], topic: 'a b' } }), /^spec\.kafka\.topic: invalid value "a b"/],
+    ['bad acks', minimal({ kafka: { brokers: ['k:1'], topic: 't', acks: '1' as never } }), /^spec\.kafka\.acks: invalid value "1": one of All, Leader, None/],
+    ['key with both', minimal({ kafka: { brokers: ['k:1'], topic: 't', key: { field: 'PodName', value: 'x' } } }), /^spec\.kafka\.key: needs exactly one/],
+    ['capacity < batch', minimal({ kafka: { brokers: ['k:1'], topic: 't', batchSize: 500 }, channel: { capacity: 100 } }), /^spec\.channel\.capacity: invalid value 100: must be at least spec\.kafka\.batchSize \(500\)/],
+    ['unknown extra', minimal({ extraProperties: [{ name: 'sink.type', value: 'logger' }] }), /^spec\.extraProperties\[0\]\.name: invalid value "sink\.type": one of source\.skipToEnd/],
+    ['bad extra value', minimal({ extraProperties: [{ name: 'source.skipToEnd', value: 'yes' }] }), /^spec\.extraProperties\[0\]\.value: invalid value "yes" for source\.skipToEnd: true or false/],
+    ['bad regex', minimal({ multiline: { mode: 'Start', pattern: '(' } }), /^spec\.multiline\.pattern: invalid value "\(": a JavaScript regular expression/],
+    ['bad header name', minimal({ files: [{ path: 'a.log', headers: { 'a b': 'x' } }] }), /^spec\.files\[0\]\.headers\["a b"\]: invalid name "a b"/],
+    ['sasl without mechanism', minimal({ kafka: { brokers: ['k:1'], topic: 't', sasl: { secretName: 's' } as never } }), /^spec\.kafka\.sasl\.mechanism: is required/],
+  ];
+  for (const [name, spec, message] of cases) {
+    it(name, () => {
+      assert.throws(() => render(resolveSpec(spec), CONTEXT), (error: unknown) => {
+        assert.ok(error instanceof SpecError, String(error));
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
+});
+
+describe('layout', () => {
+  it('label env names are valid ${NAME} references, stable and distinct', () => {
+    const names = ['app', 'a.b', 'a-b', 'a_b', 'app.kubernetes.io/name', 'x'.repeat(63)].map(labelEnvName);
+    for (const name of names) assert.match(name, /^[A-Za-z_][A-Za-z0-9_]*$/);
+    assert.equal(new Set(names).size, names.length);
+    assert.equal(labelEnvName('a.b'), labelEnvName('a.b'));
+  });
+
+  it('renderEntries keys all start with the agent name', () => {
+    for (const entry of renderEntries(resolveSpec(minimal()), CONTEXT)) assert.ok(entry.key.startsWith(`${AGENT_NAME}.`));
+  });
+});
