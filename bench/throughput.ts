@@ -46,7 +46,8 @@ const CONTENDERS: Contender[] = [
   {
     name: 'kcat',
     describe: 'kcat -P (librdkafka), the raw producer limit',
-    run: (c) => measure(process.env['KCAT'] ?? 'kcat', ['-P', '-b', c.brokers, '-t', c.topic, '-X', `acks=${c.acks}`, c.file]),
+    // From stdin: kcat sends each file argument as one message, but splits stdin on newlines.
+    run: (c) => measure(process.env['KCAT'] ?? 'kcat', ['-P', '-b', c.brokers, '-t', c.topic, '-X', `acks=${c.acks}`], { stdin: c.file }),
   },
   {
     name: 'logshipper-exec',

@@ -1,6 +1,6 @@
 // Runs a command under GNU time, for wall time, CPU seconds and peak RSS of the whole process.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,11 +12,13 @@ export interface Measurement {
 
 const TIME = '/usr/bin/time';
 
-export async function measure(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Measurement> {
+/** Runs `command` to completion; `stdin` names a file to feed it. */
+export async function measure(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {}): Promise<Measurement> {
   if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed to measure CPU and peak RSS: apt-get install time`);
   const out = join(mkdtempSync(join(tmpdir(), 'logshipper-bench-')), 'time.txt');
+  const input = options.stdin === undefined ? 'ignore' : openSync(options.stdin, 'r');
   const child = spawn(TIME, ['-o', out, '-f', '%e %U %S %M', command, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: [input, 'ignore', 'pipe'],
     env: options.env ?? process.env,
     cwd: options.cwd,
   });
@@ -25,6 +27,7 @@ export async function measure(command: string, args: string[], options: { env?: 
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (typeof input === 'number') closeSync(input);
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${String(code)}:\n${stderr}`);
   const [wall = 0, user = 0, sys = 0, rssKb = 0] = readFileSync(out, 'utf8').trim().split(/\s+/).map(Number);
   return { wallSeconds: wall, cpuSeconds: user + sys, peakRssMb: rssKb / 1024 };
