@@ -1,0 +1,66 @@
+// The PKI of the test cluster, made fresh for every environment with the machine's openssl
+// (node:crypto makes keys but cannot issue X.509 certificates):
+//  - a CA that signs the apiserver's serving certificate and the admin's client certificate and
+//    is the apiserver's --client-ca-file, so the kubeconfig verifies the server properly;
+//  - the admin client certificate in group system:masters (full access under RBAC);
+//  - the service-account signing key pair (TokenRequest API, SA token authentication).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { run } from './process.ts';
+import { logFile } from './paths.ts';
+
+export interface ClusterPki {
+  caCert: string;
+  servingCert: string;
+  servingKey: string;
+  adminCert: string;
+  adminKey: string;
+  serviceAccountKey: string;
+  serviceAccountPub: string;
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  await run('certificates', 'openssl', args, { cwd, log: logFile('certificates') });
+}
+
+async function issue(dir: string, name: string, subject: string, extensions: string): Promise<void> {
+  fs.writeFileSync(path.join(dir, `${name}.ext`), extensions);
+  await openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-subj', subject, '-out', `${name}.csr`], dir);
+  await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
+}
+
+export async function makeClusterPki(dir: string): Promise<ClusterPki> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-sha256', '-subj', '/CN=logshipper-testenv-ca'], dir);
+  await issue(dir, 'apiserver', '/CN=kube-apiserver', [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
+    '',
+  ].join('\n'));
+  await issue(dir, 'admin', '/O=system:masters/CN=logshipper-testenv-admin', [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=clientAuth',
+    '',
+  ].join('\n'));
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  fs.writeFileSync(path.join(dir, 'service-account.key'), privateKey, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'service-account.pub'), publicKey);
+  const p = (f: string): string => path.join(dir, f);
+  return {
+    caCert: p('ca.crt'),
+    servingCert: p('apiserver.crt'),
+    servingKey: p('apiserver.key'),
+    adminCert: p('admin.crt'),
+    adminKey: p('admin.key'),
+    serviceAccountKey: p('service-account.key'),
+    serviceAccountPub: p('service-account.pub'),
+  };
+}
