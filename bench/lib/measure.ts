@@ -23,7 +23,7 @@ export async function measure(command: string, args: string[], options: { env?: 
     cwd: options.cwd,
   });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
+  child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
