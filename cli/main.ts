@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// The one entrypoint of the image: `logshipper agent ...` (the sidecar).
+// The one entrypoint of the image: `logshipper agent ...` (the sidecar), `logshipper operator`
+// and `logshipper render -f logshipper.yaml`.
 import { runAgentCommand, AGENT_USAGE } from '../sidecar/cli.ts';
 
 const USAGE = `Usage: logshipper <command> [options]
 
 Commands:
   agent     run the log shipping agent from a Flume-style properties file
+  operator  run the Kubernetes operator (LogShipper resources -> agent configuration)
+  render    print the agent configuration a LogShipper manifest renders to
 
 Run 'logshipper <command> --help' for a command's options.
 
@@ -16,6 +19,12 @@ let code: number;
 switch (command) {
   case 'agent':
     code = await runAgentCommand(rest);
+    break;
+  case 'operator':
+    code = await (await import('../operator/cli.ts')).runOperatorCommand(rest);
+    break;
+  case 'render':
+    code = (await import('../operator/render-command.ts')).runRenderCommand(rest);
     break;
   case undefined:
   case '-h':

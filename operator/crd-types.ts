@@ -2,6 +2,7 @@
 // descriptions) lives in crds/logshipper.io_logshippers.yaml, the single source of truth; these
 // types mirror it, and test/unit/operator/crd.test.ts checks that the two agree where it matters
 // (defaults, enums, the extraProperties allow-list).
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 
 export const GROUP = 'logshipper.io';
 export const VERSION = 'v1alpha1';
@@ -142,21 +143,10 @@ export interface LogShipperStatus {
   stalePods?: number;
 }
 
-export interface ObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  deletionTimestamp?: string | Date;
-}
-
 export interface LogShipper {
   apiVersion?: string;
   kind?: string;
-  metadata: ObjectMeta;
+  metadata?: V1ObjectMeta;
   spec: LogShipperSpec;
   status?: LogShipperStatus;
 }

@@ -1,0 +1,58 @@
+// Kubernetes Events on a LogShipper: one per state change (configuration written, readiness changed),
+// so `kubectl describe logshipper` tells the story.
+// client-node's model types (CoreV1Event, ...) are classes with only public data fields; its API
+// takes plain object literals for them.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
+import type { CoreV1Api } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { API_VERSION, KIND } from './crd-types.ts';
+
+export interface EventTarget {
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion?: string;
+}
+
+export const COMPONENT = 'logshipper-operator';
+
+export class EventRecorder {
+  private readonly core: CoreV1Api;
+  private readonly identity: string;
+  private readonly log: Logger;
+  private readonly onWrite: () => void;
+
+  constructor(core: CoreV1Api, identity: string, log: Logger, onWrite: () => void) {
+    this.core = core;
+    this.identity = identity;
+    this.log = log;
+    this.onWrite = onWrite;
+  }
+
+  /** Records an Event; a failure is logged, never thrown (Events are best effort). */
+  async record(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const now = new Date();
+    try {
+      this.onWrite();
+      await this.core.createNamespacedEvent({
+        namespace: target.namespace,
+        body: {
+          metadata: { namespace: target.namespace, generateName: `${target.name}.` },
+          involvedObject: { apiVersion: API_VERSION, kind: KIND, namespace: target.namespace, name: target.name, uid: target.uid, resourceVersion: target.resourceVersion },
+          type,
+          reason,
+          message: message.slice(0, 1024),
+          source: { component: COMPONENT },
+          reportingComponent: COMPONENT,
+          reportingInstance: this.identity,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+      this.log.info({ logshipper: `${target.namespace}/${target.name}`, type, reason, event: message }, 'event recorded');
+    } catch (error) {
+      this.log.warn({ logshipper: `${target.namespace}/${target.name}`, reason, err: (error as Error).message }, 'cannot record event');
+    }
+  }
+}

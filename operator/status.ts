@@ -1,0 +1,69 @@
+// The LogShipper's status, computed purely from what the reconciler found; the Ready condition keeps
+// its lastTransitionTime while its status stays the same, so an unchanged world gives an equal status.
+import type { Condition, LogShipperStatus } from './crd-types.ts';
+
+/** Reasons of the Ready condition (documented in the CRD and the README). */
+export const REASONS = {
+  /** True: configuration rendered into the ConfigMap, every referenced Secret and key exists. */
+  reconciled: 'Reconciled',
+  /** A referenced Secret does not exist (retried when it appears). */
+  secretNotFound: 'SecretNotFound',
+  /** A referenced Secret exists but lacks the key (retried when it changes). */
+  secretKeyNotFound: 'SecretKeyNotFound',
+  /** The spec cannot be rendered (a rule the schema could not express). */
+  invalidSpec: 'InvalidSpec',
+  /** A ConfigMap of the name the operator needs exists and is not owned by this LogShipper. */
+  configMapConflict: 'ConfigMapConflict',
+  /** Writing the ConfigMap failed (retried with backoff). */
+  apiError: 'ApiError',
+} as const;
+export type Reason = (typeof REASONS)[keyof typeof REASONS];
+
+export interface Readiness {
+  ready: boolean;
+  reason: Reason;
+  message: string;
+}
+
+export function readyCondition(previous: Condition | undefined, readiness: Readiness, generation: number | undefined, now: Date): Condition {
+  const status = readiness.ready ? 'True' : 'False';
+  return {
+    type: 'Ready',
+    status,
+    reason: readiness.reason,
+    message: readiness.message,
+    lastTransitionTime: previous?.status === status ? previous.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ...(generation === undefined ? {} : { observedGeneration: generation }),
+  };
+}
+
+/** The new status: the operator's fields replaced, the pod counts (owned by the injector, issue 7) kept. */
+export function nextStatus(
+  current: LogShipperStatus | undefined, readiness: Readiness, generation: number | undefined, config: { hash: string; configMapName: string } | undefined, now: Date,
+): LogShipperStatus {
+  const previous = current?.conditions?.find((condition) => condition.type === 'Ready');
+  const others = (current?.conditions ?? []).filter((condition) => condition.type !== 'Ready');
+  const status: LogShipperStatus = { ...current };
+  if (generation !== undefined) status.observedGeneration = generation;
+  if (config !== undefined) {
+    status.configHash = config.hash;
+    status.configMapName = config.configMapName;
+  }
+  status.conditions = [...others, readyCondition(previous, readiness, generation, now)];
+  return status;
+}
+
+/** Equal as the API stores them (key order and undefined fields do not matter). */
+export function sameStatus(a: LogShipperStatus | undefined, b: LogShipperStatus | undefined): boolean {
+  return canonical(a ?? {}) === canonical(b ?? {});
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
