@@ -24,6 +24,8 @@ const COPY_BELOW = READ_BYTES / 4;
 
 export interface TaildirFileStats {
   path: string;
+  /** Device and inode, `dev:ino`: the file's identity. */
+  key: string;
   group: string;
   state: FileState;
   /** Left its pattern (renamed away or deleted) and is being read to its end. */
@@ -97,6 +99,8 @@ export class TaildirSource implements Source {
   private posTimer: NodeJS.Timeout | undefined;
   private persisting: Promise<void> = Promise.resolve();
   private lastPositions = '';
+  /** A file was found or truncated: write the position file at the end of this turn, not at the next interval. */
+  private persistSoon = false;
   private closed = false;
   /** Paths that could not be opened, so each is reported once, not at every rescan. */
   private readonly unreadable = new Set<string>();
@@ -111,7 +115,7 @@ export class TaildirSource implements Source {
   /** Per-file offsets and totals, read-only (for metrics). */
   get stats(): TaildirStats {
     const files = [...this.files.values()].map((file): TaildirFileStats => ({
-      path: file.path, group: file.group.name, state: file.state, draining: file.goneSince !== undefined,
+      path: file.path, key: file.key, group: file.group.name, state: file.state, draining: file.goneSince !== undefined,
       size: file.size, readOffset: file.readOffset, committedOffset: file.tracker.committed,
     }));
     return { files, totals: { ...this.totals, invalidSequences: this.decoder.invalid } };
@@ -132,6 +136,7 @@ export class TaildirSource implements Source {
     await this.watcher.ready();
     await this.rescan(entries);
     await this.recover(entries);
+    await this.persist();
     this.log.info({ files: this.files.size, positionFile: this.config.positionFile, groups: this.config.groups.map((g) => g.name), resumed: entries.length }, 'tailing');
     this.posTimer = setInterval(() => {
       void this.persist();
@@ -225,6 +230,10 @@ export class TaildirSource implements Source {
       if (this.stopped()) return;
       this.now = Date.now();
       await this.flushTimeouts();
+      if (this.persistSoon) {
+        this.persistSoon = false;
+        await this.persist();
+      }
       if (!progressed) await this.sleep();
     }
   }
@@ -257,6 +266,19 @@ export class TaildirSource implements Source {
     if (handle === undefined) return false;
     // Cleared before reading: a watcher event during the read sets it again, and it is not lost.
     file.dirty = false;
+    // A copytruncate may have happened since the last look, and the file grown again past the
+    // read offset: reading there would ship the middle of other lines.
+    try {
+      const stats = await handle.stat();
+      if (await this.checkTruncation(file, handle, stats.size)) {
+        file.dirty = true;
+        return true;
+      }
+    } catch (error) {
+      this.log.warn({ err: error, path: file.path }, 'cannot stat file: released');
+      await this.retire(file);
+      return false;
+    }
     let any = false;
     let batches = 0;
     while (!this.stopped()) {
@@ -385,6 +407,7 @@ export class TaildirSource implements Source {
   private async rescan(entries?: PositionEntry[]): Promise<void> {
     const found = await listFiles(this.config.groups, (path) => this.isOwnFile(path));
     const seen = new Set<string>();
+    const before = this.files.size;
     for (const item of found) {
       if (this.stopped()) return;
       const key = fileKey(item.stats);
@@ -405,6 +428,9 @@ export class TaildirSource implements Source {
     for (const file of this.files.values()) {
       if (file.state === 'open' && file.goneSince === undefined && !seen.has(file.key)) this.markGone(file);
     }
+    // New files go into the position file at once, not at the next writePosInterval: a file
+    // rotated away right after it was found is then found again by a restart after a crash.
+    if (this.files.size > before) this.persistSoon = true;
   }
 
   /** Starts tailing a newly found file: from its position entry, else its start (its end at start-up with skipToEnd). */
@@ -482,13 +508,19 @@ export class TaildirSource implements Source {
       const size = Number(stats.size);
       const key = fileKey(stats);
       const same = entry.fp === undefined || (await sameStart(handle, { hash: entry.fp, length: entry.fplen ?? 0 }));
-      if (this.files.has(key) || !same || entry.pos >= size) {
+      if (!same) {
+        // The inode holds other content: reused by an unrelated file (say a compressed rotation), or
+        // rewritten after it left the pattern. Reading it could ship garbage, so it is left alone.
+        this.log.info({ path, inode: entry.inode }, 'position entry names an inode that now holds other content: not read');
+      }
+      if (this.files.has(key) || !same || entry.pos === size) {
         await handle.close();
         continue;
       }
-      const file = this.newFile(key, stats.dev, stats.ino, group, path, handle, entry.pos, size, await fingerprint(handle, size));
+      const offset = entry.pos > size ? 0 : entry.pos; // shrank: truncated since
+      const file = this.newFile(key, stats.dev, stats.ino, group, path, handle, offset, size, await fingerprint(handle, size));
       file.goneSince = this.now;
-      this.log.info({ path, offset: entry.pos, size }, 'rotated file with undelivered lines found again: reading it to its end');
+      this.log.info({ path, offset, size }, 'rotated file with undelivered lines found again: reading it to its end');
     }
   }
 
@@ -530,18 +562,7 @@ export class TaildirSource implements Source {
       return;
     }
     const size = Number(stats.size);
-    if (size < file.readOffset) {
-      await this.truncated(file, size, 'shrank below the read offset');
-      return;
-    }
-    if (size !== file.size) {
-      if (file.fingerprint.length > 0 && !(await sameStart(handle, file.fingerprint))) {
-        await this.truncated(file, size, 'its first bytes changed');
-        return;
-      }
-      if (file.fingerprint.length < FINGERPRINT_BYTES && size > file.fingerprint.length) file.fingerprint = await fingerprint(handle, size);
-      file.size = size;
-    }
+    if (await this.checkTruncation(file, handle, size)) return;
     if (size > file.readOffset) file.dirty = true;
     if (file.goneSince === undefined) {
       const current = await stat(file.path, { bigint: true }).catch(() => undefined);
@@ -605,14 +626,38 @@ export class TaildirSource implements Source {
     }
   }
 
+  /**
+   * Detects a copytruncate: the file is shorter than the read offset, or (truncated and written
+   * again past it since the last look) its first bytes changed. Then reads it again from 0.
+   * Also extends the fingerprint while the file is shorter than FINGERPRINT_BYTES.
+   */
+  private async checkTruncation(file: TailedFile, handle: FileHandle, size: number): Promise<boolean> {
+    if (size < file.readOffset) {
+      await this.truncated(file, size, 'shrank below the read offset');
+      return true;
+    }
+    if (size !== file.checkedSize) {
+      if (file.fingerprint.length > 0 && !(await sameStart(handle, file.fingerprint))) {
+        await this.truncated(file, size, 'its first bytes changed');
+        return true;
+      }
+      file.checkedSize = size;
+    }
+    if (file.fingerprint.length < FINGERPRINT_BYTES && size > file.fingerprint.length) file.fingerprint = await fingerprint(handle, size);
+    file.size = size;
+    return false;
+  }
+
   /** The file was truncated or rewritten in place: what was held is final; read again from 0. */
   private async truncated(file: TailedFile, size: number, why: string): Promise<void> {
     await this.flushHeld(file);
     this.totals.truncations++;
+    this.persistSoon = true;
     this.log.info({ path: file.path, readOffset: file.readOffset, size, why }, 'file truncated (copytruncate?): reading it again from its start');
     const handle = file.handle;
     file.restartAt(0, handle === undefined ? { hash: '', length: 0 } : await fingerprint(handle, size));
     file.size = size;
+    file.checkedSize = size;
   }
 
   /** Releases a file: what it holds is emitted, its descriptor closed; its record stays until its batches are delivered. */

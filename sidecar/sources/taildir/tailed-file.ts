@@ -27,8 +27,10 @@ export class TailedFile {
   handle: FileHandle | undefined;
   /** The next byte to read. */
   readOffset: number;
-  /** Size at the last check. */
+  /** Size last seen (by a poll or a read). */
   size: number;
+  /** Size at the last fingerprint check. */
+  checkedSize: number;
   fingerprint: Fingerprint;
   tracker: CheckpointTracker;
   reader: LineReader;
@@ -57,6 +59,7 @@ export class TailedFile {
     this.handle = init.handle;
     this.readOffset = init.offset;
     this.size = init.size;
+    this.checkedSize = init.size;
     this.fingerprint = init.fingerprint;
     this.lastGrowthAt = init.now;
     this.readerOptions = init.reader;
