@@ -1,0 +1,146 @@
+// Shared by the operator's integration tests: the CRD installed from crds/, operators run as
+// separate processes (as in a cluster), and small readers for what they wrote.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import yaml from 'js-yaml';
+import {
+  ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy,
+  type KubeConfig, type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
+import { eventually, testEnv } from '../../env/testing.ts';
+import { GROUP, PLURAL, VERSION, type LogShipper, type LogShipperSpec } from '../../../operator/crd-types.ts';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+
+export async function installCrd(kc: KubeConfig): Promise<void> {
+  const crd = yaml.load(readFileSync(`${ROOT}crds/logshipper.io_logshippers.yaml`, 'utf8')) as V1CustomResourceDefinition;
+  await KubernetesObjectApi.makeApiClient(kc).patch(crd, undefined, undefined, 'logshipper-operator-tests', true, PatchStrategy.ServerSideApply);
+  const extensions = kc.makeApiClient(ApiextensionsV1Api);
+  await eventually('the LogShipper CRD to be Established', 30_000, async () => {
+    const current = await extensions.readCustomResourceDefinition({ name: `${PLURAL}.${GROUP}` });
+    return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true ? true : undefined;
+  });
+  // Discovery can lag a moment behind Established: list until the resource is served.
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  await eventually('LogShippers to be served', 15_000, async () => {
+    await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL });
+    return true;
+  });
+}
+
+export function logShipper(namespace: string, name: string, spec: LogShipperSpec): LogShipper {
+  return { apiVersion: `${GROUP}/${VERSION}`, kind: 'LogShipper', metadata: { name, namespace }, spec };
+}
+
+export class Shippers {
+  private readonly custom: CustomObjectsApi;
+  private readonly namespace: string;
+
+  constructor(kc: KubeConfig, namespace: string) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.namespace = namespace;
+  }
+
+  async create(name: string, spec: LogShipperSpec): Promise<LogShipper> {
+    const created: unknown = await this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, body: logShipper(this.namespace, name, spec) });
+    return created as LogShipper;
+  }
+
+  async get(name: string): Promise<LogShipper> {
+    const read: unknown = await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, name });
+    return read as LogShipper;
+  }
+
+  async replaceSpec(name: string, spec: LogShipperSpec): Promise<LogShipper> {
+    const current = await this.get(name);
+    const replaced: unknown = await this.custom.replaceNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, name, body: { ...current, spec } });
+    return replaced as LogShipper;
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, name });
+  }
+
+  /** Waits until the Ready condition has `status` (and `reason`) for the current generation. */
+  async waitReady(name: string, status: 'True' | 'False', reason?: string, timeoutMs = 30_000): Promise<LogShipper> {
+    return eventually(`LogShipper ${name} Ready=${status}${reason === undefined ? '' : ` (${reason})`}`, timeoutMs, async () => {
+      const shipper = await this.get(name);
+      const ready = shipper.status?.conditions?.find((c) => c.type === 'Ready');
+      const current = shipper.status?.observedGeneration === shipper.metadata?.generation;
+      return current && ready?.status === status && (reason === undefined || ready.reason === reason) ? shipper : undefined;
+    });
+  }
+}
+
+export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+}
+
+export async function deleteNamespace(kc: KubeConfig, name: string): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).deleteNamespace({ name }).catch(() => undefined);
+}
+
+export interface OperatorProcess {
+  process: ChildProcess;
+  identity: string;
+  logs: Record<string, unknown>[];
+  stderr: string[];
+  exited: Promise<number | null>;
+  /** The port of /healthz, /readyz, /metrics (known once listening). */
+  port(): Promise<number>;
+  waitForLog(what: string, match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** A metric's value from /metrics (sum over label sets matching `labels`). */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Short Lease timings so tests see a takeover within seconds. */
+export const FAST_LEASE = ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'];
+
+export function startOperator(namespace: string, identity: string, extraArgs: string[] = []): OperatorProcess {
+  const child = spawn(process.execPath, [
+    'cli/main.ts', 'operator', '--namespace', namespace, '--lease-namespace', namespace, '--identity', identity,
+    '--metrics-port', '0', '--bind-address', '127.0.0.1', ...FAST_LEASE, ...extraArgs,
+  ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: testEnv('KUBECONFIG') } });
+  const logs: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      stderr.push(`(stdout) ${line}`);
+    }
+  });
+  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const waitForLog = async (what: string, match: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> => {
+    try {
+      return await eventually(`operator ${identity}: ${what}`, timeoutMs, () => {
+        if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}`);
+        return Promise.resolve(logs.find(match));
+      });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr.join('\n')}`);
+    }
+  };
+  const port = async (): Promise<number> => Number((await waitForLog('listening', (l) => typeof l['port'] === 'number'))['port']);
+  const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${await port()}/metrics`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      const parsed = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+      if (parsed?.[1] !== name) continue;
+      const lineLabels = parsed[2] ?? '';
+      if (Object.entries(labels).every(([k, v]) => lineLabels.includes(`${k}="${v}"`))) sum += Number(parsed[3]);
+    }
+    return sum;
+  };
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
+  return { process: child, identity, logs, stderr, exited, port, waitForLog, metric, stop };
+}
