@@ -123,7 +123,7 @@ export function startOperator(namespace: string, identity: string, extraArgs: st
         return Promise.resolve(logs.find(match));
       });
     } catch (error) {
-      throw new Error(`${(error as Error).message}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr.join('\n')}`);
+      throw new Error(`${(error as Error).message}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr.join('\n')}`, { cause: error });
     }
   };
   const port = async (): Promise<number> => Number((await waitForLog('listening', (l) => typeof l['port'] === 'number'))['port']);

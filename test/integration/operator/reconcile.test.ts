@@ -50,13 +50,14 @@ describe('operator: reconciliation against the real kube-apiserver', () => {
     const expected = render(resolveSpec(ready.spec), { namespace, name: 'app' });
     assert.equal(cm.data?.[CONFIG_FILE_KEY], expected.text);
     assert.equal(cm.metadata?.annotations?.[CONFIG_HASH_ANNOTATION], expected.hash);
-    assert.equal(ready.status?.configHash, expected.hash);
-    assert.equal(ready.status?.configMapName, configMapName('app'));
-    assert.equal(ready.status?.observedGeneration, created.metadata?.generation);
-    const owner = cm.metadata?.ownerReferences?.[0];
+    const status = ready.status ?? {};
+    assert.equal(status.configHash, expected.hash);
+    assert.equal(status.configMapName, configMapName('app'));
+    assert.equal(status.observedGeneration, created.metadata?.generation);
+    const owner = cm.metadata.ownerReferences?.[0];
     assert.equal(owner?.uid, created.metadata?.uid);
     assert.equal(owner?.controller, true);
-    const properties = parseProperties(cm.data?.[CONFIG_FILE_KEY] ?? '');
+    const properties = parseProperties(expected.text);
     assert.equal(properties.get('logshipper.sinks.kafka.kafka.topic')?.value, 'app-logs');
     // Events tell the story.
     const events = await eventually('events on the LogShipper', 10_000, async () => {
@@ -120,7 +121,7 @@ describe('operator: reconciliation against the real kube-apiserver', () => {
 
   it('a ConfigMap changed by hand is put back', async () => {
     const cm = await configMap('app');
-    await core.replaceNamespacedConfigMap({ namespace, name: configMapName('app'), body: { ...cm, data: { [CONFIG_FILE_KEY]: 'tampered = yes\n' } } });
+    await core.replaceNamespacedConfigMap({ namespace, name: configMapName('app'), body: { metadata: cm.metadata, data: { [CONFIG_FILE_KEY]: 'tampered = yes\n' } } });
     await eventually('the ConfigMap to be restored', 15_000, async () => {
       const current = await configMap('app');
       return current.data?.[CONFIG_FILE_KEY]?.includes('app-logs-v2') === true ? true : undefined;
