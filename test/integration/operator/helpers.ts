@@ -1,23 +1,21 @@
 // Shared by the operator's integration tests: the CRD installed from crds/, operators run as
 // separate processes (as in a cluster), and small readers for what they wrote.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import yaml from 'js-yaml';
-import {
-  ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy,
-  type KubeConfig, type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { eventually, testEnv } from '../../env/testing.ts';
 import { GROUP, PLURAL, VERSION, type LogShipper, type LogShipperSpec } from '../../../operator/crd-types.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
 export async function installCrd(kc: KubeConfig): Promise<void> {
-  const crd = yaml.load(readFileSync(`${ROOT}crds/logshipper.io_logshippers.yaml`, 'utf8')) as V1CustomResourceDefinition;
-  await KubernetesObjectApi.makeApiClient(kc).patch(crd, undefined, undefined, 'logshipper-operator-tests', true, PatchStrategy.ServerSideApply);
+  // With kubectl, as users do: client-node's serializer would drop the schema's `enum`, `default` and
+  // `x-kubernetes-validations` keys of a CRD given as plain YAML (its model names them _enum, ...).
+  execFileSync(testEnv('KUBECTL'), [
+    'apply', '--server-side', '--force-conflicts', '--field-manager', 'logshipper-operator-tests', '-f', `${ROOT}crds/logshipper.io_logshippers.yaml`,
+  ], { env: { ...process.env, KUBECONFIG: testEnv('KUBECONFIG') }, stdio: ['ignore', 'ignore', 'pipe'] });
   const extensions = kc.makeApiClient(ApiextensionsV1Api);
   await eventually('the LogShipper CRD to be Established', 30_000, async () => {
     const current = await extensions.readCustomResourceDefinition({ name: `${PLURAL}.${GROUP}` });

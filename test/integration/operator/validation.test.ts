@@ -1,0 +1,104 @@
+// The CRD's schema and CEL rules refuse bad LogShippers at `kubectl apply` time, with messages
+// that name the field. No operator runs here: this is the apiserver's own validation.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { kubeConfig, unique } from '../../env/testing.ts';
+import { GROUP, PLURAL, VERSION } from '../../../operator/crd-types.ts';
+import { createNamespace, deleteNamespace, installCrd } from './helpers.ts';
+
+const GOOD = {
+  volume: 'logs',
+  files: [{ path: 'app/*.log' }],
+  kafka: { brokers: ['kafka:9092'], topic: 'app-logs' },
+};
+
+type Spec = Record<string, unknown>;
+const withKafka = (kafka: Spec): Spec => ({ ...GOOD, kafka: { ...GOOD.kafka, ...kafka } });
+
+/** name, spec (or whole-object override), the field the message must name, and a part of the message. */
+const BAD: [string, Spec, string, RegExp][] = [
+  ['absolute path', { ...GOOD, files: [{ path: '/etc/passwd' }] }, 'spec.files[0].path', /must be relative to the volume/],
+  ['.. escapes the volume', { ...GOOD, files: [{ path: 'app/../../etc/shadow' }] }, 'spec.files[0].path', /must not contain '\.' or '\.\.'/],
+  ['newline in a path', { ...GOOD, files: [{ path: 'a\nb.log' }] }, 'spec.files[0].path', /should match/],
+  ['duplicate paths', { ...GOOD, files: [{ path: 'a.log' }, { path: 'a.log' }] }, 'spec.files[1]', /Duplicate value/],
+  ['no files', { ...GOOD, files: [] }, 'spec.files', /should have at least 1 items/],
+  ['missing kafka', { volume: 'logs', files: [{ path: 'a.log' }] }, 'spec.kafka', /Required value/],
+  ['broker without port', withKafka({ brokers: ['kafka'] }), 'spec.kafka.brokers[0]', /should match/],
+  ['topic with a space', withKafka({ topic: 'app logs' }), 'spec.kafka.topic', /should match/],
+  ['acks as a number', withKafka({ acks: '1' }), 'spec.kafka.acks', /Unsupported value: "1": supported values: "All", "Leader", "None"/],
+  ['unknown compression', withKafka({ compression: 'zstd' }), 'spec.kafka.compression', /Unsupported value: "zstd"/],
+  ['key with field and value', withKafka({ key: { field: 'PodName', value: 'x' } }), 'spec.kafka.key', /exactly one of field or value/],
+  ['inline password (unknown field is pruned) and no secret', withKafka({ sasl: { mechanism: 'PLAIN' } }), 'spec.kafka.sasl.secretName', /Required value/],
+  ['unknown SASL mechanism', withKafka({ sasl: { mechanism: 'GSSAPI', secretName: 's' } }), 'spec.kafka.sasl.mechanism', /Unsupported value: "GSSAPI"/],
+  ['bad Secret name', withKafka({ tls: { ca: { secretName: 'Not_A_Name' } } }), 'spec.kafka.tls.ca.secretName', /should match/],
+  ['channel smaller than a batch', { ...withKafka({ batchSize: 500 }), channel: { capacity: 100 } }, 'spec.channel.capacity', /must be at least spec\.kafka\.batchSize/],
+  ['extraProperties outside the allow-list', { ...GOOD, extraProperties: [{ name: 'sink.type', value: 'logger' }] }, 'spec.extraProperties[0].name', /Unsupported value: "sink\.type": supported values: "source\.skipToEnd"/],
+  ['multiline without pattern', { ...GOOD, multiline: { mode: 'Start' } }, 'spec.multiline.pattern', /Required value/],
+  ['bad header name', { ...GOOD, files: [{ path: 'a.log', headers: { 'bad name': 'x' } }] }, 'spec.files[0].headers', /header names must be/],
+  ['bad label key', { ...GOOD, enrichment: { labels: ['not a label'] } }, 'spec.enrichment.labels[0]', /should match/],
+  ['unknown enrichment field', { ...GOOD, enrichment: { fields: ['HostIP'] } }, 'spec.enrichment.fields[0]', /Unsupported value: "HostIP"/],
+  ['volume not a DNS label', { ...GOOD, volume: 'Logs_Volume' }, 'spec.volume', /should match/],
+  ['bad resource quantity', { ...GOOD, sidecar: { resources: { limits: { memory: 'lots' } } } }, 'spec.sidecar.resources.limits.memory', /should match/],
+];
+
+/** The Status message of an API error body (what kubectl prints). */
+function statusMessage(body: unknown): string {
+  const text = String(body);
+  try {
+    return String((JSON.parse(text) as { message?: unknown }).message);
+  } catch {
+    return text;
+  }
+}
+
+describe('CRD validation: the apiserver refuses bad LogShippers, naming the field', () => {
+  let kc: KubeConfig;
+  let custom: CustomObjectsApi;
+  const namespace = unique('lship-val');
+
+  before(async () => {
+    kc = kubeConfig();
+    custom = kc.makeApiClient(CustomObjectsApi);
+    await installCrd(kc);
+    await createNamespace(kc, namespace);
+  });
+
+  after(async () => {
+    await deleteNamespace(kc, namespace);
+  });
+
+  const create = async (name: string, spec: Spec): Promise<unknown> => custom.createNamespacedCustomObject({
+    group: GROUP, version: VERSION, namespace, plural: PLURAL,
+    body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'LogShipper', metadata: { name }, spec },
+  });
+
+  it('accepts the good one (and applies defaults)', async () => {
+    const created = await create('good', GOOD) as { spec: { kafka: { acks: string; batchSize: number }; channel: { capacity: number } } };
+    assert.equal(created.spec.kafka.acks, 'All');
+    assert.equal(created.spec.kafka.batchSize, 100);
+    assert.equal(created.spec.channel.capacity, 10_000);
+  });
+
+  it('refuses a name longer than 63 characters', async () => {
+    await assert.rejects(create('x'.repeat(64), GOOD), (error: unknown) => {
+      assert.ok(error instanceof ApiException);
+      assert.equal(error.code, 422);
+      assert.match(statusMessage(error.body), /metadata\.name must be at most 63 characters/);
+      return true;
+    });
+  });
+
+  for (const [name, spec, field, message] of BAD) {
+    it(name, async () => {
+      await assert.rejects(create(unique('bad'), spec), (error: unknown) => {
+        assert.ok(error instanceof ApiException, String(error));
+        assert.equal(error.code, 422, String(error.body));
+        const body = statusMessage(error.body);
+        assert.ok(body.includes(field), `the message names ${field}: ${body}`);
+        assert.match(body, message);
+        return true;
+      });
+    });
+  }
+});
