@@ -5,9 +5,11 @@
 // The model: every complete line written is delivered (at least once), nothing else is (no
 // fragments, no unknown lines), and duplicates appear only after a crash.
 // What no tailer can promise is kept out of the model: a writer rotates only once the source has
-// discovered the current file and seen its truncation if there was one (a file that sits at the
-// watched path for microseconds is never seen), and deletes or copytruncates a file only once
-// its lines are acknowledged (a crash after the content is gone cannot re-read it).
+// discovered the current file and noticed its copytruncate if there was one (a file that sits at
+// the watched path for microseconds is never seen; an inode whose content changed unseen and then
+// left the pattern cannot be told from a reused inode, and is not read after a crash), and deletes
+// or copytruncates a file only once its lines are acknowledged (a crash after the content is gone
+// cannot re-read it).
 // Seeded and reproducible: TAILDIR_MODEL_SEED=<n> replays a run, TAILDIR_MODEL_RUNS=<n> runs more.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,6 +121,8 @@ async function replay(ops: Op[], seed: number): Promise<void> {
   const written: string[] = [];
   /** Lines written to the file now at `path`. */
   let current: string[] = [];
+  /** After a copytruncate: whether the source has noticed it. */
+  let pendingTruncation = (): boolean => true;
   let partial: string | undefined;
   let next = 0;
   let rotated = 0;
@@ -168,7 +172,8 @@ async function replay(ops: Op[], seed: number): Promise<void> {
         }
         case 'rotate': {
           completePartial();
-          await waitFor('the source to discover the file before it is rotated', discovered);
+          await waitFor('the source to discover the file before it is rotated', () => pendingTruncation() && discovered());
+          pendingTruncation = () => true;
           const renamed = `${path}.${++rotated}`;
           renameSync(path, renamed);
           // A writer that has not reopened yet still writes to the renamed file.
@@ -183,8 +188,12 @@ async function replay(ops: Op[], seed: number): Promise<void> {
           completePartial();
           await waitFor('the lines to be acknowledged before a copytruncate', acknowledged);
           copyFileSync(path, `${path}.copy${++rotated}`);
+          const truncations = source.stats.totals.truncations;
+          const hadContent = statSync(path).size > 0;
           truncateSync(path, 0);
           current = [];
+          // The next rotation waits until the source noticed (see the model's limits above).
+          if (hadContent) pendingTruncation = () => source.stats.totals.truncations > truncations;
           break;
         }
         case 'delete': {
@@ -207,6 +216,7 @@ async function replay(ops: Op[], seed: number): Promise<void> {
           }
           source = new TaildirSource(config, channel, log);
           await source.start();
+          pendingTruncation = () => true; // a start compares every file with its position entry
           break;
         }
         case 'sleep':
