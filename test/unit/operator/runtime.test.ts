@@ -1,0 +1,171 @@
+// The operator's runtime pieces without a cluster: the work queue, the informer supervisor, and
+// the reconciler against in-memory caches and a fake API (idempotence, secrets, conflicts).
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node takes plain object literals (and copies) for its model classes */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubernetesObject, ObjectCache, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { WorkQueue } from '../../../operator/queue.ts';
+import { supervise, type Cache } from '../../../operator/informer.ts';
+import { Reconciler, type ReconcilerApi } from '../../../operator/reconcile.ts';
+import type { LogShipper, LogShipperStatus } from '../../../operator/crd-types.ts';
+import { configMapName } from '../../../operator/sidecar-layout.ts';
+
+const log = pino({ level: 'silent' });
+
+class MapCache<T extends KubernetesObject> implements ObjectCache<T> {
+  readonly objects = new Map<string, T>();
+  get(name: string, namespace?: string): T | undefined {
+    return this.objects.get(`${namespace ?? ''}/${name}`);
+  }
+  list(namespace?: string): readonly T[] {
+    return [...this.objects.values()].filter((o) => namespace === undefined || o.metadata?.namespace === namespace);
+  }
+  put(object: T): void {
+    this.objects.set(`${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`, object);
+  }
+}
+
+describe('WorkQueue', () => {
+  it('dedups, never hands one key to two workers, re-queues a key added while in process', async () => {
+    const queue = new WorkQueue();
+    queue.add('a');
+    queue.add('a');
+    queue.add('b');
+    assert.equal(queue.length, 2);
+    assert.equal(await queue.get(), 'a');
+    queue.add('a'); // while in process
+    assert.equal(await queue.get(), 'b');
+    assert.equal(queue.length, 0);
+    queue.done('a');
+    assert.equal(await queue.get(), 'a');
+    queue.shutDown();
+    assert.equal(await queue.get(), undefined);
+  });
+
+  it('backs off per key exponentially up to the cap, and forget() resets it', () => {
+    const queue = new WorkQueue({ baseMs: 100, maxMs: 1000 });
+    const delays = [1, 2, 3, 4, 5, 6].map(() => {
+      const delay = queue.addRateLimited('k');
+      queue.add('k'); // supersede the timer so the next call schedules again
+      return delay;
+    });
+    assert.deepEqual(delays, [100, 200, 400, 800, 1000, 1000]);
+    assert.equal(queue.addRateLimited('other'), 100, 'backoff is per key');
+    queue.forget('k');
+    assert.equal(queue.failureCount('k'), 0);
+    queue.shutDown();
+  });
+
+  it('a rate-limited key comes back after its delay', async () => {
+    const queue = new WorkQueue({ baseMs: 20, maxMs: 100 });
+    const started = Date.now();
+    queue.addRateLimited('k');
+    assert.equal(await queue.get(), 'k');
+    assert.ok(Date.now() - started >= 15);
+    queue.shutDown();
+  });
+});
+
+describe('supervise (informer restart)', () => {
+  it('restarts an informer that stopped on an error, and reports synced only after a good list', async () => {
+    const handlers: Record<string, ((arg?: unknown) => void)[]> = {};
+    let starts = 0;
+    const fake = {
+      on: (verb: string, cb: (arg?: unknown) => void) => {
+        (handlers[verb] ??= []).push(cb);
+      },
+      off: () => undefined,
+      start: () => {
+        starts++;
+        // The first start fails (like a list error: the library calls the error callbacks and resolves).
+        if (starts === 1) for (const cb of handlers['error'] ?? []) cb(new Error('connection refused'));
+        return Promise.resolve();
+      },
+      stop: () => Promise.resolve(),
+      get: () => undefined,
+      list: () => [],
+    } as unknown as Cache<KubernetesObject>;
+    const informer = supervise(fake, { name: 'fake', log, baseDelayMs: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(informer.isSynced(), false, 'a failed list is not a sync');
+    await informer.synced;
+    assert.equal(starts, 2);
+    assert.equal(informer.restarts(), 1);
+    // A later watch error restarts it again.
+    for (const cb of handlers['error'] ?? []) cb({ code: 500 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(starts, 3);
+    await informer.stop();
+  });
+});
+
+describe('Reconciler (fake API)', () => {
+  const setup = (spec: LogShipper['spec']): { reconciler: Reconciler; calls: string[]; shippers: MapCache<LogShipper>; configMaps: MapCache<V1ConfigMap>; secrets: MapCache<V1Secret> } => {
+    const shippers = new MapCache<LogShipper>();
+    const configMaps = new MapCache<V1ConfigMap>();
+    const secrets = new MapCache<V1Secret>();
+    const calls: string[] = [];
+    let rv = 10;
+    shippers.put({ apiVersion: 'logshipper.io/v1alpha1', kind: 'LogShipper', metadata: { name: 'app', namespace: 'ns', uid: 'uid-1', generation: 1, resourceVersion: String(rv) }, spec });
+    const api: ReconcilerApi = {
+      readConfigMap: (namespace, name) => Promise.resolve(configMaps.get(name, namespace)),
+      applyConfigMap: (configMap) => {
+        calls.push('applyConfigMap');
+        const stored = { ...configMap, metadata: { ...configMap.metadata, resourceVersion: String(++rv) } };
+        configMaps.put(stored); // the informer delivers it
+        return Promise.resolve(stored);
+      },
+      replaceStatus: (namespace, name, resourceVersion, status: LogShipperStatus) => {
+        calls.push('replaceStatus');
+        const current = shippers.get(name, namespace);
+        assert.ok(current);
+        assert.equal(current.metadata?.resourceVersion, resourceVersion);
+        const stored = { ...current, metadata: { ...current.metadata, resourceVersion: String(++rv) }, status };
+        shippers.put(stored);
+        return Promise.resolve(stored);
+      },
+    };
+    const events = { record: (_t: unknown, _type: string, reason: string) => {
+      calls.push(`event:${reason}`);
+      return Promise.resolve();
+    } };
+    return { reconciler: new Reconciler({ shippers, configMaps, secrets, api, events, log }), calls, shippers, configMaps, secrets };
+  };
+  const spec = { volume: 'logs', files: [{ path: 'a.log' }], kafka: { brokers: ['k:9092'], topic: 't' } };
+
+  it('first reconcile writes ConfigMap + status (+ events); the second writes nothing', async () => {
+    const { reconciler, calls } = setup(spec);
+    const first = await reconciler.reconcile('ns/app');
+    assert.deepEqual(first.writes, ['configmap', 'status']);
+    assert.deepEqual(calls, ['applyConfigMap', 'event:ConfigCreated', 'replaceStatus', 'event:Ready']);
+    calls.length = 0;
+    const second = await reconciler.reconcile('ns/app');
+    assert.deepEqual(second.writes, []);
+    assert.deepEqual(calls, []);
+  });
+
+  it('a missing Secret gives SecretNotFound, and Ready once it exists', async () => {
+    const { reconciler, secrets } = setup({ ...spec, kafka: { ...spec.kafka, tls: { ca: { secretName: 'ca' } } } });
+    assert.equal((await reconciler.reconcile('ns/app')).readiness?.reason, 'SecretNotFound');
+    secrets.put({ metadata: { name: 'ca', namespace: 'ns' }, data: { 'ca.crt': 'LS0t' } });
+    const outcome = await reconciler.reconcile('ns/app');
+    assert.equal(outcome.readiness?.reason, 'Reconciled');
+    assert.deepEqual(outcome.writes, ['status']);
+  });
+
+  it('a foreign ConfigMap of the same name is not overwritten (ConfigMapConflict)', async () => {
+    const { reconciler, configMaps, calls } = setup(spec);
+    configMaps.put({ metadata: { name: configMapName('app'), namespace: 'ns' }, data: { mine: 'yes' } });
+    const outcome = await reconciler.reconcile('ns/app');
+    assert.equal(outcome.readiness?.reason, 'ConfigMapConflict');
+    assert.ok(!calls.includes('applyConfigMap'));
+  });
+
+  it('an invalid spec (that slipped past the schema) gives InvalidSpec naming the field', async () => {
+    const { reconciler } = setup({ ...spec, files: [{ path: '../x' }] });
+    const outcome = await reconciler.reconcile('ns/app');
+    assert.equal(outcome.readiness?.reason, 'InvalidSpec');
+    assert.match(String(outcome.readiness?.message), /^spec\.files\[0\]\.path: /);
+  });
+});
