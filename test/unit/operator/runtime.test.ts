@@ -166,6 +166,6 @@ describe('Reconciler (fake API)', () => {
     const { reconciler } = setup({ ...spec, files: [{ path: '../x' }] });
     const outcome = await reconciler.reconcile('ns/app');
     assert.equal(outcome.readiness?.reason, 'InvalidSpec');
-    assert.match(String(outcome.readiness?.message), /^spec\.files\[0\]\.path: /);
+    assert.match(outcome.readiness.message, /^spec\.files\[0\]\.path: /);
   });
 });
