@@ -56,20 +56,31 @@ const READ_YOUR_WRITES_MS = 30_000;
  */
 export class RecentWrites<T extends KubernetesObject> {
   private readonly entries = new Map<string, { object: T; at: number }>();
+  /** The last resourceVersions the informer delivered per key: the watch event may beat the write's response. */
+  private readonly seen = new Map<string, string[]>();
 
   remember(object: T): void {
-    this.entries.set(objectKey(object), { object, at: Date.now() });
+    const key = objectKey(object);
+    const version = object.metadata?.resourceVersion;
+    if (version !== undefined && this.seen.get(key)?.includes(version) === true) return;
+    this.entries.set(key, { object, at: Date.now() });
   }
 
   /** An informer event: once the cache holds the version written, the cache is current again. */
   observe(object: T): void {
     const key = objectKey(object);
+    const version = object.metadata?.resourceVersion ?? '';
+    const seen = this.seen.get(key) ?? [];
+    seen.push(version);
+    if (seen.length > 16) seen.shift();
+    this.seen.set(key, seen);
     const entry = this.entries.get(key);
-    if (entry !== undefined && entry.object.metadata?.resourceVersion === object.metadata?.resourceVersion) this.entries.delete(key);
+    if (entry !== undefined && entry.object.metadata?.resourceVersion === version) this.entries.delete(key);
   }
 
   forget(key: string): void {
     this.entries.delete(key);
+    this.seen.delete(key);
   }
 
   /** The freshest known version: the write not yet seen by the cache, else the cached object. */

@@ -2,6 +2,9 @@
 // separate processes (as in a cluster), and small readers for what they wrote.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
@@ -105,7 +108,10 @@ export function startOperator(namespace: string, identity: string, extraArgs: st
   ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: testEnv('KUBECONFIG') } });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
+  // Every line also goes to a file, for a post-mortem of a failed run.
+  const logFile = join(tmpdir(), `logshipper-operator-${namespace}-${identity}.log`);
   createInterface({ input: child.stdout }).on('line', (line) => {
+    appendFileSync(logFile, `${line}\n`);
     try {
       logs.push(JSON.parse(line) as Record<string, unknown>);
     } catch {

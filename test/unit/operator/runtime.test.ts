@@ -7,7 +7,7 @@ import type { KubernetesObject, ObjectCache, V1ConfigMap, V1Secret } from '@kube
 import { pino } from 'pino';
 import { WorkQueue } from '../../../operator/queue.ts';
 import { supervise, type Cache } from '../../../operator/informer.ts';
-import { Reconciler, type ReconcilerApi } from '../../../operator/reconcile.ts';
+import { RecentWrites, Reconciler, type ReconcilerApi } from '../../../operator/reconcile.ts';
 import type { LogShipper, LogShipperStatus } from '../../../operator/crd-types.ts';
 import { configMapName } from '../../../operator/sidecar-layout.ts';
 
@@ -167,5 +167,25 @@ describe('Reconciler (fake API)', () => {
     const outcome = await reconciler.reconcile('ns/app');
     assert.equal(outcome.readiness?.reason, 'InvalidSpec');
     assert.match(outcome.readiness.message, /^spec\.files\[0\]\.path: /);
+  });
+});
+
+describe('RecentWrites (read your writes)', () => {
+  const cm = (rv: string, data: string): V1ConfigMap => ({ metadata: { name: 'c', namespace: 'ns', resourceVersion: rv }, data: { d: data } });
+
+  it('prefers its own write until the informer delivers it', () => {
+    const writes = new RecentWrites<V1ConfigMap>();
+    writes.remember(cm('2', 'new'));
+    assert.equal(writes.get('ns/c', cm('1', 'old'))?.data?.['d'], 'new');
+    writes.observe(cm('2', 'new'));
+    assert.equal(writes.get('ns/c', cm('3', 'newer'))?.data?.['d'], 'newer');
+  });
+
+  it('a watch event that beats the write response does not leave a stale entry behind', () => {
+    const writes = new RecentWrites<V1ConfigMap>();
+    writes.observe(cm('2', 'new'));
+    writes.observe(cm('3', 'changed by someone'));
+    writes.remember(cm('2', 'new'));
+    assert.equal(writes.get('ns/c', cm('3', 'changed by someone'))?.data?.['d'], 'changed by someone');
   });
 });
