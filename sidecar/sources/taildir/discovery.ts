@@ -75,6 +75,13 @@ export class GroupWatcher {
     this.watcher.on('unlink', (path) => { onEvent('unlink', path); });
     this.watcher.on('addDir', (path) => { onEvent('dir', path); });
     this.watcher.on('unlinkDir', (path) => { onEvent('dir', path); });
+    // chokidar reports a rename+create of a watched file as a mere `change` of its path (and the
+    // renamed file's `add` is filtered out above when it leaves the pattern), so a rotation would
+    // only be seen at the next poll. The directory watcher's raw `rename` events (a name
+    // appeared or went away) ask for a rescan instead.
+    this.watcher.on('raw', (event) => {
+      if (event === 'rename') onEvent('dir', '');
+    });
     this.watcher.on('error', () => { onEvent('dir', ''); });
   }
 
