@@ -1,0 +1,216 @@
+/**
+ * Replaces two internals of kafkajs 2.2.4 that dominate the agent's CPU and garbage when it
+ * produces large batches (profile of the throughput benchmark, 2,000-record batches):
+ *  - producer/groupMessagesPerPartition copies the partition's array for every message
+ *    (`[...current, message]`), which is quadratic in the batch size: 32% of the agent's CPU;
+ *  - recordBatch/record/v0 encodes each record into a zero-filled 512-byte Buffer plus one
+ *    small Buffer per varint (18% of the CPU, and most of the short-lived garbage);
+ *  - recordBatch/crc32C checksums a byte at a time (17% once the two above are gone): here
+ *    eight bytes at a time (slice-by-8), same CRC-32C;
+ *  - Encoder grows its buffer with zero-filled Buffer.alloc although it overwrites every byte
+ *    it hands out (it exposes only buf[0, offset)): here Buffer.allocUnsafe.
+ * The replacements produce the same bytes (test/unit/sidecar/kafkajs-fast.test.ts) and hand
+ * anything unusual (non-string header values, 64-bit timestamp deltas) to the original.
+ *
+ * kafkajs binds these modules with `require` when it loads, so this must run first: import it
+ * before 'kafkajs'. Another kafkajs version, or kafkajs loaded earlier, leaves kafkajs untouched.
+ */
+import { createRequire, Module } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+const KAFKAJS_VERSION = '2.2.4';
+
+interface EncoderInstance {
+  buf: Buffer;
+  offset: number;
+}
+
+interface RecordInput {
+  offsetDelta?: number;
+  timestampDelta?: number;
+  key?: unknown;
+  value?: unknown;
+  headers?: Record<string, unknown>;
+}
+
+type RecordEncoder = (record: RecordInput) => EncoderInstance;
+
+interface GroupInput {
+  topic: string;
+  partitionMetadata: readonly unknown[];
+  messages: readonly unknown[];
+  partitioner: (args: { topic: string; partitionMetadata: readonly unknown[]; message: unknown }) => number;
+}
+
+/** Whether kafkajs runs with the replacements (false: another version, or it was loaded first). */
+export const kafkajsPatched = install();
+
+function install(): boolean {
+  let root: string;
+  try {
+    const manifest = require.resolve('kafkajs/package.json');
+    if ((require(manifest) as { version?: string }).version !== KAFKAJS_VERSION) return false;
+    root = manifest.slice(0, -'package.json'.length);
+  } catch {
+    return false;
+  }
+  const sendMessages = `${root}src/producer/sendMessages.js`;
+  const produceRequest = `${root}src/protocol/requests/produce/v3/request.js`;
+  if (require.cache[sendMessages] !== undefined || require.cache[produceRequest] !== undefined) return false;
+
+  const Encoder = require(`${root}src/protocol/encoder.js`) as { prototype: EncoderInstance & { ensureAvailable(length: number): void } };
+  const originalRecord = require(`${root}src/protocol/recordBatch/record/v0/index.js`) as RecordEncoder;
+  replace(`${root}src/producer/groupMessagesPerPartition.js`, groupMessagesPerPartition);
+  replace(`${root}src/protocol/recordBatch/record/v0/index.js`, recordEncoder(Encoder.prototype, originalRecord));
+  replace(`${root}src/protocol/recordBatch/crc32C/index.js`, crc32c);
+  Encoder.prototype.ensureAvailable = function ensureAvailable(this: EncoderInstance, length: number): void {
+    if (this.offset + length <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(2 ** (32 - Math.clz32(this.offset + length)));
+    this.buf.copy(grown, 0, 0, this.offset);
+    this.buf = grown;
+  };
+  return true;
+}
+
+function replace(file: string, exports: unknown): void {
+  const module = new Module(file);
+  module.filename = file;
+  module.loaded = true;
+  module.exports = exports;
+  require.cache[file] = module;
+}
+
+/** Same result as kafkajs's: { [partition]: messages in order }, in linear time. */
+export function groupMessagesPerPartition({ topic, partitionMetadata, messages, partitioner }: GroupInput): Record<number, unknown[]> {
+  const result: Record<number, unknown[]> = {};
+  if (partitionMetadata.length === 0) return result;
+  for (const message of messages) {
+    const partition = partitioner({ topic, partitionMetadata, message });
+    const list = result[partition];
+    if (list === undefined) result[partition] = [message];
+    else list.push(message);
+  }
+  return result;
+}
+
+/**
+ * A Kafka v2 record (Length, Attributes, TimestampDelta, OffsetDelta, Key, Value, Headers) written
+ * once into a Buffer of exactly its size (taken from Node's pool when small), wrapped as a kafkajs Encoder.
+ */
+export function recordEncoder(encoderPrototype: object, fallback: RecordEncoder): RecordEncoder {
+  return (record) => {
+    const { offsetDelta = 0, timestampDelta = 0, key, value, headers } = record;
+    if (!isInt32(offsetDelta) || !isInt32(timestampDelta)) return fallback(record);
+    const keyBytes = bytesOf(key);
+    const valueBytes = bytesOf(value);
+    if (keyBytes === false || valueBytes === false) return fallback(record);
+    let headerCount = 0;
+    const headerParts: Buffer[] = [];
+    if (headers !== undefined) {
+      for (const name in headers) {
+        if (!Object.hasOwn(headers, name)) continue;
+        const headerValue = headers[name];
+        if (typeof headerValue !== 'string' && !Buffer.isBuffer(headerValue)) return fallback(record);
+        headerParts.push(Buffer.from(name, 'utf8'), typeof headerValue === 'string' ? Buffer.from(headerValue, 'utf8') : headerValue);
+        headerCount++;
+      }
+    }
+    let body = 1 + varIntSize(timestampDelta) + varIntSize(offsetDelta) + bytesSize(keyBytes) + bytesSize(valueBytes) + varIntSize(headerCount);
+    for (const part of headerParts) body += varIntSize(part.length) + part.length;
+    const total = varIntSize(body) + body;
+    const buf = Buffer.allocUnsafe(total);
+    let at = writeVarInt(buf, 0, body);
+    buf[at++] = 0; // attributes
+    at = writeVarInt(buf, at, timestampDelta);
+    at = writeVarInt(buf, at, offsetDelta);
+    at = writeBytes(buf, at, keyBytes);
+    at = writeBytes(buf, at, valueBytes);
+    at = writeVarInt(buf, at, headerCount);
+    for (const part of headerParts) at = writeBytes(buf, at, part);
+    const encoder = Object.create(encoderPrototype) as EncoderInstance;
+    encoder.buf = buf;
+    encoder.offset = at;
+    return encoder;
+  };
+}
+
+function isInt32(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff;
+}
+
+/** null for a null record part, false when the fallback must handle it (kafkajs writes String(value)). */
+function bytesOf(value: unknown): Buffer | null | false {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  return false;
+}
+
+function bytesSize(bytes: Buffer | null): number {
+  return bytes === null ? 1 : varIntSize(bytes.length) + bytes.length;
+}
+
+function zigZag(value: number): number {
+  return ((value << 1) ^ (value >> 31)) >>> 0;
+}
+
+function varIntSize(value: number): number {
+  let encoded = zigZag(value);
+  let size = 1;
+  while (encoded >= 0x80) {
+    encoded >>>= 7;
+    size++;
+  }
+  return size;
+}
+
+function writeVarInt(buf: Buffer, at: number, value: number): number {
+  let encoded = zigZag(value);
+  while (encoded >= 0x80) {
+    buf[at++] = (encoded & 0x7f) | 0x80;
+    encoded >>>= 7;
+  }
+  buf[at++] = encoded;
+  return at;
+}
+
+function writeBytes(buf: Buffer, at: number, bytes: Buffer | null): number {
+  if (bytes === null) return writeVarInt(buf, at, -1);
+  at = writeVarInt(buf, at, bytes.length);
+  bytes.copy(buf, at);
+  return at + bytes.length;
+}
+
+/** CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) lookup tables for slice-by-8. */
+const CRC_TABLES = ((): Int32Array => {
+  const tables = new Int32Array(8 * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    tables[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let t = 1; t < 8; t++) {
+      const previous = tables[(t - 1) * 256 + n] ?? 0;
+      tables[t * 256 + n] = (previous >>> 8) ^ (tables[previous & 0xff] ?? 0);
+    }
+  }
+  return tables;
+})();
+
+/** CRC-32C of `buffer` as an unsigned 32-bit number, as kafkajs's recordBatch/crc32C returns it. */
+export function crc32c(buffer: Uint8Array): number {
+  const t = CRC_TABLES;
+  let crc = -1;
+  let i = 0;
+  const end8 = buffer.length - (buffer.length % 8);
+  for (; i < end8; i += 8) {
+    const lo = crc ^ ((buffer[i] ?? 0) | ((buffer[i + 1] ?? 0) << 8) | ((buffer[i + 2] ?? 0) << 16) | ((buffer[i + 3] ?? 0) << 24));
+    const hi = (buffer[i + 4] ?? 0) | ((buffer[i + 5] ?? 0) << 8) | ((buffer[i + 6] ?? 0) << 16) | ((buffer[i + 7] ?? 0) << 24);
+    crc = (t[1792 + (lo & 0xff)] ?? 0) ^ (t[1536 + ((lo >>> 8) & 0xff)] ?? 0) ^ (t[1280 + ((lo >>> 16) & 0xff)] ?? 0) ^ (t[1024 + (lo >>> 24)] ?? 0)
+      ^ (t[768 + (hi & 0xff)] ?? 0) ^ (t[512 + ((hi >>> 8) & 0xff)] ?? 0) ^ (t[256 + ((hi >>> 16) & 0xff)] ?? 0) ^ (t[hi >>> 24] ?? 0);
+  }
+  for (; i < buffer.length; i++) crc = (t[(crc ^ (buffer[i] ?? 0)) & 0xff] ?? 0) ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
