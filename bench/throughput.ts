@@ -1,60 +1,26 @@
 // Throughput benchmark: ships one file of N lines to a fresh topic with each contender, in turns,
-// and reports medians and ratios against kcat (librdkafka's producer), measured in the same run.
-//   npm run bench -- [--lines 1000000] [--bytes 200] [--runs 3] [--contenders kcat,logshipper-exec]
-// Uses KAFKA_BROKERS when set, else starts the test environment (and stops it afterwards).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+// and reports medians and ratios against kcat (librdkafka's producer) and Apache Flume, measured
+// in the same run.
+//   npm run bench -- [--lines 1000000] [--bytes 200] [--runs 3] [--acks 1] [--contenders kcat,flume,...]
+// Uses KAFKA_BROKERS when set, else starts (or reuses) the test environment and leaves it running:
+// it is shared, stop it yourself with `npm run testenv:down` when nobody else needs it.
+// LOGSHIPPER_BENCH_NODE_FLAGS adds V8/Node flags to the agent's command line (e.g. to try GC settings).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ROOT } from './lib/agent.ts';
+import type { Contender } from './lib/contender.ts';
 import { logFile } from './lib/data.ts';
+import { machineFacts, load } from './lib/facts.ts';
 import { countRecords, createTopic } from './lib/kafka.ts';
-import { measure, median, type Measurement } from './lib/measure.ts';
+import { median, type Measurement } from './lib/measure.ts';
+import { kcat } from './contenders/kcat.ts';
+import { flume } from './contenders/flume.ts';
+import { rsyslog } from './contenders/rsyslog.ts';
+import { logshipperExec, logshipperExecAcksAll, logshipperExecDefaults, logshipperTaildir } from './contenders/logshipper.ts';
 
-interface Context {
-  brokers: string;
-  topic: string;
-  file: string;
-  acks: string;
-}
-
-interface Contender {
-  name: string;
-  describe: string;
-  run(context: Context): Promise<Measurement>;
-}
-
-const ROOT = new URL('../', import.meta.url).pathname;
-
-function agentConfig(context: Context, source: string[]): string {
-  return [
-    'bench.sources = s', 'bench.channels = c', 'bench.sinks = k',
-    ...source.map((line) => `bench.sources.s.${line}`), 'bench.sources.s.channels = c',
-    'bench.channels.c.type = memory', 'bench.channels.c.capacity = 20000', 'bench.channels.c.transactionCapacity = 2000',
-    'bench.sinks.k.type = kafka', 'bench.sinks.k.channel = c', `bench.sinks.k.kafka.bootstrap.servers = ${context.brokers}`,
-    `bench.sinks.k.kafka.topic = ${context.topic}`, `bench.sinks.k.kafka.producer.acks = ${context.acks}`, 'bench.sinks.k.flumeBatchSize = 2000',
-  ].join('\n');
-}
-
-async function runAgent(context: Context, source: string[]): Promise<Measurement> {
-  const conf = join(mkdtempSync(join(tmpdir(), 'logshipper-bench-')), 'agent.properties');
-  writeFileSync(conf, agentConfig(context, source));
-  // The agent exits by itself once `cat` is done and every record is acknowledged.
-  return measure(process.execPath, ['cli/main.ts', 'agent', '-f', conf, '-n', 'bench', '--log-level', 'warn'], { cwd: ROOT });
-}
-
-const CONTENDERS: Contender[] = [
-  {
-    name: 'kcat',
-    describe: 'kcat -P (librdkafka), the raw producer limit',
-    // From stdin: kcat sends each file argument as one message, but splits stdin on newlines.
-    run: (c) => measure(process.env['KCAT'] ?? 'kcat', ['-P', '-b', c.brokers, '-t', c.topic, '-X', `acks=${c.acks}`], { stdin: c.file }),
-  },
-  {
-    name: 'logshipper-exec',
-    describe: 'logshipper: exec `cat` -> memory channel -> Kafka sink',
-    run: (c) => runAgent(c, ['type = exec', `command = cat ${c.file}`, 'batchSize = 2000', 'batchTimeout = 100']),
-  },
-];
+const CONTENDERS: Contender[] = [kcat, flume, rsyslog, logshipperTaildir, logshipperExec, logshipperExecAcksAll, logshipperExecDefaults];
 
 const { values } = parseArgs({
   options: {
@@ -63,6 +29,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     acks: { type: 'string', default: '1' },
     contenders: { type: 'string', default: CONTENDERS.map((c) => c.name).join(',') },
+    out: { type: 'string' },
   },
 });
 const lines = Number(values.lines);
@@ -74,57 +41,96 @@ const chosen = values.contenders.split(',').map((name) => {
   return found;
 });
 
-let stopEnv: (() => Promise<void>) | undefined;
 if (process.env['KAFKA_BROKERS'] === undefined) {
   const { up } = await import('../test/env/up.ts');
-  const { down } = await import('../test/env/down.ts');
   Object.assign(process.env, await up());
-  stopEnv = down;
 }
 const brokers = process.env['KAFKA_BROKERS'] ?? '';
 
-try {
+{
+  const versions = new Map<string, string>();
+  for (const contender of chosen) versions.set(contender.name, await contender.prepare());
   const file = await logFile(lines, bytes);
+  const loadBefore = load();
   const results = new Map<string, Measurement[]>(chosen.map((c) => [c.name, []]));
   // Contenders take turns in every round, so that drift on a noisy machine hits them alike.
   for (let round = 1; round <= runs; round++) {
     for (const contender of chosen) {
       const topic = `bench-${contender.name}-${Date.now().toString(36)}`;
       await createTopic(brokers, topic);
-      const measurement = await contender.run({ brokers, topic, file, acks: values.acks });
+      const work = mkdtempSync(join(tmpdir(), `logshipper-bench-${contender.name}-`));
+      const measurement = await contender.run({ brokers, topic, file, lines, bytes, acks: values.acks, work });
       const count = await countRecords(brokers, topic);
-      if (count !== lines) throw new Error(`${contender.name} delivered ${count} records of ${lines} to ${topic}`);
+      if (count !== lines) throw new Error(`${contender.name} delivered ${count} records of ${lines} to ${topic} (scratch folder ${work} kept)`);
+      rmSync(work, { recursive: true, force: true });
       results.get(contender.name)?.push(measurement);
       console.log(`round ${round}: ${contender.name} ${measurement.wallSeconds.toFixed(2)} s, cpu ${measurement.cpuSeconds.toFixed(2)} s, peak RSS ${measurement.peakRssMb.toFixed(0)} MB`);
     }
   }
+  const loadAfter = load();
 
   const megabytes = (lines * bytes) / 1e6;
   const gigabytes = (lines * bytes) / 1e9;
-  const baseline = median(results.get('kcat')?.map((m) => m.wallSeconds) ?? []);
+  const medians = new Map(chosen.map((c) => {
+    const list = results.get(c.name) ?? [];
+    return [c.name, { wall: median(list.map((m) => m.wallSeconds)), cpu: median(list.map((m) => m.cpuSeconds)), rss: median(list.map((m) => m.peakRssMb)) }];
+  }));
+  const rate = (name: string): number | undefined => {
+    const m = medians.get(name);
+    return m === undefined || m.wall <= 0 ? undefined : lines / m.wall;
+  };
+  const ratio = (name: string, base: string): string => {
+    const a = rate(name);
+    const b = rate(base);
+    return a === undefined || b === undefined ? 'n/a' : (a / b).toFixed(2);
+  };
   const rows = chosen.map((contender) => {
-    const list = results.get(contender.name) ?? [];
-    const wall = median(list.map((m) => m.wallSeconds));
-    const cpu = median(list.map((m) => m.cpuSeconds));
-    const rss = median(list.map((m) => m.peakRssMb));
-    const ratio = baseline > 0 ? (baseline / wall).toFixed(2) : 'n/a';
-    return `| ${contender.describe} | ${Math.round(lines / wall).toLocaleString('en-US')} | ${(megabytes / wall).toFixed(1)} | ${(cpu / gigabytes).toFixed(1)} | ${rss.toFixed(0)} | ${ratio} |`;
+    const m = medians.get(contender.name) ?? { wall: 0, cpu: 0, rss: 0 };
+    const all = (results.get(contender.name) ?? []).map((r) => `${(lines / r.wallSeconds / 1000).toFixed(0)}k`).join(' ');
+    return `| ${contender.describe} | ${Math.round(rate(contender.name) ?? 0).toLocaleString('en-US')} | ${(megabytes / m.wall).toFixed(1)} | ${(m.cpu / gigabytes).toFixed(1)} | ${m.rss.toFixed(0)} | ${ratio(contender.name, 'kcat')} | ${ratio(contender.name, 'flume')} | ${all} |`;
   });
+
+  // The issue's targets, for the TAILDIR row (exec when TAILDIR was not run).
+  const ours = rate('logshipper-taildir') !== undefined ? 'logshipper-taildir' : 'logshipper-exec';
+  const check = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? 'met' : 'NOT met');
+  const r = (name: string): number | undefined => rate(name);
+  const versus = (factor: number, base: string): boolean | undefined => {
+    const a = r(ours);
+    const b = r(base);
+    return a === undefined || b === undefined ? undefined : a >= factor * b;
+  };
+  const defaultsRss = medians.get('logshipper-exec-defaults')?.rss;
+  const targets = [
+    `- throughput >= 2x Flume (${ours}): ${ratio(ours, 'flume')}x, ${check(versus(2, 'flume'))}`,
+    `- throughput >= rsyslog: ${ratio(ours, 'rsyslog')}x, ${check(versus(1, 'rsyslog'))}`,
+    `- throughput >= 50% of kcat: ${ratio(ours, 'kcat')}x, ${check(versus(0.5, 'kcat'))}`,
+    `- peak RSS <= 120 MB on the default config (operator defaults row): ${defaultsRss === undefined ? 'not measured' : `${defaultsRss.toFixed(0)} MB, ${check(defaultsRss <= 120)}`}`,
+    '- p99 latency <= 100 ms at 10,000 lines/s: see `npm run bench:latency` (bench/results/latency-*.md)',
+  ];
+
+  const facts = machineFacts();
   const report = [
-    `# Throughput: ${lines.toLocaleString('en-US')} lines x ${bytes} bytes, acks=${values.acks}, medians of ${runs} runs`,
+    `# Throughput: ${lines.toLocaleString('en-US')} lines x ${bytes} bytes (${megabytes.toFixed(0)} MB), acks=${values.acks}, medians of ${runs} runs`,
     '',
-    `Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, Kafka ${process.env['KAFKA_VERSION'] ?? 'unknown'} (single node on 127.0.0.1), ${new Date().toISOString()}`,
+    `${new Date().toISOString()}. ${facts}. Kafka ${process.env['KAFKA_VERSION'] ?? 'unknown'} (single node on 127.0.0.1, same machine).`,
+    `Contenders: ${chosen.map((c) => `${c.name}: ${versions.get(c.name) ?? ''}`).join('; ')}.`,
+    `Load average (1/5/15 min) before: ${loadBefore}, after: ${loadAfter} (other engineers share the machine).`,
     '',
-    '| contender | lines/s | MB/s | CPU s/GB | peak RSS MB | throughput vs kcat |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    'Same pipeline sizes everywhere: channel / queue of 20,000 events, batches of 2,000 (source, channel transaction, sink); Kafka producer settings otherwise at their defaults.',
+    'Wall time runs from the process start (JVM start-up included) until the last record is acknowledged (kcat, exec: the process exits) or visible in the topic (tailers: high watermark polled every 100 ms, then the tailer is stopped).',
+    'CPU s/GB: user+system CPU seconds of the process (and its children) per GB shipped. Peak RSS: VmHWM.',
+    '',
+    '| contender | lines/s | MB/s | CPU s/GB | peak RSS MB | vs kcat | vs Flume | each run (lines/s) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows,
+    '',
+    'Targets (issue 9):',
+    ...targets,
     '',
   ].join('\n');
   console.log('\n' + report);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  const out = join(ROOT, 'bench', 'results', `throughput-${new Date().toISOString().slice(0, 10)}.md`);
+  const out = values.out ?? join(ROOT, 'bench', 'results', `throughput-${new Date().toISOString().slice(0, 10)}.md`);
   writeFileSync(out, report);
   console.log(`written to ${out}`);
-} finally {
-  await stopEnv?.();
 }

@@ -1,6 +1,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 
-function admin(brokers: string): ReturnType<Kafka['admin']> {
+type Admin = ReturnType<Kafka['admin']>;
+
+function admin(brokers: string): Admin {
   return new Kafka({ clientId: 'logshipper-bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
 }
 
@@ -16,12 +18,34 @@ export async function createTopic(brokers: string, topic: string, partitions = 1
 
 /** Records in the topic: the sum of its partitions' high watermarks (fresh topics start at 0). */
 export async function countRecords(brokers: string, topic: string): Promise<number> {
-  const client = admin(brokers);
-  await client.connect();
+  const watermarks = await Watermarks.connect(brokers);
   try {
-    const offsets = await client.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+    return await watermarks.count(topic);
   } finally {
-    await client.disconnect();
+    await watermarks.close();
+  }
+}
+
+/** One admin connection polled repeatedly (every 100 ms while a tailer runs). */
+export class Watermarks {
+  private readonly client: Admin;
+
+  private constructor(client: Admin) {
+    this.client = client;
+  }
+
+  static async connect(brokers: string): Promise<Watermarks> {
+    const client = admin(brokers);
+    await client.connect();
+    return new Watermarks(client);
+  }
+
+  async count(topic: string): Promise<number> {
+    const offsets = await this.client.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+  }
+
+  async close(): Promise<void> {
+    await this.client.disconnect();
   }
 }

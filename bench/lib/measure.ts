@@ -1,8 +1,13 @@
-// Runs a command under GNU time, for wall time, CPU seconds and peak RSS of the whole process.
-import { spawn } from 'node:child_process';
+// Measuring a contender's process: wall time, CPU seconds and peak RSS.
+//  - measure(): a command that exits by itself when done (kcat, the agent with `cat`), under GNU time;
+//  - measureTailer(): a tailer that never exits (Flume, rsyslog, the agent with TAILDIR): timed
+//    until the topic holds every record, CPU and peak RSS read from /proc just before it is stopped.
+import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Watermarks } from './kafka.ts';
 
 export interface Measurement {
   wallSeconds: number;
@@ -31,6 +36,78 @@ export async function measure(command: string, args: string[], options: { env?: 
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${String(code)}:\n${stderr}`);
   const [wall = 0, user = 0, sys = 0, rssKb = 0] = readFileSync(out, 'utf8').trim().split(/\s+/).map(Number);
   return { wallSeconds: wall, cpuSeconds: user + sys, peakRssMb: rssKb / 1024 };
+}
+
+export interface TailerOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** stdout and stderr go here (shown when the tailer fails). */
+  log: string;
+  brokers: string;
+  topic: string;
+  records: number;
+  timeoutMs?: number;
+}
+
+let clockTicks: number | undefined;
+
+/** CPU seconds (user + system, all threads) of a live process. */
+export function cpuSecondsOf(pid: number): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+/** Peak resident set (VmHWM) of a live process, in MB. */
+export function peakRssMbOf(pid: number): number {
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match === null ? 0 : Number(match[1]) / 1024;
+}
+
+/** Starts a tailer, waits (polling every 100 ms) until `topic` holds `records` records, then stops it. */
+export async function measureTailer(command: string, args: string[], options: TailerOptions): Promise<Measurement> {
+  const watermarks = await Watermarks.connect(options.brokers);
+  const logFd = openSync(options.log, 'a');
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: ['ignore', logFd, logFd], env: options.env ?? process.env, cwd: options.cwd });
+  closeSync(logFd);
+  let exited: number | null | undefined;
+  const gone = new Promise<void>((resolve) => child.on('exit', (code) => {
+    exited = code;
+    resolve();
+  }));
+  const fail = (why: string): Error => new Error(`${command} ${args.join(' ')} ${why}; log ${options.log}:\n${tail(options.log)}`);
+  try {
+    const deadline = started + (options.timeoutMs ?? 10 * 60_000);
+    for (;;) {
+      if (exited !== undefined) throw fail(`exited ${String(exited)} before the topic held ${options.records} records`);
+      const count = await watermarks.count(options.topic).catch(() => 0);
+      if (count >= options.records) break;
+      if (performance.now() > deadline) throw fail(`had delivered ${count} of ${options.records} records at the timeout`);
+      await sleep(100);
+    }
+    const wallSeconds = (performance.now() - started) / 1000;
+    const pid = child.pid ?? 0;
+    return { wallSeconds, cpuSeconds: cpuSecondsOf(pid), peakRssMb: peakRssMbOf(pid) };
+  } finally {
+    await watermarks.close();
+    if (exited === undefined) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await gone;
+      clearTimeout(killer);
+    }
+  }
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-30).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 export function median(values: number[]): number {

@@ -1,0 +1,62 @@
+// logshipper's rows: the agent (compiled JS) with the exec source (`cat`, exits when done) and
+// with the TAILDIR source (tails for ever: measured until the topic holds every record).
+import { join } from 'node:path';
+import type { Contender, Context } from '../lib/contender.ts';
+import { agentCommand, agentEntrypoint, writeAgentConfig, type AgentSettings } from '../lib/agent.ts';
+import { measure, measureTailer, type Measurement } from '../lib/measure.ts';
+
+/** The bench's pipeline sizes, the same for Flume and rsyslog: channel 20,000 events, batches of 2,000. */
+export const CAPACITY = 20_000;
+export const BATCH = 2_000;
+
+function prepare(): Promise<string> {
+  agentEntrypoint();
+  return Promise.resolve(`Node ${process.version}`);
+}
+
+function settings(c: Context, source: string[], overrides: Partial<AgentSettings> = {}): AgentSettings {
+  return { brokers: c.brokers, topic: c.topic, acks: c.acks, source, capacity: CAPACITY, batchSize: BATCH, ...overrides };
+}
+
+function runExec(c: Context, overrides: Partial<AgentSettings> = {}): Promise<Measurement> {
+  const batch = overrides.batchSize ?? BATCH;
+  const config = writeAgentConfig(c.work, settings(c, ['type = exec', `command = cat ${c.file}`, `batchSize = ${batch}`, 'batchTimeout = 100'], overrides));
+  const { command, args } = agentCommand(config);
+  // The agent exits by itself once `cat` is done and every record is acknowledged.
+  return measure(command, args);
+}
+
+export const logshipperExec: Contender = {
+  name: 'logshipper-exec',
+  describe: 'logshipper: exec `cat` -> memory channel -> Kafka sink',
+  prepare,
+  run: (c) => runExec(c),
+};
+
+export const logshipperExecAcksAll: Contender = {
+  name: 'logshipper-exec-acks-all',
+  describe: 'logshipper: exec `cat`, acks=-1',
+  prepare,
+  run: (c) => runExec({ ...c, acks: '-1' }),
+};
+
+/** The operator's defaults (operator/crd-types.ts): channel 10,000 events, batches of 100, linger 0. */
+export const logshipperExecDefaults: Contender = {
+  name: 'logshipper-exec-defaults',
+  describe: 'logshipper: exec `cat`, operator defaults (channel 10,000, batch 100)',
+  prepare,
+  run: (c) => runExec(c, { capacity: 10_000, batchSize: 100, lingerMs: 0 }),
+};
+
+export const logshipperTaildir: Contender = {
+  name: 'logshipper-taildir',
+  describe: 'logshipper: TAILDIR -> memory channel -> Kafka sink',
+  prepare,
+  run: (c) => {
+    const config = writeAgentConfig(c.work, settings(c, [
+      'type = TAILDIR', 'filegroups = f', `filegroups.f = ${c.file}`, `positionFile = ${join(c.work, 'taildir_position.json')}`, `batchSize = ${BATCH}`,
+    ]));
+    const { command, args } = agentCommand(config);
+    return measureTailer(command, args, { log: join(c.work, 'agent.log'), brokers: c.brokers, topic: c.topic, records: c.lines });
+  },
+};

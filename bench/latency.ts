@@ -1,0 +1,176 @@
+// Latency benchmark: a writer appends stamped lines at a fixed rate to a file the agent tails; a
+// kafkajs consumer in this process reads them back; latency = consume time - write time (one clock).
+//   npm run bench:latency -- [--rate 10000] [--seconds 20] [--bytes 200] [--contenders logshipper-exec,logshipper-taildir]
+// Each line: "<sequence> <write time in ms since the epoch, fractional> " padded with filler to --bytes.
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import { agentCommand, agentEntrypoint, ROOT, writeAgentConfig } from './lib/agent.ts';
+import { machineFacts, load } from './lib/facts.ts';
+import { createTopic } from './lib/kafka.ts';
+import { peakRssMbOf } from './lib/measure.ts';
+
+interface Tailer {
+  name: string;
+  describe: string;
+  source(file: string, work: string): string[];
+}
+
+/** Sizes for latency: the operator's defaults (batches of 100, channel 10,000), linger 0. */
+const BATCH = 100;
+const CAPACITY = 10_000;
+
+const TAILERS: Tailer[] = [
+  {
+    name: 'logshipper-exec',
+    describe: 'logshipper: exec `tail -F` -> memory channel -> Kafka sink',
+    source: (file) => ['type = exec', `command = tail -F -n +1 ${file}`, `batchSize = ${BATCH}`, 'batchTimeout = 20'],
+  },
+  {
+    name: 'logshipper-taildir',
+    describe: 'logshipper: TAILDIR -> memory channel -> Kafka sink',
+    source: (file, work) => ['type = TAILDIR', 'filegroups = f', `filegroups.f = ${file}`, `positionFile = ${join(work, 'taildir_position.json')}`, `batchSize = ${BATCH}`],
+  },
+];
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '20' },
+    bytes: { type: 'string', default: '200' },
+    acks: { type: 'string', default: '1' },
+    contenders: { type: 'string', default: TAILERS.map((t) => t.name).join(',') },
+    out: { type: 'string' },
+  },
+});
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const bytes = Number(values.bytes);
+const total = rate * seconds;
+const chosen = values.contenders.split(',').map((name) => {
+  const found = TAILERS.find((t) => t.name === name);
+  if (found === undefined) throw new Error(`unknown contender ${name}: choose from ${TAILERS.map((t) => t.name).join(', ')}`);
+  return found;
+});
+
+if (process.env['KAFKA_BROKERS'] === undefined) {
+  const { up } = await import('../test/env/up.ts');
+  Object.assign(process.env, await up());
+}
+const brokers = process.env['KAFKA_BROKERS'] ?? '';
+const now = (): number => performance.timeOrigin + performance.now();
+const FILLER = 'abcdefghijklmnopqrstuvwxyz0123456789 '.repeat(Math.ceil(bytes / 37) + 1);
+
+/** Appends `total` lines at `rate` per second, in 1 ms ticks, each stamped with its write time. */
+async function write(file: string): Promise<void> {
+  const fd = openSync(file, 'a');
+  try {
+    const started = performance.now();
+    let written = 0;
+    while (written < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
+      if (due > written) {
+        let chunk = '';
+        const stamp = now().toFixed(3);
+        for (; written < due; written++) chunk += (`${written} ${stamp} ${FILLER}`).slice(0, bytes - 1) + '\n';
+        writeSync(fd, chunk);
+      }
+      await sleep(1);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+interface Result {
+  tailer: Tailer;
+  received: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  peakRssMb: number;
+}
+
+async function measureLatency(tailer: Tailer): Promise<Result> {
+  const work = mkdtempSync(join(tmpdir(), `logshipper-latency-${tailer.name}-`));
+  const file = join(work, 'app.log');
+  writeFileSync(file, '');
+  const topic = `latency-${tailer.name}-${Date.now().toString(36)}`;
+  await createTopic(brokers, topic);
+
+  const latencies = new Float64Array(total);
+  let received = 0;
+  const consumer = new Kafka({ clientId: 'logshipper-bench-latency', brokers: brokers.split(','), logLevel: logLevel.NOTHING })
+    .consumer({ groupId: `${topic}-reader`, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const at = now();
+      for (const message of batch.messages) {
+        const text = message.value?.toString('latin1', 0, 40) ?? '';
+        const space = text.indexOf(' ');
+        const sequence = Number(text.slice(0, space));
+        const stamp = Number(text.slice(space + 1, text.indexOf(' ', space + 1)));
+        if (sequence < total && received < total) latencies[received++] = at - stamp;
+      }
+      return Promise.resolve();
+    },
+  });
+
+  const config = writeAgentConfig(work, { brokers, topic, acks: values.acks, source: tailer.source(file, work), capacity: CAPACITY, batchSize: BATCH, lingerMs: 0 });
+  const { command, args } = agentCommand(config);
+  const agent = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  let peakRssMb: number;
+  try {
+    await sleep(2000); // agent start-up, consumer group join
+    await write(file);
+    const deadline = Date.now() + 30_000;
+    while (received < total && Date.now() < deadline) await sleep(100);
+    peakRssMb = peakRssMbOf(agent.pid ?? 0);
+  } finally {
+    agent.kill('SIGTERM');
+    await new Promise((resolve) => agent.on('exit', resolve));
+    await consumer.disconnect();
+    rmSync(work, { recursive: true, force: true });
+  }
+  const sorted = latencies.slice(0, received).sort();
+  return { tailer, received, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? Number.NaN, peakRssMb };
+}
+
+agentEntrypoint();
+const loadBefore = load();
+const results: Result[] = [];
+for (const tailer of chosen) {
+  const result = await measureLatency(tailer);
+  console.log(`${tailer.name}: ${result.received}/${total} received, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(1)} ms`);
+  results.push(result);
+}
+const report = [
+  `# Latency: ${rate.toLocaleString('en-US')} lines/s for ${seconds} s (${total.toLocaleString('en-US')} lines x ${bytes} bytes), acks=${values.acks}`,
+  '',
+  `${new Date().toISOString()}. ${machineFacts()}. Kafka ${process.env['KAFKA_VERSION'] ?? 'unknown'} (single node on 127.0.0.1). Load average before: ${loadBefore}, after: ${load()}.`,
+  '',
+  `From the write of a line (stamped with the time of its write) to its arrival at a kafkajs consumer (fetch max wait 50 ms) in the writer's process. Agent settings: source/channel/sink batches of ${BATCH}, channel capacity ${CAPACITY}, linger 0 (the operator's defaults); the exec source flushes a partial batch after 20 ms.`,
+  '',
+  '| contender | received | p50 ms | p90 ms | p99 ms | max ms | peak RSS MB |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...results.map((r) => `| ${r.tailer.describe} | ${r.received.toLocaleString('en-US')} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${r.peakRssMb.toFixed(0)} |`),
+  '',
+  `Target (issue 9): p99 <= 100 ms at 10,000 lines/s: ${results.map((r) => `${r.tailer.name} ${r.p99 <= 100 && r.received === total ? 'met' : 'NOT met'}`).join(', ')}.`,
+  '',
+].join('\n');
+console.log('\n' + report);
+mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+const out = values.out ?? join(ROOT, 'bench', 'results', `latency-${new Date().toISOString().slice(0, 10)}.md`);
+writeFileSync(out, report);
+console.log(`written to ${out}`);
