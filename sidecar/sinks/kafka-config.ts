@@ -147,9 +147,9 @@ function configureSecurity(settings: Settings): KafkaSecurity {
   }
   if (protocol === 'SSL' || protocol === 'SASL_SSL') {
     security.tls = {
-      ...pemFile(settings, 'ssl.truststore', 'ca'),
-      ...pemFile(settings, 'ssl.keystore', 'cert'),
-      ...pemFile(settings, 'ssl.keystore', 'key'),
+      ...pemFile(settings, 'ca', ['ssl.truststore', 'ssl.ca']),
+      ...pemFile(settings, 'cert', ['ssl.keystore', 'ssl.certificate']),
+      ...pemFile(settings, 'key', ['ssl.keystore', 'ssl.key']),
       verifyHostname: settings.string(PRODUCER + 'ssl.endpoint.identification.algorithm', 'https') !== '',
     };
     const passphrase = settings.string(PRODUCER + 'ssl.key.password');
@@ -158,13 +158,18 @@ function configureSecurity(settings: Settings): KafkaSecurity {
   return security;
 }
 
-/** Reads a PEM trust- or keystore (Java's JKS/PKCS12 stores cannot be read here: convert them to PEM). */
-function pemFile(settings: Settings, store: 'ssl.truststore' | 'ssl.keystore', part: 'ca' | 'cert' | 'key'): Record<string, string> {
-  const locationKey = `${PRODUCER}${store}.location`;
-  const location = settings.string(locationKey);
+/**
+ * Reads a PEM file for `part`: Kafka's PEM trust- or keystore (`ssl.truststore.location`,
+ * `ssl.keystore.location` holding certificate and key), or librdkafka's separate files
+ * (`ssl.ca.location`, `ssl.certificate.location`, `ssl.key.location`, as in a Kubernetes TLS Secret).
+ * Java's JKS/PKCS12 stores cannot be read here: convert them to PEM.
+ */
+function pemFile(settings: Settings, part: 'ca' | 'cert' | 'key', stores: readonly string[]): Record<string, string> {
+  const locationKeys = stores.map((store) => `${PRODUCER}${store}.location`);
+  const location = settings.string(locationKeys);
   if (location === undefined) return {};
-  const typeKey = `${PRODUCER}${store}.type`;
-  settings.oneOf(typeKey, ['PEM'], 'PEM');
+  const locationKey = locationKeys.find((key) => settings.string(key) === location) ?? locationKeys[0] ?? '';
+  for (const store of ['ssl.truststore', 'ssl.keystore']) settings.oneOf(`${PRODUCER}${store}.type`, ['PEM'], 'PEM');
   let text: string;
   try {
     text = readFileSync(location, 'utf8');
@@ -174,7 +179,7 @@ function pemFile(settings: Settings, store: 'ssl.truststore' | 'ssl.keystore', p
   if (part === 'ca') return { ca: text };
   const pattern = part === 'cert' ? /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g : /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/;
   const found = text.match(pattern);
-  if (found === null) throw settings.error(locationKey, `"${location}" holds no PEM ${part === 'cert' ? 'certificate' : 'private key'}: a PEM keystore has both`);
+  if (found === null) throw settings.error(locationKey, `"${location}" holds no PEM ${part === 'cert' ? 'certificate' : 'private key'}`);
   return { [part]: found.join('\n') };
 }
 

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseProperties } from '../../../sidecar/config/properties.ts';
 import { parseAgentConfig, type AgentConfig } from '../../../sidecar/config/agent-config.ts';
 import { ConfigError } from '../../../sidecar/config/errors.ts';
@@ -84,6 +86,33 @@ describe('agent configuration', () => {
     assert.equal(sink.config.partitionIdHeader, 'p');
     assert.equal(sink.config.partition, 2);
     assert.deepEqual(sink.config.security.sasl, { mechanism: 'scram-sha-512', username: 'svc', password: 's3"cret' });
+  });
+
+  it('reads TLS from a PEM keystore, or from separate certificate and key files as in a Kubernetes TLS Secret', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-tls-'));
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    const key = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----';
+    writeFileSync(join(dir, 'ca.crt'), cert);
+    writeFileSync(join(dir, 'tls.crt'), cert);
+    writeFileSync(join(dir, 'tls.key'), key);
+    writeFileSync(join(dir, 'keystore.pem'), `${key}\n${cert}\n`);
+    const base = { 'a.sinks.k.type': 'kafka', 'a.sinks.k.kafka.bootstrap.servers': 'b:9093', 'a.sinks.k.kafka.producer.security.protocol': 'SSL' };
+    const separate = load(variant({ ...base,
+      'a.sinks.k.kafka.producer.ssl.ca.location': join(dir, 'ca.crt'),
+      'a.sinks.k.kafka.producer.ssl.certificate.location': join(dir, 'tls.crt'),
+      'a.sinks.k.kafka.producer.ssl.key.location': join(dir, 'tls.key') }));
+    const combined = load(variant({ ...base,
+      'a.sinks.k.kafka.producer.ssl.truststore.location': join(dir, 'ca.crt'),
+      'a.sinks.k.kafka.producer.ssl.truststore.type': 'PEM',
+      'a.sinks.k.kafka.producer.ssl.keystore.location': join(dir, 'keystore.pem') }));
+    for (const config of [separate, combined]) {
+      const sink = config.sinks[0]?.spec;
+      assert.equal(sink?.type, 'kafka');
+      assert.deepEqual(sink.config.security.tls, { ca: cert, cert, key, verifyHostname: true });
+      assert.deepEqual(config.warnings, []);
+    }
+    assert.throws(() => load(variant({ ...base, 'a.sinks.k.kafka.producer.ssl.truststore.location': join(dir, 'ca.crt'), 'a.sinks.k.kafka.producer.ssl.truststore.type': 'JKS' })),
+      /ssl\.truststore\.type: invalid value "JKS": one of PEM is allowed/);
   });
 
   it('maps any *KafkaSink class to the Kafka sink', () => {
