@@ -1,0 +1,362 @@
+// inject(pod, logShipper, options) -> a JSON patch that adds the logshipper sidecar to a pod, or the
+// reason it does not. Pure: no I/O, no clock; the webhook (operator/webhook.ts) is a thin shell that
+// finds the LogShipper, calls this, and answers the AdmissionReview.
+//
+// What a patch adds (paths, names and env vars come from operator/sidecar-layout.ts, the contract
+// with the renderer):
+// - the sidecar container `logshipper`: a native sidecar (an init container with restartPolicy
+//   Always, appended after the pod's own init containers) or, in `container` mode, a plain container;
+// - volumes: the ConfigMap `<name>-logshipper` (a directory, never subPath, so hot reload works), an
+//   emptyDir for the position file, and one per TLS Secret (the key projected to the layout's file);
+// - the label `logshipper.io/injected=<LogShipper>` (to count pods) and the annotations
+//   `logshipper.io/config-hash` and `logshipper.io/injection` (what was injected).
+// Idempotent: a pod that already has a container named `logshipper` is left alone (a re-invoked
+// webhook, or a pod spec copied from an injected pod).
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
+import type { V1Container, V1EnvVar, V1Pod, V1Probe, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { GROUP, type LogShipper, type ResolvedSpec, type ResourceRequirements } from './crd-types.ts';
+import { render } from './render.ts';
+import {
+  AGENT_NAME, CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, CONFIG_MOUNT_PATH, configMapName, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH,
+  SIDECAR_CONTAINER_NAME, STATE_MOUNT_PATH, TLS_CA_FILE_PATH, TLS_CA_MOUNT_PATH, TLS_CLIENT_FILE_PATH, TLS_CLIENT_MOUNT_PATH,
+} from './sidecar-layout.ts';
+import { resolveSpec, SpecError } from './spec.ts';
+
+/** Opt-in: the name of a LogShipper in the pod's namespace. */
+export const INJECT_ANNOTATION = `${GROUP}/inject`;
+/** Per-pod overrides (the only ones): */
+export const ANNOTATIONS = {
+  /** `native` (init container with restartPolicy Always, Kubernetes >= 1.29) or `container` (a plain container). */
+  mode: `${GROUP}/sidecar-mode`,
+  cpuRequest: `${GROUP}/sidecar-cpu-request`,
+  cpuLimit: `${GROUP}/sidecar-cpu-limit`,
+  memoryRequest: `${GROUP}/sidecar-memory-request`,
+  memoryLimit: `${GROUP}/sidecar-memory-limit`,
+  /** The agent's HTTP port (probes, metrics), when the app already uses the default 9464. */
+  httpPort: `${GROUP}/sidecar-http-port`,
+  /** `true`: deny the pod when the sidecar cannot be injected; `false`: admit it unchanged. Default: the operator's --inject-strict. */
+  strict: `${GROUP}/inject-strict`,
+} as const;
+/** Set on injected pods: which LogShipper (the pod counter selects on it). */
+export const INJECTED_LABEL = `${GROUP}/injected`;
+/** Set on injected pods: JSON of InjectionRecord. */
+export const INJECTION_ANNOTATION = `${GROUP}/injection`;
+
+export const DEFAULT_HTTP_PORT = 9464;
+/** Used when neither the LogShipper (spec.sidecar.resources) nor an annotation says otherwise. */
+export const DEFAULT_RESOURCES: ResourceRequirements = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } };
+
+/** Volumes the injector adds (prefixed, so they do not collide with the app's). */
+export const VOLUMES = {
+  config: 'logshipper-config',
+  state: 'logshipper-state',
+  kafkaCa: 'logshipper-kafka-ca',
+  kafkaClient: 'logshipper-kafka-client',
+} as const;
+
+export type SidecarMode = 'native' | 'container';
+
+export interface InjectOptions {
+  /** The sidecar image when the LogShipper has no spec.sidecar.image. */
+  defaultImage: string;
+  /** The mode when the pod has no sidecar-mode annotation. */
+  defaultMode: SidecarMode;
+  defaultResources?: ResourceRequirements;
+}
+
+/** RFC 6902 operations the injector emits. */
+export type JsonPatchOp = { op: 'add' | 'replace' | 'test'; path: string; value: unknown } | { op: 'remove'; path: string };
+
+export interface InjectionRecord {
+  logShipper: string;
+  configHash: string;
+  mode: SidecarMode;
+  image: string;
+}
+
+export type SkipReason =
+  | 'NotRequested' | 'AlreadyInjected'
+  | 'InvalidAnnotation' | 'LogShipperNotFound' | 'LogShipperNotReady' | 'InvalidSpec' | 'VolumeNotFound' | 'NameConflict';
+
+export interface Skip {
+  reason: SkipReason;
+  message: string;
+  /** True when the pod asked for the sidecar and does not get it (Event, metric; denied in strict mode). */
+  failure: boolean;
+}
+
+export type InjectResult = { patch: JsonPatchOp[]; injection: InjectionRecord; container: V1Container; volumes: V1Volume[] } | { skip: Skip };
+
+/** The LogShipper a pod asks for, or undefined. */
+export function requestedLogShipper(pod: V1Pod): string | undefined {
+  const value = pod.metadata?.annotations?.[INJECT_ANNOTATION];
+  return value === undefined ? undefined : value.trim();
+}
+
+/** Whether a failed injection denies the pod: its annotation, else the operator's default. */
+export function isStrict(pod: V1Pod, defaultStrict: boolean): boolean {
+  const value = pod.metadata?.annotations?.[ANNOTATIONS.strict];
+  return value === undefined ? defaultStrict : value === 'true';
+}
+
+/** Whether the pod already carries the sidecar (as an init container or a container). */
+export function hasSidecar(pod: V1Pod): boolean {
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some((c) => c.name === SIDECAR_CONTAINER_NAME);
+}
+
+/** `/` and `~` in a JSON pointer token (RFC 6901). */
+export function escapePointer(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUANTITY = /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+const SUFFIX: Record<string, number> = {
+  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** A Kubernetes quantity as a number (for comparing a request with its limit), or undefined if malformed. */
+export function parseQuantity(text: string | number): number | undefined {
+  if (typeof text === 'number') return text;
+  if (!QUANTITY.test(text)) return undefined;
+  const match = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(.*)$/.exec(text);
+  if (match === null) return undefined;
+  const [, number = '', suffix = ''] = match;
+  if (/^[eE]/.test(suffix)) return Number(`${number}${suffix}`);
+  const factor = SUFFIX[suffix];
+  return factor === undefined ? undefined : Number(number) * factor;
+}
+
+class AnnotationError extends Error {}
+
+interface Overrides {
+  mode: SidecarMode | undefined;
+  httpPort: number | undefined;
+  requests: Record<string, string>;
+  limits: Record<string, string>;
+}
+
+function readOverrides(pod: V1Pod): Overrides {
+  const annotations = pod.metadata?.annotations ?? {};
+  const overrides: Overrides = { mode: undefined, httpPort: undefined, requests: {}, limits: {} };
+  const mode = annotations[ANNOTATIONS.mode];
+  if (mode !== undefined) {
+    if (mode !== 'native' && mode !== 'container') throw new AnnotationError(`${ANNOTATIONS.mode}: invalid value ${JSON.stringify(mode)}: native or container is allowed`);
+    overrides.mode = mode;
+  }
+  const port = annotations[ANNOTATIONS.httpPort];
+  if (port !== undefined) {
+    const value = /^\d+$/.test(port) ? Number(port) : Number.NaN;
+    if (!(value >= 1 && value <= 65_535)) throw new AnnotationError(`${ANNOTATIONS.httpPort}: invalid value ${JSON.stringify(port)}: a port 1..65535 is allowed`);
+    overrides.httpPort = value;
+  }
+  const strict = annotations[ANNOTATIONS.strict];
+  if (strict !== undefined && strict !== 'true' && strict !== 'false') {
+    throw new AnnotationError(`${ANNOTATIONS.strict}: invalid value ${JSON.stringify(strict)}: true or false is allowed`);
+  }
+  const quantities: [string, 'requests' | 'limits', 'cpu' | 'memory'][] = [
+    [ANNOTATIONS.cpuRequest, 'requests', 'cpu'], [ANNOTATIONS.cpuLimit, 'limits', 'cpu'],
+    [ANNOTATIONS.memoryRequest, 'requests', 'memory'], [ANNOTATIONS.memoryLimit, 'limits', 'memory'],
+  ];
+  for (const [key, kind, resource] of quantities) {
+    const value = annotations[key];
+    if (value === undefined) continue;
+    if (parseQuantity(value) === undefined) throw new AnnotationError(`${key}: invalid value ${JSON.stringify(value)}: a quantity such as 100m, 0.5, 128Mi is allowed`);
+    overrides[kind][resource] = value;
+  }
+  return overrides;
+}
+
+function resources(base: ResourceRequirements, overrides: Overrides): V1ResourceRequirements {
+  const requests: Record<string, string> = {};
+  const limits: Record<string, string> = {};
+  for (const [key, value] of Object.entries(base.requests ?? {})) requests[key] = String(value);
+  for (const [key, value] of Object.entries(base.limits ?? {})) limits[key] = String(value);
+  Object.assign(requests, overrides.requests);
+  Object.assign(limits, overrides.limits);
+  // The apiserver refuses a pod whose request exceeds its limit: say so here instead.
+  for (const [key, request] of Object.entries(requests)) {
+    const limit = limits[key];
+    if (limit === undefined) continue;
+    const r = parseQuantity(request);
+    const l = parseQuantity(limit);
+    if (r !== undefined && l !== undefined && r > l) throw new AnnotationError(`sidecar ${key} request ${request} exceeds its limit ${limit}`);
+  }
+  const out: V1ResourceRequirements = {};
+  if (Object.keys(requests).length > 0) out.requests = requests;
+  if (Object.keys(limits).length > 0) out.limits = limits;
+  return out;
+}
+
+/** The pod's application container whose logs are shipped: the first that mounts the volume, else the first. */
+export function appContainerName(pod: V1Pod, volume: string): string {
+  const containers = pod.spec?.containers ?? [];
+  const mounting = containers.find((c) => c.volumeMounts?.some((m) => m.name === volume) === true);
+  return (mounting ?? containers[0])?.name ?? '';
+}
+
+function fieldEnv(name: string, fieldPath: string): V1EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+/** The sidecar's environment: every variable the rendered configuration may refer to. */
+export function sidecarEnv(spec: ResolvedSpec, containerName: string): V1EnvVar[] {
+  const env: V1EnvVar[] = [
+    fieldEnv(ENV.podName, 'metadata.name'),
+    fieldEnv(ENV.podNamespace, 'metadata.namespace'),
+    fieldEnv(ENV.nodeName, 'spec.nodeName'),
+    fieldEnv(ENV.podUID, 'metadata.uid'),
+    { name: ENV.container, value: containerName },
+  ];
+  for (const label of [...spec.enrichment.labels].sort()) {
+    // A label key is a DNS subdomain prefix plus a name: neither holds a quote or bracket.
+    env.push(fieldEnv(labelEnvName(label), `metadata.labels['${label}']`));
+  }
+  const { sasl } = spec.kafka;
+  if (sasl !== undefined) {
+    env.push({ name: ENV.saslUsername, valueFrom: { secretKeyRef: { name: sasl.secretName, key: sasl.usernameKey } } });
+    env.push({ name: ENV.saslPassword, valueFrom: { secretKeyRef: { name: sasl.secretName, key: sasl.passwordKey } } });
+  }
+  return env;
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function probe(path: string, port: number, timing: { periodSeconds: number; failureThreshold: number }): V1Probe {
+  return { httpGet: { path, port }, ...timing, timeoutSeconds: 2, successThreshold: 1 };
+}
+
+function skip(reason: SkipReason, message: string): { skip: Skip } {
+  return { skip: { reason, message, failure: reason !== 'NotRequested' && reason !== 'AlreadyInjected' } };
+}
+
+function addToMap(current: Record<string, string> | undefined, path: string, entries: Record<string, string>): JsonPatchOp[] {
+  if (current === undefined) return [{ op: 'add', path, value: entries }];
+  // `add` on an existing member replaces it (RFC 6902 4.1).
+  return Object.entries(entries).map(([key, value]) => ({ op: 'add', path: `${path}/${escapePointer(key)}`, value }));
+}
+
+function appendToArray(current: unknown[] | undefined, path: string, items: unknown[]): JsonPatchOp[] {
+  if (current === undefined) return [{ op: 'add', path, value: items }];
+  return items.map((value) => ({ op: 'add', path: `${path}/-`, value }));
+}
+
+export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: InjectOptions): InjectResult {
+  const wanted = requestedLogShipper(pod);
+  if (wanted === undefined) return skip('NotRequested', `no ${INJECT_ANNOTATION} annotation`);
+  if (hasSidecar(pod)) return skip('AlreadyInjected', `the pod already has a container named ${SIDECAR_CONTAINER_NAME}`);
+  if (!DNS_SUBDOMAIN.test(wanted) || wanted.length > 253) {
+    return skip('InvalidAnnotation', `${INJECT_ANNOTATION}: invalid value ${JSON.stringify(wanted)}: the name of a LogShipper in the pod's namespace is allowed`);
+  }
+  let overrides: Overrides;
+  try {
+    overrides = readOverrides(pod);
+  } catch (error) {
+    if (!(error instanceof AnnotationError)) throw error;
+    return skip('InvalidAnnotation', error.message);
+  }
+  const namespace = pod.metadata?.namespace ?? shipper?.metadata?.namespace ?? '';
+  if (shipper === undefined) return skip('LogShipperNotFound', `LogShipper ${wanted} not found in namespace ${namespace} (${INJECT_ANNOTATION})`);
+  const ready = shipper.status?.conditions?.find((c) => c.type === 'Ready');
+  const configHash = shipper.status?.configHash;
+  if (ready?.status !== 'True' || configHash === undefined) {
+    const why = ready === undefined ? 'not reconciled yet' : `Ready=${ready.status} ${ready.reason}: ${ready.message}`;
+    return skip('LogShipperNotReady', `LogShipper ${wanted} is not ready (${why})`);
+  }
+  let spec: ResolvedSpec;
+  let needed: string[];
+  try {
+    spec = resolveSpec(shipper.spec);
+    needed = render(spec, { namespace: shipper.metadata?.namespace ?? namespace, name: wanted }).env;
+  } catch (error) {
+    if (!(error instanceof SpecError)) throw error;
+    return skip('InvalidSpec', `LogShipper ${wanted}: ${error.message}`);
+  }
+  const podVolumes = pod.spec?.volumes ?? [];
+  if (!podVolumes.some((v) => v.name === spec.volume)) {
+    const names = podVolumes.map((v) => v.name);
+    return skip('VolumeNotFound', `the pod has no volume ${JSON.stringify(spec.volume)} (spec.volume of LogShipper ${wanted}); its volumes: ${names.length === 0 ? 'none' : names.join(', ')}`);
+  }
+
+  let requirements: V1ResourceRequirements;
+  try {
+    requirements = resources(shipper.spec.sidecar?.resources ?? options.defaultResources ?? DEFAULT_RESOURCES, overrides);
+  } catch (error) {
+    if (!(error instanceof AnnotationError)) throw error;
+    return skip('InvalidAnnotation', error.message);
+  }
+  const mode = overrides.mode ?? options.defaultMode;
+  const port = overrides.httpPort ?? DEFAULT_HTTP_PORT;
+  const image = shipper.spec.sidecar?.image ?? options.defaultImage;
+
+  const volumes: V1Volume[] = [
+    { name: VOLUMES.config, configMap: { name: configMapName(wanted) } },
+    { name: VOLUMES.state, emptyDir: { sizeLimit: '16Mi' } },
+  ];
+  const mounts: V1VolumeMount[] = [
+    { name: spec.volume, mountPath: LOG_VOLUME_MOUNT_PATH, readOnly: true },
+    { name: VOLUMES.config, mountPath: CONFIG_MOUNT_PATH, readOnly: true },
+    { name: VOLUMES.state, mountPath: STATE_MOUNT_PATH },
+  ];
+  const tls = spec.kafka.tls;
+  if (tls?.ca !== undefined) {
+    volumes.push({ name: VOLUMES.kafkaCa, secret: { secretName: tls.ca.secretName, items: [{ key: tls.ca.key, path: basename(TLS_CA_FILE_PATH) }] } });
+    mounts.push({ name: VOLUMES.kafkaCa, mountPath: TLS_CA_MOUNT_PATH, readOnly: true });
+  }
+  if (tls?.clientCertificate !== undefined) {
+    const ref = tls.clientCertificate;
+    volumes.push({ name: VOLUMES.kafkaClient, secret: { secretName: ref.secretName, items: [{ key: ref.key, path: basename(TLS_CLIENT_FILE_PATH) }] } });
+    mounts.push({ name: VOLUMES.kafkaClient, mountPath: TLS_CLIENT_MOUNT_PATH, readOnly: true });
+  }
+  const taken = volumes.filter((v) => podVolumes.some((existing) => existing.name === v.name)).map((v) => v.name);
+  if (taken.length > 0) return skip('NameConflict', `the pod already has volumes named ${taken.join(', ')}, which the sidecar needs`);
+
+  const env = sidecarEnv(spec, appContainerName(pod, spec.volume));
+  const missing = needed.filter((name) => !env.some((e) => e.name === name));
+  // The renderer and the injector share sidecar-layout.ts; a gap here is a bug, not a user error.
+  if (missing.length > 0) throw new Error(`injector bug: the rendered configuration refers to ${missing.join(', ')}, which the sidecar would not have`);
+
+  const container: V1Container = {
+    name: SIDECAR_CONTAINER_NAME,
+    image,
+    args: ['agent', '--conf-file', CONFIG_FILE_PATH, '--name', AGENT_NAME, '--http-port', String(port)],
+    env,
+    ports: [{ name: 'logshipper', containerPort: port, protocol: 'TCP' }],
+    resources: requirements,
+    volumeMounts: mounts,
+    // Startup: the configuration is loaded (for a native sidecar the app starts after this succeeds;
+    // /readyz answers 200 while Kafka has failed for less than the agent's --ready-backoff-limit).
+    startupProbe: probe('/readyz', port, { periodSeconds: 1, failureThreshold: 60 }),
+    // Liveness: restart a stalled process. No readiness probe: a native sidecar's readiness is part of
+    // the pod's, and a Kafka outage must not take the application out of its Service.
+    livenessProbe: probe('/healthz', port, { periodSeconds: 10, failureThreshold: 3 }),
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    ...(mode === 'native' ? { restartPolicy: 'Always' } : {}),
+  };
+  const injection: InjectionRecord = { logShipper: wanted, configHash, mode, image };
+
+  const patch: JsonPatchOp[] = [];
+  const metadata = pod.metadata ?? {};
+  if (pod.metadata === undefined) patch.push({ op: 'add', path: '/metadata', value: {} });
+  patch.push(...addToMap(metadata.labels, '/metadata/labels', { [INJECTED_LABEL]: wanted }));
+  patch.push(...addToMap(metadata.annotations, '/metadata/annotations', {
+    [CONFIG_HASH_ANNOTATION]: configHash,
+    [INJECTION_ANNOTATION]: JSON.stringify(injection),
+  }));
+  patch.push(...appendToArray(pod.spec?.volumes, '/spec/volumes', volumes));
+  if (mode === 'native') patch.push(...appendToArray(pod.spec?.initContainers, '/spec/initContainers', [container]));
+  else patch.push(...appendToArray(pod.spec?.containers, '/spec/containers', [container]));
+  return { patch, injection, container, volumes };
+}
