@@ -64,3 +64,34 @@ export async function makeClusterPki(dir: string): Promise<ClusterPki> {
     serviceAccountPub: p('service-account.pub'),
   };
 }
+
+/** TLS material for Kafka's SSL listener: a CA, the broker's certificate, a client certificate (mutual TLS). */
+export interface KafkaPki {
+  caCert: string;
+  /** PEM keystore for the broker: its private key and certificate in one file. */
+  brokerKeystore: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+export async function makeKafkaPki(dir: string): Promise<KafkaPki> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-sha256', '-subj', '/CN=logshipper-testenv-kafka-ca'], dir);
+  await issue(dir, 'broker', '/CN=kafka-broker', [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '',
+  ].join('\n'));
+  await issue(dir, 'client', '/CN=logshipper-agent', [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=clientAuth',
+    '',
+  ].join('\n'));
+  const p = (f: string): string => path.join(dir, f);
+  // Kafka's PEM keystore: an unencrypted PKCS#8 key followed by the certificate.
+  fs.writeFileSync(p('broker-keystore.pem'), fs.readFileSync(p('broker.key'), 'utf8') + fs.readFileSync(p('broker.crt'), 'utf8'), { mode: 0o600 });
+  return { caCert: p('ca.crt'), brokerKeystore: p('broker-keystore.pem'), clientCert: p('client.crt'), clientKey: p('client.key') };
+}

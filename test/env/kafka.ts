@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { cachedDir } from './cache.ts';
+import { makeKafkaPki } from './certs.ts';
 import { freePorts } from './ports.ts';
 import { run, startDaemon, TestEnvError, waitUntilReady } from './process.ts';
 import { logFile, PROJECT_ROOT, STATE_DIR } from './paths.ts';
@@ -69,18 +70,33 @@ export async function startKafka(): Promise<Record<string, string>> {
   const libs = await kafkaLibs();
   const dir = path.join(STATE_DIR, 'kafka');
   fs.mkdirSync(dir, { recursive: true });
-  const [port, controllerPort] = await freePorts(2);
+  const [port, controllerPort, saslPort, sslPort] = await freePorts(4);
   const brokers = `127.0.0.1:${String(port)}`;
+  const saslBrokers = `127.0.0.1:${String(saslPort)}`;
+  const sslBrokers = `127.0.0.1:${String(sslPort)}`;
+  const pki = await makeKafkaPki(path.join(dir, 'pki'));
+  // Security listeners besides PLAINTEXT, so the agent's SASL and TLS settings are tested for real:
+  // SASL_PLAINTEXT with PLAIN and SCRAM users, and SSL that requires a client certificate.
+  const jaasUsers = Object.entries(SASL_USERS).map(([user, password]) => `user_${user}="${password}"`).join(' ');
   const properties = path.join(dir, 'server.properties');
   fs.writeFileSync(properties, [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${String(controllerPort)}`,
-    `listeners=PLAINTEXT://127.0.0.1:${String(port)},CONTROLLER://127.0.0.1:${String(controllerPort)}`,
-    `advertised.listeners=PLAINTEXT://${brokers}`,
+    `listeners=PLAINTEXT://${brokers},CONTROLLER://127.0.0.1:${String(controllerPort)},SASL_PLAINTEXT://${saslBrokers},SSL://${sslBrokers}`,
+    `advertised.listeners=PLAINTEXT://${brokers},SASL_PLAINTEXT://${saslBrokers},SSL://${sslBrokers}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL',
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${jaasUsers};`,
+    'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.ssl.ssl.keystore.type=PEM',
+    `listener.name.ssl.ssl.keystore.location=${pki.brokerKeystore}`,
+    'listener.name.ssl.ssl.truststore.type=PEM',
+    `listener.name.ssl.ssl.truststore.location=${pki.caCert}`,
+    'listener.name.ssl.ssl.client.auth=required',
     `log.dirs=${path.join(dir, 'data')}`,
     // One node: every internal topic must make do with one replica.
     'offsets.topic.replication.factor=1',
@@ -113,11 +129,26 @@ export async function startKafka(): Promise<Record<string, string>> {
   const java = process.env['JAVA_HOME'] !== undefined && process.env['JAVA_HOME'] !== '' ? path.join(process.env['JAVA_HOME'], 'bin', 'java') : 'java';
   const classpath = path.join(libs, '*');
   const jvm = ['-Xms128m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4j}`, '-cp', classpath];
-  await run('kafka-format', java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties, '--ignore-formatted'], {
+  // SCRAM credentials live in the cluster metadata: KRaft takes them at format time.
+  const scram = Object.entries(SASL_USERS).flatMap(([user, password]) => ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${user},password=${password}]`]));
+  await run('kafka-format', java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties, '--ignore-formatted', ...scram], {
     log: logFile('kafka-format'),
     timeoutMs: 120_000,
   });
   const kafka = await startDaemon({ name: 'kafka', command: java, args: [...jvm, 'kafka.Kafka', properties] });
   await waitUntilReady(kafka, 'serving (kafkajs describeCluster)', 90_000, () => kafkaHealthy(brokers));
-  return { KAFKA_BROKERS: brokers, KAFKA_VERSION };
+  return {
+    KAFKA_BROKERS: brokers,
+    KAFKA_VERSION,
+    KAFKA_SASL_BROKERS: saslBrokers,
+    KAFKA_SASL_USERNAME: 'logshipper',
+    KAFKA_SASL_PASSWORD: SASL_USERS.logshipper,
+    KAFKA_SSL_BROKERS: sslBrokers,
+    KAFKA_SSL_CA: pki.caCert,
+    KAFKA_SSL_CLIENT_CERT: pki.clientCert,
+    KAFKA_SSL_CLIENT_KEY: pki.clientKey,
+  };
 }
+
+/** Users of the SASL listener (PLAIN and SCRAM-SHA-256/512); test credentials, not secrets. */
+const SASL_USERS = { logshipper: 'logshipper-test-password', other: 'other-test-password' } as const;

@@ -20,6 +20,11 @@ import { down } from './down.ts';
 import { withLock } from './lock.ts';
 
 const REQUIRED = ['KAFKA_BROKERS', 'KUBECONFIG', 'HELM', 'KCAT', 'KUBECTL'] as const;
+/**
+ * Bumped whenever `up` starts something new (e.g. Kafka's SASL and SSL listeners): an environment
+ * started by an older `up` is replaced instead of reused, so tests never meet a stale one.
+ */
+const FORMAT = '2';
 
 async function kubeReady(kubeconfig: string): Promise<boolean> {
   const kc = new KubeConfig();
@@ -30,7 +35,7 @@ async function kubeReady(kubeconfig: string): Promise<boolean> {
 /** The environment recorded in .testenv is running and answering. */
 export async function isUp(): Promise<boolean> {
   const env = readEnvFile();
-  if (env === undefined || REQUIRED.some((k) => env[k] === undefined)) return false;
+  if (env === undefined || env['LOGSHIPPER_TESTENV_FORMAT'] !== FORMAT || REQUIRED.some((k) => env[k] === undefined)) return false;
   const daemons = readDaemonRecords();
   if (!daemons.every(isRunning)) return false;
   try {
@@ -117,6 +122,7 @@ async function upLocked(): Promise<Record<string, string>> {
   }
   const env: Record<string, string> = {
     LOGSHIPPER_TESTENV: STATE_DIR,
+    LOGSHIPPER_TESTENV_FORMAT: FORMAT,
     LOGSHIPPER_TESTENV_EXTERNAL: OVERRIDES.filter((k) => override(k) !== undefined).join(','),
     KUBECTL: kubectlPath,
   };

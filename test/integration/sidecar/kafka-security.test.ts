@@ -1,0 +1,93 @@
+// The Kafka sink's security settings against the test broker's SASL and TLS listeners:
+// SASL PLAIN (JAAS line), SCRAM-SHA-512 (username/password from the environment), mutual TLS
+// from separate PEM files; wrong credentials and a missing client certificate deliver nothing.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTopic, readTopic, waitForRecords } from '../../helpers/kafka.ts';
+import { startAgent } from '../../helpers/agent.ts';
+import { requireEnv, uniqueName } from '../../helpers/env.ts';
+
+const EVENTS = 200;
+
+async function ship(topic: string, sink: string[], drainMs = 60_000): Promise<{ exitCode: number | null; logs: Record<string, unknown>[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'logshipper-security-'));
+  const conf = join(dir, 'agent.properties');
+  writeFileSync(conf, [
+    'a.sources = s', 'a.channels = c', 'a.sinks = k',
+    'a.sources.s.type = seq', `a.sources.s.totalEvents = ${EVENTS}`, 'a.sources.s.batchSize = 50', 'a.sources.s.channels = c',
+    'a.channels.c.type = memory', 'a.channels.c.capacity = 1000',
+    'a.sinks.k.type = kafka', 'a.sinks.k.channel = c', `a.sinks.k.kafka.topic = ${topic}`, 'a.sinks.k.kafka.producer.acks = all',
+    ...sink.map((line) => `a.sinks.k.${line}`),
+  ].join('\n') + '\n');
+  const agent = startAgent(conf, 'a', ['--drain-timeout', String(drainMs)]);
+  return { exitCode: await agent.exited, logs: agent.logs };
+}
+
+async function expectDelivered(topic: string, sink: string[]): Promise<void> {
+  await createTopic(topic);
+  const { exitCode, logs } = await ship(topic, sink);
+  assert.equal(exitCode, 0, logs.map((line) => JSON.stringify(line)).join('\n'));
+  const records = await waitForRecords(topic, EVENTS);
+  assert.deepEqual(records.map((r) => r.value), Array.from({ length: EVENTS }, (_, i) => String(i)));
+}
+
+async function expectRefused(topic: string, sink: string[]): Promise<void> {
+  await createTopic(topic);
+  const { exitCode, logs } = await ship(topic, sink, 3000);
+  assert.equal(exitCode, 1, 'undelivered events at the drain deadline');
+  assert.ok(logs.some((line) => String(line['msg']).startsWith('delivery failed')));
+  assert.equal((await readTopic(topic)).length, 0);
+}
+
+describe('Kafka sink security against real listeners', () => {
+  it('SASL PLAIN with a JAAS line, as Flume configures it', async () => {
+    await expectDelivered(uniqueName('sasl-plain'), [
+      `kafka.bootstrap.servers = ${requireEnv('KAFKA_SASL_BROKERS')}`,
+      'kafka.producer.security.protocol = SASL_PLAINTEXT',
+      'kafka.producer.sasl.mechanism = PLAIN',
+      `kafka.producer.sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username="${requireEnv('KAFKA_SASL_USERNAME')}" password="${requireEnv('KAFKA_SASL_PASSWORD')}";`,
+    ]);
+  });
+
+  it('SCRAM-SHA-512 with the password from the environment', async () => {
+    // startAgent passes this process's environment on: ${KAFKA_SASL_PASSWORD} resolves there.
+    await expectDelivered(uniqueName('sasl-scram'), [
+      `kafka.bootstrap.servers = ${requireEnv('KAFKA_SASL_BROKERS')}`,
+      'kafka.producer.security.protocol = SASL_PLAINTEXT',
+      'kafka.producer.sasl.mechanism = SCRAM-SHA-512',
+      `kafka.producer.sasl.username = ${requireEnv('KAFKA_SASL_USERNAME')}`,
+      'kafka.producer.sasl.password = ${KAFKA_SASL_PASSWORD}',
+    ]);
+  });
+
+  it('mutual TLS with CA, certificate and key as separate PEM files', async () => {
+    await expectDelivered(uniqueName('mtls'), [
+      `kafka.bootstrap.servers = ${requireEnv('KAFKA_SSL_BROKERS')}`,
+      'kafka.producer.security.protocol = SSL',
+      `kafka.producer.ssl.ca.location = ${requireEnv('KAFKA_SSL_CA')}`,
+      `kafka.producer.ssl.certificate.location = ${requireEnv('KAFKA_SSL_CLIENT_CERT')}`,
+      `kafka.producer.ssl.key.location = ${requireEnv('KAFKA_SSL_CLIENT_KEY')}`,
+    ]);
+  });
+
+  it('a wrong SCRAM password delivers nothing', async () => {
+    await expectRefused(uniqueName('sasl-wrong'), [
+      `kafka.bootstrap.servers = ${requireEnv('KAFKA_SASL_BROKERS')}`,
+      'kafka.producer.security.protocol = SASL_PLAINTEXT',
+      'kafka.producer.sasl.mechanism = SCRAM-SHA-256',
+      `kafka.producer.sasl.username = ${requireEnv('KAFKA_SASL_USERNAME')}`,
+      'kafka.producer.sasl.password = not-the-password',
+    ]);
+  });
+
+  it('TLS without a client certificate is refused by a broker that requires one', async () => {
+    await expectRefused(uniqueName('tls-nocert'), [
+      `kafka.bootstrap.servers = ${requireEnv('KAFKA_SSL_BROKERS')}`,
+      'kafka.producer.security.protocol = SSL',
+      `kafka.producer.ssl.ca.location = ${requireEnv('KAFKA_SSL_CA')}`,
+    ]);
+  });
+});
