@@ -22,6 +22,21 @@ export interface Source extends Lifecycle {
    * the checkpoints its delivered events earned, and releases its files.
    */
   close?(): Promise<void>;
+  /** File sources: the state behind the per-file lag and input-quality metrics. */
+  report?(): SourceReport;
+}
+
+/** What a file source reports for metrics: its files' offsets and what it met in its input. */
+export interface SourceReport {
+  files: readonly { path: string; size: number; committedOffset: number }[];
+  /** Lines longer than the maximum, split or truncated. */
+  longLines: number;
+  /** Byte sequences invalid in the source's encoding, replaced. */
+  invalidSequences: number;
+  /** Files renamed away or deleted while tailed. */
+  rotations: number;
+  /** Files truncated in place (copytruncate), read again from the start. */
+  truncations: number;
 }
 
 /** What a component gets when it is created. */

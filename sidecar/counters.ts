@@ -9,10 +9,6 @@ export class SourceCounters {
   batchesReceived = 0;
   batchesAccepted = 0;
   bytesAccepted = 0;
-  /** Lines cut at a maximum length. */
-  linesTruncated = 0;
-  /** Bytes that were not valid in the source's encoding (replaced). */
-  invalidBytes = 0;
 }
 
 /** Flume's ChannelCounter (size and capacity are read from the channel itself). */

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Agent } from './agent.ts';
 import type { LatencyObserver } from './counters.ts';
+import type { SourceReport } from './component.ts';
 
 /** Counts config reloads, for /metrics and /readyz. */
 export interface ReloadState {
@@ -55,8 +56,27 @@ export function createMetrics(agent: () => Agent, reloads: ReloadState): { regis
   counter('logshipper_source_batches_received_total', 'Batches a source read (Flume AppendBatchReceivedCount).', ['source'], sources('batchesReceived'));
   counter('logshipper_source_batches_accepted_total', 'Batches a source put into its channels (Flume AppendBatchAcceptedCount).', ['source'], sources('batchesAccepted'));
   counter('logshipper_source_bytes_accepted_total', 'Body bytes a source put into its channels.', ['source'], sources('bytesAccepted'));
-  counter('logshipper_source_lines_truncated_total', 'Lines cut at the maximum line length.', ['source'], sources('linesTruncated'));
-  counter('logshipper_source_invalid_bytes_total', 'Bytes invalid in the source encoding, replaced.', ['source'], sources('invalidBytes'));
+  const reports = function* (): Generator<[string, SourceReport]> {
+    for (const [source, running] of agent().sources) {
+      const report = running.report?.();
+      if (report !== undefined) yield [source, report];
+    }
+  };
+  const reported = (field: Exclude<keyof SourceReport, 'files'>): Read => function* () {
+    for (const [source, report] of reports()) yield [{ source }, report[field]];
+  };
+  counter('logshipper_source_long_lines_total', 'Lines longer than the maximum line length (split or truncated).', ['source'], reported('longLines'));
+  counter('logshipper_source_invalid_sequences_total', 'Byte sequences invalid in the source encoding, replaced by U+FFFD.', ['source'], reported('invalidSequences'));
+  counter('logshipper_source_rotations_total', 'Files renamed away or deleted while being read (read to their end first).', ['source'], reported('rotations'));
+  counter('logshipper_source_truncations_total', 'Files truncated in place (copytruncate), read again from the start.', ['source'], reported('truncations'));
+  gauge('logshipper_source_files', 'Files the source has open.', ['source'], function* () {
+    for (const [source, report] of reports()) yield [{ source }, report.files.length];
+  });
+  gauge('logshipper_file_lag_bytes', 'Bytes of a file not yet acknowledged by Kafka: its size minus the committed offset.', ['source', 'file'], function* () {
+    for (const [source, report] of reports()) {
+      for (const file of report.files) yield [{ source, file: file.path }, Math.max(0, file.size - file.committedOffset)];
+    }
+  });
 
   gauge('logshipper_channel_size', 'Events waiting in the channel (Flume ChannelSize).', ['channel'], function* () {
     for (const [channel, c] of agent().channels) yield [{ channel }, c.size];

@@ -1,6 +1,6 @@
 import { open, readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Source, SourceOutcome } from '../component.ts';
+import type { Source, SourceOutcome, SourceReport } from '../component.ts';
 import { Receipt, type Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { TaildirConfig } from './taildir/config.ts';
@@ -119,6 +119,11 @@ export class TaildirSource implements Source {
       size: file.size, readOffset: file.readOffset, committedOffset: file.tracker.committed,
     }));
     return { files, totals: { ...this.totals, invalidSequences: this.decoder.invalid } };
+  }
+
+  report(): SourceReport {
+    const { files, totals } = this.stats;
+    return { files, longLines: totals.longLines, invalidSequences: totals.invalidSequences, rotations: totals.rotations, truncations: totals.truncations };
   }
 
   async start(): Promise<void> {

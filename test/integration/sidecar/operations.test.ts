@@ -3,7 +3,7 @@
 // reloads, and secrets that never reach the logs.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brokers, createTopic, readTopic, waitForRecords } from '../../helpers/kafka.ts';
@@ -63,6 +63,45 @@ describe('agent operations', () => {
       const ready = await getJson(port, '/readyz');
       assert.equal(ready.status, 200);
       assert.equal((ready.body as { ready: boolean }).ready, true);
+    } finally {
+      agent.process.kill('SIGTERM');
+    }
+    assert.equal(await agent.exited, 0);
+  });
+
+  it('TAILDIR metrics: per-file lag falls to 0 once Kafka acknowledged; long lines and invalid bytes are counted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-ops-'));
+    const logs = join(dir, 'logs');
+    mkdirSync(logs);
+    const file = join(logs, 'app.log');
+    writeFileSync(file, Buffer.concat([
+      Buffer.from(lines('tail line', 1000).join('\n') + '\n'),
+      Buffer.from(`${'L'.repeat(300)}\n`),
+      Buffer.from([0x62, 0x61, 0x64, 0xff, 0x0a]),
+    ]));
+    const topic = uniqueName('taildir-metrics');
+    await createTopic(topic);
+    const conf = join(dir, 'agent.properties');
+    writeFileSync(conf, pipeline({ topic, source: [
+      'type = TAILDIR', 'filegroups = g', `filegroups.g = ${logs}/.*\\.log`, `positionFile = ${join(dir, 'positions.json')}`,
+      'maxLineLength = 256', 'maxLineLengthPolicy = truncate',
+    ] }));
+    const agent = startAgent(conf, 'a');
+    try {
+      const port = await httpPort(agent);
+      assert.equal((await waitForRecords(topic, 1002)).length, 1002);
+      let text = '';
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        text = await getText(port, '/metrics');
+        if (metric(text, `logshipper_file_lag_bytes{source="s",file="${file}"}`) === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(metric(text, `logshipper_file_lag_bytes{source="s",file="${file}"}`), 0);
+      assert.equal(metric(text, 'logshipper_source_files{source="s"}'), 1);
+      assert.equal(metric(text, 'logshipper_source_long_lines_total{source="s"}'), 1);
+      assert.equal(metric(text, 'logshipper_source_invalid_sequences_total{source="s"}'), 1);
+      assert.equal(metric(text, 'logshipper_sink_events_drained_total{sink="k"}'), 1002);
     } finally {
       agent.process.kill('SIGTERM');
     }
