@@ -8,7 +8,11 @@
  *  - recordBatch/crc32C checksums a byte at a time (17% once the two above are gone): here
  *    eight bytes at a time (slice-by-8), same CRC-32C;
  *  - Encoder grows its buffer with zero-filled Buffer.alloc although it overwrites every byte
- *    it hands out (it exposes only buf[0, offset)): here Buffer.allocUnsafe.
+ *    it hands out (it exposes only buf[0, offset)): here Buffer.allocUnsafe;
+ *  - the uncompressed Produce request (v3, which v4-v7 extend) is built in 7 nested Encoders,
+ *    each growing by doubling and copying the whole batch again (~5 MB of short-lived buffers per
+ *    400 KB batch, the main cause of the agent's peak RSS): here the records are written straight
+ *    into one exact-size buffer, and the request frame (protocol/request.js) copies it once.
  * The replacements produce the same bytes (test/unit/sidecar/kafkajs-fast.test.ts) and hand
  * anything unusual (non-string header values, 64-bit timestamp deltas) to the original.
  *
@@ -64,6 +68,10 @@ function install(): boolean {
   replace(`${root}src/producer/groupMessagesPerPartition.js`, groupMessagesPerPartition);
   replace(`${root}src/protocol/recordBatch/record/v0/index.js`, recordEncoder(Encoder.prototype, originalRecord));
   replace(`${root}src/protocol/recordBatch/crc32C/index.js`, crc32c);
+  const Long = require(`${root}src/utils/long.js`) as LongClass;
+  const originalProduce = require(produceRequest) as ProduceRequestFactory;
+  replace(produceRequest, produceRequestV3(Encoder.prototype, Long, originalProduce));
+  replace(`${root}src/protocol/request.js`, requestFrame(Encoder.prototype));
   Encoder.prototype.ensureAvailable = function ensureAvailable(this: EncoderInstance, length: number): void {
     if (this.offset + length <= this.buf.length) return;
     const grown = Buffer.allocUnsafe(2 ** (32 - Math.clz32(this.offset + length)));
@@ -213,4 +221,201 @@ export function crc32c(buffer: Uint8Array): number {
   }
   for (; i < buffer.length; i++) crc = (t[(crc ^ (buffer[i] ?? 0)) & 0xff] ?? 0) ^ (crc >>> 8);
   return (crc ^ -1) >>> 0;
+}
+
+interface LongValue {
+  getHighBits(): number;
+  getLowBits(): number;
+}
+interface LongClass {
+  fromValue(value: unknown): LongValue;
+}
+interface ProduceMessage {
+  key?: unknown;
+  value?: unknown;
+  headers?: Record<string, unknown>;
+  timestamp?: unknown;
+}
+interface ProducePartition {
+  partition: number;
+  messages: ProduceMessage[];
+  firstSequence?: number;
+}
+interface ProduceArgs {
+  acks: number;
+  timeout: number;
+  transactionalId?: string | null;
+  producerId?: unknown;
+  producerEpoch?: number;
+  compression?: number;
+  topicData: { topic: string; partitions: ProducePartition[] }[];
+}
+interface FrameArgs {
+  correlationId: number;
+  clientId?: string | null;
+  request: KafkaRequest;
+}
+interface KafkaRequest {
+  apiKey: number;
+  apiVersion: number;
+  encode(): Promise<EncoderInstance & { buffer: Buffer }>;
+}
+type ProduceRequestFactory = (args: ProduceArgs) => KafkaRequest;
+
+/** A record's parts as bytes, measured once, written once. */
+interface RecordParts {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Buffer[];
+  /** Size after the length prefix. */
+  body: number;
+}
+
+function recordParts(message: ProduceMessage, offsetDelta: number): RecordParts | undefined {
+  if (message.timestamp !== undefined && message.timestamp !== null) return undefined;
+  const key = bytesOf(message.key);
+  const value = bytesOf(message.value);
+  if (key === false || value === false) return undefined;
+  const headers: Buffer[] = [];
+  if (message.headers !== undefined) {
+    for (const name in message.headers) {
+      if (!Object.hasOwn(message.headers, name)) continue;
+      const headerValue = message.headers[name];
+      if (typeof headerValue !== 'string' && !Buffer.isBuffer(headerValue)) return undefined;
+      headers.push(Buffer.from(name, 'utf8'), typeof headerValue === 'string' ? Buffer.from(headerValue, 'utf8') : headerValue);
+    }
+  }
+  let body = 1 + varIntSize(0) + varIntSize(offsetDelta) + bytesSize(key) + bytesSize(value) + varIntSize(headers.length / 2);
+  for (const part of headers) body += varIntSize(part.length) + part.length;
+  return { key, value, headers, body };
+}
+
+/** Record batch header bytes from FirstOffset to the record count, inclusive. */
+const RECORD_BATCH_HEADER = 8 + 4 + 4 + 1 + 4 + 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4;
+
+/**
+ * kafkajs's Produce v3 request, same bytes: for uncompressed batches of records without their
+ * own timestamps, the whole request body is written into one buffer; anything else goes to the original.
+ */
+export function produceRequestV3(encoderPrototype: object, Long: LongClass, original: ProduceRequestFactory): ProduceRequestFactory {
+  return (args) => {
+    const request = original(args);
+    if ((args.compression ?? 0) !== 0) return request;
+    return {
+      ...request,
+      encode: async () => {
+        const encoded = encodeProduce(encoderPrototype, Long, args);
+        return encoded ?? request.encode();
+      },
+    };
+  };
+}
+
+function encodeProduce(encoderPrototype: object, Long: LongClass, args: ProduceArgs): (EncoderInstance & { buffer: Buffer }) | undefined {
+  const { acks, timeout, transactionalId = null, producerEpoch = 0, topicData } = args;
+  const producerId = Long.fromValue(args.producerId ?? -1);
+  const topicNames = topicData.map((data) => Buffer.from(data.topic, 'utf8'));
+  const transactional = transactionalId === null ? null : Buffer.from(transactionalId, 'utf8');
+  const parts: RecordParts[][][] = [];
+  let size = 2 + (transactional?.length ?? 0) + 2 + 4 + 4;
+  for (const [t, data] of topicData.entries()) {
+    size += 2 + (topicNames[t]?.length ?? 0) + 4;
+    const topicParts: RecordParts[][] = [];
+    for (const { messages } of data.partitions) {
+      const records: RecordParts[] = [];
+      size += 4 + 4 + RECORD_BATCH_HEADER;
+      for (const [i, message] of messages.entries()) {
+        const record = recordParts(message, i);
+        if (record === undefined) return undefined;
+        records.push(record);
+        size += varIntSize(record.body) + record.body;
+      }
+      topicParts.push(records);
+    }
+    parts.push(topicParts);
+  }
+
+  const buf = Buffer.allocUnsafe(size);
+  const now = Date.now();
+  let at = writeString(buf, 0, transactional);
+  at = buf.writeInt16BE(acks, at);
+  at = buf.writeInt32BE(timeout, at);
+  at = buf.writeInt32BE(topicData.length, at);
+  for (const [t, data] of topicData.entries()) {
+    at = writeString(buf, at, topicNames[t] ?? null);
+    at = buf.writeInt32BE(data.partitions.length, at);
+    for (const [p, { partition, firstSequence = 0 }] of data.partitions.entries()) {
+      const records = parts[t]?.[p] ?? [];
+      at = buf.writeInt32BE(partition, at);
+      const sizeAt = at;
+      at += 4;
+      const batchStart = at;
+      at = writeInt64(buf, at, 0, 0); // FirstOffset
+      const lengthAt = at;
+      at += 4;
+      at = buf.writeInt32BE(0, at); // PartitionLeaderEpoch
+      at = buf.writeInt8(2, at); // Magic
+      const crcAt = at;
+      at += 4;
+      const crcFrom = at;
+      at = buf.writeInt16BE(transactional === null ? 0 : 16, at); // Attributes: no compression, create time
+      at = buf.writeInt32BE(records.length - 1, at); // LastOffsetDelta
+      at = writeInt64(buf, at, Math.floor(now / 2 ** 32), now >>> 0); // FirstTimestamp
+      at = writeInt64(buf, at, Math.floor(now / 2 ** 32), now >>> 0); // MaxTimestamp
+      at = writeInt64(buf, at, producerId.getHighBits(), producerId.getLowBits());
+      at = buf.writeInt16BE(producerEpoch, at);
+      at = buf.writeInt32BE(firstSequence, at);
+      at = buf.writeInt32BE(records.length, at);
+      for (const [i, record] of records.entries()) {
+        at = writeVarInt(buf, at, record.body);
+        buf[at++] = 0; // attributes
+        at = writeVarInt(buf, at, 0); // timestampDelta
+        at = writeVarInt(buf, at, i); // offsetDelta
+        at = writeBytes(buf, at, record.key);
+        at = writeBytes(buf, at, record.value);
+        at = writeVarInt(buf, at, record.headers.length / 2);
+        for (const part of record.headers) at = writeBytes(buf, at, part);
+      }
+      buf.writeInt32BE(at - batchStart, sizeAt);
+      buf.writeInt32BE(at - lengthAt - 4, lengthAt);
+      buf.writeUInt32BE(crc32c(buf.subarray(crcFrom, at)), crcAt);
+    }
+  }
+  return wrap(encoderPrototype, buf, at);
+}
+
+function writeString(buf: Buffer, at: number, bytes: Buffer | null): number {
+  if (bytes === null) return buf.writeInt16BE(-1, at);
+  at = buf.writeInt16BE(bytes.length, at);
+  bytes.copy(buf, at);
+  return at + bytes.length;
+}
+
+function writeInt64(buf: Buffer, at: number, high: number, low: number): number {
+  at = buf.writeInt32BE(high | 0, at);
+  return buf.writeInt32BE(low | 0, at);
+}
+
+function wrap(encoderPrototype: object, buf: Buffer, offset: number): EncoderInstance & { buffer: Buffer } {
+  const encoder = Object.create(encoderPrototype) as EncoderInstance & { buffer: Buffer };
+  encoder.buf = buf;
+  encoder.offset = offset;
+  return encoder;
+}
+
+/** kafkajs's protocol/request.js: Size, ApiKey, ApiVersion, CorrelationId, ClientId, then the request body, in one buffer. */
+export function requestFrame(encoderPrototype: object): (args: FrameArgs) => Promise<EncoderInstance & { buffer: Buffer }> {
+  return async ({ correlationId, clientId, request }) => {
+    const payload = (await request.encode()).buffer;
+    const client = clientId === null || clientId === undefined ? null : Buffer.from(clientId, 'utf8');
+    const size = 2 + 2 + 4 + 2 + (client?.length ?? 0) + payload.length;
+    const buf = Buffer.allocUnsafe(4 + size);
+    let at = buf.writeInt32BE(size, 0);
+    at = buf.writeInt16BE(request.apiKey, at);
+    at = buf.writeInt16BE(request.apiVersion, at);
+    at = buf.writeInt32BE(correlationId, at);
+    at = writeString(buf, at, client);
+    payload.copy(buf, at);
+    return wrap(encoderPrototype, buf, at + payload.length);
+  };
 }

@@ -10,8 +10,15 @@ type Encoded = { buffer: Buffer };
 const originalRecord = require(`${root}src/protocol/recordBatch/record/v0/index.js`) as (record: object) => Encoded;
 const originalCrc = require(`${root}src/protocol/recordBatch/crc32C/index.js`) as (buffer: Buffer) => number;
 const originalGroup = require(`${root}src/producer/groupMessagesPerPartition.js`) as (input: object) => Record<number, unknown[]>;
+type Request = { apiKey: number; apiVersion: number; encode(): Promise<Encoded> };
+const originalProduce = require(`${root}src/protocol/requests/produce/v3/request.js`) as (args: object) => Request;
+const originalFrame = require(`${root}src/protocol/request.js`) as (args: object) => Promise<Encoded>;
+const Long = require(`${root}src/utils/long.js`) as { fromValue(value: unknown): unknown };
 const Encoder = require(`${root}src/protocol/encoder.js`) as new () => { writeBuffer(b: Buffer): unknown; writeInt32(n: number): unknown; buffer: Buffer };
 
+// The originals must be loaded before the replacements; the replacements reload nothing that is cached.
+Reflect.deleteProperty(require.cache, require.resolve(`${root}src/protocol/requests/produce/v3/request.js`));
+Reflect.deleteProperty(require.cache, require.resolve(`${root}src/protocol/request.js`));
 const fast = await import('../../../sidecar/sinks/kafkajs-fast.ts');
 
 describe('kafkajs replacements', () => {
@@ -51,6 +58,37 @@ describe('kafkajs replacements', () => {
     const input = { topic: 't', partitionMetadata: [{}, {}, {}], messages, partitioner: ({ message }: { message: unknown }) => (message as { partition: number }).partition };
     assert.deepEqual(fast.groupMessagesPerPartition(input), originalGroup(input));
     assert.deepEqual(fast.groupMessagesPerPartition({ ...input, partitionMetadata: [] }), {});
+  });
+
+  it('encode Produce requests and their frames byte for byte as kafkajs does', async (t) => {
+    t.mock.method(Date, 'now', () => 1_795_558_962_727);
+    const patchedProduce = require(`${root}src/protocol/requests/produce/v3/request.js`) as (args: object) => Request;
+    const patchedFrame = require(`${root}src/protocol/request.js`) as (args: object) => Promise<Encoded>;
+    assert.notEqual(patchedProduce, originalProduce);
+    const messages = (n: number, offset = 0): object[] => Array.from({ length: n }, (_, i) => ({
+      value: randomBytes(150 + ((i * 37) % 300)), headers: i % 3 === 0 ? { topic: `t${i}`, 'ü': Buffer.from([i % 256]) } : {},
+      ...(i % 4 === 1 ? { key: `key-${i + offset}` } : {}),
+    }));
+    const cases: object[] = [
+      { acks: 1, timeout: 30000, topicData: [{ topic: 'logs', partitions: [{ partition: 0, messages: messages(2000), firstSequence: 0 }] }] },
+      { acks: -1, timeout: 5000, transactionalId: 'tx-ü', producerId: Long.fromValue(12345678901), producerEpoch: 3,
+        topicData: [
+          { topic: 'a', partitions: [{ partition: 2, messages: messages(3), firstSequence: 7 }, { partition: 0, messages: messages(200, 5) }] },
+          { topic: 'b-ü', partitions: [{ partition: 1, messages: messages(1) }] },
+        ] },
+      { acks: 0, timeout: 1, topicData: [{ topic: 'x', partitions: [{ partition: 0, messages: [{ value: null, key: Buffer.alloc(0) }, { value: 'text ü' }] }] }] },
+      // Handed to the original: message timestamps, compression.
+      { acks: 1, timeout: 100, topicData: [{ topic: 'x', partitions: [{ partition: 0, messages: [{ value: 'a', timestamp: 5 }, { value: 'b', timestamp: 9 }] }] }] },
+      { acks: 1, timeout: 100, compression: 1, topicData: [{ topic: 'x', partitions: [{ partition: 0, messages: messages(10) }] }] },
+    ];
+    for (const [i, args] of cases.entries()) {
+      const expected = (await originalProduce(args).encode()).buffer;
+      assert.deepEqual((await patchedProduce(args).encode()).buffer, expected, `case ${i}`);
+      for (const clientId of ['logshipper', null]) {
+        const frame = { correlationId: 42 + i, clientId, request: originalProduce(args) };
+        assert.deepEqual((await patchedFrame({ ...frame, request: patchedProduce(args) })).buffer, (await originalFrame(frame)).buffer, `frame ${i}`);
+      }
+    }
   });
 
   it('grow encoders without losing bytes', () => {
