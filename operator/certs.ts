@@ -18,10 +18,16 @@
 // - expired CAs leave the bundle.
 // Every write carries the resourceVersion read; a conflict means another replica wrote first, and
 // the next round reads and uses what it wrote.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
 import 'reflect-metadata';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { ApiException, type AdmissionregistrationV1Api, type CoreV1Api, type V1MutatingWebhookConfiguration, type V1Secret } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './sidecar-layout.ts';
 
 x509.cryptoProvider.set(webcrypto);
 
@@ -221,4 +227,215 @@ export async function planCertificates(current: CertBundle | undefined, names: s
 export function servingExpiry(bundle: Pick<CertBundle, 'cert'>): Date | undefined {
   const cert = parse(bundle.cert);
   return cert === undefined ? undefined : new Date(cert.validTo);
+}
+
+// ---- Runtime: the shared Secret and caBundle (every replica), or a directory (cert-manager). ----
+
+export interface ServingCertificate {
+  cert: string;
+  key: string;
+}
+
+/** Where the webhook's serving certificate comes from; `onChange` fires when it changes. */
+export interface CertificateSource {
+  /** Resolves once a certificate is available (retries API errors until stop()). */
+  start(): Promise<ServingCertificate>;
+  current(): ServingCertificate | undefined;
+  onChange(listener: (certificate: ServingCertificate) => void): void;
+  stop(): void;
+}
+
+export interface SecretCertificatesOptions {
+  core: CoreV1Api;
+  admission: AdmissionregistrationV1Api;
+  namespace: string;
+  secretName: string;
+  /** The MutatingWebhookConfiguration whose webhooks get the caBundle. */
+  webhookConfigName: string;
+  names: string[];
+  policy?: CertPolicy;
+  checkIntervalMs: number;
+  log: Logger;
+  now?: () => Date;
+  onWrite?: (kind: 'secret' | 'cabundle') => void;
+}
+
+function fromSecret(secret: V1Secret): CertBundle {
+  const text = (key: string): string => Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
+  return {
+    caCert: text(SECRET_KEYS.caCert), caKey: text(SECRET_KEYS.caKey), cert: text(SECRET_KEYS.cert), key: text(SECRET_KEYS.key),
+    caRotatedAt: secret.metadata?.annotations?.[CA_ROTATED_AT_ANNOTATION],
+  };
+}
+
+function isStatus(error: unknown, code: number): boolean {
+  return error instanceof ApiException && error.code === code;
+}
+
+abstract class PollingSource implements CertificateSource {
+  protected loaded: ServingCertificate | undefined;
+  protected stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly listeners: ((certificate: ServingCertificate) => void)[] = [];
+  protected readonly log: Logger;
+  private readonly intervalMs: number;
+
+  constructor(log: Logger, intervalMs: number) {
+    this.log = log;
+    this.intervalMs = intervalMs;
+  }
+
+  /** One round: returns the certificate to serve. Throws on errors (retried). */
+  protected abstract round(): Promise<ServingCertificate>;
+
+  async start(): Promise<ServingCertificate> {
+    let delay = 500;
+    for (;;) {
+      try {
+        const certificate = await this.round();
+        this.use(certificate);
+        this.schedule(this.intervalMs);
+        return certificate;
+      } catch (error) {
+        if (this.stopped) throw error;
+        this.log.warn({ err: (error as Error).message, retryInMs: delay }, 'webhook certificate not available yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  current(): ServingCertificate | undefined {
+    return this.loaded;
+  }
+
+  onChange(listener: (certificate: ServingCertificate) => void): void {
+    this.listeners.push(listener);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+
+  private use(certificate: ServingCertificate): void {
+    if (this.loaded?.cert === certificate.cert && this.loaded.key === certificate.key) return;
+    const first = this.loaded === undefined;
+    this.loaded = certificate;
+    this.log.info({ notAfter: servingExpiry(certificate)?.toISOString() }, first ? 'webhook certificate loaded' : 'webhook certificate changed; reloaded');
+    if (!first) for (const listener of this.listeners) listener(certificate);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.round().then((certificate) => {
+        this.use(certificate);
+        this.schedule(this.intervalMs);
+      }, (error: unknown) => {
+        this.log.warn({ err: (error as Error).message }, 'webhook certificate check failed; retrying');
+        this.schedule(Math.min(this.intervalMs, 5000));
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+}
+
+/** The operator-managed mode: a Secret shared by all replicas, caBundle patched into the webhook configuration. */
+export class SecretCertificates extends PollingSource {
+  private readonly options: SecretCertificatesOptions;
+  private warnedMissingConfig = false;
+
+  constructor(options: SecretCertificatesOptions) {
+    super(options.log.child({ secret: `${options.namespace}/${options.secretName}` }), options.checkIntervalMs);
+    this.options = options;
+  }
+
+  protected async round(): Promise<ServingCertificate> {
+    const { core, namespace, secretName, names } = this.options;
+    const now = this.options.now?.() ?? new Date();
+    for (let attempt = 0; ; attempt++) {
+      let secret: V1Secret | undefined;
+      try {
+        secret = await core.readNamespacedSecret({ namespace, name: secretName });
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+      }
+      const current = secret === undefined ? undefined : fromSecret(secret);
+      const plan = await planCertificates(current, names, now, this.options.policy);
+      let bundle = current;
+      if (plan.changes.length > 0) {
+        const body: V1Secret = {
+          metadata: {
+            name: secretName, namespace,
+            labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+            annotations: { ...secret?.metadata?.annotations, ...(plan.bundle.caRotatedAt === undefined ? {} : { [CA_ROTATED_AT_ANNOTATION]: plan.bundle.caRotatedAt }) },
+            ...(secret?.metadata?.resourceVersion === undefined ? {} : { resourceVersion: secret.metadata.resourceVersion }),
+          },
+          type: secret?.type ?? 'kubernetes.io/tls',
+          stringData: { [SECRET_KEYS.caCert]: plan.bundle.caCert, [SECRET_KEYS.caKey]: plan.bundle.caKey, [SECRET_KEYS.cert]: plan.bundle.cert, [SECRET_KEYS.key]: plan.bundle.key },
+        };
+        if (plan.bundle.caRotatedAt === undefined && body.metadata !== undefined) delete body.metadata.annotations?.[CA_ROTATED_AT_ANNOTATION];
+        try {
+          this.options.onWrite?.('secret');
+          if (secret === undefined) await core.createNamespacedSecret({ namespace, body });
+          else await core.replaceNamespacedSecret({ namespace, name: secretName, body });
+          this.log.info({ changes: plan.changes }, secret === undefined ? 'webhook certificate Secret created' : 'webhook certificate Secret updated');
+          bundle = plan.bundle;
+        } catch (error) {
+          // Another replica created or changed it first: read again and use what it wrote.
+          if (isStatus(error, 409) && attempt < 5) {
+            this.log.info({ changes: plan.changes }, 'another replica wrote the webhook certificate Secret first; using it');
+            continue;
+          }
+          throw error;
+        }
+      }
+      if (bundle === undefined) throw new Error('no certificate');
+      await this.ensureCaBundle(bundle.caCert);
+      return { cert: bundle.cert, key: bundle.key };
+    }
+  }
+
+  /** Patches caBundle into every webhook of the configuration where it differs. */
+  private async ensureCaBundle(caPem: string): Promise<void> {
+    const { admission, webhookConfigName: name } = this.options;
+    let config: V1MutatingWebhookConfiguration;
+    try {
+      config = await admission.readMutatingWebhookConfiguration({ name });
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+      if (!this.warnedMissingConfig) this.log.warn({ webhookConfiguration: name }, 'MutatingWebhookConfiguration not found: caBundle not patched (retried every check)');
+      this.warnedMissingConfig = true;
+      return;
+    }
+    this.warnedMissingConfig = false;
+    const wanted = Buffer.from(caPem, 'utf8').toString('base64');
+    const ops: unknown[] = [];
+    (config.webhooks ?? []).forEach((webhook, index) => {
+      if (webhook.clientConfig.caBundle === wanted) return;
+      // The test keeps the index honest if someone reorders the webhooks meanwhile.
+      ops.push({ op: 'test', path: `/webhooks/${index}/name`, value: webhook.name });
+      ops.push({ op: 'add', path: `/webhooks/${index}/clientConfig/caBundle`, value: wanted });
+    });
+    if (ops.length === 0) return;
+    this.options.onWrite?.('cabundle');
+    await admission.patchMutatingWebhookConfiguration({ name, body: ops });
+    this.log.info({ webhookConfiguration: name, webhooks: ops.length / 2 }, 'caBundle patched into the webhook configuration');
+  }
+}
+
+/** The cert-manager mode: tls.crt and tls.key from a mounted directory (cert-manager's CA injector sets caBundle). */
+export class DirectoryCertificates extends PollingSource {
+  private readonly dir: string;
+
+  constructor(dir: string, checkIntervalMs: number, log: Logger) {
+    super(log.child({ certDir: dir }), checkIntervalMs);
+    this.dir = dir;
+  }
+
+  protected async round(): Promise<ServingCertificate> {
+    const [cert, key] = await Promise.all([readFile(join(this.dir, 'tls.crt'), 'utf8'), readFile(join(this.dir, 'tls.key'), 'utf8')]);
+    return { cert, key };
+  }
 }

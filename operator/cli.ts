@@ -1,7 +1,10 @@
 // `logshipper operator`: runs the operator against the cluster of KUBECONFIG (or in-cluster config).
 import { KubeConfig } from '@kubernetes/client-node';
+import { isIP } from 'node:net';
 import { createLogger } from '../sidecar/log.ts';
-import { defaultIdentity, Operator } from './controller.ts';
+import { servingNames } from './certs.ts';
+import { defaultIdentity, Operator, type WebhookOptions } from './controller.ts';
+import type { SidecarMode } from './inject.ts';
 import { DEFAULT_LEASE_TIMINGS } from './leader.ts';
 
 export const OPERATOR_USAGE = `Usage: logshipper operator [options]
@@ -25,15 +28,37 @@ Options:
   --log-level LEVEL         fatal, error, warn, info, debug, trace, silent (default: info)
   -h, --help                this help
 
-Durations: a number with ms or s (e.g. 500ms, 15s). Exit codes: 0 stopped by SIGTERM/SIGINT,
+Sidecar injection (a mutating admission webhook, served by every replica; off unless --webhook-port):
+  --webhook-port PORT|off   HTTPS port of the webhook (POST /mutate) (default: off; 0: any free port)
+  --webhook-bind-address ADDR  address the webhook listens on (default: 0.0.0.0)
+  --sidecar-image IMAGE     the sidecar image when a LogShipper has no spec.sidecar.image (required
+                            with --webhook-port)
+  --sidecar-mode MODE       native (init container with restartPolicy Always, Kubernetes >= 1.29) or
+                            container (a plain container, for older clusters); a pod's
+                            logshipper.io/sidecar-mode annotation wins (default: native)
+  --inject-strict BOOL      deny pods whose sidecar cannot be injected instead of admitting them
+                            unchanged; a pod's logshipper.io/inject-strict annotation wins (default: false)
+  --webhook-cert-secret NAME   Secret holding the webhook's CA and serving certificate, shared by all
+                            replicas (default: logshipper-webhook-tls)
+  --webhook-cert-namespace NS  its namespace (default: $POD_NAMESPACE, else the Lease namespace)
+  --webhook-config NAME     MutatingWebhookConfiguration that gets the caBundle (default: logshipper)
+  --webhook-service NAME    Service in front of the webhook: its DNS names go into the certificate
+                            (default: logshipper-webhook)
+  --webhook-extra-sans LIST more DNS names or IP addresses for the certificate, comma-separated
+  --webhook-cert-dir DIR    read tls.crt and tls.key from DIR (cert-manager) instead: no Secret, no
+                            caBundle patching
+  --webhook-cert-check-interval DUR  how often the certificate is checked for rotation and reload
+                            (default: 60s)
+
+Durations: a number with ms, s or m (e.g. 500ms, 15s, 5m). Exit codes: 0 stopped by SIGTERM/SIGINT,
 1 lost the leader Lease or failed, 2 usage error.`;
 
 class UsageError extends Error {}
 
 function duration(flag: string, text: string): number {
-  const match = /^(\d+)(ms|s)$/.exec(text);
-  if (match === null) throw new UsageError(`${flag}: invalid value "${text}": a duration such as 500ms or 15s is allowed`);
-  return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+  const match = /^(\d+)(ms|s|m)$/.exec(text);
+  if (match === null) throw new UsageError(`${flag}: invalid value "${text}": a duration such as 500ms, 15s or 5m is allowed`);
+  return Number(match[1]) * (match[2] === 's' ? 1000 : match[2] === 'm' ? 60_000 : 1);
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
@@ -55,12 +80,35 @@ interface Flags {
   host: string;
   workers: number;
   logLevel: string | undefined;
+  webhookPort: number | undefined;
+  webhookHost: string;
+  sidecarImage: string | undefined;
+  sidecarMode: SidecarMode;
+  injectStrict: boolean;
+  certSecret: string;
+  certNamespace: string | undefined;
+  webhookConfig: string;
+  webhookService: string;
+  extraSans: string[];
+  certDir: string | undefined;
+  certCheckIntervalMs: number;
+}
+
+function bool(flag: string, args: string[], i: number, value: string | undefined): { value: boolean; i: number } {
+  // `--flag` alone means true; `--flag false` / `--flag=false` turn it off.
+  let index = i;
+  const following = value ?? (args[index + 1] === 'true' || args[index + 1] === 'false' ? args[++index] : 'true');
+  if (following !== 'true' && following !== 'false') throw new UsageError(`${flag}: invalid value "${following ?? ''}": true or false is allowed`);
+  return { value: following === 'true', i: index };
 }
 
 export function parseOperatorArgs(args: string[]): Flags | 'help' {
   const flags: Flags = {
     namespace: undefined, leaderElect: true, leaseNamespace: undefined, leaseName: 'logshipper-operator',
     ...DEFAULT_LEASE_TIMINGS, identity: defaultIdentity(), port: 8080, host: '0.0.0.0', workers: 2, logLevel: undefined,
+    webhookPort: undefined, webhookHost: '0.0.0.0', sidecarImage: undefined, sidecarMode: 'native', injectStrict: false,
+    certSecret: 'logshipper-webhook-tls', certNamespace: undefined, webhookConfig: 'logshipper', webhookService: 'logshipper-webhook',
+    extraSans: [], certDir: undefined, certCheckIntervalMs: 60_000,
   };
   for (let i = 0; i < args.length; i++) {
     let arg = args[i] ?? '';
@@ -84,13 +132,7 @@ export function parseOperatorArgs(args: string[]): Flags | 'help' {
         if (ns !== 'all' && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new UsageError(`--namespace: invalid value "${ns}": a namespace name or all is allowed`);
         break;
       }
-      case '--leader-elect': {
-        // `--leader-elect` alone means true; `--leader-elect false` / `--leader-elect=false` turn it off.
-        const following = value ?? (args[i + 1] === 'true' || args[i + 1] === 'false' ? args[++i] : 'true');
-        if (following !== 'true' && following !== 'false') throw new UsageError(`--leader-elect: invalid value "${following ?? ''}": true or false is allowed`);
-        flags.leaderElect = following === 'true';
-        break;
-      }
+      case '--leader-elect': ({ value: flags.leaderElect, i } = bool(arg, args, i, value)); break;
       case '--lease-namespace': flags.leaseNamespace = next(); break;
       case '--lease-name': flags.leaseName = next(); break;
       case '--lease-duration': flags.leaseDurationMs = duration(arg, next()); break;
@@ -101,8 +143,42 @@ export function parseOperatorArgs(args: string[]): Flags | 'help' {
       case '--bind-address': flags.host = next(); break;
       case '--workers': flags.workers = integer(arg, next(), 1, 64); break;
       case '--log-level': flags.logLevel = next(); break;
+      case '--webhook-port': {
+        const port = next();
+        flags.webhookPort = port === 'off' ? undefined : integer(arg, port, 0, 65_535);
+        break;
+      }
+      case '--webhook-bind-address': flags.webhookHost = next(); break;
+      case '--sidecar-image': {
+        const image = next();
+        if (!/^\S+$/.test(image)) throw new UsageError(`--sidecar-image: invalid value "${image}": an image reference is allowed`);
+        flags.sidecarImage = image;
+        break;
+      }
+      case '--sidecar-mode': {
+        const mode = next();
+        if (mode !== 'native' && mode !== 'container') throw new UsageError(`--sidecar-mode: invalid value "${mode}": native or container is allowed`);
+        flags.sidecarMode = mode;
+        break;
+      }
+      case '--inject-strict': ({ value: flags.injectStrict, i } = bool(arg, args, i, value)); break;
+      case '--webhook-cert-secret': flags.certSecret = next(); break;
+      case '--webhook-cert-namespace': flags.certNamespace = next(); break;
+      case '--webhook-config': flags.webhookConfig = next(); break;
+      case '--webhook-service': flags.webhookService = next(); break;
+      case '--webhook-extra-sans': {
+        flags.extraSans = next().split(',').map((san) => san.trim()).filter((san) => san !== '');
+        const bad = flags.extraSans.find((san) => isIP(san) === 0 && !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(san));
+        if (bad !== undefined) throw new UsageError(`--webhook-extra-sans: invalid value "${bad}": DNS names or IP addresses are allowed`);
+        break;
+      }
+      case '--webhook-cert-dir': flags.certDir = next(); break;
+      case '--webhook-cert-check-interval': flags.certCheckIntervalMs = duration(arg, next()); break;
       default: throw new UsageError(`unknown option "${arg}"`);
     }
+  }
+  if (flags.webhookPort !== undefined && flags.sidecarImage === undefined) {
+    throw new UsageError('--sidecar-image is required with --webhook-port (the image the injected sidecar runs when a LogShipper names none)');
   }
   if (flags.leaderElect && !(flags.retryPeriodMs < flags.renewDeadlineMs && flags.renewDeadlineMs < flags.leaseDurationMs)) {
     throw new UsageError(`--retry-period (${flags.retryPeriodMs}ms) < --renew-deadline (${flags.renewDeadlineMs}ms) < --lease-duration (${flags.leaseDurationMs}ms) is required`);
@@ -133,6 +209,17 @@ export async function runOperatorCommand(args: string[]): Promise<number> {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const leaseNamespace = flags.leaseNamespace ?? process.env['POD_NAMESPACE'] ?? flags.namespace ?? 'default';
+  const certNamespace = flags.certNamespace ?? process.env['POD_NAMESPACE'] ?? leaseNamespace;
+  const webhook: WebhookOptions | undefined = flags.webhookPort === undefined || flags.sidecarImage === undefined ? undefined : {
+    host: flags.webhookHost,
+    port: flags.webhookPort,
+    certificates: flags.certDir === undefined
+      ? { kind: 'secret', namespace: certNamespace, secretName: flags.certSecret, webhookConfigName: flags.webhookConfig, names: servingNames(flags.webhookService, certNamespace, flags.extraSans) }
+      : { kind: 'directory', dir: flags.certDir },
+    checkIntervalMs: flags.certCheckIntervalMs,
+    inject: { defaultImage: flags.sidecarImage, defaultMode: flags.sidecarMode },
+    strict: flags.injectStrict,
+  };
   const operator = new Operator({
     kubeConfig,
     namespace: flags.namespace,
@@ -142,6 +229,7 @@ export async function runOperatorCommand(args: string[]): Promise<number> {
     identity: flags.identity,
     http: { host: flags.host, port: flags.port },
     workers: flags.workers,
+    webhook,
     log,
   });
   let signals = 0;

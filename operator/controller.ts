@@ -3,23 +3,27 @@
 // runs informers and workers; a standby waits, serving its probes. Losing the Lease ends the process
 // (exit 1, the Deployment restarts it as a standby); SIGTERM stops it cleanly and releases the Lease.
 import {
-  ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy,
-  type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1ConfigMap, type V1Secret,
+  AdmissionregistrationV1Api, ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy,
+  type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1ConfigMap, type V1ObjectReference, type V1Pod, type V1Secret,
 } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION, type LogShipper, type LogShipperStatus } from './crd-types.ts';
+import { DirectoryCertificates, SecretCertificates, servingExpiry, type CertificateSource, type CertPolicy } from './certs.ts';
 import { EventRecorder } from './events.ts';
 import { startHttpServer } from './http.ts';
 import { informerFor, supervise, type SupervisedInformer } from './informer.ts';
+import { INJECTED_LABEL, type InjectOptions } from './inject.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
 import { objectKey, Reconciler, secretReferences, type ReconcilerApi } from './reconcile.ts';
+import { countPods } from './pod-counts.ts';
 import { LOGSHIPPER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './sidecar-layout.ts';
 import { resolveSpec } from './spec.ts';
+import { startWebhookServer, type WebhookServer } from './webhook.ts';
 
 export const FIELD_MANAGER = 'logshipper-operator';
 
@@ -32,8 +36,25 @@ export interface OperatorOptions {
   http: { host: string; port: number };
   workers: number;
   backoff?: BackoffOptions;
+  /** The injection webhook (every replica serves it); undefined: off. */
+  webhook?: WebhookOptions | undefined;
   log: Logger;
 }
+
+export interface WebhookOptions {
+  host: string;
+  port: number;
+  /** Operator-managed CA and certificate in a shared Secret (caBundle patched), or a cert-manager directory. */
+  certificates:
+    | { kind: 'secret'; namespace: string; secretName: string; webhookConfigName: string; names: string[]; policy?: CertPolicy }
+    | { kind: 'directory'; dir: string };
+  checkIntervalMs: number;
+  inject: InjectOptions;
+  strict: boolean;
+}
+
+/** Failure Events about the same object and reason are recorded at most this often (a ReplicaSet creates many pods). */
+const EVENT_REPEAT_MS = 60_000;
 
 export function defaultIdentity(): string {
   return `${hostname()}_${randomUUID().slice(0, 8)}`;
@@ -55,6 +76,9 @@ export class Operator {
   private running = false;
   private healthy = true;
   private stopping: Promise<void> | undefined;
+  private webhookServer: WebhookServer | undefined;
+  private certificates: CertificateSource | undefined;
+  private webhookShippers: Pick<SupervisedInformer<LogShipper>, 'isSynced' | 'stop'> | undefined;
 
   constructor(options: OperatorOptions) {
     this.options = options;
@@ -72,10 +96,20 @@ export class Operator {
     const { http, leaderElection, kubeConfig } = this.options;
     const started = await startHttpServer(http.host, http.port, {
       healthy: () => this.healthy,
-      ready: () => this.healthy && (!this.running || this.informers.every((informer) => informer.isSynced())),
+      ready: () => this.healthy && (!this.running || this.informers.every((informer) => informer.isSynced()))
+        && (this.options.webhook === undefined || (this.webhookServer !== undefined && this.webhookShippers?.isSynced() === true)),
     }, this.metrics.registry);
     this.server = started.server;
     this.log.info({ port: started.port, namespace: this.options.namespace ?? 'all' }, 'operator listening (/healthz, /readyz, /metrics)');
+    if (this.options.webhook !== undefined) {
+      const webhook = this.options.webhook;
+      this.startWebhook(webhook).catch((error: unknown) => {
+        if (this.stopping !== undefined) return;
+        this.log.fatal({ err: (error as Error).message }, 'injection webhook cannot start');
+        this.healthy = false;
+        void this.shutdown(1);
+      });
+    }
     if (leaderElection === undefined) {
       this.startControllers();
     } else {
@@ -119,6 +153,11 @@ export class Operator {
         : await core.listNamespacedConfigMap({ namespace, labelSelector: managed }), managed));
     const secrets = this.informer<V1Secret>('secrets', informerFor(kubeConfig, `/api/v1${ns}/secrets`, async () =>
       namespace === undefined ? await core.listSecretForAllNamespaces() : await core.listNamespacedSecret({ namespace })));
+    // Injected pods only (the label selector is an existence test), for the status pod counts.
+    const pods = this.informer<V1Pod>('pods', informerFor(kubeConfig, `/api/v1${ns}/pods`, async () =>
+      namespace === undefined
+        ? await core.listPodForAllNamespaces({ labelSelector: INJECTED_LABEL })
+        : await core.listNamespacedPod({ namespace, labelSelector: INJECTED_LABEL }), INJECTED_LABEL));
 
     const api: ReconcilerApi = {
       readConfigMap: async (namespace, name) => {
@@ -146,7 +185,10 @@ export class Operator {
     const events = new EventRecorder(core, this.identity, this.log, () => {
       this.metrics.writes.inc({ kind: 'event' });
     });
-    const reconciler = new Reconciler({ shippers, configMaps, secrets, api, events, log: this.log });
+    const reconciler = new Reconciler({
+      shippers, configMaps, secrets, api, events, log: this.log,
+      podCounts: (podNamespace, name, configHash) => countPods(pods.list(podNamespace), name, configHash),
+    });
 
     const enqueue = (key: string): void => {
       this.queue.add(key);
@@ -180,6 +222,13 @@ export class Operator {
     secrets.on('add', onSecret);
     secrets.on('update', onSecret);
     secrets.on('delete', onSecret);
+    const onPod = (pod: V1Pod): void => {
+      const owner = pod.metadata?.labels?.[INJECTED_LABEL];
+      if (owner !== undefined) enqueue(`${pod.metadata?.namespace ?? ''}/${owner}`);
+    };
+    pods.on('add', onPod);
+    pods.on('update', onPod);
+    pods.on('delete', onPod);
 
     // Workers start once every cache holds its first list: before that, "absent" would be a guess.
     void Promise.all(this.informers.map(async (informer) => informer.synced)).then(() => {
@@ -187,6 +236,85 @@ export class Operator {
       this.log.info({ workers: this.options.workers }, 'caches synced; reconciling');
       for (let i = 0; i < this.options.workers; i++) this.workers.push(this.work(reconciler));
     });
+  }
+
+  /** The injection webhook: TLS from the shared Secret (or a directory), a LogShipper cache of its own, HTTPS. */
+  private async startWebhook(webhook: WebhookOptions): Promise<void> {
+    const { kubeConfig, namespace } = this.options;
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const log = this.log.child({ component: 'webhook' });
+    const ns = namespace === undefined ? '' : `/namespaces/${namespace}`;
+    const cache = informerFor<LogShipper>(kubeConfig, `/apis/${GROUP}/${VERSION}${ns}/${PLURAL}`, async () =>
+      (namespace === undefined
+        ? await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })
+        : await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })) as KubernetesListObject<LogShipper>);
+    this.webhookShippers = supervise(cache, {
+      name: 'webhook-logshippers', log,
+      onRestart: () => {
+        this.metrics.informerRestarts.inc({ informer: 'webhook-logshippers' });
+      },
+    });
+
+    const { certificates } = webhook;
+    const source: CertificateSource = certificates.kind === 'secret'
+      ? new SecretCertificates({
+        core, admission: kubeConfig.makeApiClient(AdmissionregistrationV1Api), namespace: certificates.namespace, secretName: certificates.secretName,
+        webhookConfigName: certificates.webhookConfigName, names: certificates.names, policy: certificates.policy,
+        checkIntervalMs: webhook.checkIntervalMs, log,
+        onWrite: (kind) => {
+          this.metrics.writes.inc({ kind });
+        },
+      })
+      : new DirectoryCertificates(certificates.dir, webhook.checkIntervalMs, log);
+    this.certificates = source;
+    const certificate = await source.start();
+    const expiry = (cert: { cert: string }): void => {
+      const notAfter = servingExpiry(cert);
+      if (notAfter !== undefined) this.metrics.webhookCertificateExpiry.set(notAfter.getTime() / 1000);
+    };
+    expiry(certificate);
+
+    const events = new EventRecorder(core, this.identity, log, () => {
+      this.metrics.writes.inc({ kind: 'event' });
+    });
+    const recent = new Map<string, number>();
+    const findShipper = async (shipperNamespace: string, name: string): Promise<LogShipper | undefined> => {
+      const cached = cache.get(name, shipperNamespace);
+      if (cached?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true) return cached;
+      // Not in the cache, or not ready there: the cache may lag behind a LogShipper just created or reconciled.
+      try {
+        return await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: shipperNamespace, plural: PLURAL, name }) as LogShipper;
+      } catch (error) {
+        if (error instanceof ApiException && error.code === 404) return undefined;
+        throw error;
+      }
+    };
+    const server = await startWebhookServer(webhook.host, webhook.port, certificate, {
+      inject: webhook.inject,
+      strict: webhook.strict,
+      findShipper,
+      recordEvent: async (involvedObject: V1ObjectReference, reason, message) => {
+        const key = `${involvedObject.namespace ?? ''}/${involvedObject.kind ?? ''}/${involvedObject.name ?? ''}/${reason}`;
+        const now = Date.now();
+        if (now - (recent.get(key) ?? 0) < EVENT_REPEAT_MS) return;
+        recent.set(key, now);
+        if (recent.size > 1000) for (const [k, at] of recent) if (now - at >= EVENT_REPEAT_MS) recent.delete(k);
+        await events.recordOn(involvedObject, 'Warning', reason, message);
+      },
+      metrics: this.metrics,
+      log,
+    });
+    if (this.stopping !== undefined) {
+      await server.close();
+      return;
+    }
+    this.webhookServer = server;
+    source.onChange((next) => {
+      server.setCertificate(next);
+      expiry(next);
+    });
+    log.info({ port: server.port, path: '/mutate', strict: webhook.strict, mode: webhook.inject.defaultMode, certificates: certificates.kind }, 'webhook listening');
   }
 
   private informer<T extends KubernetesObject>(name: string, cache: ReturnType<typeof informerFor<T>>): ReturnType<typeof informerFor<T>> {

@@ -3,7 +3,7 @@
 // client-node's model types (CoreV1Event, ...) are classes with only public data fields; its API
 // takes plain object literals for them.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
-import type { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api, V1ObjectReference } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from './crd-types.ts';
 
@@ -29,16 +29,24 @@ export class EventRecorder {
     this.onWrite = onWrite;
   }
 
-  /** Records an Event; a failure is logged, never thrown (Events are best effort). */
+  /** Records an Event on a LogShipper; a failure is logged, never thrown (Events are best effort). */
   async record(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    await this.recordOn({ apiVersion: API_VERSION, kind: KIND, namespace: target.namespace, name: target.name, uid: target.uid, resourceVersion: target.resourceVersion }, type, reason, message);
+  }
+
+  /** Records an Event on any object (the webhook's go on pods and their owners). Best effort, like record(). */
+  async recordOn(involvedObject: V1ObjectReference, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const now = new Date();
+    const namespace = involvedObject.namespace ?? '';
+    const name = involvedObject.name ?? '';
+    const what = `${(involvedObject.kind ?? '').toLowerCase()} ${namespace}/${name}`;
     try {
       this.onWrite();
       await this.core.createNamespacedEvent({
-        namespace: target.namespace,
+        namespace,
         body: {
-          metadata: { namespace: target.namespace, generateName: `${target.name}.` },
-          involvedObject: { apiVersion: API_VERSION, kind: KIND, namespace: target.namespace, name: target.name, uid: target.uid, resourceVersion: target.resourceVersion },
+          metadata: { namespace, generateName: `${name.replace(/[^a-z0-9.-]/g, '').replace(/^[.-]+|[.-]+$/g, '') || 'object'}.` },
+          involvedObject,
           type,
           reason,
           message: message.slice(0, 1024),
@@ -50,9 +58,9 @@ export class EventRecorder {
           count: 1,
         },
       });
-      this.log.info({ logshipper: `${target.namespace}/${target.name}`, type, reason, event: message }, 'event recorded');
+      this.log.info({ object: what, type, reason, event: message }, 'event recorded');
     } catch (error) {
-      this.log.warn({ logshipper: `${target.namespace}/${target.name}`, reason, err: (error as Error).message }, 'cannot record event');
+      this.log.warn({ object: what, reason, err: (error as Error).message }, 'cannot record event');
     }
   }
 }

@@ -76,7 +76,9 @@ export interface InjectionRecord {
 
 export type SkipReason =
   | 'NotRequested' | 'AlreadyInjected'
-  | 'InvalidAnnotation' | 'LogShipperNotFound' | 'LogShipperNotReady' | 'InvalidSpec' | 'VolumeNotFound' | 'NameConflict';
+  | 'InvalidAnnotation' | 'LogShipperNotFound' | 'LogShipperNotReady' | 'InvalidSpec' | 'VolumeNotFound' | 'NameConflict'
+  /** Set by the webhook when the LogShipper cannot be read (API error) or the injector threw. */
+  | 'InternalError';
 
 export interface Skip {
   reason: SkipReason;

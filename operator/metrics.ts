@@ -10,6 +10,9 @@ export interface OperatorMetrics {
   writes: Counter<'kind'>;
   leader: Gauge;
   informerRestarts: Counter<'informer'>;
+  injections: Counter<'result' | 'reason'>;
+  admissionDuration: Histogram;
+  webhookCertificateExpiry: Gauge;
 }
 
 export function createMetrics(): OperatorMetrics {
@@ -36,6 +39,18 @@ export function createMetrics(): OperatorMetrics {
     informerRestarts: new Counter({
       name: 'logshipper_operator_informer_restarts_total', help: 'Informers restarted after they stopped on an error.',
       labelNames: ['informer'] as const, registers,
+    }),
+    injections: new Counter({
+      name: 'logshipper_operator_injections_total',
+      help: 'Pod admissions by the injection webhook, by result (injected; skipped: not asked or already injected; failed: admitted without the sidecar; denied: strict mode) and reason.',
+      labelNames: ['result', 'reason'] as const, registers,
+    }),
+    admissionDuration: new Histogram({
+      name: 'logshipper_operator_admission_duration_seconds', help: 'Time the injection webhook took to answer an AdmissionReview.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers,
+    }),
+    webhookCertificateExpiry: new Gauge({
+      name: 'logshipper_operator_webhook_certificate_expiry_timestamp_seconds', help: 'When the webhook serving certificate in use expires (Unix time).', registers,
     }),
   };
 }

@@ -16,6 +16,7 @@ import {
 } from './sidecar-layout.ts';
 import { resolveSpec, SpecError } from './spec.ts';
 import { nextStatus, REASONS, sameStatus, type Readiness } from './status.ts';
+import type { PodCounts } from './pod-counts.ts';
 
 /** The API calls the reconciler makes (operator/controller.ts implements them with client-node). */
 export interface ReconcilerApi {
@@ -39,6 +40,8 @@ export interface ReconcilerDeps {
   events: EventSink;
   log: Logger;
   now?: () => Date;
+  /** Pod counts for the status (injected/current/stale, operator/pod-counts.ts); the counts are left as they are without it. */
+  podCounts?: (namespace: string, name: string, configHash: string | undefined) => PodCounts;
 }
 
 export interface ReconcileOutcome {
@@ -247,14 +250,19 @@ export class Reconciler {
   private async writeStatus(shipper: LogShipper, readiness: Readiness, config: { hash: string; configMapName: string } | undefined, writes: string[]): Promise<void> {
     const now = this.deps.now?.() ?? new Date();
     const status = nextStatus(shipper.status, readiness, shipper.metadata?.generation, config, now);
-    if (sameStatus(status, shipper.status)) return;
     const meta = shipper.metadata ?? {};
+    const counts = this.deps.podCounts?.(meta.namespace ?? '', meta.name ?? '', status.configHash);
+    if (counts !== undefined) Object.assign(status, counts);
+    if (sameStatus(status, shipper.status)) return;
     const updated = await this.deps.api.replaceStatus(meta.namespace ?? '', meta.name ?? '', meta.resourceVersion ?? '', status);
     this.shipperWrites.remember(updated);
     writes.push('status');
     const before = shipper.status?.conditions?.find((condition) => condition.type === 'Ready');
     const after = status.conditions?.find((condition) => condition.type === 'Ready');
-    this.deps.log.info({ logshipper: objectKey(shipper), ready: after?.status, reason: after?.reason, observedGeneration: status.observedGeneration }, 'status updated');
+    this.deps.log.info({
+      logshipper: objectKey(shipper), ready: after?.status, reason: after?.reason, observedGeneration: status.observedGeneration,
+      injectedPods: status.injectedPods, currentPods: status.currentPods, stalePods: status.stalePods,
+    }, 'status updated');
     if (before?.status !== after?.status || before?.reason !== after?.reason) {
       await this.deps.events.record(this.target(shipper), readiness.ready ? 'Normal' : 'Warning', readiness.ready ? 'Ready' : readiness.reason, readiness.message);
     }

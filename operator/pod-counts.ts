@@ -1,0 +1,29 @@
+// LogShipper status pod counts: pods carrying the sidecar (label logshipper.io/injected=<name>),
+// and of those, how many were injected with the LogShipper's current configuration hash (annotation
+// logshipper.io/config-hash) and how many with an older one. A stale pod gets the new configuration
+// text by hot reload, but not what only a new pod gets (env vars for new enrichment labels, new
+// Secrets, image, resources): stalePods says how many pods a rollout would renew.
+import type { V1Pod } from '@kubernetes/client-node';
+import { INJECTED_LABEL } from './inject.ts';
+import { CONFIG_HASH_ANNOTATION } from './sidecar-layout.ts';
+
+export interface PodCounts {
+  injectedPods: number;
+  currentPods: number;
+  stalePods: number;
+}
+
+/** Counts the live pods injected for `logShipper` (terminating and finished pods are not counted). */
+export function countPods(pods: readonly V1Pod[], logShipper: string, configHash: string | undefined): PodCounts {
+  const counts: PodCounts = { injectedPods: 0, currentPods: 0, stalePods: 0 };
+  for (const pod of pods) {
+    if (pod.metadata?.labels?.[INJECTED_LABEL] !== logShipper) continue;
+    if (pod.metadata.deletionTimestamp !== undefined) continue;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') continue;
+    counts.injectedPods++;
+    if (configHash !== undefined && pod.metadata.annotations?.[CONFIG_HASH_ANNOTATION] === configHash) counts.currentPods++;
+    else counts.stalePods++;
+  }
+  return counts;
+}
