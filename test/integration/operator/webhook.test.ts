@@ -1,0 +1,394 @@
+// Sidecar injection against the real kube-apiserver: the operator's webhook is registered at
+// https://127.0.0.1:PORT/mutate by a MutatingWebhookConfiguration with `url` (one per test namespace,
+// selected by namespaceSelector, so other tests' pods are never sent to it), and the apiserver trusts
+// it through the caBundle the operator patches in from the CA it made.
+//   operator A (leader; namespace N):    injection, no-annotation, re-invocation, failures + Events,
+//                                        a Deployment's pods, status pod counts
+//   operator B (standby on A's Lease; namespace S, --inject-strict): reuses A's CA Secret, denies,
+//                                        and once stopped, pod creation still succeeds (Ignore)
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node takes plain object literals (and copies) for its model classes */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import yaml from 'js-yaml';
+import {
+  AdmissionregistrationV1Api, ApiException, AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1MutatingWebhook, type V1Pod,
+} from '@kubernetes/client-node';
+import { eventually, kubeConfig, unique } from '../../env/testing.ts';
+import { freePorts } from '../../env/ports.ts';
+import type { LogShipper, LogShipperSpec } from '../../../operator/crd-types.ts';
+import { planCertificates } from '../../../operator/certs.ts';
+import { inject, INJECTED_LABEL, INJECTION_ANNOTATION } from '../../../operator/inject.ts';
+import { CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, labelEnvName, LOG_VOLUME_MOUNT_PATH, TLS_CA_FILE_PATH } from '../../../operator/sidecar-layout.ts';
+import { createNamespace, deleteNamespace, installCrd, Shippers, startOperator, type OperatorProcess } from './helpers.ts';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const IMAGE = 'registry.example/logshipper:test';
+const SECRET = 'logshipper-webhook-tls';
+
+/** A client-node model object as plain JSON (its classes do not deep-equal object literals). */
+function plain(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+/** Every field of `expected` is in `actual` with the same value (the apiserver adds defaults of its own). */
+function assertSubset(actual: unknown, expected: unknown, path = '$'): void {
+  if (Array.isArray(expected)) {
+    assert.ok(Array.isArray(actual), `${path}: an array expected, got ${JSON.stringify(actual)}`);
+    assert.equal(actual.length, expected.length, `${path}: length`);
+    expected.forEach((item, index) => {
+      assertSubset(actual[index], item, `${path}[${index}]`);
+    });
+  } else if (typeof expected === 'object' && expected !== null) {
+    assert.ok(typeof actual === 'object' && actual !== null, `${path}: an object expected, got ${JSON.stringify(actual)}`);
+    for (const [key, value] of Object.entries(expected)) assertSubset((actual as Record<string, unknown>)[key], value, `${path}.${key}`);
+  } else {
+    assert.equal(actual, expected, path);
+  }
+}
+
+function webhook(name: string, port: number, namespace: string, extra: Partial<V1MutatingWebhook> = {}): V1MutatingWebhook {
+  return {
+    name,
+    clientConfig: { url: `https://127.0.0.1:${port}/mutate` },
+    rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    failurePolicy: 'Ignore',
+    sideEffects: 'NoneOnDryRun',
+    admissionReviewVersions: ['v1'],
+    timeoutSeconds: 5,
+    reinvocationPolicy: 'IfNeeded',
+    matchPolicy: 'Equivalent',
+    ...extra,
+  };
+}
+
+function appPod(name: string, annotations: Record<string, string> | undefined, labels: Record<string, string> = {}): V1Pod {
+  return {
+    metadata: { name, labels: { 'app.kubernetes.io/name': 'shop-web', ...labels }, ...(annotations === undefined ? {} : { annotations }) },
+    spec: {
+      containers: [{ name: 'web', image: 'busybox:1.36', volumeMounts: [{ name: 'logs', mountPath: '/var/log/shop' }] }],
+      volumes: [{ name: 'logs', emptyDir: {} }],
+    },
+  };
+}
+
+/** An HTTPS webhook in this process that adds an annotation to every pod it sees: a later mutation that makes the apiserver re-invoke ours. */
+async function startToucher(): Promise<{ server: Server; port: number; caBundle: string }> {
+  const { bundle } = await planCertificates(undefined, ['127.0.0.1'], new Date());
+  const server = createServer({ cert: bundle.cert, key: bundle.key }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const review = JSON.parse(Buffer.concat(chunks).toString()) as { request: { uid: string; object: V1Pod } };
+      const hasAnnotations = review.request.object.metadata?.annotations !== undefined;
+      const patch = hasAnnotations
+        ? [{ op: 'add', path: '/metadata/annotations/test.logshipper.io~1touched', value: 'true' }]
+        : [{ op: 'add', path: '/metadata/annotations', value: { 'test.logshipper.io/touched': 'true' } }];
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+        response: { uid: review.request.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') },
+      }));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as AddressInfo).port, caBundle: Buffer.from(bundle.caCert).toString('base64') };
+}
+
+describe('sidecar injection webhook against the real kube-apiserver', () => {
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let admission: AdmissionregistrationV1Api;
+  let apps: AppsV1Api;
+  let shippers: Shippers;
+  let operatorA: OperatorProcess | undefined;
+  let operatorB: OperatorProcess | undefined;
+  let toucher: Server | undefined;
+  const ns = unique('lship-inj');
+  const strictNs = unique('lship-injs');
+  const configA = `${ns}-inject`;
+  const configB = `${strictNs}-inject`;
+  const configToucher = `zz-${ns}-toucher`;
+  const configs = [configA, configB, configToucher];
+  let portA = 0;
+  let portB = 0;
+
+  const stored = async (name: string, namespace = ns): Promise<V1Pod> => core.readNamespacedPod({ name, namespace });
+  const webhookArgs = (port: number, config: string): string[] => [
+    '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1', '--sidecar-image', IMAGE,
+    '--webhook-cert-secret', SECRET, '--webhook-cert-namespace', ns, '--webhook-config', config,
+    '--webhook-service', 'logshipper-webhook', '--webhook-extra-sans', '127.0.0.1', '--webhook-cert-check-interval', '1s',
+  ];
+  const caBundle = async (name: string): Promise<string | undefined> => (await admission.readMutatingWebhookConfiguration({ name })).webhooks?.[0]?.clientConfig.caBundle;
+  /** Pods are admitted with the sidecar: the webhook is registered, trusted and has the LogShipper. */
+  const waitInjecting = async (namespace: string, shipper: string): Promise<void> => {
+    await eventually(`the webhook to inject in ${namespace}`, 30_000, async () => {
+      const probe = await core.createNamespacedPod({ namespace, body: appPod('probe', { 'logshipper.io/inject': shipper }), dryRun: 'All' });
+      return probe.spec?.initContainers?.some((c) => c.name === 'logshipper') === true ? true : undefined;
+    });
+  };
+
+  before(async () => {
+    kc = kubeConfig();
+    core = kc.makeApiClient(CoreV1Api);
+    admission = kc.makeApiClient(AdmissionregistrationV1Api);
+    apps = kc.makeApiClient(AppsV1Api);
+    await installCrd(kc);
+    await createNamespace(kc, ns);
+    await createNamespace(kc, strictNs);
+    shippers = new Shippers(kc, ns);
+    [portA = 0, portB = 0] = await freePorts(2);
+    const touch = await startToucher();
+    toucher = touch.server;
+    // Registered before the operators start, without caBundle: each operator patches its own in.
+    await admission.createMutatingWebhookConfiguration({ body: { metadata: { name: configA }, webhooks: [webhook('inject.logshipper.io', portA, ns)] } });
+    await admission.createMutatingWebhookConfiguration({ body: { metadata: { name: configB }, webhooks: [webhook('inject.logshipper.io', portB, strictNs)] } });
+    // The toucher only sees pods labelled reinvoke=yes; its configuration sorts after ours, so it mutates after our webhook ran.
+    await admission.createMutatingWebhookConfiguration({
+      body: {
+        metadata: { name: configToucher },
+        webhooks: [webhook('touch.test.logshipper.io', touch.port, ns, {
+          clientConfig: { url: `https://127.0.0.1:${touch.port}/mutate`, caBundle: touch.caBundle }, reinvocationPolicy: 'Never', sideEffects: 'None',
+          objectSelector: { matchLabels: { reinvoke: 'yes' } },
+        })],
+      },
+    });
+    operatorA = startOperator(ns, 'inj-a', webhookArgs(portA, configA));
+    await operatorA.waitForLog('webhook listening', (l) => l['msg'] === 'webhook listening');
+    await operatorA.waitForLog('caches synced', (l) => l['msg'] === 'caches synced; reconciling');
+  });
+
+  after(async () => {
+    await operatorA?.stop();
+    await operatorB?.stop();
+    toucher?.close();
+    for (const name of configs) await admission.deleteMutatingWebhookConfiguration({ name }).catch(() => undefined);
+    await deleteNamespace(kc, ns);
+    await deleteNamespace(kc, strictNs);
+  });
+
+  it('an annotated pod is stored with the sidecar exactly as inject() specifies (native sidecar, mounts, env, TLS/SASL Secrets, probes, securityContext)', async () => {
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'kafka-ca' }, stringData: { 'ca.crt': 'PEM' } } });
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'kafka-user' }, stringData: { username: 'u', password: 'p' } } });
+    const spec: LogShipperSpec = {
+      volume: 'logs', files: [{ path: 'app/*.log' }],
+      kafka: { brokers: ['kafka:9092'], topic: 'app', tls: { ca: { secretName: 'kafka-ca' } }, sasl: { mechanism: 'SCRAM-SHA-512', secretName: 'kafka-user' } },
+      enrichment: { fields: ['PodName', 'Container'], labels: ['app.kubernetes.io/name'] },
+      sidecar: { resources: { requests: { cpu: '20m', memory: '48Mi' }, limits: { memory: '200Mi' } } },
+    };
+    await shippers.create('app', spec);
+    const shipper = await shippers.waitReady('app', 'True');
+    await waitInjecting(ns, 'app');
+
+    const sent = appPod('web-1', { 'logshipper.io/inject': 'app', 'logshipper.io/sidecar-cpu-limit': '500m' });
+    await core.createNamespacedPod({ namespace: ns, body: sent });
+    const pod = await stored('web-1');
+    const expected = inject({ ...sent, metadata: { ...sent.metadata, namespace: ns } }, shipper, { defaultImage: IMAGE, defaultMode: 'native' });
+    assert.ok('patch' in expected);
+    const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.name === 'logshipper');
+    assert.equal(sidecars.length, 1);
+    assertSubset(sidecars[0], expected.container);
+    assert.equal(pod.spec?.containers.length, 1, 'the app container only');
+    assertSubset(pod.spec.volumes?.slice(1), expected.volumes);
+
+    // The facts, spelled out.
+    const c = sidecars[0];
+    assert.ok(c);
+    assert.equal(c.restartPolicy, 'Always');
+    assert.equal(c.image, IMAGE);
+    assert.deepEqual(c.args, ['agent', '--conf-file', CONFIG_FILE_PATH, '--name', 'logshipper', '--http-port', '9464']);
+    assert.deepEqual(plain(c.volumeMounts?.find((m) => m.name === 'logs')), { name: 'logs', mountPath: LOG_VOLUME_MOUNT_PATH, readOnly: true });
+    assert.equal(c.volumeMounts?.find((m) => m.mountPath === TLS_CA_FILE_PATH.replace(/\/ca\.crt$/, ''))?.readOnly, true);
+    assert.ok(c.volumeMounts.every((m) => m.subPath === undefined));
+    assert.equal(pod.spec.volumes?.find((v) => v.name === 'logshipper-config')?.configMap?.name, 'app-logshipper');
+    const env = new Map(c.env?.map((e) => [e.name, e]));
+    assert.equal(env.get('POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name');
+    assert.equal(env.get('CONTAINER_NAME')?.value, 'web');
+    assert.equal(env.get(labelEnvName('app.kubernetes.io/name'))?.valueFrom?.fieldRef?.fieldPath, "metadata.labels['app.kubernetes.io/name']");
+    assert.deepEqual(plain(env.get('KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef), { name: 'kafka-user', key: 'password' });
+    assert.deepEqual(plain(c.resources), { requests: { cpu: '20m', memory: '48Mi' }, limits: { cpu: '500m', memory: '200Mi' } });
+    assert.equal(c.securityContext?.runAsUser, 65534);
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(c.readinessProbe, undefined, 'no readiness probe: a native sidecar\'s readiness would gate the pod on Kafka');
+    assert.equal(c.startupProbe?.httpGet?.path, '/readyz');
+    assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
+    assert.equal(pod.metadata?.labels?.[INJECTED_LABEL], 'app');
+    assert.equal(pod.metadata.annotations?.[CONFIG_HASH_ANNOTATION], shipper.status?.configHash);
+    assert.deepEqual(JSON.parse(pod.metadata.annotations?.[INJECTION_ANNOTATION] ?? '{}'), { logShipper: 'app', configHash: shipper.status?.configHash, mode: 'native', image: IMAGE });
+  });
+
+  it('a pod without the annotation is stored unchanged', async () => {
+    const sent = appPod('plain', undefined);
+    await core.createNamespacedPod({ namespace: ns, body: sent });
+    const pod = await stored('plain');
+    assert.equal(pod.spec?.initContainers, undefined);
+    assert.deepEqual(pod.spec?.containers.map((c) => c.name), ['web']);
+    assert.deepEqual(pod.spec.volumes?.map((v) => v.name), ['logs']);
+    assert.deepEqual(plain(pod.metadata?.labels), sent.metadata?.labels);
+    assert.equal(pod.metadata?.annotations, undefined);
+  });
+
+  it('re-invocation (a later webhook mutates the pod): our webhook runs again and adds no second sidecar', async () => {
+    assert.ok(operatorA);
+    await core.createNamespacedPod({ namespace: ns, body: appPod('again', { 'logshipper.io/inject': 'app' }, { reinvoke: 'yes' }) });
+    const pod = await stored('again');
+    assert.equal(pod.metadata?.annotations?.['test.logshipper.io/touched'], 'true', 'the later webhook ran');
+    assert.equal([...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].filter((c) => c.name === 'logshipper').length, 1);
+    assert.equal(pod.spec?.volumes?.filter((v) => v.name === 'logshipper-config').length, 1);
+    // The apiserver called our webhook twice for this pod: injected, then left alone.
+    const calls = await eventually('the re-invocation in the operator log', 10_000, () => {
+      const lines = operatorA?.logs.filter((l) => l['pod'] === `${ns}/again`).map((l) => l['reason'] ?? l['msg']) ?? [];
+      return Promise.resolve(lines.length >= 2 ? lines : undefined);
+    });
+    assert.deepEqual(calls, ['sidecar injected', 'AlreadyInjected']);
+  });
+
+  it('an unknown LogShipper: the pod is admitted unchanged, a Warning Event is recorded on it, the failure is counted; per-pod strict denies', async () => {
+    assert.ok(operatorA);
+    await core.createNamespacedPod({ namespace: ns, body: appPod('lost', { 'logshipper.io/inject': 'nope' }) });
+    const pod = await stored('lost');
+    assert.equal(pod.spec?.initContainers, undefined);
+    assert.equal(pod.metadata?.labels?.[INJECTED_LABEL], undefined);
+    const event = await eventually('the SidecarInjectionFailed Event', 10_000, async () =>
+      (await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=lost' })).items.find((e) => e.reason === 'SidecarInjectionFailed'));
+    assert.equal(event.type, 'Warning');
+    assert.match(event.message ?? '', /LogShipper nope not found in namespace/);
+    assert.equal(await operatorA.metric('logshipper_operator_injections_total', { result: 'failed', reason: 'LogShipperNotFound' }), 1);
+
+    // The pod's own annotation makes it strict.
+    await assert.rejects(core.createNamespacedPod({ namespace: ns, body: appPod('lost-strict', { 'logshipper.io/inject': 'nope', 'logshipper.io/inject-strict': 'true' }) }), (error: unknown) => {
+      assert.ok(error instanceof ApiException);
+      assert.equal(error.code, 403);
+      assert.match(String(error.body), /logshipper: sidecar not injected: LogShipper nope not found in namespace/);
+      return true;
+    });
+  });
+
+  it('a Deployment\'s pods (created from its template as the ReplicaSet controller would) are injected; the Event of a failure goes to their ReplicaSet', async () => {
+    const example = yaml.load(readFileSync(`${ROOT}examples/logshipper.yaml`, 'utf8')) as LogShipper;
+    await shippers.create('app-logs', example.spec);
+    await shippers.waitReady('app-logs', 'True');
+    const deployment = yaml.load(readFileSync(`${ROOT}examples/deployment-injected.yaml`, 'utf8')) as V1Deployment;
+    deployment.metadata = { ...deployment.metadata, namespace: ns };
+    const created = await apps.createNamespacedDeployment({ namespace: ns, body: deployment });
+    const template = created.spec?.template;
+    assert.ok(template?.spec);
+    const hash = '5d8f7c9b4';
+    const rs = await apps.createNamespacedReplicaSet({
+      namespace: ns,
+      body: {
+        metadata: {
+          name: `shop-web-${hash}`, labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'shop-web', uid: created.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
+        },
+        spec: {
+          replicas: 2, selector: { matchLabels: { ...created.spec?.selector.matchLabels, 'pod-template-hash': hash } },
+          template: { ...template, metadata: { ...template.metadata, labels: { ...template.metadata?.labels, 'pod-template-hash': hash } } },
+        },
+      },
+    });
+    const podFromTemplate = (annotations: Record<string, string> = {}): V1Pod => ({
+      metadata: {
+        generateName: `${rs.metadata?.name ?? ''}-`,
+        labels: { ...rs.spec?.template?.metadata?.labels },
+        annotations: { ...rs.spec?.template?.metadata?.annotations, ...annotations },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata?.name ?? '', uid: rs.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
+      },
+      spec: rs.spec?.template?.spec,
+    });
+    await waitInjecting(ns, 'app-logs');
+    const pods = [await core.createNamespacedPod({ namespace: ns, body: podFromTemplate() }), await core.createNamespacedPod({ namespace: ns, body: podFromTemplate() })];
+    for (const pod of pods) {
+      assert.match(pod.metadata?.name ?? '', new RegExp(`^shop-web-${hash}-[a-z0-9]{5}$`));
+      const sidecar = pod.spec?.initContainers?.find((c) => c.name === 'logshipper');
+      assert.ok(sidecar, `pod ${pod.metadata?.name ?? ''} has the sidecar`);
+      assert.equal(sidecar.resources?.limits?.['memory'], '384Mi', 'the template\'s annotation override');
+      assert.equal(sidecar.env?.find((e) => e.name === 'CONTAINER_NAME')?.value, 'web');
+      assert.equal(pod.metadata?.labels?.[INJECTED_LABEL], 'app-logs');
+      assert.equal(pod.metadata.ownerReferences?.[0]?.kind, 'ReplicaSet');
+    }
+
+    // A template pod whose volume the LogShipper does not find: admitted, the Event is on the ReplicaSet (the pod has no name yet).
+    const broken = podFromTemplate({ 'logshipper.io/inject': 'app' });
+    broken.spec = { ...broken.spec, containers: broken.spec?.containers ?? [], volumes: [{ name: 'data', emptyDir: {} }] };
+    broken.spec.containers = broken.spec.containers.map((c) => ({ ...c, volumeMounts: [{ name: 'data', mountPath: '/data' }] }));
+    const admitted = await core.createNamespacedPod({ namespace: ns, body: broken });
+    assert.equal(admitted.spec?.initContainers, undefined);
+    const event = await eventually('the Event on the ReplicaSet', 10_000, async () =>
+      (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=ReplicaSet,involvedObject.name=${rs.metadata?.name ?? ''}` })).items.find((e) => e.reason === 'SidecarInjectionFailed'));
+    assert.equal(event.involvedObject.uid, rs.metadata?.uid);
+    assert.match(event.message ?? '', /the pod has no volume "logs" \(spec\.volume of LogShipper app\); its volumes: data/);
+  });
+
+  it('LogShipper status counts injected/current/stale pods; a spec change makes the injected pods stale; a new pod is current', async () => {
+    const counts = async (want: [number, number, number]): Promise<void> => {
+      await eventually(`app-logs pod counts ${want.join('/')}`, 20_000, async () => {
+        const status = (await shippers.get('app-logs')).status;
+        return status?.injectedPods === want[0] && status.currentPods === want[1] && status.stalePods === want[2] ? true : undefined;
+      });
+    };
+    await counts([2, 2, 0]);
+    const before = (await shippers.get('app-logs')).status?.configHash;
+    const example = yaml.load(readFileSync(`${ROOT}examples/logshipper.yaml`, 'utf8')) as LogShipper;
+    await shippers.replaceSpec('app-logs', { ...example.spec, kafka: { ...example.spec.kafka, topic: 'app-logs-v2' } });
+    await eventually('a new configHash', 20_000, async () => {
+      const hash = (await shippers.get('app-logs')).status?.configHash;
+      return hash !== undefined && hash !== before ? hash : undefined;
+    });
+    await counts([2, 0, 2]);
+    await core.createNamespacedPod({ namespace: ns, body: appPod('fresh', { 'logshipper.io/inject': 'app-logs' }) });
+    await counts([3, 1, 2]);
+    // The 'app' LogShipper counts its own two pods.
+    const app = (await shippers.get('app')).status;
+    assert.equal(app?.injectedPods, 2);
+  });
+
+  it('a second operator process (a standby on the same Lease) reuses the CA Secret: same caBundle, Secret not rewritten; --inject-strict denies with the reason', async () => {
+    const secretBefore = await core.readNamespacedSecret({ namespace: ns, name: SECRET });
+    operatorB = startOperator(strictNs, 'inj-b', [...webhookArgs(portB, configB), '--inject-strict', '--lease-namespace', ns]);
+    await operatorB.waitForLog('webhook listening', (l) => l['msg'] === 'webhook listening');
+    await eventually('the caBundle of the second configuration', 15_000, async () => ((await caBundle(configB)) === undefined ? undefined : true));
+    assert.equal(await caBundle(configB), await caBundle(configA));
+    assert.equal(Buffer.from(await caBundle(configA) ?? '', 'base64').toString(), Buffer.from(secretBefore.data?.['ca.crt'] ?? '', 'base64').toString());
+    assert.equal((await core.readNamespacedSecret({ namespace: ns, name: SECRET })).metadata?.resourceVersion, secretBefore.metadata?.resourceVersion);
+    assert.equal(operatorB.logs.some((l) => l['msg'] === 'leader election: became the leader'), false, 'B is a standby, and serves the webhook anyway');
+
+    const denied = async (): Promise<ApiException<unknown>> => {
+      try {
+        await core.createNamespacedPod({ namespace: strictNs, body: appPod('strict', { 'logshipper.io/inject': 'nope' }) });
+      } catch (error) {
+        if (error instanceof ApiException) return error;
+        throw error;
+      }
+      throw new Error('admitted');
+    };
+    // Until the apiserver trusts B (caBundle just patched), Ignore admits: retry until B answers.
+    const error = await eventually('a denial by the strict webhook', 20_000, async () => {
+      try {
+        return await denied();
+      } catch {
+        await core.deleteNamespacedPod({ namespace: strictNs, name: 'strict' }).catch(() => undefined);
+        return undefined;
+      }
+    });
+    assert.equal(error.code, 403);
+    assert.match(String(error.body), new RegExp(`logshipper: sidecar not injected: LogShipper nope not found in namespace ${strictNs}`));
+    // Pods that do not ask are never touched, strict or not.
+    const plain = await core.createNamespacedPod({ namespace: strictNs, body: appPod('plain', undefined) });
+    assert.equal(plain.spec?.initContainers, undefined);
+  });
+
+  it('webhook process stopped: pod creation still succeeds (failurePolicy Ignore), without the sidecar', async () => {
+    assert.ok(operatorB);
+    assert.equal(await operatorB.stop(), 0);
+    const started = Date.now();
+    const pod = await core.createNamespacedPod({ namespace: strictNs, body: appPod('while-down', { 'logshipper.io/inject': 'nope' }) });
+    assert.equal(pod.spec?.initContainers, undefined);
+    assert.ok(Date.now() - started < 5000, 'no wait for a timeout: the connection is refused');
+  });
+});
