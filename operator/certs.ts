@@ -323,7 +323,14 @@ abstract class PollingSource implements CertificateSource {
     const first = this.loaded === undefined;
     this.loaded = certificate;
     this.log.info({ notAfter: servingExpiry(certificate)?.toISOString() }, first ? 'webhook certificate loaded' : 'webhook certificate changed; reloaded');
-    if (!first) for (const listener of this.listeners) listener(certificate);
+    if (first) return;
+    for (const listener of this.listeners) {
+      try {
+        listener(certificate);
+      } catch (error) {
+        this.log.error({ err: (error as Error).message }, 'cannot use the new webhook certificate; still serving the previous one');
+      }
+    }
   }
 
   private schedule(delayMs: number): void {
@@ -436,6 +443,9 @@ export class DirectoryCertificates extends PollingSource {
 
   protected async round(): Promise<ServingCertificate> {
     const [cert, key] = await Promise.all([readFile(join(this.dir, 'tls.crt'), 'utf8'), readFile(join(this.dir, 'tls.key'), 'utf8')]);
+    // A pair caught half-written (a Secret volume swaps both at once; a hand-copied pair may not) waits for the next round.
+    const parsed = parse(cert);
+    if (parsed === undefined || !keyMatches(parsed, key)) throw new Error(`${join(this.dir, 'tls.crt')} and tls.key do not form a certificate and its key (yet)`);
     return { cert, key };
   }
 }

@@ -9,7 +9,15 @@ import { createServer } from 'node:https';
 import { connect } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { X509Certificate } from 'node:crypto';
-import { certificateNames, DEFAULT_CERT_POLICY, planCertificates, servingNames, splitPem, type CertPolicy } from '../../../operator/certs.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import {
+  certificateNames, DEFAULT_CERT_POLICY, DirectoryCertificates, planCertificates, servingNames, splitPem, type CertPolicy, type ServingCertificate,
+} from '../../../operator/certs.ts';
+import { createMetrics } from '../../../operator/metrics.ts';
+import { startWebhookServer } from '../../../operator/webhook.ts';
 
 const DAY = 86_400_000;
 const POLICY: CertPolicy = { caValidityMs: 300 * DAY, servingValidityMs: 90 * DAY, renewFraction: 1 / 3, caPropagationMs: 10 * 60_000 };
@@ -85,5 +93,46 @@ describe('webhook certificates', () => {
     assert.ok(certificateNames(new X509Certificate(renamed.bundle.cert)).includes('extra.example'));
     const broken = await planCertificates({ caCert: 'x', caKey: 'y', cert: 'z', key: 'w', caRotatedAt: undefined }, NAMES, T0, POLICY);
     assert.deepEqual(broken.changes, ['replaced an unusable or expired CA', 'issued serving certificate']);
+  });
+});
+
+describe('certificate reload', () => {
+  const servedBy = async (port: number, ca: string): Promise<string> => {
+    const socket = connect({ host: '127.0.0.1', port, ca });
+    await once(socket, 'secureConnect');
+    const serial = socket.getPeerX509Certificate()?.serialNumber ?? '';
+    socket.end();
+    return serial;
+  };
+
+  it('cert-manager mode: a changed tls.crt/tls.key in the directory is picked up, and the webhook server serves it to new connections', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-certdir-'));
+    const first = (await planCertificates(undefined, ['127.0.0.1'], new Date())).bundle;
+    writeFileSync(join(dir, 'tls.crt'), first.cert);
+    writeFileSync(join(dir, 'tls.key'), first.key);
+    const source = new DirectoryCertificates(dir, 50, pino({ level: 'silent' }));
+    const loaded = await source.start();
+    assert.equal(loaded.cert, first.cert);
+    const server = await startWebhookServer('127.0.0.1', 0, loaded, {
+      inject: { defaultImage: 'x', defaultMode: 'native' }, strict: false, findShipper: () => Promise.resolve(undefined),
+      recordEvent: () => Promise.resolve(), metrics: createMetrics(), log: pino({ level: 'silent' }),
+    });
+    const changed = new Promise<ServingCertificate>((resolve) => {
+      source.onChange(resolve);
+    });
+    source.onChange((next) => {
+      server.setCertificate(next);
+    });
+    assert.equal(await servedBy(server.port, first.caCert), new X509Certificate(first.cert).serialNumber);
+
+    // Same CA, new serving certificate (as cert-manager renews it).
+    const second = (await planCertificates({ ...first, cert: '' }, ['127.0.0.1'], new Date())).bundle;
+    writeFileSync(join(dir, 'tls.key'), second.key);
+    writeFileSync(join(dir, 'tls.crt'), second.cert);
+    assert.equal((await changed).cert, second.cert);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await servedBy(server.port, first.caCert), new X509Certificate(second.cert).serialNumber);
+    source.stop();
+    await server.close();
   });
 });
