@@ -348,6 +348,25 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     assert.equal(app?.injectedPods, 2);
   });
 
+  it('the certificate Secret changes (serving certificate gone): the operator reissues it from the same CA, reloads, and keeps injecting', async () => {
+    assert.ok(operatorA);
+    const before = await core.readNamespacedSecret({ namespace: ns, name: SECRET });
+    const text = (secret: typeof before, key: string): string => Buffer.from(secret.data?.[key] ?? '', 'base64').toString();
+    await core.replaceNamespacedSecret({
+      namespace: ns, name: SECRET,
+      body: { ...before, data: { ...before.data, 'tls.crt': '', 'tls.key': '' } },
+    });
+    const after = await eventually('a new serving certificate in the Secret', 15_000, async () => {
+      const secret = await core.readNamespacedSecret({ namespace: ns, name: SECRET });
+      return text(secret, 'tls.crt') === '' ? undefined : secret;
+    });
+    assert.notEqual(text(after, 'tls.crt'), text(before, 'tls.crt'));
+    assert.equal(text(after, 'ca.crt'), text(before, 'ca.crt'), 'the CA stays');
+    await operatorA.waitForLog('the reload', (l) => l['msg'] === 'webhook certificate changed; reloaded', 10_000);
+    await core.createNamespacedPod({ namespace: ns, body: appPod('after-reload', { 'logshipper.io/inject': 'app' }) });
+    assert.ok((await stored('after-reload')).spec?.initContainers?.some((c) => c.name === 'logshipper'), 'still injecting (the apiserver trusts the same CA)');
+  });
+
   it('a second operator process (a standby on the same Lease) reuses the CA Secret: same caBundle, Secret not rewritten; --inject-strict denies with the reason', async () => {
     const secretBefore = await core.readNamespacedSecret({ namespace: ns, name: SECRET });
     operatorB = startOperator(strictNs, 'inj-b', [...webhookArgs(portB, configB), '--inject-strict', '--lease-namespace', ns]);
