@@ -18,9 +18,14 @@ import { median, type Measurement } from './lib/measure.ts';
 import { kcat } from './contenders/kcat.ts';
 import { flume } from './contenders/flume.ts';
 import { rsyslog } from './contenders/rsyslog.ts';
-import { logshipperExec, logshipperExecAcksAll, logshipperExecDefaults, logshipperTaildir } from './contenders/logshipper.ts';
+import {
+  logshipperExec, logshipperExecDefaults, logshipperExecDefaultsSemi2, logshipperExecDefaultsSmall, logshipperTaildir, logshipperTaildirAcksAll,
+} from './contenders/logshipper.ts';
 
-const CONTENDERS: Contender[] = [kcat, flume, rsyslog, logshipperTaildir, logshipperExec, logshipperExecAcksAll, logshipperExecDefaults];
+const CONTENDERS: Contender[] = [
+  kcat, flume, rsyslog, logshipperTaildir, logshipperTaildirAcksAll, logshipperExec,
+  logshipperExecDefaults, logshipperExecDefaultsSemi2, logshipperExecDefaultsSmall,
+];
 
 const { values } = parseArgs({
   options: {
@@ -100,11 +105,13 @@ const brokers = process.env['KAFKA_BROKERS'] ?? '';
     return a === undefined || b === undefined ? undefined : a >= factor * b;
   };
   const defaultsRss = medians.get('logshipper-exec-defaults')?.rss;
+  const smallest = ['logshipper-exec-defaults-semi2', 'logshipper-exec-defaults-small']
+    .filter((name) => medians.has(name)).map((name) => `${name} ${(medians.get(name)?.rss ?? 0).toFixed(0)} MB at ${Math.round(rate(name) ?? 0).toLocaleString('en-US')} lines/s`);
   const targets = [
     `- throughput >= 2x Flume (${ours}): ${ratio(ours, 'flume')}x, ${check(versus(2, 'flume'))}`,
     `- throughput >= rsyslog: ${ratio(ours, 'rsyslog')}x, ${check(versus(1, 'rsyslog'))}`,
     `- throughput >= 50% of kcat: ${ratio(ours, 'kcat')}x, ${check(versus(0.5, 'kcat'))}`,
-    `- peak RSS <= 120 MB on the default config (operator defaults row): ${defaultsRss === undefined ? 'not measured' : `${defaultsRss.toFixed(0)} MB, ${check(defaultsRss <= 120)}`}`,
+    `- peak RSS <= 120 MB on the default config (operator defaults row): ${defaultsRss === undefined ? 'not measured' : `${defaultsRss.toFixed(0)} MB, ${check(defaultsRss <= 120)}`}${smallest.length === 0 ? '' : ` (with V8 flags: ${smallest.join(', ')})`}`,
     '- p99 latency <= 100 ms at 10,000 lines/s: see `npm run bench:latency` (bench/results/latency-*.md)',
   ];
 

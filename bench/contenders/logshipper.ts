@@ -18,10 +18,10 @@ function settings(c: Context, source: string[], overrides: Partial<AgentSettings
   return { brokers: c.brokers, topic: c.topic, acks: c.acks, source, capacity: CAPACITY, batchSize: BATCH, ...overrides };
 }
 
-function runExec(c: Context, overrides: Partial<AgentSettings> = {}): Promise<Measurement> {
+function runExec(c: Context, overrides: Partial<AgentSettings> = {}, nodeFlags: string[] = []): Promise<Measurement> {
   const batch = overrides.batchSize ?? BATCH;
   const config = writeAgentConfig(c.work, settings(c, ['type = exec', `command = cat ${c.file}`, `batchSize = ${batch}`, 'batchTimeout = 100'], overrides));
-  const { command, args } = agentCommand(config);
+  const { command, args } = agentCommand(config, nodeFlags);
   // The agent exits by itself once `cat` is done and every record is acknowledged.
   return measure(command, args);
 }
@@ -33,30 +33,53 @@ export const logshipperExec: Contender = {
   run: (c) => runExec(c),
 };
 
-export const logshipperExecAcksAll: Contender = {
-  name: 'logshipper-exec-acks-all',
-  describe: 'logshipper: exec `cat`, acks=-1',
-  prepare,
-  run: (c) => runExec({ ...c, acks: '-1' }),
-};
-
 /** The operator's defaults (operator/crd-types.ts): channel 10,000 events, batches of 100, linger 0. */
+const OPERATOR_DEFAULTS: Partial<AgentSettings> = { capacity: 10_000, batchSize: 100, lingerMs: 0 };
+
 export const logshipperExecDefaults: Contender = {
   name: 'logshipper-exec-defaults',
   describe: 'logshipper: exec `cat`, operator defaults (channel 10,000, batch 100)',
   prepare,
-  run: (c) => runExec(c, { capacity: 10_000, batchSize: 100, lingerMs: 0 }),
+  run: (c) => runExec(c, OPERATOR_DEFAULTS),
 };
+
+/**
+ * The same with V8's young generation capped: without a cap V8 grows it to 2 x 64 MB under this
+ * allocation rate on a machine with this much RAM, which is most of the agent's peak RSS.
+ */
+export const logshipperExecDefaultsSemi2: Contender = {
+  name: 'logshipper-exec-defaults-semi2',
+  describe: 'logshipper: exec `cat`, operator defaults, node --max-semi-space-size=2',
+  prepare,
+  run: (c) => runExec(c, OPERATOR_DEFAULTS, ['--max-semi-space-size=2']),
+};
+
+/** The smallest footprint V8 offers, at a CPU price. */
+export const logshipperExecDefaultsSmall: Contender = {
+  name: 'logshipper-exec-defaults-small',
+  describe: 'logshipper: exec `cat`, operator defaults, node --optimize-for-size --max-semi-space-size=1',
+  prepare,
+  run: (c) => runExec(c, OPERATOR_DEFAULTS, ['--optimize-for-size', '--max-semi-space-size=1']),
+};
+
+function runTaildir(c: Context): Promise<Measurement> {
+  const config = writeAgentConfig(c.work, settings(c, [
+    'type = TAILDIR', 'filegroups = f', `filegroups.f = ${c.file}`, `positionFile = ${join(c.work, 'taildir_position.json')}`, `batchSize = ${BATCH}`,
+  ]));
+  const { command, args } = agentCommand(config);
+  return measureTailer(command, args, { log: join(c.work, 'agent.log'), brokers: c.brokers, topic: c.topic, records: c.lines });
+}
 
 export const logshipperTaildir: Contender = {
   name: 'logshipper-taildir',
   describe: 'logshipper: TAILDIR -> memory channel -> Kafka sink',
   prepare,
-  run: (c) => {
-    const config = writeAgentConfig(c.work, settings(c, [
-      'type = TAILDIR', 'filegroups = f', `filegroups.f = ${c.file}`, `positionFile = ${join(c.work, 'taildir_position.json')}`, `batchSize = ${BATCH}`,
-    ]));
-    const { command, args } = agentCommand(config);
-    return measureTailer(command, args, { log: join(c.work, 'agent.log'), brokers: c.brokers, topic: c.topic, records: c.lines });
-  },
+  run: (c) => runTaildir(c),
+};
+
+export const logshipperTaildirAcksAll: Contender = {
+  name: 'logshipper-taildir-acks-all',
+  describe: 'logshipper: TAILDIR, acks=-1',
+  prepare,
+  run: (c) => runTaildir({ ...c, acks: '-1' }),
 };

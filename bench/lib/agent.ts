@@ -50,8 +50,8 @@ export function writeAgentConfig(dir: string, settings: AgentSettings): string {
   return file;
 }
 
-/** node, its V8 flags (LOGSHIPPER_BENCH_NODE_FLAGS, space-separated) and the agent's arguments. */
-export function agentCommand(config: string, logLevel = 'warn'): { command: string; args: string[] } {
-  const flags = (process.env['LOGSHIPPER_BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((flag) => flag !== '');
+/** node, its flags (`nodeFlags`, then LOGSHIPPER_BENCH_NODE_FLAGS, space-separated) and the agent's arguments. */
+export function agentCommand(config: string, nodeFlags: string[] = [], logLevel = 'warn'): { command: string; args: string[] } {
+  const flags = [...nodeFlags, ...(process.env['LOGSHIPPER_BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((flag) => flag !== '')];
   return { command: process.execPath, args: [...flags, agentEntrypoint(), 'agent', '-f', config, '-n', 'bench', '--log-level', logLevel, '--http-port', '0'] };
 }
