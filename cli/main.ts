@@ -7,7 +7,7 @@ const USAGE = `Usage: logshipper <command> [options]
 
 Commands:
   agent     run the log shipping agent from a Flume-style properties file
-  operator  run the Kubernetes operator (LogShipper resources -> agent configuration)
+  operator  run the Kubernetes operator (LogShipper resources -> agent configuration; sidecar injection webhook)
   render    print the agent configuration a LogShipper manifest renders to
 
 Run 'logshipper <command> --help' for a command's options.

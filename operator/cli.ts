@@ -9,7 +9,8 @@ import { DEFAULT_LEASE_TIMINGS } from './leader.ts';
 
 export const OPERATOR_USAGE = `Usage: logshipper operator [options]
 
-Renders LogShipper resources into sidecar agent configuration (ConfigMaps) and reports their status.
+Renders LogShipper resources into sidecar agent configuration (ConfigMaps) and reports their status;
+with --webhook-port, also injects the sidecar into pods annotated logshipper.io/inject=<LogShipper>.
 
 Options:
   --namespace NS|all        watch one namespace, or all of them (default: all)
