@@ -22,5 +22,8 @@ COPY --from=build /app/dist ./dist
 # A numeric non-root user (nobody), so runAsNonRoot can be verified; nothing is written to the
 # image's filesystem, so readOnlyRootFilesystem works (the position file lives on a volume).
 USER 65534:65534
-ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+# A small young generation: at full speed (a backlog after a Kafka outage) V8 otherwise grows it to
+# 2 x 64 MB and the agent peaks near 300 MB RSS, over the sidecar's default 256Mi limit; with 2 MB
+# it peaks near 156 MB for ~20% less throughput (bench/results, README "Benchmarks").
+ENTRYPOINT ["node", "--max-semi-space-size=2", "/app/dist/cli/main.js"]
 CMD ["--help"]

