@@ -10,7 +10,7 @@ import { buildEtcd, buildKubernetes } from './kube-build.ts';
 import { httpGet } from './probe.ts';
 import { freePorts } from './ports.ts';
 import { startDaemon, TestEnvError, waitUntilReady } from './process.ts';
-import { KUBECONFIG_FILE, STATE_DIR } from './paths.ts';
+import { KUBECONFIG_FILE, logFile, STATE_DIR } from './paths.ts';
 import { cachePath } from './cache.ts';
 import { override } from './envfile.ts';
 import { kubectl } from './tools.ts';
@@ -19,6 +19,22 @@ import { kubectl } from './tools.ts';
  *  (a deleted namespace's objects are removed, then the namespace itself). Add more here when
  *  the operator's tests need them (e.g. "deployment,replicaset"). */
 const CONTROLLERS = 'garbagecollector,namespace';
+
+/**
+ * The apiserver's audit policy: every request of a ServiceAccount (the chart's operator runs as one
+ * in the tests that check its RBAC) at level Metadata (who, verb, resource, name, response code; no
+ * bodies), nothing else, so the log stays small however many tests run. RequestReceived is left out:
+ * each request is logged once when answered (watches also when their response starts).
+ */
+const AUDIT_POLICY = {
+  apiVersion: 'audit.k8s.io/v1',
+  kind: 'Policy',
+  omitStages: ['RequestReceived'],
+  rules: [
+    { level: 'Metadata', userGroups: ['system:serviceaccounts'] },
+    { level: 'None' },
+  ],
+};
 
 /** A folder in the layout of controller-runtime's envtest (KUBEBUILDER_ASSETS). */
 export interface KubeAssets {
@@ -126,6 +142,11 @@ export async function startKube(assets: KubeAssets): Promise<Record<string, stri
   });
 
   const server = `https://127.0.0.1:${String(apiserverPort)}`;
+  const auditPolicy = path.join(dir, 'audit-policy.yaml');
+  // Beside the daemons' logs: kept after `down` for a post-mortem, emptied by the next `up`.
+  const auditLog = logFile('kube-apiserver-audit');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(auditPolicy, yaml.dump(AUDIT_POLICY));
   const apiserver = await startDaemon({
     name: 'kube-apiserver',
     command: assets.apiserver,
@@ -152,6 +173,12 @@ export async function startKube(assets: KubeAssets): Promise<Record<string, stri
       // which validation refuses (loopback) every 10s. Nothing in-cluster calls it: no pods run.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
+      // JSON lines, written before the response is sent (blocking mode), never rotated (size 0).
+      `--audit-policy-file=${auditPolicy}`,
+      `--audit-log-path=${auditLog}`,
+      '--audit-log-format=json',
+      '--audit-log-mode=blocking',
+      '--audit-log-maxsize=0',
     ],
   });
   fs.writeFileSync(KUBECONFIG_FILE, kubeconfigYaml(server, pki), { mode: 0o600 });
@@ -178,5 +205,5 @@ export async function startKube(assets: KubeAssets): Promise<Record<string, stri
   });
   await waitUntilReady(kcm, 'healthy (/healthz)', 60_000, async () => (await httpGet(kcmHealth, { insecure: true })).status === 200);
 
-  return { KUBECONFIG: KUBECONFIG_FILE };
+  return { KUBECONFIG: KUBECONFIG_FILE, KUBE_AUDIT_LOG: auditLog };
 }

@@ -24,7 +24,7 @@ const REQUIRED = ['KAFKA_BROKERS', 'KUBECONFIG', 'HELM', 'KCAT', 'KUBECTL'] as c
  * Bumped whenever `up` starts something new (e.g. Kafka's SASL and SSL listeners): an environment
  * started by an older `up` is replaced instead of reused, so tests never meet a stale one.
  */
-const FORMAT = '2';
+const FORMAT = '3';
 
 async function kubeReady(kubeconfig: string): Promise<boolean> {
   const kc = new KubeConfig();
