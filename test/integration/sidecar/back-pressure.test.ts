@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { brokers, createTopic, readTopic, waitForRecords } from '../../helpers/kafka.ts';
 import { startAgent } from '../../helpers/agent.ts';
 import { uniqueName } from '../../helpers/env.ts';
+import { kafkaPipeline } from '../../helpers/pipeline.ts';
 
 /** A TCP port that refuses connections until `open()`, then forwards to the real broker. */
 async function brokerGate(): Promise<{ port: number; open(): Promise<void>; close(): Promise<void> }> {
@@ -53,13 +54,13 @@ describe('back-pressure', () => {
     await createTopic(topic, 1);
     const gate = await brokerGate();
     const conf = join(dir, 'agent.properties');
-    writeFileSync(conf, [
-      'a.sources = s', 'a.channels = c', 'a.sinks = k',
-      'a.sources.s.type = exec', `a.sources.s.command = cat ${input}`, 'a.sources.s.batchSize = 10', 'a.sources.s.channels = c',
-      'a.channels.c.type = memory', 'a.channels.c.capacity = 10', 'a.channels.c.transactionCapacity = 10', 'a.channels.c.keep-alive = 1',
-      'a.sinks.k.type = kafka', 'a.sinks.k.channel = c', `a.sinks.k.kafka.bootstrap.servers = 127.0.0.1:${gate.port}`,
-      `a.sinks.k.kafka.topic = ${topic}`, 'a.sinks.k.kafka.producer.acks = -1', 'a.sinks.k.flumeBatchSize = 10',
-    ].join('\n'));
+    writeFileSync(conf, kafkaPipeline({
+      topic,
+      bootstrap: `127.0.0.1:${gate.port}`,
+      source: ['type = exec', `command = cat ${input}`, 'batchSize = 10'],
+      channel: ['capacity = 10', 'transactionCapacity = 10', 'keep-alive = 1'],
+      sink: ['flumeBatchSize = 10'],
+    }));
 
     const agent = startAgent(conf, 'a', ['--drain-timeout', '120000']);
     try {

@@ -9,19 +9,15 @@ import { join } from 'node:path';
 import { createTopic, readTopic, waitForRecords } from '../../helpers/kafka.ts';
 import { startAgent } from '../../helpers/agent.ts';
 import { requireEnv, uniqueName } from '../../helpers/env.ts';
+import { kafkaPipeline } from '../../helpers/pipeline.ts';
 
 const EVENTS = 200;
 
 async function ship(topic: string, sink: string[], drainMs = 60_000): Promise<{ exitCode: number | null; logs: Record<string, unknown>[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'logshipper-security-'));
   const conf = join(dir, 'agent.properties');
-  writeFileSync(conf, [
-    'a.sources = s', 'a.channels = c', 'a.sinks = k',
-    'a.sources.s.type = seq', `a.sources.s.totalEvents = ${EVENTS}`, 'a.sources.s.batchSize = 50', 'a.sources.s.channels = c',
-    'a.channels.c.type = memory', 'a.channels.c.capacity = 1000',
-    'a.sinks.k.type = kafka', 'a.sinks.k.channel = c', `a.sinks.k.kafka.topic = ${topic}`, 'a.sinks.k.kafka.producer.acks = all',
-    ...sink.map((line) => `a.sinks.k.${line}`),
-  ].join('\n') + '\n');
+  // The security listener's address comes with `sink` and wins over the default PLAINTEXT one.
+  writeFileSync(conf, kafkaPipeline({ topic, source: ['type = seq', `totalEvents = ${EVENTS}`, 'batchSize = 50'], sink }));
   const agent = startAgent(conf, 'a', ['--drain-timeout', String(drainMs)]);
   return { exitCode: await agent.exited, logs: agent.logs };
 }

@@ -10,16 +10,10 @@ import { brokers, createTopic, readTopic, waitForRecords } from '../../helpers/k
 import { getJson, getText, httpPort, metric, startAgent, waitForOpenFile } from '../../helpers/agent.ts';
 import { ConfigMapDir } from '../../helpers/configmap-dir.ts';
 import { uniqueName } from '../../helpers/env.ts';
+import { kafkaPipeline } from '../../helpers/pipeline.ts';
 
 function pipeline(options: { source: string[]; topic: string; extraSink?: string[] }): string {
-  return [
-    'a.sources = s', 'a.channels = c', 'a.sinks = k',
-    ...options.source.map((line) => `a.sources.s.${line}`), 'a.sources.s.channels = c',
-    'a.channels.c.type = memory', 'a.channels.c.capacity = 1000', 'a.channels.c.transactionCapacity = 100',
-    'a.sinks.k.type = kafka', 'a.sinks.k.channel = c', `a.sinks.k.kafka.bootstrap.servers = ${brokers()}`,
-    `a.sinks.k.kafka.topic = ${options.topic}`, 'a.sinks.k.kafka.producer.acks = -1',
-    ...(options.extraSink ?? []).map((line) => `a.sinks.k.${line}`),
-  ].join('\n') + '\n';
+  return kafkaPipeline({ topic: options.topic, source: options.source, sink: options.extraSink ?? [] });
 }
 
 function lines(prefix: string, count: number): string[] {

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brokers, createTopic, waitForRecords } from '../../helpers/kafka.ts';
+import { createTopic, waitForRecords } from '../../helpers/kafka.ts';
 import { startAgent, type RunningAgent } from '../../helpers/agent.ts';
 import { uniqueName } from '../../helpers/env.ts';
+import { kafkaPipeline } from '../../helpers/pipeline.ts';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -39,14 +40,7 @@ async function until(what: string, condition: () => boolean, timeoutMs = 15_000)
 
 function agentConfig(dir: string, topic: string, source: string[]): string {
   const conf = join(dir, 'agent.properties');
-  writeFileSync(conf, [
-    'a.sources = s', 'a.channels = c', 'a.sinks = k',
-    'a.sources.s.type = TAILDIR', 'a.sources.s.channels = c', `a.sources.s.positionFile = ${dir}/state/positions.json`,
-    ...source.map((line) => `a.sources.s.${line}`),
-    'a.channels.c.type = memory', 'a.channels.c.capacity = 1000',
-    'a.sinks.k.type = kafka', 'a.sinks.k.channel = c', `a.sinks.k.kafka.bootstrap.servers = ${brokers()}`,
-    `a.sinks.k.kafka.topic = ${topic}`, 'a.sinks.k.kafka.producer.acks = -1',
-  ].join('\n'));
+  writeFileSync(conf, kafkaPipeline({ topic, source: ['type = TAILDIR', `positionFile = ${dir}/state/positions.json`, ...source] }));
   return conf;
 }
 

@@ -15,6 +15,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { brokers, createTopic, readTopic } from '../../helpers/kafka.ts';
 import { startAgent } from '../../helpers/agent.ts';
 import { uniqueName } from '../../helpers/env.ts';
+import { kafkaPipeline } from '../../helpers/pipeline.ts';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -48,16 +49,13 @@ describe('TAILDIR rotation torture -> real Kafka', () => {
     const topic = uniqueName('taildir-rotation');
     await createTopic(topic, 1);
     const conf = join(dir, 'agent.properties');
-    writeFileSync(conf, [
-      'a.sources = s', 'a.channels = c', 'a.sinks = k',
-      'a.sources.s.type = TAILDIR', 'a.sources.s.channels = c',
-      'a.sources.s.filegroups = g', `a.sources.s.filegroups.g = ${logs}/app.log`,
-      `a.sources.s.positionFile = ${dir}/state/positions.json`,
-      'a.sources.s.batchSize = 500', 'a.sources.s.rotateWait = 1000', 'a.sources.s.pollInterval = 200',
-      'a.channels.c.type = memory', 'a.channels.c.capacity = 10000', 'a.channels.c.transactionCapacity = 1000',
-      'a.sinks.k.type = kafka', 'a.sinks.k.channel = c', `a.sinks.k.kafka.bootstrap.servers = ${brokers()}`,
-      `a.sinks.k.kafka.topic = ${topic}`, 'a.sinks.k.kafka.producer.acks = -1', 'a.sinks.k.flumeBatchSize = 1000',
-    ].join('\n'));
+    writeFileSync(conf, kafkaPipeline({
+      topic,
+      source: ['type = TAILDIR', 'filegroups = g', `filegroups.g = ${logs}/app.log`, `positionFile = ${dir}/state/positions.json`,
+        'batchSize = 500', 'rotateWait = 1000', 'pollInterval = 200'],
+      channel: ['capacity = 10000', 'transactionCapacity = 1000'],
+      sink: ['flumeBatchSize = 1000'],
+    }));
 
     mkdirSync(logs);
     let fd = openSync(path, 'a');
