@@ -37,3 +37,29 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "logshipper.sidecarImage" -}}
 {{- default (include "logshipper.image" .) .Values.sidecar.image -}}
 {{- end -}}
+
+{{/* What the operator does in the namespaces it watches (all: a ClusterRole; one: a Role there). */}}
+{{- define "logshipper.watchRules" -}}
+# get: the webhook reads a LogShipper its cache does not have (yet).
+- apiGroups: [logshipper.io]
+  resources: [logshippers]
+  verbs: [{{ if .Values.webhook.enabled }}get, {{ end }}list, watch]
+- apiGroups: [logshipper.io]
+  resources: [logshippers/status]
+  verbs: [patch]
+# The rendered agent configuration, one ConfigMap per LogShipper (server-side apply).
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get, list, watch, create, patch]
+# Only to check that referenced Secrets and keys exist (from the cache); their values are never copied.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [list, watch]
+# Injected pods, counted into LogShipper status.
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list, watch]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create]
+{{- end -}}
