@@ -7,7 +7,7 @@
 // client-node's model types (V1Lease, V1ConfigMap, ...) are classes with only public data fields;
 // its API takes plain object literals for them.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
-import type { KubernetesObject, ObjectCache, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { ApiException, type KubernetesObject, type ObjectCache, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, KIND, type LogShipper, type LogShipperStatus, type ResolvedSpec } from './crd-types.ts';
 import { render, type RenderResult } from './render.ts';
@@ -204,7 +204,7 @@ export class Reconciler {
         try {
           applied = await this.deps.api.applyConfigMap(desired);
         } catch (error) {
-          const message = `cannot write ConfigMap ${cmName}: ${(error as Error).message}`;
+          const message = `cannot write ConfigMap ${cmName}: ${apiErrorMessage(error)}`;
           await this.writeStatus(shipper, { ready: false, reason: REASONS.apiError, message }, undefined, writes).catch(() => undefined);
           throw error;
         }
@@ -267,4 +267,26 @@ export class Reconciler {
       await this.deps.events.record(this.target(shipper), readiness.ready ? 'Normal' : 'Warning', readiness.ready ? 'Ready' : readiness.reason, readiness.message);
     }
   }
+}
+
+/**
+ * An API error for the status message: the code and the apiserver's message. Not client-node's
+ * Error message, which also holds the response headers (a new audit-id and date on every request):
+ * a status message that differs on every attempt is a new status write each time, whose watch event
+ * re-queued the LogShipper at once, past the backoff (a loop of ~50 requests/s on a 403).
+ */
+export function apiErrorMessage(error: unknown): string {
+  if (!(error instanceof ApiException)) return error instanceof Error ? error.message : String(error);
+  let body: unknown = error.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      // not JSON: use it as it is
+    }
+  }
+  const message = typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
+    ? (body as { message: string }).message
+    : typeof body === 'string' && body !== '' ? body : 'no message';
+  return `HTTP ${String(error.code)}: ${message}`;
 }

@@ -277,6 +277,10 @@ describe('helm chart charts/logshipper', () => {
       });
     }
 
+    it('a rule missing from the RBAC: Ready=False ApiError naming the refused verb, retried with backoff (not in a loop), Ready once the rule is back', async () => {
+      await missingRule(kc);
+    });
+
     it('helm install, upgrade (changed values) and uninstall (the CRD stays, as Helm leaves CRDs)', async () => {
       const ns = unique('lschart');
       const release = unique('chart');
@@ -460,4 +464,46 @@ async function leastPrivilege(kc: KubeConfig, mode: 'all' | 'one namespace'): Pr
  */
 function usesVerbs(event: AuditEvent): string[] {
   return event.verb === 'patch' && event.responseStatus?.code === 201 ? ['patch', 'create'] : [event.verb];
+}
+
+/** The chart's operator with `create` on ConfigMaps taken from its Role: what a user with a trimmed RBAC sees. */
+async function missingRule(kc: KubeConfig): Promise<void> {
+  const ns = unique('lsrule');
+  const appNs = unique('lsrule-app');
+  const release = unique('rule');
+  const name = `${release}-logshipper`;
+  let operator: OperatorProcess | undefined;
+  await installCrd(kc);
+  await createNamespace(kc, appNs);
+  try {
+    await helm(['install', release, CHART, '--namespace', ns, '--create-namespace', '-f', valuesFile({ operator: { watchNamespace: appNs }, webhook: { enabled: false } })]);
+    const role = JSON.parse(await kubectl(['get', 'role', `${name}-watch`, '-n', appNs, '-o', 'json'])) as { rules: ScopedRule[] };
+    const index = role.rules.findIndex((r) => r.resources.includes('configmaps'));
+    const verbs = role.rules[index]?.verbs ?? [];
+    const setVerbs = async (list: string[]): Promise<void> => {
+      await kubectl(['patch', 'role', `${name}-watch`, '-n', appNs, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: `/rules/${String(index)}/verbs`, value: list }])]);
+    };
+    await setVerbs(verbs.filter((v) => v !== 'create'));
+    const deployment = JSON.parse(await kubectl(['get', 'deployment', name, '-n', ns, '-o', 'json'])) as V1Deployment;
+    const command = localOperatorCommand(deployment, { namespace: ns });
+    const audit = new AuditLog();
+    operator = spawnOperator(release, command.args, command.env, await serviceAccountKubeconfig(ns, name));
+    const shippers = new Shippers(kc, appNs);
+    await shippers.create('app', { volume: 'logs', files: [{ path: '*.log' }], kafka: { brokers: ['kafka:9092'], topic: 'one' } });
+    const failed = await shippers.waitReady('app', 'False', 'ApiError');
+    const message = failed.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
+    assert.match(message, /^cannot write ConfigMap app-logshipper: HTTP 403: .*cannot create resource "configmaps"/);
+    assert.doesNotMatch(message, /audit-id|Headers/i, 'no per-request noise in the status');
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const attempts = audit.events(`system:serviceaccount:${ns}:${name}`).filter((e) => e.verb === 'patch' && e.objectRef?.resource === 'configmaps');
+    // Backoff 250 ms doubling: about 6 attempts in 5 s (a loop past the backoff made hundreds).
+    assert.ok(attempts.length >= 2 && attempts.length <= 12, `${String(attempts.length)} ConfigMap writes in about 5 s`);
+    await setVerbs(verbs);
+    await shippers.waitReady('app', 'True', 'Reconciled', 30_000);
+  } finally {
+    await operator?.stop();
+    await helmRun(['uninstall', release, '--namespace', ns]);
+    await deleteNamespace(kc, appNs);
+    await deleteNamespace(kc, ns);
+  }
 }
