@@ -240,7 +240,9 @@ export class AuditLog {
       const size = statSync(this.file).size;
       const buffer = Buffer.alloc(size - this.start);
       readSync(fd, buffer, 0, buffer.length, this.start);
-      return buffer.toString('utf8').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as AuditEvent)
+      // Complete lines only: the apiserver may be half-way through writing the last one (a watch closing).
+      const text = buffer.toString('utf8');
+      return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as AuditEvent)
         .filter((event) => event.user.username === username);
     } finally {
       closeSync(fd);
