@@ -1,7 +1,7 @@
 // Runs the agent as a separate process, as users do, and watches its JSON log lines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readlinkSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -12,7 +12,7 @@ export interface RunningAgent {
   logs: Record<string, unknown>[];
   stderr: string[];
   exited: Promise<number | null>;
-  /** Resolves with the first log line `match` accepts (rejects after timeoutMs, with the logs). */
+  /** Resolves with the first log line `match` accepts (rejects after timeoutMs, or when the process exits, with the logs). */
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
@@ -22,10 +22,21 @@ export function startAgent(confFile: string, name: string, extraArgs: string[] =
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return watchProcess(child, 'agent');
+}
+
+/**
+ * Collects a process's JSON log lines (pino) and its stderr. `logFile`, when given, keeps every
+ * stdout line for a post-mortem of a failed run.
+ */
+export function watchProcess(child: ChildProcess, label: string, logFile?: string): RunningAgent {
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const waiters: (() => void)[] = [];
+  if (child.stdout === null || child.stderr === null) throw new Error(`${label}: the process needs piped stdout and stderr`);
+  if (logFile !== undefined) writeFileSync(logFile, '');
   createInterface({ input: child.stdout }).on('line', (line) => {
+    if (logFile !== undefined) appendFileSync(logFile, `${line}\n`);
     try {
       logs.push(JSON.parse(line) as Record<string, unknown>);
     } catch {
@@ -42,7 +53,7 @@ export function startAgent(confFile: string, name: string, extraArgs: string[] =
       const found = logs.find(match);
       if (found !== undefined) return found;
       if (Date.now() > deadline || child.exitCode !== null) {
-        throw new Error(`agent log line not seen within ${timeoutMs} ms (exit code ${String(child.exitCode)}).\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr.join('\n')}`);
+        throw new Error(`${label}: log line not seen within ${timeoutMs} ms (exit code ${String(child.exitCode)}).\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr.join('\n')}`);
       }
       await new Promise<void>((resolve) => {
         waiters.push(resolve);

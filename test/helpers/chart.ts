@@ -3,14 +3,13 @@
 // chart's ServiceAccount (no kubelet runs pods here), and the apiserver's audit log.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import yaml from 'js-yaml';
 import type { V1Container, V1Deployment } from '@kubernetes/client-node';
-import { eventually, testEnv } from '../env/testing.ts';
-import type { OperatorProcess } from '../integration/operator/helpers.ts';
+import { testEnv } from '../env/testing.ts';
+import { operatorProcess, type OperatorProcess } from './operator-process.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const CHART = join(ROOT, 'charts', 'logshipper');
@@ -169,47 +168,7 @@ export function spawnOperator(label: string, args: string[], env: Record<string,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env, KUBECONFIG: kubeconfig },
   });
-  const logs: Record<string, unknown>[] = [];
-  const stderr: string[] = [];
-  const logFile = join(tmpdir(), `logshipper-chart-operator-${label}.log`);
-  writeFileSync(logFile, '');
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    appendFileSync(logFile, `${line}\n`);
-    try {
-      logs.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      stderr.push(`(stdout) ${line}`);
-    }
-  });
-  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const waitForLog = async (what: string, match: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> => {
-    try {
-      return await eventually(`operator ${label}: ${what}`, timeoutMs, () => {
-        if (child.exitCode !== null) throw new Error(`operator exited with ${String(child.exitCode)}`);
-        return Promise.resolve(logs.find(match));
-      });
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr.join('\n')}`, { cause: error });
-    }
-  };
-  const port = async (): Promise<number> => Number((await waitForLog('listening', (l) => typeof l['port'] === 'number' && String(l['msg']).startsWith('operator listening')))['port']);
-  const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${String(await port())}/metrics`)).text();
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      const parsed = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-      if (parsed?.[1] !== name) continue;
-      const lineLabels = parsed[2] ?? '';
-      if (Object.entries(labels).every(([k, v]) => lineLabels.includes(`${k}="${v}"`))) sum += Number(parsed[3]);
-    }
-    return sum;
-  };
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    return exited;
-  };
-  return { process: child, identity: label, logs, stderr, exited, port, waitForLog, metric, stop };
+  return operatorProcess(child, label, join(tmpdir(), `logshipper-chart-operator-${label}.log`));
 }
 
 /** One apiserver audit event (level Metadata), the fields the tests read. */

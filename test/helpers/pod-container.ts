@@ -7,14 +7,12 @@
 // the way the kubelet updates a ConfigMap volume. New mount points are made inside overlays of
 // their top directories (/etc, /var), so nothing is created on this machine outside temp dirs.
 // Needs root (CI and developers' machines run the tests as root).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
-import type { RunningAgent } from './agent.ts';
+import { watchProcess, type RunningAgent } from './agent.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -86,33 +84,6 @@ export function startContainer(container: V1Container, env: Record<string, strin
     // mount tools; images set one too).
     env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...image.env, ...env },
   });
-  return watchProcess(child);
+  return watchProcess(child, 'sidecar');
 }
 
-/** Collects a process's JSON log lines (as startAgent does for an agent it starts itself). */
-function watchProcess(child: ChildProcess): RunningAgent {
-  const logs: Record<string, unknown>[] = [];
-  const stderr: string[] = [];
-  if (child.stdout === null || child.stderr === null) throw new Error('the process needs piped stdout and stderr');
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    try {
-      logs.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      stderr.push(`(stdout) ${line}`);
-    }
-  });
-  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const waitForLog = async (match: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = logs.find(match);
-      if (found !== undefined) return found;
-      if (Date.now() > deadline || child.exitCode !== null) {
-        throw new Error(`log line not seen within ${String(timeoutMs)} ms (exit code ${String(child.exitCode)}).\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr.join('\n')}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
-  return { process: child, logs, stderr, exited, waitForLog };
-}

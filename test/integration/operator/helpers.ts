@@ -1,14 +1,12 @@
 // Shared by the operator's integration tests: the CRD installed from crds/, operators run as
 // separate processes (as in a cluster), and small readers for what they wrote.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { eventually, testEnv } from '../../env/testing.ts';
+import { operatorProcess, type OperatorProcess } from '../../helpers/operator-process.ts';
 import { GROUP, PLURAL, VERSION, type LogShipper, type LogShipperSpec } from '../../../operator/crd-types.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -84,19 +82,7 @@ export async function deleteNamespace(kc: KubeConfig, name: string): Promise<voi
   await kc.makeApiClient(CoreV1Api).deleteNamespace({ name }).catch(() => undefined);
 }
 
-export interface OperatorProcess {
-  process: ChildProcess;
-  identity: string;
-  logs: Record<string, unknown>[];
-  stderr: string[];
-  exited: Promise<number | null>;
-  /** The port of /healthz, /readyz, /metrics (known once listening). */
-  port(): Promise<number>;
-  waitForLog(what: string, match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-  /** A metric's value from /metrics (sum over label sets matching `labels`). */
-  metric(name: string, labels?: Record<string, string>): Promise<number>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
+export type { OperatorProcess } from '../../helpers/operator-process.ts';
 
 /** Short Lease timings so tests see a takeover within seconds. */
 export const FAST_LEASE = ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'];
@@ -106,45 +92,6 @@ export function startOperator(namespace: string, identity: string, extraArgs: st
     'cli/main.ts', 'operator', '--namespace', namespace, '--lease-namespace', namespace, '--identity', identity,
     '--metrics-port', '0', '--bind-address', '127.0.0.1', ...FAST_LEASE, ...extraArgs,
   ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: testEnv('KUBECONFIG') } });
-  const logs: Record<string, unknown>[] = [];
-  const stderr: string[] = [];
   // Every line also goes to a file, for a post-mortem of a failed run.
-  const logFile = join(tmpdir(), `logshipper-operator-${namespace}-${identity}.log`);
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    appendFileSync(logFile, `${line}\n`);
-    try {
-      logs.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      stderr.push(`(stdout) ${line}`);
-    }
-  });
-  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const waitForLog = async (what: string, match: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> => {
-    try {
-      return await eventually(`operator ${identity}: ${what}`, timeoutMs, () => {
-        if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}`);
-        return Promise.resolve(logs.find(match));
-      });
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr.join('\n')}`, { cause: error });
-    }
-  };
-  const port = async (): Promise<number> => Number((await waitForLog('listening', (l) => typeof l['port'] === 'number'))['port']);
-  const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${await port()}/metrics`)).text();
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      const parsed = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-      if (parsed?.[1] !== name) continue;
-      const lineLabels = parsed[2] ?? '';
-      if (Object.entries(labels).every(([k, v]) => lineLabels.includes(`${k}="${v}"`))) sum += Number(parsed[3]);
-    }
-    return sum;
-  };
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    return exited;
-  };
-  return { process: child, identity, logs, stderr, exited, port, waitForLog, metric, stop };
+  return operatorProcess(child, identity, join(tmpdir(), `logshipper-operator-${namespace}-${identity}.log`));
 }
