@@ -24,28 +24,29 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   await run('certificates', 'openssl', args, { cwd, log: logFile('certificates') });
 }
 
-async function issue(dir: string, name: string, subject: string, extensions: string): Promise<void> {
+/** A CA (`ca.crt`, `ca.key`) in a fresh private directory. */
+async function makeCa(dir: string, commonName: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-sha256', '-subj', `/CN=${commonName}`], dir);
+}
+
+/** `<name>.crt`/`.key` signed by the directory's CA, for a server (with these SANs) or a client. */
+async function issue(dir: string, name: string, subject: string, use: { serverSans: string } | 'client'): Promise<void> {
+  const extensions = [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    ...(use === 'client' ? ['extendedKeyUsage=clientAuth'] : ['extendedKeyUsage=serverAuth', `subjectAltName=${use.serverSans}`]),
+    '',
+  ].join('\n');
   fs.writeFileSync(path.join(dir, `${name}.ext`), extensions);
   await openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-subj', subject, '-out', `${name}.csr`], dir);
   await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
 }
 
 export async function makeClusterPki(dir: string): Promise<ClusterPki> {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-sha256', '-subj', '/CN=logshipper-testenv-ca'], dir);
-  await issue(dir, 'apiserver', '/CN=kube-apiserver', [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
-    '',
-  ].join('\n'));
-  await issue(dir, 'admin', '/O=system:masters/CN=logshipper-testenv-admin', [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=clientAuth',
-    '',
-  ].join('\n'));
+  await makeCa(dir, 'logshipper-testenv-ca');
+  await issue(dir, 'apiserver', '/CN=kube-apiserver', { serverSans: 'IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc' });
+  await issue(dir, 'admin', '/O=system:masters/CN=logshipper-testenv-admin', 'client');
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -75,21 +76,9 @@ export interface KafkaPki {
 }
 
 export async function makeKafkaPki(dir: string): Promise<KafkaPki> {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-sha256', '-subj', '/CN=logshipper-testenv-kafka-ca'], dir);
-  await issue(dir, 'broker', '/CN=kafka-broker', [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '',
-  ].join('\n'));
-  await issue(dir, 'client', '/CN=logshipper-agent', [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=clientAuth',
-    '',
-  ].join('\n'));
+  await makeCa(dir, 'logshipper-testenv-kafka-ca');
+  await issue(dir, 'broker', '/CN=kafka-broker', { serverSans: 'IP:127.0.0.1,DNS:localhost' });
+  await issue(dir, 'client', '/CN=logshipper-agent', 'client');
   const p = (f: string): string => path.join(dir, f);
   // Kafka's PEM keystore: an unencrypted PKCS#8 key followed by the certificate.
   fs.writeFileSync(p('broker-keystore.pem'), fs.readFileSync(p('broker.key'), 'utf8') + fs.readFileSync(p('broker.crt'), 'utf8'), { mode: 0o600 });
