@@ -20,8 +20,8 @@ interface Tailer {
   source(file: string, work: string): string[];
 }
 
-/** Sizes for latency: the operator's defaults (batches of 100, channel 10,000), linger 0. */
-const BATCH = 100;
+/** Sizes for latency: the operator's defaults (batches of 500, channel 10,000), linger 0. */
+const BATCH = 500;
 const CAPACITY = 10_000;
 
 const TAILERS: Tailer[] = [

@@ -182,7 +182,8 @@ export const DEFAULTS = {
   longLines: 'Split' as LongLinePolicy,
   acks: 'All' as Acks,
   compression: 'none' as Compression,
-  batchSize: 100,
+  // 500, not Flume's 100: 2.3x the throughput for +18 MB peak RSS (bench, operator-defaults row).
+  batchSize: 500,
   lingerMs: 0,
   verifyHostname: true,
   caKey: 'ca.crt',

@@ -33,12 +33,12 @@ export const logshipperExec: Contender = {
   run: (c) => runExec(c),
 };
 
-/** The operator's defaults (operator/crd-types.ts): channel 10,000 events, batches of 100, linger 0. */
-const OPERATOR_DEFAULTS: Partial<AgentSettings> = { capacity: 10_000, batchSize: 100, lingerMs: 0 };
+/** The operator's defaults (operator/crd-types.ts): channel 10,000 events, batches of 500, linger 0. */
+const OPERATOR_DEFAULTS: Partial<AgentSettings> = { capacity: 10_000, batchSize: 500, lingerMs: 0 };
 
 export const logshipperExecDefaults: Contender = {
   name: 'logshipper-exec-defaults',
-  describe: 'logshipper: exec `cat`, operator defaults (channel 10,000, batch 100)',
+  describe: 'logshipper: exec `cat`, operator defaults (channel 10,000, batch 500)',
   prepare,
   run: (c) => runExec(c, OPERATOR_DEFAULTS),
 };
