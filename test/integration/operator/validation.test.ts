@@ -76,7 +76,7 @@ describe('CRD validation: the apiserver refuses bad LogShippers, naming the fiel
   it('accepts the good one (and applies defaults)', async () => {
     const created = await create('good', GOOD) as { spec: { kafka: { acks: string; batchSize: number }; channel: { capacity: number } } };
     assert.equal(created.spec.kafka.acks, 'All');
-    assert.equal(created.spec.kafka.batchSize, 100);
+    assert.equal(created.spec.kafka.batchSize, 500);
     assert.equal(created.spec.channel.capacity, 10_000);
   });
 
