@@ -23,6 +23,7 @@ export class ChannelCounters {
 export class SinkCounters {
   batchesComplete = 0;
   batchesUnderflow = 0;
+  /** Always 0: the runner waits for events instead of polling an empty channel (kept for Flume dashboards). */
   batchesEmpty = 0;
   drainAttempts = 0;
   drainSuccesses = 0;

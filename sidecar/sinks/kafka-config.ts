@@ -13,6 +13,8 @@ export interface KafkaSinkConfig {
   acks: 0 | 1 | -1;
   batchSize: number;
   lingerMs: number;
+  /** Batches on their way at once while deliveries succeed. */
+  maxInFlight: number;
   compression: Compression;
   /** Record key when the event has no `key` header (`partition.key`). */
   key: string | undefined;
@@ -66,6 +68,8 @@ const SERIALIZERS_BYTES = ['kafka.serializer.DefaultEncoder', 'org.apache.kafka.
 
 const PRODUCER = 'kafka.producer.';
 
+const DEFAULT_MAX_IN_FLIGHT = 1;
+
 export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
   const brokerList = settings.required(['kafka.bootstrap.servers', 'metadata.broker.list', 'brokerList'], 'comma-separated host:port list of Kafka brokers');
   const brokers = brokerList.split(',').map((broker) => broker.trim()).filter((broker) => broker !== '');
@@ -115,6 +119,7 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
     acks,
     batchSize,
     lingerMs: settings.int(PRODUCER + 'linger.ms', 0, { min: 0, max: 60_000 }),
+    maxInFlight: settings.int(PRODUCER + 'max.in.flight.requests.per.connection', DEFAULT_MAX_IN_FLIGHT, { min: 1, max: 16 }),
     compression: settings.oneOf(PRODUCER + 'compression.type', COMPRESSIONS, 'none'),
     key,
     partition,

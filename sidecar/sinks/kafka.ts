@@ -24,6 +24,7 @@ const KEY_HEADER = 'key';
 export class KafkaSink implements Sink {
   readonly batchSize: number;
   readonly lingerMs: number;
+  readonly maxInFlight: number;
   private readonly config: KafkaSinkConfig;
   private readonly log: Logger;
   private readonly producer: Producer;
@@ -37,6 +38,7 @@ export class KafkaSink implements Sink {
     this.log = log;
     this.batchSize = config.batchSize;
     this.lingerMs = config.lingerMs;
+    this.maxInFlight = config.maxInFlight;
     this.decoder = config.bodyEncoding === null ? undefined : new TextDecoder(config.bodyEncoding);
     const { security } = config;
     const kafka = new Kafka({

@@ -21,6 +21,7 @@ export function configureLoggerSink(settings: Settings): LoggerSinkConfig {
 export class LoggerSink implements Sink {
   readonly batchSize: number;
   readonly lingerMs = 0;
+  readonly maxInFlight = 1;
   private readonly maxBytesToLog: number;
   private readonly log: Logger;
 

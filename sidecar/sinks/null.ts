@@ -11,6 +11,7 @@ export function configureNullSink(settings: Settings): { batchSize: number } {
 export class NullSink implements Sink {
   readonly batchSize: number;
   readonly lingerMs = 0;
+  readonly maxInFlight = 1;
 
   constructor(config: { batchSize: number }) {
     this.batchSize = config.batchSize;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MemoryChannel } from '../channels/memory.ts';
+import type { MemoryChannel, TakeTransaction } from '../channels/memory.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
 import { SinkCounters } from '../counters.ts';
@@ -11,11 +11,23 @@ const INITIAL_BACKOFF_MS = 100;
 /** Flume's SinkRunner caps its backoff at 5 s too. */
 const MAX_BACKOFF_MS = 5000;
 
+/** One batch on its way: its take transaction and whether delivery succeeded. */
+interface Delivery {
+  transaction: TakeTransaction;
+  started: number;
+  /** Resolves true when delivered, false (with `error` set) when not. */
+  outcome: Promise<boolean>;
+  error?: unknown;
+}
+
 /**
- * Drives one sink from one channel: take a batch in a transaction, deliver it,
- * commit on success, roll back (events return to the head of the channel, in order)
- * and back off exponentially on failure. One batch is in flight at a time, which
- * keeps per-partition order through retries.
+ * Drives one sink from one channel: take a batch in a transaction, deliver it, commit on
+ * success, roll back (events return to the head of the channel, in order) and back off
+ * exponentially on failure. Up to `sink.maxInFlight` batches are on their way at once while
+ * deliveries succeed, and they are committed in the order they were taken; after a failure
+ * one batch at a time is sent until a delivery succeeds again. With more than one in flight,
+ * a failed batch is retried after later ones that succeeded (Kafka's producer behaves alike
+ * without idempotence): order holds while deliveries succeed, nothing is lost when they fail.
  */
 export class SinkRunner {
   readonly name: string;
@@ -58,14 +70,38 @@ export class SinkRunner {
 
   private async run(): Promise<void> {
     const signal = this.stopping.signal;
-    while (!this.stopped()) {
-      await this.channel.waitForEvents(signal);
-      if (this.stopped()) break;
-      if (this.sink.lingerMs > 0 && this.channel.size < this.sink.batchSize) {
-        await sleep(this.sink.lingerMs);
+    const pipeline: Delivery[] = [];
+    for (;;) {
+      const limit = this.status === 'READY' ? this.sink.maxInFlight : 1;
+      if (!this.stopped() && pipeline.length < limit && this.channel.size > 0) {
+        if (pipeline.length === 0 && this.sink.lingerMs > 0 && this.channel.size < this.sink.batchSize) {
+          await sleep(this.sink.lingerMs);
+        }
+        pipeline.push(this.send());
+        continue;
       }
-      await this.processOnce();
-      if (this.backoffMs > 0) await sleep(this.backoffMs, undefined, { signal }).catch(() => undefined);
+      const head = pipeline.shift();
+      if (head === undefined) {
+        if (this.stopped()) return;
+        await this.channel.waitForEvents(signal);
+        continue;
+      }
+      if (await head.outcome) {
+        this.delivered(head);
+        continue;
+      }
+      // Let the rest of the pipeline settle: keep what was delivered, and roll back the failed
+      // batches last-first, so that the channel's head holds them in their original order.
+      const rest = pipeline.splice(0);
+      const outcomes = await Promise.all(rest.map((delivery) => delivery.outcome));
+      const failed = [head];
+      rest.forEach((delivery, index) => {
+        if (outcomes[index] === true) this.delivered(delivery);
+        else failed.push(delivery);
+      });
+      for (const delivery of failed.reverse()) delivery.transaction.rollback();
+      this.failed(head.error, failed.reduce((sum, delivery) => sum + delivery.transaction.events.length, 0), failed.length);
+      await sleep(this.backoffMs, undefined, { signal }).catch(() => undefined);
     }
   }
 
@@ -74,41 +110,45 @@ export class SinkRunner {
     return this.stopping.signal.aborted;
   }
 
-  private async processOnce(): Promise<void> {
+  /** Takes a batch (the channel holds at least one event) and starts delivering it. */
+  private send(): Delivery {
     const counters = this.counters;
     const transaction = this.channel.take(this.sink.batchSize);
     const count = transaction.events.length;
-    if (count === 0) {
-      counters.batchesEmpty++;
-      transaction.commit();
-      return;
-    }
     if (count >= this.sink.batchSize) counters.batchesComplete++;
     else counters.batchesUnderflow++;
     counters.drainAttempts += count;
-    const started = performance.now();
-    try {
-      await this.sink.deliver(transaction.events);
-      transaction.commit();
-      counters.deliveryLatency.observe((performance.now() - started) / 1000);
-      counters.drainSuccesses += count;
-      for (const event of transaction.events) counters.bytesDrained += event.body.length;
-      if (this.status === 'BACKOFF') this.log.info({ sink: this.name }, 'sink delivering again');
-      this.status = 'READY';
-      this.failingSince = undefined;
-      this.backoffMs = 0;
-    } catch (error) {
-      transaction.rollback();
-      counters.rollbacks++;
-      counters.deliveryFailures++;
-      this.failingSince ??= Date.now();
-      this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(INITIAL_BACKOFF_MS, this.backoffMs * 2));
-      // Log once per state change and then at the cap, not once per retry.
-      if (this.status === 'READY' || this.backoffMs === MAX_BACKOFF_MS) {
-        this.log.warn({ sink: this.name, err: error, events: transaction.events.length, retryInMs: this.backoffMs },
-          'delivery failed; batch rolled back to the channel and will be retried');
-      }
-      this.status = 'BACKOFF';
+    const delivery: Delivery = { transaction, started: performance.now(), outcome: Promise.resolve(false) };
+    delivery.outcome = this.sink.deliver(transaction.events).then(() => true, (error: unknown) => {
+      delivery.error = error;
+      return false;
+    });
+    return delivery;
+  }
+
+  private delivered(delivery: Delivery): void {
+    const { transaction, started } = delivery;
+    const counters = this.counters;
+    transaction.commit();
+    counters.deliveryLatency.observe((performance.now() - started) / 1000);
+    counters.drainSuccesses += transaction.events.length;
+    for (const event of transaction.events) counters.bytesDrained += event.body.length;
+    if (this.status === 'BACKOFF') this.log.info({ sink: this.name }, 'sink delivering again');
+    this.status = 'READY';
+    this.failingSince = undefined;
+    this.backoffMs = 0;
+  }
+
+  private failed(error: unknown, events: number, batches: number): void {
+    this.counters.rollbacks += batches;
+    this.counters.deliveryFailures += batches;
+    this.failingSince ??= Date.now();
+    this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(INITIAL_BACKOFF_MS, this.backoffMs * 2));
+    // Log once per state change and then at the cap, not once per retry.
+    if (this.status === 'READY' || this.backoffMs === MAX_BACKOFF_MS) {
+      this.log.warn({ sink: this.name, err: error, events, retryInMs: this.backoffMs },
+        'delivery failed; batch rolled back to the channel and will be retried');
     }
+    this.status = 'BACKOFF';
   }
 }

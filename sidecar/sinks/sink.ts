@@ -6,6 +6,8 @@ export interface Sink {
   readonly batchSize: number;
   /** How long to wait for a batch to fill once its first event is there (Kafka's linger.ms). */
   readonly lingerMs: number;
+  /** Most batches on their way at once while deliveries succeed (Kafka's max.in.flight.requests.per.connection). */
+  readonly maxInFlight: number;
   start(): Promise<void>;
   /** Resolves when every event is delivered (acknowledged as configured); rejects otherwise, and the batch is retried. */
   deliver(events: readonly Event[]): Promise<void>;

@@ -38,7 +38,7 @@ describe('Kafka sink -> real Kafka', () => {
       `a.sources = ${sources.join(' ')} routed`, 'a.channels = c1 c2', 'a.sinks = keyed router',
       'a.channels.c1.type = memory', 'a.channels.c2.type = memory',
       'a.sinks.keyed.type = kafka', 'a.sinks.keyed.channel = c1', `a.sinks.keyed.kafka.bootstrap.servers = ${brokers()}`,
-      `a.sinks.keyed.kafka.topic = ${keyedTopic}`, 'a.sinks.keyed.kafka.producer.acks = all', 'a.sinks.keyed.kafka.producer.compression.type = gzip',
+      `a.sinks.keyed.kafka.topic = ${keyedTopic}`, 'a.sinks.keyed.kafka.producer.acks = all', 'a.sinks.keyed.kafka.producer.compression.type = gzip', 'a.sinks.keyed.kafka.producer.max.in.flight.requests.per.connection = 4',
       'a.sources.routed.type = exec', `a.sources.routed.command = cat ${latin1}`, 'a.sources.routed.channels = c2',
       'a.sources.routed.interceptors = to env', 'a.sources.routed.interceptors.to.type = static',
       'a.sources.routed.interceptors.to.key = topic', `a.sources.routed.interceptors.to.value = ${routedTopic}`,

@@ -66,6 +66,7 @@ describe('agent configuration', () => {
       'a.sinks.k.flumeBatchSize': '50',
       'a.sinks.k.kafka.producer.acks': 'all',
       'a.sinks.k.kafka.producer.linger.ms': '5',
+      'a.sinks.k.kafka.producer.max.in.flight.requests.per.connection': '3',
       'a.sinks.k.kafka.producer.compression.type': 'gzip',
       'a.sinks.k.allowTopicOverride': 'false',
       'a.sinks.k.partitionIdHeader': 'p',
@@ -81,6 +82,7 @@ describe('agent configuration', () => {
     assert.equal(sink.config.batchSize, 50);
     assert.equal(sink.config.acks, -1);
     assert.equal(sink.config.lingerMs, 5);
+    assert.equal(sink.config.maxInFlight, 3);
     assert.equal(sink.config.compression, 'gzip');
     assert.equal(sink.config.allowTopicOverride, false);
     assert.equal(sink.config.partitionIdHeader, 'p');

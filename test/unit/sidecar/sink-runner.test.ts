@@ -12,19 +12,29 @@ const log = createLogger('silent');
 class FlakySink implements Sink {
   readonly batchSize = 4;
   readonly lingerMs = 0;
+  readonly maxInFlight: number;
   readonly delivered: string[] = [];
   attempts = 0;
+  /** Most deliveries seen running at once. */
+  concurrency = 0;
+  private running = 0;
   private readonly failures: Set<number>;
-  constructor(failures: number[]) {
+  constructor(failures: number[], maxInFlight = 1) {
     this.failures = new Set(failures);
+    this.maxInFlight = maxInFlight;
   }
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   async deliver(events: readonly Event[]): Promise<void> {
-    this.attempts++;
-    if (this.failures.has(this.attempts)) throw new Error(`broker unavailable (attempt ${this.attempts})`);
-    this.delivered.push(...events.map((event) => event.body.toString()));
-    return Promise.resolve();
+    const attempt = ++this.attempts;
+    const fails = this.failures.has(attempt);
+    // Like a broker: records land in the order requests are sent; answers may come back in any order.
+    if (!fails) this.delivered.push(...events.map((event) => event.body.toString()));
+    this.running++;
+    this.concurrency = Math.max(this.concurrency, this.running);
+    await new Promise((resolve) => setTimeout(resolve, attempt % 3));
+    this.running--;
+    if (fails) throw new Error(`broker unavailable (attempt ${attempt})`);
   }
 }
 
@@ -44,6 +54,24 @@ describe('SinkRunner', () => {
     assert.deepEqual(sink.delivered, sent);
     assert.equal(channel.held, 0);
     assert.ok(sink.attempts > 3);
+  });
+
+  it('with several batches in flight: in order while deliveries succeed, nothing lost or duplicated when some fail', async () => {
+    for (const failures of [[], [2, 5, 6, 11]]) {
+      const channel = new MemoryChannel('c', { capacity: 40, transactionCapacity: 4, byteCapacity: 1 << 20, keepAliveSeconds: 3 }, log);
+      const sink = new FlakySink(failures, 3);
+      const runner = new SinkRunner('k', sink, channel, log);
+      await runner.start();
+      const sent = Array.from({ length: 200 }, (_, i) => String(i));
+      for (let i = 0; i < sent.length; i += 4) {
+        await channel.put(sent.slice(i, i + 4).map((body) => ({ body: Buffer.from(body), headers: {} })));
+      }
+      await runner.stop(Date.now() + 10_000);
+      assert.equal(channel.held, 0);
+      assert.ok(sink.concurrency > 1, 'batches overlapped');
+      if (failures.length === 0) assert.deepEqual(sink.delivered, sent, 'in order');
+      else assert.deepEqual([...sink.delivered].sort((a, b) => Number(a) - Number(b)), sent, 'each exactly once');
+    }
   });
 
   it('reports BACKOFF while deliveries fail and stops at the deadline leaving events in the channel', async () => {
