@@ -18,7 +18,6 @@
 // - expired CAs leave the bundle.
 // Every write carries the resourceVersion read; a conflict means another replica wrote first, and
 // the next round reads and uses what it wrote.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
 import 'reflect-metadata';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

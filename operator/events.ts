@@ -2,7 +2,6 @@
 // so `kubectl describe logshipper` tells the story.
 // client-node's model types (CoreV1Event, ...) are classes with only public data fields; its API
 // takes plain object literals for them.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
 import type { CoreV1Api, V1ObjectReference } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from './crd-types.ts';

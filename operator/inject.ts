@@ -12,7 +12,6 @@
 //   `logshipper.io/config-hash` and `logshipper.io/injection` (what was injected).
 // Idempotent: a pod that already has a container named `logshipper` is left alone (a re-invoked
 // webhook, or a pod spec copied from an injected pod).
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
 import type { V1Container, V1EnvVar, V1Pod, V1Probe, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { GROUP, type LogShipper, type ResolvedSpec, type ResourceRequirements } from './crd-types.ts';
 import { render } from './render.ts';

@@ -8,7 +8,6 @@
 // - on shutdown the leader releases the Lease (empty holder), so a standby takes over at once.
 // client-node's model types (V1Lease, V1ConfigMap, ...) are classes with only public data fields;
 // its API takes plain object literals (and spread copies) for them.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread */
 import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 

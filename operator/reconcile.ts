@@ -6,7 +6,6 @@
 // Level-based and idempotent: reconciling an unchanged world writes nothing.
 // client-node's model types (V1Lease, V1ConfigMap, ...) are classes with only public data fields;
 // its API takes plain object literals for them.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
 import { ApiException, type KubernetesObject, type ObjectCache, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, KIND, type LogShipper, type LogShipperStatus, type ResolvedSpec } from './crd-types.ts';

@@ -4,7 +4,6 @@
 // warning for the client, an Event, a metric), or in strict mode denies it with the reason.
 // Runs in every replica (not only the leader), so the Service has as many endpoints as replicas.
 // client-node's model types are classes with only public data fields; plain object literals (and copies) stand for them.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread */
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { V1ObjectReference, V1Pod } from '@kubernetes/client-node';

@@ -2,7 +2,6 @@
 // non-default values, schema errors, install/upgrade/uninstall against the real kube-apiserver, and
 // least-privilege RBAC proven from the apiserver's audit log: the operator runs as the chart's
 // ServiceAccount through every code path; none of its requests is refused and every rule is used.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

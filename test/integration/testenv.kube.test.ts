@@ -4,7 +4,6 @@
 //
 // client-node's model types (V1ObjectMeta, V1ConfigMap, ...) are classes with only public data
 // fields and static type maps; its API is meant to take plain object literals for them.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- see above */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {

@@ -1,6 +1,5 @@
 // Shared by the operator's integration tests: the CRD installed from crds/, operators run as
 // separate processes (as in a cluster), and small readers for what they wrote.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

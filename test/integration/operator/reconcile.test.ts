@@ -1,6 +1,5 @@
 // The operator as a separate process against the real kube-apiserver: LogShipper -> ConfigMap and
 // Ready status; updates; a missing Secret; a restart that must write nothing; garbage collection.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';

@@ -6,7 +6,6 @@
 //                                        a Deployment's pods, status pod counts
 //   operator B (standby on A's Lease; namespace S, --inject-strict): reuses A's CA Secret, denies,
 //                                        and once stopped, pod creation still succeeds (Ignore)
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node takes plain object literals (and copies) for its model classes */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';

@@ -1,7 +1,6 @@
 // The webhook shell and its helpers without a cluster: AdmissionReview answers (patch, admit with a
 // warning + Event, deny in strict mode, no Event on dry run, other kinds and operations untouched),
 // where failure Events go, pod counting, and two replicas racing to create the certificate Secret.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node takes plain object literals (and copies) for its model classes */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException, type AdmissionregistrationV1Api, type CoreV1Api, type V1ObjectReference, type V1Pod, type V1Secret } from '@kubernetes/client-node';

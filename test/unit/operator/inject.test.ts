@@ -2,7 +2,6 @@
 // the maps and arrays it extends (and `~1` escaping), idempotence, every reason not to inject, the
 // per-pod annotations, and a property test over random pods (the patch applies; one sidecar; a second
 // pass changes nothing; the env covers what the renderer refers to).
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node takes plain object literals for its model classes */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

@@ -1,6 +1,5 @@
 // The operator's runtime pieces without a cluster: the work queue, the informer supervisor, and
 // the reconciler against in-memory caches and a fake API (idempotence, secrets, conflicts).
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node takes plain object literals (and copies) for its model classes */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubernetesObject, ObjectCache, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
