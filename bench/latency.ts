@@ -13,6 +13,7 @@ import { agentCommand, agentEntrypoint, ROOT, writeAgentConfig } from './lib/age
 import { machineFacts, load } from './lib/facts.ts';
 import { createTopic } from './lib/kafka.ts';
 import { peakRssMbOf } from './lib/measure.ts';
+import { chooseByName, kafkaBrokers } from './lib/setup.ts';
 
 interface Tailer {
   name: string;
@@ -51,17 +52,9 @@ const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const bytes = Number(values.bytes);
 const total = rate * seconds;
-const chosen = values.contenders.split(',').map((name) => {
-  const found = TAILERS.find((t) => t.name === name);
-  if (found === undefined) throw new Error(`unknown contender ${name}: choose from ${TAILERS.map((t) => t.name).join(', ')}`);
-  return found;
-});
+const chosen = chooseByName(TAILERS, values.contenders);
 
-if (process.env['KAFKA_BROKERS'] === undefined) {
-  const { up } = await import('../test/env/up.ts');
-  Object.assign(process.env, await up());
-}
-const brokers = process.env['KAFKA_BROKERS'] ?? '';
+const brokers = await kafkaBrokers();
 const now = (): number => performance.timeOrigin + performance.now();
 const FILLER = 'abcdefghijklmnopqrstuvwxyz0123456789 '.repeat(Math.ceil(bytes / 37) + 1);
 

@@ -21,6 +21,7 @@ import { rsyslog } from './contenders/rsyslog.ts';
 import {
   logshipperExec, logshipperExecDefaults, logshipperExecDefaultsSemi2, logshipperExecDefaultsSmall, logshipperTaildir, logshipperTaildirAcksAll,
 } from './contenders/logshipper.ts';
+import { chooseByName, kafkaBrokers } from './lib/setup.ts';
 
 const CONTENDERS: Contender[] = [
   kcat, flume, rsyslog, logshipperTaildir, logshipperTaildirAcksAll, logshipperExec,
@@ -40,17 +41,9 @@ const { values } = parseArgs({
 const lines = Number(values.lines);
 const bytes = Number(values.bytes);
 const runs = Number(values.runs);
-const chosen = values.contenders.split(',').map((name) => {
-  const found = CONTENDERS.find((c) => c.name === name);
-  if (found === undefined) throw new Error(`unknown contender ${name}: choose from ${CONTENDERS.map((c) => c.name).join(', ')}`);
-  return found;
-});
+const chosen = chooseByName(CONTENDERS, values.contenders);
 
-if (process.env['KAFKA_BROKERS'] === undefined) {
-  const { up } = await import('../test/env/up.ts');
-  Object.assign(process.env, await up());
-}
-const brokers = process.env['KAFKA_BROKERS'] ?? '';
+const brokers = await kafkaBrokers();
 
 {
   const versions = new Map<string, string>();
