@@ -2,25 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LineSplitter } from '../../../sidecar/sources/lines.ts';
+import { cutAt } from '../../helpers/chunks.ts';
 
 function split(chunks: Buffer[], maxLineBytes?: number): { lines: string[]; rest: string | undefined; truncated: number } {
   const splitter = new LineSplitter(maxLineBytes);
   const lines: string[] = [];
   for (const chunk of chunks) splitter.push(chunk, (line) => lines.push(line.toString('latin1')));
   return { lines, rest: splitter.flush()?.toString('latin1'), truncated: splitter.truncated };
-}
-
-/** Cuts `text` into chunks at the given positions. */
-function chunked(text: string, cuts: number[]): Buffer[] {
-  const bytes = Buffer.from(text, 'latin1');
-  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let start = 0;
-  for (const point of [...points, bytes.length]) {
-    chunks.push(bytes.subarray(start, point));
-    start = point;
-  }
-  return chunks;
 }
 
 describe('LineSplitter', () => {
@@ -44,7 +32,7 @@ describe('LineSplitter', () => {
       (lines, endsWithNewline, cuts) => {
         const text = lines.join('\n') + (endsWithNewline ? '\n' : '');
         const whole = split([Buffer.from(text, 'latin1')]);
-        const pieces = split(chunked(text, cuts));
+        const pieces = split(cutAt(Buffer.from(text, 'latin1'), cuts));
         assert.deepEqual(pieces, whole);
         const expected = text.split('\n');
         const last = expected.pop();

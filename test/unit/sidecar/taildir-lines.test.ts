@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LineDecoder, LineReader, type Encoding, type LongLinePolicy } from '../../../sidecar/sources/taildir/line-reader.ts';
+import { cutAt } from '../../helpers/chunks.ts';
 
 interface Line { text: string; start: number; end: number }
 
@@ -19,17 +20,6 @@ function read(chunks: Buffer[], options: { encoding?: Encoding; max?: number; po
   return { lines, reader };
 }
 
-function cut(bytes: Buffer, points: number[]): Buffer[] {
-  const sorted = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const point of [...sorted, bytes.length]) {
-    chunks.push(bytes.subarray(from, point));
-    from = point;
-  }
-  return chunks;
-}
-
 describe('TAILDIR LineReader', () => {
   it('gives each line with the offsets of its start and of the byte past its newline; \\r\\n ends a line too', () => {
     const { lines, reader } = read([Buffer.from('ab\r\n\ncd\nef')], { offset: 100 });
@@ -42,7 +32,7 @@ describe('TAILDIR LineReader', () => {
     fc.assert(fc.property(fc.array(fc.stringMatching(/^[a-z é\r]{0,12}$/), { maxLength: 20 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 8 }), (texts, trailing, points) => {
       const bytes = Buffer.from(texts.join('\n') + (trailing ? '\n' : ''), 'utf8');
       const whole = read([bytes]).lines;
-      const pieces = read(cut(bytes, points)).lines;
+      const pieces = read(cutAt(bytes, points)).lines;
       assert.deepEqual(pieces, whole);
       let offset = 0;
       for (const line of whole) {
@@ -93,7 +83,7 @@ describe('TAILDIR LineReader', () => {
   it('UTF-16LE: splits on the code unit 0A 00 only, at even offsets', () => {
     // U+0A0A is the bytes 0A 0A: not a newline; '\u0100' is 00 01. The source reads whole code units, so chunks are cut at even offsets.
     const text = '\u0A0Aa\u0100\r\nb\n';
-    const { lines } = read(cut(Buffer.from(text, 'utf16le'), [4, 8]), { encoding: 'utf16le' });
+    const { lines } = read(cutAt(Buffer.from(text, 'utf16le'), [4, 8]), { encoding: 'utf16le' });
     assert.deepEqual(lines.map((l) => [l.text, l.end]), [['\u0A0Aa\u0100', 10], ['b', 14]]);
   });
 });
