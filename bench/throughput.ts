@@ -13,7 +13,7 @@ import { ROOT } from './lib/agent.ts';
 import type { Contender } from './lib/contender.ts';
 import { logFile } from './lib/data.ts';
 import { machineFacts, load } from './lib/facts.ts';
-import { countRecords, createTopic } from './lib/kafka.ts';
+import { countRecords, createTopic, deleteTopic } from './lib/kafka.ts';
 import { median, type Measurement } from './lib/measure.ts';
 import { kcat } from './contenders/kcat.ts';
 import { flume } from './contenders/flume.ts';
@@ -61,6 +61,7 @@ const brokers = await kafkaBrokers();
       const count = await countRecords(brokers, topic);
       if (count !== lines) throw new Error(`${contender.name} delivered ${count} records of ${lines} to ${topic} (scratch folder ${work} kept)`);
       rmSync(work, { recursive: true, force: true });
+      await deleteTopic(brokers, topic);
       results.get(contender.name)?.push(measurement);
       console.log(`round ${round}: ${contender.name} ${measurement.wallSeconds.toFixed(2)} s, cpu ${measurement.cpuSeconds.toFixed(2)} s, peak RSS ${measurement.peakRssMb.toFixed(0)} MB`);
     }
@@ -117,7 +118,7 @@ const brokers = await kafkaBrokers();
     `Load average (1/5/15 min) before: ${loadBefore}, after: ${loadAfter} (other engineers share the machine).`,
     '',
     'Same pipeline sizes everywhere: channel / queue of 20,000 events, batches of 2,000 (source, channel transaction, sink); Kafka producer settings otherwise at their defaults.',
-    'Wall time runs from the process start (JVM start-up included) until the last record is acknowledged (kcat, exec: the process exits) or visible in the topic (tailers: high watermark polled every 100 ms, then the tailer is stopped).',
+    'Wall time runs from the process start (JVM start-up included) until the last record is acknowledged (kcat, exec: the process exits) or visible in the topic (tailers: high watermark polled every 10 ms, then the tailer is stopped).',
     'CPU s/GB: user+system CPU seconds of the process (and its children) per GB shipped. Peak RSS: VmHWM.',
     '',
     '| contender | lines/s | MB/s | CPU s/GB | peak RSS MB | vs kcat | vs Flume | each run (lines/s) |',

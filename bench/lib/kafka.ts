@@ -16,6 +16,20 @@ export async function createTopic(brokers: string, topic: string, partitions = 1
   }
 }
 
+/**
+ * Deletes benchmark topics once counted: each run writes its whole input to the broker, and
+ * gigabytes of old segments being flushed to disk slow the runs that follow.
+ */
+export async function deleteTopic(brokers: string, topic: string): Promise<void> {
+  const client = admin(brokers);
+  await client.connect();
+  try {
+    await client.deleteTopics({ topics: [topic] });
+  } finally {
+    await client.disconnect();
+  }
+}
+
 /** Records in the topic: the sum of its partitions' high watermarks (fresh topics start at 0). */
 export async function countRecords(brokers: string, topic: string): Promise<number> {
   const watermarks = await Watermarks.connect(brokers);

@@ -66,7 +66,14 @@ export function peakRssMbOf(pid: number): number {
   return match === null ? 0 : Number(match[1]) / 1024;
 }
 
-/** Starts a tailer, waits (polling every 100 ms) until `topic` holds `records` records, then stops it. */
+/**
+ * How often a tailer's topic is checked: the run's end is known this late at most. A one-second
+ * run measured at 100 ms steps read ~5% slow on average; a ListOffsets request every 10 ms costs
+ * the broker well under 1% of a core.
+ */
+const POLL_MS = 10;
+
+/** Starts a tailer, waits (polling every POLL_MS) until `topic` holds `records` records, then stops it. */
 export async function measureTailer(command: string, args: string[], options: TailerOptions): Promise<Measurement> {
   const watermarks = await Watermarks.connect(options.brokers);
   const logFd = openSync(options.log, 'a');
@@ -86,7 +93,7 @@ export async function measureTailer(command: string, args: string[], options: Ta
       const count = await watermarks.count(options.topic).catch(() => 0);
       if (count >= options.records) break;
       if (performance.now() > deadline) throw fail(`had delivered ${count} of ${options.records} records at the timeout`);
-      await sleep(100);
+      await sleep(POLL_MS);
     }
     const wallSeconds = (performance.now() - started) / 1000;
     const pid = child.pid ?? 0;
