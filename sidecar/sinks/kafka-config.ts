@@ -68,7 +68,13 @@ const SERIALIZERS_BYTES = ['kafka.serializer.DefaultEncoder', 'org.apache.kafka.
 
 const PRODUCER = 'kafka.producer.';
 
-const DEFAULT_MAX_IN_FLIGHT = 1;
+/**
+ * Two batches on their way: the sink encodes and sends the next while Kafka writes the last,
+ * 10-25% more throughput than one (bench/results). As with Kafka's own producers (the Java
+ * client's default is 5, librdkafka's far more), a batch that fails is retried after a later one
+ * that succeeded; 1 keeps partitions in order even through retries.
+ */
+const DEFAULT_MAX_IN_FLIGHT = 2;
 
 export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
   const brokerList = settings.required(['kafka.bootstrap.servers', 'metadata.broker.list', 'brokerList'], 'comma-separated host:port list of Kafka brokers');

@@ -1,6 +1,6 @@
 import { TextDecoder } from 'node:util';
 // First: it replaces kafkajs internals as kafkajs loads (see the file).
-import { crc32cInHardware, kafkajsPatched } from './kafkajs-fast.ts';
+import { crc32cInHardware, kafkajsPatched, WRITTEN, WrittenTracker } from './kafkajs-fast.ts';
 import { Kafka, Partitioners, CompressionTypes, logLevel, type Producer, type Message, type TopicMessages, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
@@ -38,7 +38,8 @@ export class KafkaSink implements Sink {
     this.log = log;
     this.batchSize = config.batchSize;
     this.lingerMs = config.lingerMs;
-    this.maxInFlight = config.maxInFlight;
+    // Batches in flight keep their order only through the patched kafkajs, which tells when a batch is written.
+    this.maxInFlight = kafkajsPatched ? config.maxInFlight : 1;
     this.decoder = config.bodyEncoding === null ? undefined : new TextDecoder(config.bodyEncoding);
     const { security } = config;
     const kafka = new Kafka({
@@ -73,14 +74,14 @@ export class KafkaSink implements Sink {
     // Connect lazily in deliver(): a broker that is down at start must not stop the agent.
   }
 
-  async deliver(events: readonly Event[]): Promise<void> {
+  async deliver(events: readonly Event[], written: () => void): Promise<void> {
     if (!this.connected) {
       await this.producer.connect();
       this.connected = true;
       this.log.info({ brokers: this.config.brokers }, 'connected to Kafka');
     }
     await this.producer.sendBatch({
-      topicMessages: this.toTopicMessages(events),
+      topicMessages: this.toTopicMessages(events, new WrittenTracker(written)),
       acks: this.config.acks,
       timeout: this.config.requestTimeoutMs,
       compression: COMPRESSION[this.config.compression],
@@ -93,21 +94,24 @@ export class KafkaSink implements Sink {
   }
 
   /** Groups the batch by topic (a `topic` header may override it), keeping event order within each topic. */
-  private toTopicMessages(events: readonly Event[]): TopicMessages[] {
+  private toTopicMessages(events: readonly Event[], tracker: WrittenTracker): TopicMessages[] {
     const { topic: defaultTopic, allowTopicOverride, topicHeader } = this.config;
     const byTopic = new Map<string, Message[]>();
+    let count = 0;
     for (const event of events) {
       const topic = (allowTopicOverride ? event.headers[topicHeader] : undefined) ?? defaultTopic;
-      const message = this.toMessage(event);
+      const message = this.toMessage(event, tracker);
       if (message === undefined) continue;
       let messages = byTopic.get(topic);
       if (messages === undefined) byTopic.set(topic, (messages = []));
       messages.push(message);
+      count++;
     }
+    tracker.expect(count);
     return Array.from(byTopic, ([topic, messages]) => ({ topic, messages }));
   }
 
-  private toMessage(event: Event): Message | undefined {
+  private toMessage(event: Event, tracker: WrittenTracker): Message | undefined {
     const { headers } = event;
     let value = this.decoder === undefined ? event.body : Buffer.from(this.decoder.decode(event.body), 'utf8');
     if (value.length > this.config.maxMessageBytes) {
@@ -117,7 +121,7 @@ export class KafkaSink implements Sink {
       if (this.config.oversizePolicy === 'skip') return undefined;
       value = value.subarray(0, this.config.maxMessageBytes);
     }
-    const message: Message = { value, headers };
+    const message: Message & { [WRITTEN]: WrittenTracker } = { value, headers, [WRITTEN]: tracker };
     const key = headers[KEY_HEADER] ?? this.config.key;
     if (key !== undefined) message.key = key;
     const partition = this.partitionOf(event);

@@ -245,6 +245,43 @@ export function crc32cJs(buffer: Uint8Array): number {
   return (crc ^ -1) >>> 0;
 }
 
+/**
+ * Set on every message of one sendBatch (as the property `[WRITTEN]`) to learn when all of them
+ * are in Produce requests on their way to the brokers. kafkajs does not keep the order of
+ * concurrent sendBatch calls (a lock's hand-over lets the second overtake the first): a caller
+ * that keeps batches in flight starts the next one only then, so partitions stay in order.
+ */
+export const WRITTEN = Symbol('logshipper.written');
+
+/** The tracker of a partition's messages, all from one sendBatch; none when nobody asked. */
+function trackerOf(messages: readonly ProduceMessage[]): WrittenTracker | undefined {
+  const first: ProduceMessage | undefined = messages[0];
+  return first?.[WRITTEN];
+}
+
+export class WrittenTracker {
+  private remaining = Number.POSITIVE_INFINITY;
+  private readonly onWritten: () => void;
+
+  constructor(onWritten: () => void) {
+    this.onWritten = onWritten;
+  }
+
+  /** How many messages carry this tracker (set once they are built). */
+  expect(messages: number): void {
+    this.remaining = messages;
+    if (messages === 0) this.onWritten();
+  }
+
+  framed(messages: number): void {
+    if (this.remaining <= 0) return; // a retry frames the same messages again
+    this.remaining -= messages;
+    // kafkajs writes a framed request to its connection in the same turn (or queues it behind
+    // earlier ones): by the next turn it is ahead of anything sent after.
+    if (this.remaining <= 0) setImmediate(this.onWritten);
+  }
+}
+
 interface LongValue {
   getHighBits(): number;
   getLowBits(): number;
@@ -257,6 +294,7 @@ interface ProduceMessage {
   value?: unknown;
   headers?: Record<string, unknown>;
   timestamp?: unknown;
+  [WRITTEN]?: WrittenTracker;
 }
 interface ProducePartition {
   partition: number;
@@ -283,6 +321,8 @@ interface KafkaRequest {
   encode(): Promise<EncoderInstance & { buffer: Buffer }>;
   /** Ours (Produce): the body written `headroom` bytes into a buffer, for the frame to fill the start; undefined when unsupported. */
   encodeAfter?(headroom: number): EncoderInstance | undefined;
+  /** Ours (Produce): the request is framed and goes to its connection in this turn. */
+  framed?(): void;
 }
 type ProduceRequestFactory = (args: ProduceArgs) => KafkaRequest;
 
@@ -324,17 +364,23 @@ const RECORD_BATCH_HEADER = 8 + 4 + 4 + 1 + 4 + 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4;
 export function produceRequestV3(encoderPrototype: object, Long: LongClass, original: ProduceRequestFactory): ProduceRequestFactory {
   return (args) => {
     const request = original(args);
-    if ((args.compression ?? 0) !== 0) return request;
+    const compressed = (args.compression ?? 0) !== 0;
     return {
       ...request,
       encode: async () => {
-        const encoded = encodeProduce(encoderPrototype, Long, args, 0);
+        const encoded = compressed ? undefined : encodeProduce(encoderPrototype, Long, args, 0);
         return encoded ?? request.encode();
       },
-      encodeAfter: (headroom: number) => encodeProduce(encoderPrototype, Long, args, headroom),
+      encodeAfter: (headroom: number) => (compressed ? undefined : encodeProduce(encoderPrototype, Long, args, headroom)),
+      framed: () => {
+        for (const { partitions } of args.topicData) {
+          for (const { messages } of partitions) trackerOf(messages)?.framed(messages.length);
+        }
+      },
     };
   };
 }
+
 
 /** The request body at `headroom` bytes into its buffer (the bytes before are left for the caller). */
 function encodeProduce(encoderPrototype: object, Long: LongClass, args: ProduceArgs, headroom: number): (EncoderInstance & { buffer: Buffer }) | undefined {
@@ -448,12 +494,14 @@ export function requestFrame(encoderPrototype: object): (args: FrameArgs) => Pro
     const framed = request.encodeAfter?.(header);
     if (framed !== undefined) {
       writeHeader(framed.buf, framed.offset);
+      request.framed?.();
       return wrap(encoderPrototype, framed.buf, framed.offset);
     }
     const payload = (await request.encode()).buffer;
     const buf = Buffer.allocUnsafe(header + payload.length);
     writeHeader(buf, buf.length);
     payload.copy(buf, header);
+    request.framed?.();
     return wrap(encoderPrototype, buf, buf.length);
   };
 }

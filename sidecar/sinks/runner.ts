@@ -15,6 +15,9 @@ const MAX_BACKOFF_MS = 5000;
 interface Delivery {
   transaction: TakeTransaction;
   started: number;
+  /** Resolves once the batch is written ahead of any later one (or settled): the next may be sent. */
+  written: Promise<void>;
+  isWritten: boolean;
   /** Resolves true when delivered, false (with `error` set) when not. */
   outcome: Promise<boolean>;
   error?: unknown;
@@ -24,7 +27,8 @@ interface Delivery {
  * Drives one sink from one channel: take a batch in a transaction, deliver it, commit on
  * success, roll back (events return to the head of the channel, in order) and back off
  * exponentially on failure. Up to `sink.maxInFlight` batches are on their way at once while
- * deliveries succeed, and they are committed in the order they were taken; after a failure
+ * deliveries succeed, each sent once the one before is written (so they reach the broker in
+ * order), and they are committed in the order they were taken; after a failure
  * one batch at a time is sent until a delivery succeeds again. With more than one in flight,
  * a failed batch is retried after later ones that succeeded (Kafka's producer behaves alike
  * without idempotence): order holds while deliveries succeed, nothing is lost when they fail.
@@ -74,6 +78,11 @@ export class SinkRunner {
     for (;;) {
       const limit = this.status === 'READY' ? this.sink.maxInFlight : 1;
       if (!this.stopped() && pipeline.length < limit && this.channel.size > 0) {
+        const last = pipeline.at(-1);
+        if (last !== undefined && !last.isWritten) {
+          await last.written;
+          continue;
+        }
         if (pipeline.length === 0 && this.sink.lingerMs > 0 && this.channel.size < this.sink.batchSize) {
           await sleep(this.sink.lingerMs);
         }
@@ -118,11 +127,21 @@ export class SinkRunner {
     if (count >= this.sink.batchSize) counters.batchesComplete++;
     else counters.batchesUnderflow++;
     counters.drainAttempts += count;
-    const delivery: Delivery = { transaction, started: performance.now(), outcome: Promise.resolve(false) };
-    delivery.outcome = this.sink.deliver(transaction.events).then(() => true, (error: unknown) => {
+    let markWritten = (): void => undefined;
+    const delivery: Delivery = {
+      transaction, started: performance.now(), isWritten: false, outcome: Promise.resolve(false),
+      written: new Promise<void>((resolve) => {
+        markWritten = () => {
+          delivery.isWritten = true;
+          resolve();
+        };
+      }),
+    };
+    delivery.outcome = this.sink.deliver(transaction.events, markWritten).then(() => true, (error: unknown) => {
       delivery.error = error;
       return false;
     });
+    void delivery.outcome.then(markWritten);
     return delivery;
   }
 

@@ -9,7 +9,11 @@ export interface Sink {
   /** Most batches on their way at once while deliveries succeed (Kafka's max.in.flight.requests.per.connection). */
   readonly maxInFlight: number;
   start(): Promise<void>;
-  /** Resolves when every event is delivered (acknowledged as configured); rejects otherwise, and the batch is retried. */
-  deliver(events: readonly Event[]): Promise<void>;
+  /**
+   * Resolves when every event is delivered (acknowledged as configured); rejects otherwise, and
+   * the batch is retried. A sink with maxInFlight > 1 calls `written` once the batch is on its
+   * way, ahead of any later one: the runner sends the next batch only then (or once this one settled).
+   */
+  deliver(events: readonly Event[], written: () => void): Promise<void>;
   stop(): Promise<void>;
 }

@@ -25,13 +25,17 @@ class FlakySink implements Sink {
   }
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
-  async deliver(events: readonly Event[]): Promise<void> {
+  async deliver(events: readonly Event[], written: () => void): Promise<void> {
     const attempt = ++this.attempts;
     const fails = this.failures.has(attempt);
-    // Like a broker: records land in the order requests are sent; answers may come back in any order.
-    if (!fails) this.delivered.push(...events.map((event) => event.body.toString()));
     this.running++;
     this.concurrency = Math.max(this.concurrency, this.running);
+    // Like kafkajs: a request is written a moment after the call, and concurrent calls may
+    // overtake each other (this delay varies); records land in the order requests are written.
+    await new Promise((resolve) => setTimeout(resolve, (attempt * 7) % 3));
+    if (!fails) this.delivered.push(...events.map((event) => event.body.toString()));
+    written();
+    // Answers may come back in any order.
     await new Promise((resolve) => setTimeout(resolve, attempt % 3));
     this.running--;
     if (fails) throw new Error(`broker unavailable (attempt ${attempt})`);
