@@ -17,8 +17,12 @@ export interface BatchProcessor {
   put(events: Event[]): Promise<void>;
 }
 
-/** Bytes per read: large enough for throughput, small enough that memory does not follow file sizes. */
-const READ_BYTES = 64 * 1024;
+/**
+ * Bytes per read: large enough for throughput, small enough that memory does not follow file
+ * sizes. Each read is a round trip to libuv's thread pool (~100 us measured) that leaves the
+ * event loop idle when the sink waits too: 256 KB shipped ~8% faster than 64 KB, 1 MB no faster.
+ */
+const READ_BYTES = 256 * 1024;
 /** Reads shorter than this are copied out, so that a few small lines do not pin a whole read buffer. */
 const COPY_BELOW = READ_BYTES / 4;
 
