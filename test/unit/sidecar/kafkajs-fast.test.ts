@@ -45,6 +45,15 @@ describe('kafkajs replacements', () => {
     }
   });
 
+  it('encode header names and values the same after the header cache fills and starts over', () => {
+    const patched = require(`${root}src/protocol/recordBatch/record/v0/index.js`) as (record: object) => Encoded;
+    for (let i = 0; i < 5000; i++) {
+      // Repeated and unique values, one longer than the cache keeps.
+      const record = { value: Buffer.from('v'), headers: { 'k8s.pod.name': 'web-1', [`h${i % 7}`]: `value-${i}-ü`, long: 'x'.repeat(300 + (i % 3)) } };
+      assert.deepEqual(patched(record).buffer, originalRecord(record).buffer, `record ${i}`);
+    }
+  });
+
   it('compute the same CRC-32C, in hardware and in JS', () => {
     // This machine has @node-rs/crc32's binary (linux-x64-gnu); without it both would be the JS one.
     assert.equal(fast.crc32cInHardware, true);
