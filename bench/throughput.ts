@@ -20,11 +20,12 @@ import { flume } from './contenders/flume.ts';
 import { rsyslog } from './contenders/rsyslog.ts';
 import {
   logshipperExec, logshipperExecDefaults, logshipperExecDefaultsSemi2, logshipperExecDefaultsSmall, logshipperTaildir, logshipperTaildirAcksAll,
+  logshipperTaildirHeaders,
 } from './contenders/logshipper.ts';
 import { chooseByName, kafkaBrokers } from './lib/setup.ts';
 
 const CONTENDERS: Contender[] = [
-  kcat, flume, rsyslog, logshipperTaildir, logshipperTaildirAcksAll, logshipperExec,
+  kcat, flume, rsyslog, logshipperTaildir, logshipperTaildirAcksAll, logshipperTaildirHeaders, logshipperExec,
   logshipperExecDefaults, logshipperExecDefaultsSemi2, logshipperExecDefaultsSmall,
 ];
 

@@ -62,9 +62,20 @@ export const logshipperExecDefaultsSmall: Contender = {
   run: (c) => runExec(c, OPERATOR_DEFAULTS, ['--optimize-for-size', '--max-semi-space-size=1']),
 };
 
-function runTaildir(c: Context): Promise<Measurement> {
+/**
+ * What a LogShipper with every enrichment field renders (operator/render.ts): pod facts as static
+ * headers of the file group (from the downward API in a pod) and the file's path as a header.
+ */
+const ENRICHMENT = [
+  'headers.f.k8s.pod.name = web-7d9f8c6b5-x2x9z', 'headers.f.k8s.pod.namespace = shop', 'headers.f.k8s.node.name = node-12',
+  'headers.f.k8s.pod.uid = 0f0c6a1e-2f55-4c1e-9a47-3f1c2b8e5d10', 'headers.f.k8s.container.name = app',
+  'fileHeader = true', 'fileHeaderKey = k8s.file.path',
+];
+
+function runTaildir(c: Context, extra: string[] = []): Promise<Measurement> {
   const config = writeAgentConfig(c.work, settings(c, [
     'type = TAILDIR', 'filegroups = f', `filegroups.f = ${c.file}`, `positionFile = ${join(c.work, 'taildir_position.json')}`, `batchSize = ${BATCH}`,
+    ...extra,
   ]));
   const { command, args } = agentCommand(config);
   return measureTailer(command, args, { log: join(c.work, 'agent.log'), brokers: c.brokers, topic: c.topic, records: c.lines });
@@ -75,6 +86,13 @@ export const logshipperTaildir: Contender = {
   describe: 'logshipper: TAILDIR -> memory channel -> Kafka sink',
   prepare,
   run: (c) => runTaildir(c),
+};
+
+export const logshipperTaildirHeaders: Contender = {
+  name: 'logshipper-taildir-headers',
+  describe: 'logshipper: TAILDIR, with the 6 headers of the operator\'s enrichment (pod facts, file path)',
+  prepare,
+  run: (c) => runTaildir(c, ENRICHMENT),
 };
 
 export const logshipperTaildirAcksAll: Contender = {
