@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'chokidar';
 import type { BigIntStats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import type { FileGroup } from './config.ts';
 
 /** A file a group matches, with its stats (followed through symbolic links). */
@@ -79,8 +79,16 @@ export class GroupWatcher {
     // renamed file's `add` is filtered out above when it leaves the pattern), so a rotation would
     // only be seen at the next poll. The directory watcher's raw `rename` events (a name
     // appeared or went away) ask for a rescan instead.
-    this.watcher.on('raw', (event) => {
-      if (event === 'rename') onEvent('dir', '');
+    // chokidar also throttles and stats before it reports a `change`: a file written every
+    // millisecond got ~20 a second, read 55 ms late. Its raw `change` events name the file at once
+    // (the file's own watcher, or its directory's with the file's name); unknown paths are ignored.
+    this.watcher.on('raw', (event, path, details) => {
+      if (event === 'rename') {
+        onEvent('dir', '');
+      } else {
+        const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+        if (typeof watched === 'string') onEvent('change', basename(watched) === path ? watched : join(watched, path));
+      }
     });
     this.watcher.on('error', () => { onEvent('dir', ''); });
   }
