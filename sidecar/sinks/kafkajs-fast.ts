@@ -336,6 +336,7 @@ interface RecordParts {
 }
 
 const NO_HEADERS: Buffer[] = [];
+const EMPTY_RECORD: RecordParts = { key: null, value: null, headers: NO_HEADERS, body: 0 };
 
 /**
  * UTF-8 bytes of a header name or value. Every record of a pod carries the same few (pod name,
@@ -419,8 +420,8 @@ function encodeProduce(encoderPrototype: object, Long: LongClass, args: ProduceA
     for (const { messages } of data.partitions) {
       const records: RecordParts[] = [];
       size += 4 + 4 + RECORD_BATCH_HEADER;
-      for (const [i, message] of messages.entries()) {
-        const record = recordParts(message, i);
+      for (let i = 0; i < messages.length; i++) {
+        const record = recordParts(messages[i] ?? {}, i);
         if (record === undefined) return undefined;
         records.push(record);
         size += varIntSize(record.body) + record.body;
@@ -461,7 +462,8 @@ function encodeProduce(encoderPrototype: object, Long: LongClass, args: ProduceA
       at = buf.writeInt16BE(producerEpoch, at);
       at = buf.writeInt32BE(firstSequence, at);
       at = buf.writeInt32BE(records.length, at);
-      for (const [i, record] of records.entries()) {
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i] ?? EMPTY_RECORD;
         at = writeVarInt(buf, at, record.body);
         buf[at++] = 0; // attributes
         at = writeVarInt(buf, at, 0); // timestampDelta
