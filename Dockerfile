@@ -24,8 +24,8 @@ COPY --from=build /app/dist ./dist
 # image's filesystem, so readOnlyRootFilesystem works (the position file lives on a volume).
 USER 65534:65534
 # A small heap: a sidecar's memory is multiplied by the pods it runs in. Measured on the operator's
-# defaults at full speed (bench/results/throughput-operator-defaults-*.md): plain node peaks near
-# 280 MB RSS (V8 grows its young generation to 2 x 64 MB), these flags near 110 MB, for 63% of the
-# throughput (~420k lines/s, still ~1.9x Flume 1.11) and twice the CPU per GB.
+# defaults at full speed (bench/results/throughput-*.md, `npm run bench` reads these flags from here):
+# plain node peaks near 310 MB RSS (V8 grows its young generation to 2 x 64 MB), these flags near
+# 110 MB, for 58% of the throughput (~470k lines/s, still ~2x Flume 1.11) and twice the CPU per GB.
 ENTRYPOINT ["node", "--optimize-for-size", "--max-semi-space-size=1", "/app/dist/cli/main.js"]
 CMD ["--help"]
