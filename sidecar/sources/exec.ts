@@ -6,7 +6,7 @@ import type { Settings } from '../config/settings.ts';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { ChannelProcessor } from '../channels/processor.ts';
-import { LineSplitter } from './lines.ts';
+import { LineReader } from './line-reader.ts';
 
 export const EXEC_SOURCE_TYPES = ['exec', 'org.apache.flume.source.ExecSource'] as const;
 
@@ -102,28 +102,35 @@ export class ExecSource implements Source {
       this.log.error({ err: error, command }, 'cannot run command');
     });
     if (logStdErr && child.stderr !== null) {
-      const stderrLines = new LineSplitter(4096);
+      const stderrLines = new LineReader({ encoding: 'utf8', maxLineBytes: 4096, policy: 'truncate', offset: 0 });
+      let stderrOffset = 0;
       child.stderr.on('data', (chunk: Buffer) => {
-        stderrLines.push(chunk, (line) => {
+        stderrLines.push(chunk, stderrOffset, (line) => {
           this.log.info({ stderr: line.toString('utf8') }, 'command stderr');
         });
+        stderrOffset += chunk.length;
       });
     }
     const timer = setInterval(() => {
       if (this.batch.length > 0) void this.flush();
     }, this.config.batchTimeoutMs);
     try {
-      const lines = new LineSplitter();
+      const lines = new LineReader({ encoding: 'utf8', maxLineBytes: Number.MAX_SAFE_INTEGER, policy: 'truncate', offset: 0 });
+      const onLine = (line: Buffer): void => {
+        this.batch.push({ body: line, headers: {} });
+      };
+      let offset = 0;
       // Async iteration reads the next chunk only after the loop body finished: awaiting the
       // channel here leaves the pipe unread, and the child blocks on a full pipe.
       if (child.stdout !== null) {
         for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-          lines.push(chunk, (line) => this.batch.push({ body: line, headers: {} }));
+          lines.push(chunk, offset, onLine);
+          offset += chunk.length;
           if (this.batch.length >= this.config.batchSize) await this.flush();
         }
       }
-      const last = lines.flush();
-      if (last !== undefined) this.batch.push({ body: last, headers: {} });
+      // The last line, when the output does not end with a newline.
+      lines.flushPartial(onLine);
       await this.flush();
     } finally {
       clearInterval(timer);

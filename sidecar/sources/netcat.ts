@@ -5,7 +5,7 @@ import type { Settings } from '../config/settings.ts';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { ChannelProcessor } from '../channels/processor.ts';
-import { LineSplitter } from './lines.ts';
+import { LineReader } from './line-reader.ts';
 
 export const NETCAT_SOURCE_TYPES = ['netcat', 'org.apache.flume.source.NetcatSource'] as const;
 
@@ -74,16 +74,18 @@ export class NetcatSource implements Source {
 
   private serve(socket: Socket): void {
     this.sockets.add(socket);
-    const lines = new LineSplitter(this.config.maxLineLength);
+    const lines = new LineReader({ encoding: 'utf8', maxLineBytes: this.config.maxLineLength, policy: 'truncate', offset: 0 });
+    let offset = 0;
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', (error) => {
       this.log.debug({ err: error }, 'client connection error');
     });
     socket.on('data', (chunk: Buffer) => {
       const batch: Event[] = [];
-      const truncatedBefore = lines.truncated;
-      lines.push(chunk, (line) => batch.push({ body: line, headers: {} }));
-      if (lines.truncated > truncatedBefore) this.log.warn({ maxLineLength: this.config.maxLineLength }, 'line longer than max-line-length truncated');
+      const truncatedBefore = lines.counters.longLines;
+      lines.push(chunk, offset, (line) => batch.push({ body: line, headers: {} }));
+      offset += chunk.length;
+      if (lines.counters.longLines > truncatedBefore) this.log.warn({ maxLineLength: this.config.maxLineLength }, 'line longer than max-line-length truncated');
       if (batch.length === 0) return;
       socket.pause();
       this.processor.put(batch).then(() => {

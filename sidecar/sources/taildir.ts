@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { TaildirConfig } from './taildir/config.ts';
 import { GroupWatcher, listFiles, type Found, type WatchEvent } from './taildir/discovery.ts';
 import { fileKey, fingerprint, FINGERPRINT_BYTES, sameStart, type Fingerprint } from './taildir/identity.ts';
-import { LineDecoder } from './taildir/line-reader.ts';
+import { LineDecoder } from './line-reader.ts';
 import { formatPositions, readPositionFile, writePositionFile, type PositionEntry } from './taildir/position-file.ts';
 import { TailedFile, type FileState } from './taildir/tailed-file.ts';
 

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Settings } from '../../config/settings.ts';
 import { compileFilePattern, type FilePattern } from './pattern.ts';
-import type { Encoding, LongLinePolicy } from './line-reader.ts';
+import type { Encoding, LongLinePolicy } from '../line-reader.ts';
 import type { MultilineConfig } from './multiline.ts';
 
 export const TAILDIR_SOURCE_TYPES = ['TAILDIR', 'org.apache.flume.source.taildir.TaildirSource'] as const;

@@ -3,7 +3,7 @@ import type { Event } from '../../event.ts';
 import { CheckpointTracker } from './checkpoint.ts';
 import type { FileGroup } from './config.ts';
 import type { Fingerprint } from './identity.ts';
-import { LineReader, type LineReaderOptions } from './line-reader.ts';
+import { LineReader, type LineReaderOptions } from '../line-reader.ts';
 import { MultilineJoiner, type MultilineConfig } from './multiline.ts';
 import type { PositionEntry } from './position-file.ts';
 

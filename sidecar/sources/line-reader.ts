@@ -19,8 +19,9 @@ export interface LineReaderOptions {
 }
 
 /**
- * Splits a file's bytes into lines and knows the file offset of every line end, so that a
- * checkpoint can name the byte just past the last line delivered. Lines are slices of the
+ * Splits a file's or a stream's bytes into lines (every source that reads lines: TAILDIR, exec,
+ * netcat) and knows the offset of every line end, so that a TAILDIR checkpoint can name the byte
+ * just past the last line delivered. Lines are slices of the
  * chunks read (no decoding, no copy) unless they span chunks; the incomplete last line is
  * copied so that it does not pin a whole read buffer. Memory is bounded by maxLineBytes.
  *

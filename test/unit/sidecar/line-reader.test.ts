@@ -1,9 +1,10 @@
-// The TAILDIR line reader: line ends as file offsets (what checkpoints are made of), long lines,
-// partial lines flushed by a timeout, and the encodings (bodies always come out as UTF-8).
+// The line reader of every source (TAILDIR, exec, netcat): line ends as file offsets (what
+// checkpoints are made of), long lines, partial lines flushed by a timeout or at the end of a
+// stream, and the encodings (bodies always come out as UTF-8).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LineDecoder, LineReader, type Encoding, type LongLinePolicy } from '../../../sidecar/sources/taildir/line-reader.ts';
+import { LineDecoder, LineReader, type Encoding, type LongLinePolicy } from '../../../sidecar/sources/line-reader.ts';
 import { cutAt } from '../../helpers/chunks.ts';
 
 interface Line { text: string; start: number; end: number }
@@ -20,7 +21,7 @@ function read(chunks: Buffer[], options: { encoding?: Encoding; max?: number; po
   return { lines, reader };
 }
 
-describe('TAILDIR LineReader', () => {
+describe('LineReader', () => {
   it('gives each line with the offsets of its start and of the byte past its newline; \\r\\n ends a line too', () => {
     const { lines, reader } = read([Buffer.from('ab\r\n\ncd\nef')], { offset: 100 });
     assert.deepEqual(lines, [{ text: 'ab', start: 100, end: 104 }, { text: '', start: 104, end: 105 }, { text: 'cd', start: 105, end: 108 }]);
@@ -80,6 +81,15 @@ describe('TAILDIR LineReader', () => {
     assert.equal(reader.pendingStart, 8);
   });
 
+  it('as a stream reader (exec, netcat): empty lines are lines, and the unterminated last one comes out at the end', () => {
+    const { lines, reader } = read([Buffer.from('a\r\nb\n\nc')], { max: 4096, policy: 'truncate' });
+    assert.deepEqual(lines.map((line) => line.text), ['a', 'b', '']);
+    const rest: string[] = [];
+    assert.equal(reader.flushPartial((raw) => rest.push(raw.toString('latin1'))), true);
+    assert.deepEqual(rest, ['c']);
+    assert.equal(reader.flushPartial(() => assert.fail('nothing is left')), false);
+  });
+
   it('UTF-16LE: splits on the code unit 0A 00 only, at even offsets', () => {
     // U+0A0A is the bytes 0A 0A: not a newline; '\u0100' is 00 01. The source reads whole code units, so chunks are cut at even offsets.
     const text = '\u0A0Aa\u0100\r\nb\n';
@@ -88,7 +98,7 @@ describe('TAILDIR LineReader', () => {
   });
 });
 
-describe('TAILDIR LineDecoder', () => {
+describe('LineDecoder', () => {
   it('passes valid UTF-8 through untouched (same buffer) and drops a byte-order mark at offset 0 only', () => {
     const decoder = new LineDecoder('utf8');
     const raw = Buffer.from('héllo');
