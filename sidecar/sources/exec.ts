@@ -102,30 +102,26 @@ export class ExecSource implements Source {
       this.log.error({ err: error, command }, 'cannot run command');
     });
     if (logStdErr && child.stderr !== null) {
-      const stderrLines = new LineReader({ encoding: 'utf8', maxLineBytes: 4096, policy: 'truncate', offset: 0 });
-      let stderrOffset = 0;
+      const stderrLines = LineReader.forStream(4096);
       child.stderr.on('data', (chunk: Buffer) => {
-        stderrLines.push(chunk, stderrOffset, (line) => {
+        stderrLines.pushNext(chunk, (line) => {
           this.log.info({ stderr: line.toString('utf8') }, 'command stderr');
         });
-        stderrOffset += chunk.length;
       });
     }
     const timer = setInterval(() => {
       if (this.batch.length > 0) void this.flush();
     }, this.config.batchTimeoutMs);
     try {
-      const lines = new LineReader({ encoding: 'utf8', maxLineBytes: Number.MAX_SAFE_INTEGER, policy: 'truncate', offset: 0 });
+      const lines = LineReader.forStream(Number.MAX_SAFE_INTEGER);
       const onLine = (line: Buffer): void => {
         this.batch.push({ body: line, headers: {} });
       };
-      let offset = 0;
       // Async iteration reads the next chunk only after the loop body finished: awaiting the
       // channel here leaves the pipe unread, and the child blocks on a full pipe.
       if (child.stdout !== null) {
         for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-          lines.push(chunk, offset, onLine);
-          offset += chunk.length;
+          lines.pushNext(chunk, onLine);
           if (this.batch.length >= this.config.batchSize) await this.flush();
         }
       }

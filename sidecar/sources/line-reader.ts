@@ -44,12 +44,21 @@ export class LineReader {
   /** Lines cut at maxLineBytes (split into pieces or truncated) are counted in `longLines`. */
   readonly counters: { longLines: number };
 
+  /** Offset just past the last chunk pushed. */
+  private streamOffset: number;
+
+  /** A reader for a stream (exec, netcat): UTF-8, long lines truncated, offsets counted from 0 and fed by pushNext. */
+  static forStream(maxLineBytes: number): LineReader {
+    return new LineReader({ encoding: 'utf8', maxLineBytes, policy: 'truncate', offset: 0 });
+  }
+
   constructor(options: LineReaderOptions) {
     this.unit = options.encoding === 'utf16le' ? 2 : 1;
     this.encoding = options.encoding;
     this.maxLineBytes = options.maxLineBytes;
     this.policy = options.policy;
     this.lineStart = options.offset;
+    this.streamOffset = options.offset;
     this.counters = options.counters ?? { longLines: 0 };
   }
 
@@ -65,6 +74,7 @@ export class LineReader {
 
   /** Pushes the bytes at file offset `offset` (right after the previous chunk). */
   push(chunk: Buffer, offset: number, onLine: OnLine): void {
+    this.streamOffset = offset + chunk.length;
     let start = 0;
     for (;;) {
       const newline = this.findNewline(chunk, start);
@@ -74,6 +84,11 @@ export class LineReader {
       start = newline + this.unit;
     }
     if (start < chunk.length) this.append(chunk.subarray(start), onLine);
+  }
+
+  /** Pushes the bytes that follow the previous chunk (a stream, where nobody else counts offsets). */
+  pushNext(chunk: Buffer, onLine: OnLine): void {
+    this.push(chunk, this.streamOffset, onLine);
   }
 
   /** Emits the held incomplete line now (its newline is late); false when there is none. */

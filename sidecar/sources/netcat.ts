@@ -74,8 +74,7 @@ export class NetcatSource implements Source {
 
   private serve(socket: Socket): void {
     this.sockets.add(socket);
-    const lines = new LineReader({ encoding: 'utf8', maxLineBytes: this.config.maxLineLength, policy: 'truncate', offset: 0 });
-    let offset = 0;
+    const lines = LineReader.forStream(this.config.maxLineLength);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', (error) => {
       this.log.debug({ err: error }, 'client connection error');
@@ -83,8 +82,7 @@ export class NetcatSource implements Source {
     socket.on('data', (chunk: Buffer) => {
       const batch: Event[] = [];
       const truncatedBefore = lines.counters.longLines;
-      lines.push(chunk, offset, (line) => batch.push({ body: line, headers: {} }));
-      offset += chunk.length;
+      lines.pushNext(chunk, (line) => batch.push({ body: line, headers: {} }));
       if (lines.counters.longLines > truncatedBefore) this.log.warn({ maxLineLength: this.config.maxLineLength }, 'line longer than max-line-length truncated');
       if (batch.length === 0) return;
       socket.pause();

@@ -82,8 +82,12 @@ describe('LineReader', () => {
   });
 
   it('as a stream reader (exec, netcat): empty lines are lines, and the unterminated last one comes out at the end', () => {
-    const { lines, reader } = read([Buffer.from('a\r\nb\n\nc')], { max: 4096, policy: 'truncate' });
-    assert.deepEqual(lines.map((line) => line.text), ['a', 'b', '']);
+    const reader = LineReader.forStream(4096);
+    const lines: { text: string; end: number }[] = [];
+    for (const chunk of [Buffer.from('a\r\nb\n'), Buffer.from('\nc')]) {
+      reader.pushNext(chunk, (raw, _start, end) => lines.push({ text: raw.toString('latin1'), end }));
+    }
+    assert.deepEqual(lines, [{ text: 'a', end: 3 }, { text: 'b', end: 5 }, { text: '', end: 6 }], 'offsets follow on from chunk to chunk');
     const rest: string[] = [];
     assert.equal(reader.flushPartial((raw) => rest.push(raw.toString('latin1'))), true);
     assert.deepEqual(rest, ['c']);
