@@ -6,14 +6,19 @@ function admin(brokers: string): Admin {
   return new Kafka({ clientId: 'logshipper-bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
 }
 
-export async function createTopic(brokers: string, topic: string, partitions = 1): Promise<void> {
+/** Runs `use` with a connected admin client, disconnected afterwards. */
+async function withAdmin(brokers: string, use: (client: Admin) => Promise<unknown>): Promise<void> {
   const client = admin(brokers);
   await client.connect();
   try {
-    await client.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    await use(client);
   } finally {
     await client.disconnect();
   }
+}
+
+export async function createTopic(brokers: string, topic: string, partitions = 1): Promise<void> {
+  await withAdmin(brokers, (client) => client.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true }));
 }
 
 /**
@@ -21,13 +26,7 @@ export async function createTopic(brokers: string, topic: string, partitions = 1
  * gigabytes of old segments being flushed to disk slow the runs that follow.
  */
 export async function deleteTopic(brokers: string, topic: string): Promise<void> {
-  const client = admin(brokers);
-  await client.connect();
-  try {
-    await client.deleteTopics({ topics: [topic] });
-  } finally {
-    await client.disconnect();
-  }
+  await withAdmin(brokers, (client) => client.deleteTopics({ topics: [topic] }));
 }
 
 /** Records in the topic: the sum of its partitions' high watermarks (fresh topics start at 0). */
