@@ -20,8 +20,11 @@ export class ChannelProcessor {
     this.counters = counters;
   }
 
-  /** Resolves when every channel holds the batch: the source's back-pressure point. */
-  async put(events: Event[]): Promise<void> {
+  /**
+   * Resolves when every channel holds the batch: the source's back-pressure point. Rejects when
+   * `signal` aborts first (a stop's deadline); the batch may then be in some channels and not others.
+   */
+  async put(events: Event[], signal?: AbortSignal): Promise<void> {
     this.counters.eventsReceived += events.length;
     this.counters.batchesReceived++;
     let batch = events;
@@ -35,7 +38,7 @@ export class ChannelProcessor {
       });
       const step = channel.config.transactionCapacity;
       for (let start = 0; start < copies.length; start += step) {
-        await channel.put(copies.slice(start, start + step));
+        await channel.put(copies.slice(start, start + step), signal);
       }
     }
     this.counters.eventsAccepted += batch.length;

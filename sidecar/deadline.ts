@@ -1,0 +1,81 @@
+/**
+ * The one moment by which a stop (or a reload's drain) must be over. It is computed once, when
+ * the stop begins; every wait tied to it (a put on a full channel, a delivery in flight, a sink's
+ * disconnect) ends when its signal aborts, so the steps of a stop share one budget instead of
+ * each getting its own.
+ */
+export class Deadline {
+  private when: number;
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(at: number) {
+    this.when = at;
+    this.schedule();
+  }
+
+  static after(ms: number): Deadline {
+    return new Deadline(Date.now() + ms);
+  }
+
+  /** Epoch ms. */
+  get at(): number {
+    return this.when;
+  }
+
+  /** Aborts at the deadline. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get expired(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  remaining(): number {
+    return this.expired ? 0 : Math.max(0, this.when - Date.now());
+  }
+
+  /** Brings the deadline forward to `at` when that is sooner (a SIGTERM during a reload); never later. */
+  advanceTo(at: number): void {
+    if (at >= this.when || this.expired) return;
+    this.when = at;
+    this.schedule();
+  }
+
+  /** Waits for `work` until the deadline: true if it settled in time (either way), false if the deadline came first. */
+  async within(work: Promise<unknown>): Promise<boolean> {
+    const settled = work.then(() => true, () => true);
+    // Past the deadline, work that has already settled still counts as in time.
+    if (this.expired) return Promise.race([settled, new Promise<boolean>((resolve) => setImmediate(resolve, false))]);
+    let onAbort = (): void => undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      onAbort = () => {
+        resolve(false);
+      };
+      this.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([settled, expired]);
+    } finally {
+      this.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Stops the timer (the work finished before the deadline). */
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    const ms = this.when - Date.now();
+    if (ms <= 0) {
+      this.controller.abort(new Error('drain deadline passed'));
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.controller.abort(new Error('drain deadline passed'));
+    }, ms);
+  }
+}
