@@ -37,8 +37,13 @@ export class ChannelProcessor {
         return event.receipt === undefined ? { body: event.body, headers: { ...event.headers } } : { body: event.body, headers: { ...event.headers }, receipt: event.receipt };
       });
       const step = channel.config.transactionCapacity;
-      for (let start = 0; start < copies.length; start += step) {
-        await channel.put(copies.slice(start, start + step), signal);
+      try {
+        for (let start = 0; start < copies.length; start += step) {
+          await channel.put(copies.slice(start, start + step), signal);
+        }
+      } catch (error) {
+        if (signal?.aborted === true) this.counters.eventsGivenUp += batch.length;
+        throw error;
       }
     }
     this.counters.eventsAccepted += batch.length;

@@ -5,6 +5,7 @@ import type { Settings } from '../config/settings.ts';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { ChannelProcessor } from '../channels/processor.ts';
+import type { Deadline } from '../deadline.ts';
 import { LineReader } from './line-reader.ts';
 
 export const NETCAT_SOURCE_TYPES = ['netcat', 'org.apache.flume.source.NetcatSource'] as const;
@@ -35,6 +36,8 @@ export class NetcatSource implements Source {
   private readonly log: Logger;
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
+  /** Set by stop(deadline): puts give up when it aborts. */
+  private giveUp: AbortSignal | undefined;
 
   constructor(config: NetcatSourceConfig, processor: ChannelProcessor, log: Logger) {
     this.config = config;
@@ -63,13 +66,23 @@ export class NetcatSource implements Source {
     return new Promise(() => undefined);
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.end();
+  /**
+   * Accepts no more connections and ends every one, putting what clients still send until they
+   * close. At `deadline` (without one: never) the puts give up and the connections are destroyed.
+   */
+  async stop(deadline?: Deadline): Promise<void> {
+    this.giveUp = deadline?.signal;
     const server = this.server;
     if (server === undefined) return;
-    await new Promise<void>((resolve) => server.close(() => {
+    const closed = new Promise<void>((resolve) => server.close(() => {
       resolve();
     }));
+    for (const socket of this.sockets) socket.end();
+    if (deadline !== undefined && !(await deadline.within(closed))) {
+      this.log.warn({ connections: this.sockets.size }, 'drain deadline passed: client connections still open, closed');
+      for (const socket of this.sockets) socket.destroy();
+    }
+    await closed;
   }
 
   private serve(socket: Socket): void {
@@ -86,11 +99,12 @@ export class NetcatSource implements Source {
       if (lines.counters.longLines > truncatedBefore) this.log.warn({ maxLineLength: this.config.maxLineLength }, 'line longer than max-line-length truncated');
       if (batch.length === 0) return;
       socket.pause();
-      this.processor.put(batch).then(() => {
+      this.processor.put(batch, this.giveUp).then(() => {
         if (this.config.ackEveryEvent && socket.writable) socket.write('OK\n'.repeat(batch.length));
         socket.resume();
       }, (error: unknown) => {
-        this.log.error({ err: error }, 'cannot put events into the channel');
+        if (this.giveUp?.aborted === true) this.log.warn({ events: batch.length }, 'drain deadline passed: events not put into the channel, given up');
+        else this.log.error({ err: error }, 'cannot put events into the channel');
         socket.destroy();
       });
     });

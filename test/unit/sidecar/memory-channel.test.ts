@@ -146,7 +146,9 @@ describe('abortable put (a stop gives up at its deadline)', () => {
     await processor.put(events('1', '2'));
     const controller = new AbortController();
     const blocked = processor.put(events('3', '4', '5'), controller.signal);
-    setTimeout(() => controller.abort(), 20);
+    setTimeout(() => {
+      controller.abort();
+    }, 20);
     await assert.rejects(blocked);
     assert.equal(processor.counters.eventsReceived - processor.counters.eventsAccepted, 3, 'counted as received, not accepted');
     assert.equal(c.held, 2);
