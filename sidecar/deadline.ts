@@ -5,22 +5,20 @@
  * each getting its own.
  */
 export class Deadline {
-  private when: number;
+  /** Epoch ms. */
+  readonly at: number;
   private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: NodeJS.Timeout;
 
   constructor(at: number) {
-    this.when = at;
-    this.schedule();
+    this.at = at;
+    this.timer = setTimeout(() => {
+      this.controller.abort(new Error('drain deadline passed'));
+    }, Math.max(0, at - Date.now()));
   }
 
   static after(ms: number): Deadline {
     return new Deadline(Date.now() + ms);
-  }
-
-  /** Epoch ms. */
-  get at(): number {
-    return this.when;
   }
 
   /** Aborts at the deadline. */
@@ -33,14 +31,7 @@ export class Deadline {
   }
 
   remaining(): number {
-    return this.expired ? 0 : Math.max(0, this.when - Date.now());
-  }
-
-  /** Brings the deadline forward to `at` when that is sooner (a SIGTERM during a reload); never later. */
-  advanceTo(at: number): void {
-    if (at >= this.when || this.expired) return;
-    this.when = at;
-    this.schedule();
+    return this.expired ? 0 : Math.max(0, this.at - Date.now());
   }
 
   /** Waits for `work` until the deadline: true if it settled in time (either way), false if the deadline came first. */
@@ -62,20 +53,8 @@ export class Deadline {
     }
   }
 
-  /** Stops the timer (the work finished before the deadline). */
+  /** Stops the timer once the work it bounds is over, so that it does not keep the process alive. */
   dispose(): void {
     clearTimeout(this.timer);
-  }
-
-  private schedule(): void {
-    clearTimeout(this.timer);
-    const ms = this.when - Date.now();
-    if (ms <= 0) {
-      this.controller.abort(new Error('drain deadline passed'));
-      return;
-    }
-    this.timer = setTimeout(() => {
-      this.controller.abort(new Error('drain deadline passed'));
-    }, ms);
   }
 }

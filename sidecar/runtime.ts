@@ -53,11 +53,11 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   }
   await running.start();
 
-  // Reloads run one at a time, and never once stopping began; a stop brings the deadline of a
-  // reload in progress forward to its own, so that the two never take longer than one.
+  // Reloads run one at a time, and never once stopping began. A reload in progress at a signal
+  // ends by its own deadline, which is before the stop's (computed at the signal): the two take
+  // no longer than one deadline.
   let stopping = false;
   let reloading: Promise<void> = Promise.resolve();
-  let reloadDeadline: Deadline | undefined;
   const reload = (trigger: string): void => {
     reloading = reloading.then(async () => {
       if (stopping) return;
@@ -74,13 +74,12 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
       }
       for (const warning of next.warnings) log.warn({ file: warning.file, line: warning.line, key: warning.key }, warning.message);
       log.info({ trigger }, 'reloading configuration');
-      reloadDeadline = Deadline.after(options.drainMs);
+      const deadline = Deadline.after(options.drainMs);
       let summary;
       try {
-        summary = await running.reload(next, reloadDeadline);
+        summary = await running.reload(next, deadline);
       } finally {
-        reloadDeadline.dispose();
-        reloadDeadline = undefined;
+        deadline.dispose();
       }
       watcher?.seen(hash);
       reloads.successes++;
@@ -124,7 +123,6 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   stopping = true;
   watcher?.close();
   process.off('SIGHUP', onHangup);
-  reloadDeadline?.advanceTo(deadline.at);
   await reloading;
   log.info({ reason: ending.reason, drainTimeoutMs: options.drainMs, remainingMs: deadline.remaining() },
     'stopping: reading the sources to their end and draining channels into sinks');
