@@ -53,8 +53,8 @@ export class ExecSource implements Source {
   private loop: Promise<SourceOutcome> | undefined;
   private batch: Event[] = [];
   private putting: Promise<void> = Promise.resolve();
-  /** Set by stop(deadline): puts give up, and the command's output is no longer waited for, when it aborts. */
-  private giveUp: AbortSignal | undefined;
+  /** Aborted at the deadline of stop(): puts give up, and the command's output is no longer waited for. */
+  private readonly giveUp = new AbortController();
   private givenUp = 0;
 
   constructor(config: ExecSourceConfig, processor: ChannelProcessor, log: Logger) {
@@ -78,8 +78,8 @@ export class ExecSource implements Source {
    * its output left unread.
    */
   async stop(deadline?: Deadline): Promise<void> {
-    this.giveUp = deadline?.signal;
     const abandon = (): void => {
+      this.giveUp.abort();
       this.child?.kill('SIGKILL');
       this.child?.stdout?.destroy();
     };
@@ -147,7 +147,7 @@ export class ExecSource implements Source {
           }
         } catch (error) {
           // stop() destroyed the output at its deadline.
-          if (this.giveUp?.aborted !== true) throw error;
+          if (!this.giveUp.signal.aborted) throw error;
         }
       }
       // The last line, when the output does not end with a newline.
@@ -164,8 +164,8 @@ export class ExecSource implements Source {
     if (this.batch.length === 0) return this.putting;
     const batch = this.batch;
     this.batch = [];
-    this.putting = this.putting.then(() => this.processor.put(batch, this.giveUp)).catch((error: unknown) => {
-      if (this.giveUp?.aborted === true) this.givenUp += batch.length;
+    this.putting = this.putting.then(() => this.processor.put(batch, this.giveUp.signal)).catch((error: unknown) => {
+      if (this.giveUp.signal.aborted) this.givenUp += batch.length;
       else this.log.error({ err: error }, 'cannot put events into the channel');
     });
     return this.putting;

@@ -9,6 +9,7 @@ import { ChannelProcessor } from '../../../sidecar/channels/processor.ts';
 import { ExecSource } from '../../../sidecar/sources/exec.ts';
 import { NetcatSource } from '../../../sidecar/sources/netcat.ts';
 import { createLogger } from '../../../sidecar/log.ts';
+import { Deadline } from '../../../sidecar/deadline.ts';
 
 const log = createLogger('silent');
 
@@ -68,6 +69,61 @@ describe('exec source', () => {
     }
     assert.equal(await source.finished(), 'completed');
     assert.deepEqual(got, Array.from({ length: 5000 }, (_, i) => String(i + 1)));
+  });
+});
+
+describe('exec source stop (agent termination)', () => {
+  it('reads the output the command printed before the stop, its unterminated last line too', async () => {
+    const c = channel();
+    const source = new ExecSource({
+      command: 'printf "a\\nb\\nlast"; exec sleep 30', shell: '/bin/sh -c', restart: false, restartThrottleMs: 0, logStdErr: false, batchSize: 20, batchTimeoutMs: 60_000,
+    }, new ChannelProcessor([], [c]), log);
+    await source.start();
+    await sleep(300);
+    const deadline = Deadline.after(5000);
+    await source.stop(deadline);
+    deadline.dispose();
+    assert.deepEqual(drain(c), ['a', 'b', 'last']);
+  });
+
+  it('with the channel full and a command that ignores SIGTERM, gives up at the deadline', async () => {
+    const c = channel(10);
+    const processor = new ChannelProcessor([], [c]);
+    const source = new ExecSource({
+      command: 'trap "" TERM; seq 1 100000; sleep 30', shell: '/bin/sh -c', restart: false, restartThrottleMs: 0, logStdErr: false, batchSize: 10, batchTimeoutMs: 20,
+    }, processor, log);
+    await source.start();
+    await until(() => c.held === 10);
+    const deadline = Deadline.after(300);
+    const started = Date.now();
+    await source.stop(deadline);
+    deadline.dispose();
+    const took = Date.now() - started;
+    assert.ok(took >= 250 && took < 3000, `stopped at the deadline (${took} ms)`);
+    assert.ok(processor.counters.eventsGivenUp > 0, 'the batch waiting for room is counted as given up');
+    assert.equal(c.held, 10);
+  });
+});
+
+describe('netcat source stop (agent termination)', () => {
+  it('a client that keeps its connection open and a full channel: closed at the deadline', async () => {
+    const c = channel(1);
+    const processor = new ChannelProcessor([], [c]);
+    const source = new NetcatSource({ bind: '127.0.0.1', port: 0, maxLineLength: 100, ackEveryEvent: true }, processor, log);
+    await source.start();
+    const socket = connect(source.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    socket.write('one\ntwo\n');
+    await until(() => c.held === 1);
+    const deadline = Deadline.after(300);
+    const started = Date.now();
+    await source.stop(deadline);
+    deadline.dispose();
+    const took = Date.now() - started;
+    assert.ok(took >= 250 && took < 3000, `stopped at the deadline (${took} ms)`);
+    assert.equal(processor.counters.eventsGivenUp, 2, 'the batch waiting for room is counted as given up');
+    socket.destroy();
   });
 });
 
