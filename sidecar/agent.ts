@@ -78,7 +78,13 @@ export class Agent {
   async stop(deadline: Deadline): Promise<StopReport> {
     const sources = [...this.sources.entries()];
     const givenUpBefore = this.givenUp();
-    await Promise.all(sources.map(([, source]) => source.drain?.(deadline) ?? Promise.resolve()));
+    await Promise.all(sources.map(async ([name, source]) => {
+      try {
+        await source.drain?.(deadline);
+      } catch (error) {
+        this.log.error({ source: name, err: error }, 'source failed while reading to its end');
+      }
+    }));
     await Promise.all(sources.map(([, source]) => source.stop(deadline)));
     await Promise.all([...this.sinks.values()].map((sink) => sink.stop(deadline)));
     let inChannels = 0;
