@@ -2,6 +2,7 @@ import type { Source, SourceOutcome } from './component.ts';
 import type { AgentConfig, ChannelDecl, SinkDecl, SinkSpec, SourceDecl } from './config/agent-config.ts';
 import type { Logger } from './log.ts';
 import { CounterStore, type SinkCounters } from './counters.ts';
+import type { Deadline } from './deadline.ts';
 import { MemoryChannel } from './channels/memory.ts';
 import { ChannelProcessor } from './channels/processor.ts';
 import { ExecSource } from './sources/exec.ts';
@@ -16,6 +17,21 @@ import type { Sink } from './sinks/sink.ts';
 
 /** How long a stop waits for channels to drain into the sinks (below Kubernetes' 30 s grace period). */
 export const DEFAULT_DRAIN_MS = 20_000;
+
+/** A file whose bytes were not all delivered when the agent stopped. */
+export interface UndeliveredFile {
+  source: string;
+  path: string;
+  /** Offset up to which Kafka acknowledged its lines (the checkpoint). */
+  deliveredUpTo: number;
+  size: number;
+}
+
+/** What a stop left undelivered: events in channels or given up mid-put, and files not delivered to their end. */
+export interface StopReport {
+  undelivered: number;
+  files: UndeliveredFile[];
+}
 
 /** What a reload changed, by component name. */
 export interface ReloadSummary {
@@ -55,18 +71,47 @@ export class Agent {
   }
 
   /**
-   * Stops the sources, lets the sinks drain the channels until `drainMs` has passed, then stops the sinks.
-   * Returns the number of events left undelivered in the channels (0 after a full drain).
+   * Stops for good: the sources read what is left and put it (drain), the sinks deliver what the
+   * channels hold, all until `deadline`; then the sources persist the checkpoints their delivered
+   * events earned. Reports what was not delivered by the deadline.
    */
-  async stop(drainMs = DEFAULT_DRAIN_MS): Promise<number> {
-    const deadline = Date.now() + drainMs;
-    await Promise.all([...this.sources.values()].map((source) => source.stop()));
+  async stop(deadline: Deadline): Promise<StopReport> {
+    const sources = [...this.sources.entries()];
+    const givenUpBefore = this.givenUp();
+    await Promise.all(sources.map(async ([name, source]) => {
+      try {
+        await source.drain?.(deadline);
+      } catch (error) {
+        this.log.error({ source: name, err: error }, 'source failed while reading to its end');
+      }
+    }));
+    await Promise.all(sources.map(([, source]) => source.stop(deadline)));
     await Promise.all([...this.sinks.values()].map((sink) => sink.stop(deadline)));
-    await Promise.all([...this.sources.values()].map((source) => source.close?.() ?? Promise.resolve()));
-    let left = 0;
-    for (const channel of this.channels.values()) left += channel.held;
-    this.log.info({ agent: this.config.agent, undelivered: left }, left === 0 ? 'agent stopped, channels drained' : 'agent stopped with undelivered events');
-    return left;
+    let inChannels = 0;
+    for (const channel of this.channels.values()) inChannels += channel.held;
+    // Read, handed to a put and given up at the deadline.
+    const notPut = this.givenUp() - givenUpBefore;
+    const files: UndeliveredFile[] = [];
+    for (const [name, source] of sources) {
+      for (const file of source.report?.().files ?? []) {
+        if (file.committedOffset < file.size) files.push({ source: name, path: file.path, deliveredUpTo: file.committedOffset, size: file.size });
+      }
+    }
+    await Promise.all(sources.map(([, source]) => source.close?.() ?? Promise.resolve()));
+    const report = { undelivered: inChannels + notPut, files };
+    if (report.undelivered === 0 && files.length === 0) {
+      this.log.info({ agent: this.config.agent, undelivered: 0 }, 'agent stopped, channels drained');
+    } else {
+      this.log.error({ agent: this.config.agent, undelivered: report.undelivered, inChannels, notPut, files },
+        'agent stopped at the drain deadline with undelivered events: given up (files: bytes from deliveredUpTo to size were not delivered)');
+    }
+    return report;
+  }
+
+  private givenUp(): number {
+    let events = 0;
+    for (const name of this.sources.keys()) events += this.counters.source(name).eventsGivenUp;
+    return events;
   }
 
   /**
@@ -82,9 +127,9 @@ export class Agent {
   /**
    * Applies a new configuration of the same agent, restarting only the components whose keys
    * changed (and those wired to a changed channel). Events in a changed channel move to its
-   * replacement, in order; a removed channel is drained into its old sinks first (up to drainMs).
+   * replacement, in order; a removed channel is drained into its old sinks first (up to `deadline`).
    */
-  async reload(next: AgentConfig, drainMs = DEFAULT_DRAIN_MS): Promise<ReloadSummary> {
+  async reload(next: AgentConfig, deadline: Deadline): Promise<ReloadSummary> {
     const previous = this.config;
     const changed = <T extends { name: string; fingerprint: string }>(old: readonly T[], now: readonly T[]): Set<string> =>
       new Set(old.filter((o) => now.find((n) => n.name === o.name)?.fingerprint !== o.fingerprint).map((o) => o.name));
@@ -99,13 +144,12 @@ export class Agent {
     // after draining them, then the other changed sinks (finishing their batch in flight).
     for (const name of sourcesChanged) {
       const source = this.sources.get(name);
-      await source?.stop();
+      await source?.stop(deadline);
       await source?.close?.();
       this.sources.delete(name);
     }
-    const deadline = Date.now() + drainMs;
     for (const decl of previous.sinks.filter((s) => sinksChanged.has(s.name))) {
-      await this.sinks.get(decl.name)?.stop(channelsRemoved.has(decl.channel) ? deadline : Date.now());
+      await this.sinks.get(decl.name)?.stop(deadline, channelsRemoved.has(decl.channel));
       this.sinks.delete(decl.name);
     }
     let lost = 0;

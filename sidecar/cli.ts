@@ -16,7 +16,8 @@ Options:
   -n, --name AGENT             agent name: the prefix of its keys, e.g. 'producer' (required)
       --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
                                (also LOGSHIPPER_LOG_LEVEL)
-      --drain-timeout MS       on SIGTERM/SIGINT, how long to let channels drain into sinks (default ${DEFAULT_DRAIN_MS})
+      --drain-timeout MS       on SIGTERM/SIGINT, how long (from the signal) the sources may read
+                               to their end and the sinks deliver (default ${DEFAULT_DRAIN_MS})
       --http-port PORT|off     /metrics, /metrics/json, /healthz, /readyz (default ${DEFAULT_HTTP_PORT}; 0 picks a free port)
       --http-host HOST         address to listen on (default 0.0.0.0)
       --ready-backoff-limit MS /readyz fails once a sink has failed for this long (default ${DEFAULT_READY_BACKOFF_LIMIT_MS})

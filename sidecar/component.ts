@@ -1,3 +1,4 @@
+import type { Deadline } from './deadline.ts';
 import type { Logger } from './log.ts';
 
 /** Every running part of the agent (source, sink runner) has this lifecycle. */
@@ -11,6 +12,17 @@ export type SourceOutcome = 'completed' | 'failed';
 
 /** A source: reads events and puts them into its channels. */
 export interface Source extends Lifecycle {
+  /**
+   * Stops reading. A put still waiting for room waits until `deadline` (without one: a durable
+   * source gives up at once, as its checkpoint stays before what was not put; others wait for room).
+   */
+  stop(deadline?: Deadline): Promise<void>;
+  /**
+   * The agent stops for good (SIGTERM): read what is left to read (open files to their end),
+   * emit what is held (incomplete last lines, pending multiline events) and put it all, giving up
+   * at `deadline`. stop() follows. Sources without input of their own to finish do without.
+   */
+  drain?(deadline: Deadline): Promise<void>;
   /**
    * Resolves once the source has nothing more to read (its command exited for good, its
    * sequence is complete), with whether it ended well; never for a source that waits for

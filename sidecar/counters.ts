@@ -9,6 +9,8 @@ export class SourceCounters {
   batchesReceived = 0;
   batchesAccepted = 0;
   bytesAccepted = 0;
+  /** Events whose put was given up at a stop's deadline (the channels had no room). */
+  eventsGivenUp = 0;
 }
 
 /** Flume's ChannelCounter (size and capacity are read from the channel itself). */

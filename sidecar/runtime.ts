@@ -3,6 +3,7 @@ import { Agent } from './agent.ts';
 import { loadAgentConfig } from './config/agent-config.ts';
 import { ConfigError } from './config/errors.ts';
 import { ConfigWatcher, contentHash } from './config/watch.ts';
+import { Deadline } from './deadline.ts';
 import { CounterStore } from './counters.ts';
 import { startHttpServer } from './http.ts';
 import { createMetrics, type ReloadState } from './metrics.ts';
@@ -52,7 +53,9 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   }
   await running.start();
 
-  // Reloads run one at a time, and never once stopping began.
+  // Reloads run one at a time, and never once stopping began. A reload in progress at a signal
+  // ends by its own deadline, which is before the stop's (computed at the signal): the two take
+  // no longer than one deadline.
   let stopping = false;
   let reloading: Promise<void> = Promise.resolve();
   const reload = (trigger: string): void => {
@@ -70,7 +73,14 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
         return;
       }
       for (const warning of next.warnings) log.warn({ file: warning.file, line: warning.line, key: warning.key }, warning.message);
-      const summary = await running.reload(next, options.drainMs);
+      log.info({ trigger }, 'reloading configuration');
+      const deadline = Deadline.after(options.drainMs);
+      let summary;
+      try {
+        summary = await running.reload(next, deadline);
+      } finally {
+        deadline.dispose();
+      }
       watcher?.seen(hash);
       reloads.successes++;
       reloads.lastError = undefined;
@@ -91,7 +101,7 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   };
   process.on('SIGHUP', onHangup);
 
-  const ending = await new Promise<{ reason: string; failed: boolean }>((resolve) => {
+  const ending = await new Promise<{ reason: string; failed: boolean; deadline: Deadline }>((resolve) => {
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (signalled) {
@@ -99,21 +109,25 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
         process.exit(1);
       }
       signalled = true;
-      resolve({ reason: signal, failed: false });
+      // The one deadline of the whole stop, from the moment of the signal.
+      resolve({ reason: signal, failed: false, deadline: Deadline.after(options.drainMs) });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     void running.sourcesFinished().then((outcome) => {
       const failed = outcome === 'failed';
-      resolve({ reason: failed ? 'all sources finished, some with a failure' : 'all sources finished', failed });
+      resolve({ reason: failed ? 'all sources finished, some with a failure' : 'all sources finished', failed, deadline: Deadline.after(options.drainMs) });
     });
   });
+  const { deadline } = ending;
   stopping = true;
   watcher?.close();
   process.off('SIGHUP', onHangup);
   await reloading;
-  log.info({ reason: ending.reason, drainTimeoutMs: options.drainMs }, 'stopping: draining channels into sinks');
-  const undelivered = await running.stop(options.drainMs);
+  log.info({ reason: ending.reason, drainTimeoutMs: options.drainMs, remainingMs: deadline.remaining() },
+    'stopping: reading the sources to their end and draining channels into sinks');
+  const report = await running.stop(deadline);
+  deadline.dispose();
   server?.close();
-  return undelivered === 0 && !ending.failed ? 0 : 1;
+  return report.undelivered === 0 && report.files.length === 0 && !ending.failed ? 0 : 1;
 }

@@ -87,14 +87,16 @@ export class MemoryChannel {
   }
 
   /**
-   * Puts a batch in one transaction, waiting as long as needed for room.
+   * Puts a batch in one transaction, waiting as long as needed for room, or until `signal`
+   * aborts (a stop's deadline): then it rejects with the signal's reason and nothing was put.
    * Resolves once the batch is in the channel; the source awaits this before reading more.
    */
-  async put(events: readonly Event[]): Promise<void> {
+  async put(events: readonly Event[], signal?: AbortSignal): Promise<void> {
     if (events.length === 0) return;
     if (events.length > this.config.transactionCapacity) {
       throw new ChannelError(`put of ${events.length} events exceeds transactionCapacity ${this.config.transactionCapacity} of channel ${this.name}`);
     }
+    signal?.throwIfAborted();
     this.counters.putAttempts += events.length;
     let bytes = 0;
     for (const event of events) bytes += eventSize(event);
@@ -102,7 +104,7 @@ export class MemoryChannel {
       this.heldEvents += events.length;
       this.heldBytes += bytes;
     } else {
-      await this.waitForRoom(events.length, bytes);
+      await this.waitForRoom(events.length, bytes, signal);
     }
     for (const event of events) this.queue.push(event);
     this.counters.putSuccesses += events.length;
@@ -185,8 +187,11 @@ export class MemoryChannel {
     return this.heldBytes + bytes <= this.config.byteCapacity || this.heldEvents === 0;
   }
 
-  /** Waits until the batch fits, then reserves its room (before resolving, so the next putter sees it). */
-  private async waitForRoom(events: number, bytes: number): Promise<void> {
+  /**
+   * Waits until the batch fits, then reserves its room (before resolving, so the next putter
+   * sees it). An abort leaves the queue of putters without reserving anything.
+   */
+  private async waitForRoom(events: number, bytes: number, signal: AbortSignal | undefined): Promise<void> {
     const started = Date.now();
     const keepAliveMs = this.config.keepAliveSeconds * 1000;
     let warned = false;
@@ -198,17 +203,27 @@ export class MemoryChannel {
     }, Math.max(keepAliveMs, 1000));
     try {
       // Putters are served in arrival order, so a big batch is not starved by small ones.
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         const attempt = (): void => {
           if (this.putters[0] === attempt && this.fits(events, bytes)) {
             this.putters.shift();
             this.heldEvents += events;
             this.heldBytes += bytes;
+            signal?.removeEventListener('abort', abort);
             resolve();
             this.wakePutters();
           }
         };
+        const abort = (): void => {
+          const index = this.putters.indexOf(attempt);
+          if (index === -1) return;
+          this.putters.splice(index, 1);
+          reject(signal?.reason as Error);
+          // The putter behind it may be at the head now, and fit.
+          this.wakePutters();
+        };
         this.putters.push(attempt);
+        signal?.addEventListener('abort', abort, { once: true });
         attempt();
       });
     } finally {

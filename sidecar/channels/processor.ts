@@ -20,8 +20,11 @@ export class ChannelProcessor {
     this.counters = counters;
   }
 
-  /** Resolves when every channel holds the batch: the source's back-pressure point. */
-  async put(events: Event[]): Promise<void> {
+  /**
+   * Resolves when every channel holds the batch: the source's back-pressure point. Rejects when
+   * `signal` aborts first (a stop's deadline); the batch may then be in some channels and not others.
+   */
+  async put(events: Event[], signal?: AbortSignal): Promise<void> {
     this.counters.eventsReceived += events.length;
     this.counters.batchesReceived++;
     let batch = events;
@@ -34,8 +37,13 @@ export class ChannelProcessor {
         return event.receipt === undefined ? { body: event.body, headers: { ...event.headers } } : { body: event.body, headers: { ...event.headers }, receipt: event.receipt };
       });
       const step = channel.config.transactionCapacity;
-      for (let start = 0; start < copies.length; start += step) {
-        await channel.put(copies.slice(start, start + step));
+      try {
+        for (let start = 0; start < copies.length; start += step) {
+          await channel.put(copies.slice(start, start + step), signal);
+        }
+      } catch (error) {
+        if (signal?.aborted === true) this.counters.eventsGivenUp += batch.length;
+        throw error;
       }
     }
     this.counters.eventsAccepted += batch.length;

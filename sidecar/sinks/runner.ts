@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MemoryChannel, TakeTransaction } from '../channels/memory.ts';
+import type { Deadline } from '../deadline.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
 import { SinkCounters } from '../counters.ts';
@@ -60,16 +61,21 @@ export class SinkRunner {
   }
 
   /**
-   * Stops taking new batches once the channel is empty or `deadline` (epoch ms) passes,
-   * then stops the sink. Events left in the channel were never acknowledged.
+   * With `drain`, waits until every event of the channel is delivered (queued and in flight) or
+   * `deadline` passes; then stops taking batches, waits for those in flight and stops the sink,
+   * neither past the deadline: what is still undelivered then stays counted in the channel.
    */
-  async stop(deadline = Date.now()): Promise<void> {
-    while (this.channel.size > 0 && Date.now() < deadline) {
-      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+  async stop(deadline: Deadline, drain = true): Promise<void> {
+    while (drain && this.channel.held > 0 && !deadline.expired) {
+      await sleep(Math.min(50, Math.max(1, deadline.remaining())), undefined, { signal: deadline.signal }).catch(() => undefined);
     }
     this.stopping.abort();
-    await this.loop;
-    await this.sink.stop();
+    if (!(await deadline.within(this.loop ?? Promise.resolve()))) {
+      this.log.warn({ sink: this.name }, 'deliveries still in flight at the drain deadline: given up, their events stay undelivered');
+    }
+    if (!(await deadline.within(this.sink.stop()))) {
+      this.log.warn({ sink: this.name }, 'sink did not close its connections by the drain deadline: left behind');
+    }
   }
 
   private async run(): Promise<void> {

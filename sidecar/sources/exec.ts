@@ -6,6 +6,7 @@ import type { Settings } from '../config/settings.ts';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { ChannelProcessor } from '../channels/processor.ts';
+import type { Deadline } from '../deadline.ts';
 import { LineReader } from './line-reader.ts';
 
 export const EXEC_SOURCE_TYPES = ['exec', 'org.apache.flume.source.ExecSource'] as const;
@@ -52,6 +53,9 @@ export class ExecSource implements Source {
   private loop: Promise<SourceOutcome> | undefined;
   private batch: Event[] = [];
   private putting: Promise<void> = Promise.resolve();
+  /** Aborted at the deadline of stop(): puts give up, and the command's output is no longer waited for. */
+  private readonly giveUp = new AbortController();
+  private givenUp = 0;
 
   constructor(config: ExecSourceConfig, processor: ChannelProcessor, log: Logger) {
     this.config = config;
@@ -68,11 +72,27 @@ export class ExecSource implements Source {
     return this.loop ?? Promise.resolve('completed');
   }
 
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    this.child?.kill('SIGTERM');
-    await this.loop;
-    await this.putting;
+  /**
+   * Stops the command (SIGTERM) and reads what it printed until its output closes, putting it
+   * all. At `deadline` (without one: never) the puts give up and the command is killed (SIGKILL),
+   * its output left unread.
+   */
+  async stop(deadline?: Deadline): Promise<void> {
+    const abandon = (): void => {
+      this.giveUp.abort();
+      this.child?.kill('SIGKILL');
+      this.child?.stdout?.destroy();
+    };
+    deadline?.signal.addEventListener('abort', abandon, { once: true });
+    try {
+      this.stopping.abort();
+      this.child?.kill('SIGTERM');
+      await this.loop;
+      await this.putting;
+    } finally {
+      deadline?.signal.removeEventListener('abort', abandon);
+    }
+    if (this.givenUp > 0) this.log.warn({ events: this.givenUp }, 'drain deadline passed: output of the command not put into the channel, given up');
   }
 
   private async run(): Promise<SourceOutcome> {
@@ -120,9 +140,14 @@ export class ExecSource implements Source {
       // Async iteration reads the next chunk only after the loop body finished: awaiting the
       // channel here leaves the pipe unread, and the child blocks on a full pipe.
       if (child.stdout !== null) {
-        for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-          lines.pushNext(chunk, onLine);
-          if (this.batch.length >= this.config.batchSize) await this.flush();
+        try {
+          for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+            lines.pushNext(chunk, onLine);
+            if (this.batch.length >= this.config.batchSize) await this.flush();
+          }
+        } catch (error) {
+          // stop() destroyed the output at its deadline.
+          if (!this.giveUp.signal.aborted) throw error;
         }
       }
       // The last line, when the output does not end with a newline.
@@ -139,8 +164,9 @@ export class ExecSource implements Source {
     if (this.batch.length === 0) return this.putting;
     const batch = this.batch;
     this.batch = [];
-    this.putting = this.putting.then(() => this.processor.put(batch)).catch((error: unknown) => {
-      this.log.error({ err: error }, 'cannot put events into the channel');
+    this.putting = this.putting.then(() => this.processor.put(batch, this.giveUp.signal)).catch((error: unknown) => {
+      if (this.giveUp.signal.aborted) this.givenUp += batch.length;
+      else this.log.error({ err: error }, 'cannot put events into the channel');
     });
     return this.putting;
   }

@@ -5,6 +5,7 @@ import type { Settings } from '../config/settings.ts';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { ChannelProcessor } from '../channels/processor.ts';
+import type { Deadline } from '../deadline.ts';
 import { LineReader } from './line-reader.ts';
 
 export const NETCAT_SOURCE_TYPES = ['netcat', 'org.apache.flume.source.NetcatSource'] as const;
@@ -35,6 +36,10 @@ export class NetcatSource implements Source {
   private readonly log: Logger;
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
+  /** Aborted at the deadline of stop(): puts give up. */
+  private readonly giveUp = new AbortController();
+  /** Puts in progress (their sockets paused). */
+  private readonly puts = new Set<Promise<void>>();
 
   constructor(config: NetcatSourceConfig, processor: ChannelProcessor, log: Logger) {
     this.config = config;
@@ -63,13 +68,27 @@ export class NetcatSource implements Source {
     return new Promise(() => undefined);
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.end();
+  /**
+   * Accepts no more connections and ends every one, putting what clients sent until they close.
+   * At `deadline` (without one: never) the puts give up and the connections are destroyed.
+   */
+  async stop(deadline?: Deadline): Promise<void> {
     const server = this.server;
     if (server === undefined) return;
-    await new Promise<void>((resolve) => server.close(() => {
+    const closed = new Promise<void>((resolve) => server.close(() => {
       resolve();
     }));
+    for (const socket of this.sockets) socket.end();
+    const settled = (async () => {
+      await closed;
+      while (this.puts.size > 0) await Promise.all(this.puts);
+    })();
+    if (deadline !== undefined && !(await deadline.within(settled))) {
+      this.giveUp.abort();
+      this.log.warn({ connections: this.sockets.size, puts: this.puts.size }, 'drain deadline passed: client connections and puts still open, given up');
+      for (const socket of this.sockets) socket.destroy();
+    }
+    await settled;
   }
 
   private serve(socket: Socket): void {
@@ -86,13 +105,16 @@ export class NetcatSource implements Source {
       if (lines.counters.longLines > truncatedBefore) this.log.warn({ maxLineLength: this.config.maxLineLength }, 'line longer than max-line-length truncated');
       if (batch.length === 0) return;
       socket.pause();
-      this.processor.put(batch).then(() => {
+      const put = this.processor.put(batch, this.giveUp.signal).then(() => {
         if (this.config.ackEveryEvent && socket.writable) socket.write('OK\n'.repeat(batch.length));
         socket.resume();
       }, (error: unknown) => {
-        this.log.error({ err: error }, 'cannot put events into the channel');
+        if (this.giveUp.signal.aborted) this.log.warn({ events: batch.length }, 'drain deadline passed: events not put into the channel, given up');
+        else this.log.error({ err: error }, 'cannot put events into the channel');
         socket.destroy();
       });
+      this.puts.add(put);
+      void put.then(() => this.puts.delete(put));
     });
   }
 }

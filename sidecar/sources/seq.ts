@@ -24,7 +24,7 @@ export class SeqSource implements Source {
   private readonly config: SeqSourceConfig;
   private readonly processor: ChannelProcessor;
   private readonly log: Logger;
-  private stopping = false;
+  private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
 
   constructor(config: SeqSourceConfig, processor: ChannelProcessor, log: Logger) {
@@ -43,20 +43,28 @@ export class SeqSource implements Source {
     return 'completed';
   }
 
+  /** Stops generating; a put waiting for room gives up. */
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.stopping.abort();
     await this.loop;
   }
 
   private async run(): Promise<void> {
     const { batchSize, totalEvents } = this.config;
     let next = 0;
-    while (!this.stopping && next < totalEvents) {
+    const signal = this.stopping.signal;
+    const stopped = (): boolean => signal.aborted; // read after each await, not narrowed once
+    while (!stopped() && next < totalEvents) {
       const batch: Event[] = [];
       for (const end = Math.min(totalEvents, next + batchSize); next < end; next++) {
         batch.push({ body: Buffer.from(String(next)), headers: {} });
       }
-      await this.processor.put(batch);
+      try {
+        await this.processor.put(batch, signal);
+      } catch (error) {
+        if (stopped()) return;
+        throw error;
+      }
       // A put into a channel with room resolves at once; let I/O (the sinks) run between batches.
       await yieldToIo();
     }

@@ -1,6 +1,7 @@
 import { open, readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Source, SourceOutcome, SourceReport } from '../component.ts';
+import type { Deadline } from '../deadline.ts';
 import { Receipt, type Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { TaildirConfig } from './taildir/config.ts';
@@ -12,9 +13,9 @@ import { TailedFile, type FileState } from './taildir/tailed-file.ts';
 
 export { TAILDIR_SOURCE_TYPES, configureTaildirSource, type TaildirConfig } from './taildir/config.ts';
 
-/** What the source puts its batches into (the agent's ChannelProcessor); `put` resolving is the back-pressure. */
+/** What the source puts its batches into (the agent's ChannelProcessor); `put` resolving is the back-pressure, `signal` gives it up. */
 export interface BatchProcessor {
-  put(events: Event[]): Promise<void>;
+  put(events: Event[], signal?: AbortSignal): Promise<void>;
 }
 
 /**
@@ -92,6 +93,8 @@ export class TaildirSource implements Source {
     rotations: 0, truncations: 0, filesOpened: 0, filesReleased: 0,
   };
   private readonly stopping = new AbortController();
+  /** drain() asked the loop to end after its turn: the drain reads on by itself. */
+  private draining = false;
   private watcher: GroupWatcher | undefined;
   private loop: Promise<void> | undefined;
   private failure: (outcome: SourceOutcome) => void = () => undefined;
@@ -170,12 +173,60 @@ export class TaildirSource implements Source {
     return this.failed;
   }
 
-  /** Stops reading. Held partial lines and multiline events are not emitted: their bytes are read again after a restart. */
+  /**
+   * Stops reading at once; a put waiting for room gives up. Held partial lines and multiline
+   * events are not emitted: their bytes, and those of the batch not put, are read again after a
+   * restart (the checkpoint stays before them).
+   */
   async stop(): Promise<void> {
     this.stopping.abort();
     this.wake?.();
     await this.loop;
-    await this.watcher?.close();
+    await this.closeWatcher();
+  }
+
+  /**
+   * The agent stops for good (in a pod, the files and the position file go with it): no more
+   * discovery; every open file (and an idle one that grew) is read to its end as it is now, its
+   * incomplete last line and pending multiline event emitted, and everything put. At the
+   * deadline the source stops where it is: what was not put stays behind its checkpoint.
+   */
+  async drain(deadline: Deadline): Promise<void> {
+    const giveUp = (): void => {
+      this.stopping.abort();
+      this.wake?.();
+    };
+    deadline.signal.addEventListener('abort', giveUp, { once: true });
+    try {
+      this.draining = true;
+      this.wake?.();
+      await this.loop;
+      await this.closeWatcher();
+      this.now = Date.now();
+      let files = 0;
+      for (const file of [...this.files.values()]) {
+        if (this.stopped()) break;
+        if (file.state === 'idle') await this.pollIdle(file);
+        if (file.state !== 'open' || file.handle === undefined) continue;
+        const end = await file.handle.stat().then((stats) => stats.size, () => file.readOffset);
+        while (!this.stopped() && file.readOffset < end) {
+          if (!(await this.read(file))) break;
+        }
+        if (this.stopped()) break;
+        await this.flushHeld(file);
+        files++;
+      }
+      this.log.info({ files, events: this.totals.events, lines: this.totals.lines, complete: !this.stopped() },
+        this.stopped() ? 'drain deadline passed while reading: files left unread' : 'every open file read to its end and put');
+    } finally {
+      deadline.signal.removeEventListener('abort', giveUp);
+    }
+  }
+
+  private async closeWatcher(): Promise<void> {
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    await watcher?.close();
   }
 
   /** After the drain: writes the positions the delivered events earned and closes every file. */
@@ -232,7 +283,7 @@ export class TaildirSource implements Source {
   }
 
   private async run(): Promise<void> {
-    while (!this.stopped()) {
+    while (!this.stopped() && !this.draining) {
       this.now = Date.now();
       this.turnStartedAt = this.now;
       this.woken = false;
@@ -275,7 +326,7 @@ export class TaildirSource implements Source {
     const earliest = this.turnStartedAt + CAUGHT_UP_TURN_MS;
     if (this.woken || this.rescanRequested) until = Math.min(until, earliest);
     const ms = until - Date.now();
-    if (ms <= 0 || this.stopped()) return;
+    if (ms <= 0 || this.stopped() || this.draining) return;
     await new Promise<void>((resolve) => {
       let timer = setTimeout(done, ms);
       function done(): void {
@@ -284,7 +335,7 @@ export class TaildirSource implements Source {
       }
       this.wake = () => {
         clearTimeout(timer);
-        if (this.stopped()) done();
+        if (this.stopped() || this.draining) done();
         else timer = setTimeout(done, Math.max(0, Math.min(until, earliest) - Date.now()));
       };
     });
@@ -395,7 +446,13 @@ export class TaildirSource implements Source {
       const receipt = new Receipt(batch.length, file.tracker.add(end));
       for (const event of batch) event.receipt = receipt;
       this.totals.events += batch.length;
-      await this.processor.put(batch);
+      try {
+        await this.processor.put(batch, this.stopping.signal);
+      } catch (error) {
+        // Given up at a stop: the checkpoint stays before these lines.
+        if (this.stopped()) return;
+        throw error;
+      }
     }
   }
 

@@ -97,6 +97,64 @@ describe('MemoryChannel', () => {
   });
 });
 
+describe('abortable put (a stop gives up at its deadline)', () => {
+  it('a put waiting on a full channel rejects when its signal aborts, reserving nothing', async () => {
+    const c = channel({ capacity: 2, transactionCapacity: 2 });
+    await c.put(events('1', '2'));
+    const controller = new AbortController();
+    const blocked = c.put(events('3'), controller.signal);
+    await tick();
+    controller.abort(new Error('deadline'));
+    await assert.rejects(blocked, /deadline/);
+    assert.equal(c.held, 2, 'the aborted batch took no room');
+    c.take(2).commit();
+    assert.equal(c.held, 0);
+    await c.put(events('4', '5'));
+    assert.deepEqual(bodies(c.take(10).events), ['4', '5'], 'the aborted batch never entered the queue');
+  });
+
+  it('an aborted putter at the head lets the one behind it in', async () => {
+    const c = channel({ capacity: 3, transactionCapacity: 3 });
+    await c.put(events('1', '2'));
+    const controller = new AbortController();
+    const big = c.put(events('a', 'b'), controller.signal);
+    let small = false;
+    const behind = c.put(events('x')).then(() => (small = true));
+    await tick();
+    assert.equal(small, false, 'putters are served in order: the small one waits behind the big one');
+    controller.abort();
+    await assert.rejects(big);
+    await behind;
+    assert.equal(small, true);
+    assert.deepEqual(bodies(c.take(10).events), ['1', '2', 'x']);
+  });
+
+  it('an already aborted signal fails the put even with room; an abort after the put has no effect', async () => {
+    const c = channel();
+    await assert.rejects(c.put(events('1'), AbortSignal.abort()));
+    assert.equal(c.held, 0);
+    const controller = new AbortController();
+    await c.put(events('2'), controller.signal);
+    controller.abort();
+    assert.deepEqual(bodies(c.take(10).events), ['2']);
+  });
+
+  it('through ChannelProcessor.put: the source waiting on a full channel is released', async () => {
+    const { ChannelProcessor } = await import('../../../sidecar/channels/processor.ts');
+    const c = channel({ capacity: 2, transactionCapacity: 2 });
+    const processor = new ChannelProcessor([], [c]);
+    await processor.put(events('1', '2'));
+    const controller = new AbortController();
+    const blocked = processor.put(events('3', '4', '5'), controller.signal);
+    setTimeout(() => {
+      controller.abort();
+    }, 20);
+    await assert.rejects(blocked);
+    assert.equal(processor.counters.eventsReceived - processor.counters.eventsAccepted, 3, 'counted as received, not accepted');
+    assert.equal(c.held, 2);
+  });
+});
+
 describe('receipts (end-to-end acknowledgement)', () => {
   it('settle only when every event of the batch, in every channel, is committed', async () => {
     const { Receipt } = await import('../../../sidecar/event.ts');

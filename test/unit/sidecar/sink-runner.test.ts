@@ -2,11 +2,32 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryChannel } from '../../../sidecar/channels/memory.ts';
 import { SinkRunner } from '../../../sidecar/sinks/runner.ts';
+import { Deadline } from '../../../sidecar/deadline.ts';
 import type { Sink } from '../../../sidecar/sinks/sink.ts';
 import type { Event } from '../../../sidecar/event.ts';
 import { createLogger } from '../../../sidecar/log.ts';
 
 const log = createLogger('silent');
+
+async function stopBy(runner: SinkRunner, ms: number): Promise<void> {
+  const deadline = Deadline.after(ms);
+  await runner.stop(deadline);
+  deadline.dispose();
+}
+
+/** A sink whose deliveries and stop never settle, as kafkajs against an unreachable broker can hang. */
+class HangingSink implements Sink {
+  readonly batchSize = 4;
+  readonly lingerMs = 0;
+  readonly maxInFlight = 1;
+  async start(): Promise<void> {}
+  stop(): Promise<void> {
+    return new Promise(() => undefined);
+  }
+  deliver(): Promise<void> {
+    return new Promise(() => undefined);
+  }
+}
 
 /** A sink that fails the deliveries listed in `failures` (by attempt number) and records the rest. */
 class FlakySink implements Sink {
@@ -54,7 +75,7 @@ describe('SinkRunner', () => {
       sent.push(...events.map((event) => event.body.toString()));
       await channel.put(events);
     }
-    await runner.stop(Date.now() + 10_000);
+    await stopBy(runner, 10_000);
     assert.deepEqual(sink.delivered, sent);
     assert.equal(channel.held, 0);
     assert.ok(sink.attempts > 3);
@@ -70,7 +91,7 @@ describe('SinkRunner', () => {
       for (let i = 0; i < sent.length; i += 4) {
         await channel.put(sent.slice(i, i + 4).map((body) => ({ body: Buffer.from(body), headers: {} })));
       }
-      await runner.stop(Date.now() + 10_000);
+      await stopBy(runner, 10_000);
       assert.equal(channel.held, 0);
       assert.ok(sink.concurrency > 1, 'batches overlapped');
       if (failures.length === 0) assert.deepEqual(sink.delivered, sent, 'in order');
@@ -86,7 +107,30 @@ describe('SinkRunner', () => {
     await channel.put([{ body: Buffer.from('x'), headers: {} }]);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(runner.status, 'BACKOFF');
-    await runner.stop(Date.now() + 200);
+    await stopBy(runner, 200);
     assert.equal(channel.held, 1, 'the undelivered event is still accounted for');
+  });
+
+  it('a delivery in flight and a sink stop that never settle do not hold the stop past its deadline', async () => {
+    const channel = new MemoryChannel('c', { capacity: 8, transactionCapacity: 4, byteCapacity: 1 << 20, keepAliveSeconds: 3 }, log);
+    const runner = new SinkRunner('k', new HangingSink(), channel, log);
+    await runner.start();
+    await channel.put([{ body: Buffer.from('x'), headers: {} }, { body: Buffer.from('y'), headers: {} }]);
+    const started = Date.now();
+    await stopBy(runner, 300);
+    const took = Date.now() - started;
+    assert.ok(took >= 250 && took < 2000, `stopped at the deadline (${took} ms)`);
+    assert.equal(channel.held, 2, 'the events of the abandoned delivery count as undelivered');
+  });
+
+  it('without drain (a reload restarting the sink), stops at once when nothing is in flight', async () => {
+    const channel = new MemoryChannel('c', { capacity: 8, transactionCapacity: 4, byteCapacity: 1 << 20, keepAliveSeconds: 3 }, log);
+    const runner = new SinkRunner('k', new FlakySink([]), channel, log);
+    await runner.start();
+    const deadline = Deadline.after(10_000);
+    const started = Date.now();
+    await runner.stop(deadline, false);
+    deadline.dispose();
+    assert.ok(Date.now() - started < 1000);
   });
 });

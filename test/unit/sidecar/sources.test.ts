@@ -6,9 +6,10 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryChannel } from '../../../sidecar/channels/memory.ts';
 import { ChannelProcessor } from '../../../sidecar/channels/processor.ts';
-import { ExecSource } from '../../../sidecar/sources/exec.ts';
+import { ExecSource, type ExecSourceConfig } from '../../../sidecar/sources/exec.ts';
 import { NetcatSource } from '../../../sidecar/sources/netcat.ts';
 import { createLogger } from '../../../sidecar/log.ts';
+import { Deadline } from '../../../sidecar/deadline.ts';
 
 const log = createLogger('silent');
 
@@ -30,12 +31,23 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
+function execSource(processor: ChannelProcessor, config: Partial<ExecSourceConfig> & { command: string }): ExecSource {
+  return new ExecSource({ shell: '/bin/sh -c', restart: false, restartThrottleMs: 0, logStdErr: false, batchSize: 20, batchTimeoutMs: 20, ...config }, processor, log);
+}
+
+/** Stops the source with a deadline `ms` away; how long the stop took. */
+async function stopWithin(source: { stop(deadline?: Deadline): Promise<void> }, ms: number): Promise<number> {
+  const deadline = Deadline.after(ms);
+  const started = Date.now();
+  await source.stop(deadline);
+  deadline.dispose();
+  return Date.now() - started;
+}
+
 describe('exec source', () => {
   it('restarts its command after restartThrottle when restart = true', async () => {
     const c = channel();
-    const source = new ExecSource({
-      command: 'echo run', shell: '/bin/sh -c', restart: true, restartThrottleMs: 50, logStdErr: false, batchSize: 20, batchTimeoutMs: 20,
-    }, new ChannelProcessor([], [c]), log);
+    const source = execSource(new ChannelProcessor([], [c]), { command: 'echo run', restart: true, restartThrottleMs: 50 });
     await source.start();
     await until(() => c.size >= 3);
     await source.stop();
@@ -44,9 +56,7 @@ describe('exec source', () => {
 
   it('reports a command that exits non-zero without restart as failed, keeping its output', async () => {
     const c = channel();
-    const source = new ExecSource({
-      command: 'printf "a\\nb\\npartial"; exit 3', shell: '/bin/sh -c', restart: false, restartThrottleMs: 0, logStdErr: true, batchSize: 20, batchTimeoutMs: 20,
-    }, new ChannelProcessor([], [c]), log);
+    const source = execSource(new ChannelProcessor([], [c]), { command: 'printf "a\\nb\\npartial"; exit 3', logStdErr: true });
     await source.start();
     assert.equal(await source.finished(), 'failed');
     assert.deepEqual(drain(c), ['a', 'b', 'partial'], 'a last line without newline still becomes an event');
@@ -68,6 +78,47 @@ describe('exec source', () => {
     }
     assert.equal(await source.finished(), 'completed');
     assert.deepEqual(got, Array.from({ length: 5000 }, (_, i) => String(i + 1)));
+  });
+});
+
+describe('exec source stop (agent termination)', () => {
+  it('reads the output the command printed before the stop, its unterminated last line too', async () => {
+    const c = channel();
+    const source = execSource(new ChannelProcessor([], [c]), { command: 'printf "a\\nb\\nlast"; exec sleep 30', batchTimeoutMs: 60_000 });
+    await source.start();
+    await sleep(300);
+    await stopWithin(source, 5000);
+    assert.deepEqual(drain(c), ['a', 'b', 'last']);
+  });
+
+  it('with the channel full and a command that ignores SIGTERM, gives up at the deadline', async () => {
+    const c = channel(10);
+    const processor = new ChannelProcessor([], [c]);
+    const source = execSource(processor, { command: 'trap "" TERM; seq 1 100000; sleep 30', batchSize: 10 });
+    await source.start();
+    await until(() => c.held === 10);
+    const took = await stopWithin(source, 300);
+    assert.ok(took >= 250 && took < 3000, `stopped at the deadline (${took} ms)`);
+    assert.ok(processor.counters.eventsGivenUp > 0, 'the batch waiting for room is counted as given up');
+    assert.equal(c.held, 10);
+  });
+});
+
+describe('netcat source stop (agent termination)', () => {
+  it('a client that keeps its connection open and a full channel: closed at the deadline', async () => {
+    const c = channel(1);
+    const processor = new ChannelProcessor([], [c]);
+    const source = new NetcatSource({ bind: '127.0.0.1', port: 0, maxLineLength: 100, ackEveryEvent: true }, processor, log);
+    await source.start();
+    const socket = connect(source.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    socket.write('one\ntwo\n');
+    await until(() => c.held === 1);
+    const took = await stopWithin(source, 300);
+    assert.ok(took >= 250 && took < 3000, `stopped at the deadline (${took} ms)`);
+    assert.equal(processor.counters.eventsGivenUp, 2, 'the batch waiting for room is counted as given up');
+    socket.destroy();
   });
 });
 
