@@ -2,7 +2,7 @@
  * What each topic's brokers accept per record batch (max.message.bytes), as far as the sink can
  * learn it: read from the cluster when its ACLs allow, else inferred from what a broker refused.
  */
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import kafkajs, { type Admin, type ConfigResourceTypes } from 'kafkajs';
 import type { Logger } from '../log.ts';
 
 /** What reading a limit needs of a kafkajs admin client. */
@@ -124,12 +124,14 @@ export function adminLimitReader(admin: LimitAdmin): LimitReader {
       throw error;
     });
     await connected;
+    // A default import: Node cannot see this export of kafkajs's CommonJS index by name.
+    const { ConfigResourceTypes: types } = kafkajs;
     try {
-      return await describeLimit(admin, ConfigResourceTypes.TOPIC, topic, 'max.message.bytes');
+      return await describeLimit(admin, types.TOPIC, topic, 'max.message.bytes');
     } catch (topicError) {
       const broker = (await admin.describeCluster()).brokers[0];
       if (broker === undefined) throw topicError;
-      return await describeLimit(admin, ConfigResourceTypes.BROKER, String(broker.nodeId), 'message.max.bytes').catch((brokerError: unknown) => {
+      return await describeLimit(admin, types.BROKER, String(broker.nodeId), 'message.max.bytes').catch((brokerError: unknown) => {
         throw new Error(`topic: ${(topicError as Error).message}; broker ${broker.nodeId}: ${(brokerError as Error).message}`);
       });
     }
