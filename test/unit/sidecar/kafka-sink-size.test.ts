@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import type { DescribeConfigResponse, ProducerBatch, RecordMetadata } from 'kafkajs';
+import kafkajs, { type DescribeConfigResponse, type ProducerBatch, type RecordMetadata } from 'kafkajs';
 import { KafkaSink, type KafkaClients } from '../../../sidecar/sinks/kafka.ts';
 import type { KafkaSinkConfig, OversizePolicy } from '../../../sidecar/sinks/kafka-config.ts';
 import { RECORD_BATCH_OVERHEAD } from '../../../sidecar/sinks/request-size.ts';
@@ -38,18 +38,21 @@ class FakeBroker {
 
   readonly clients: KafkaClients = {
     producer: {
-      connect: async () => undefined,
-      disconnect: async () => undefined,
+      connect: () => Promise.resolve(),
+      disconnect: () => Promise.resolve(),
       sendBatch: async ({ topicMessages = [] }: ProducerBatch): Promise<RecordMetadata[]> => {
         await Promise.resolve();
-        for (const { messages } of topicMessages) (messages[0] as { [WRITTEN]?: WrittenTracker } | undefined)?.[WRITTEN]?.framed(messages.length);
+        for (const { messages } of topicMessages) {
+          const tracker = Reflect.get(messages[0] ?? {}, WRITTEN) as WrittenTracker | undefined;
+          tracker?.framed(messages.length);
+        }
         await new Promise((resolve) => setImmediate(resolve));
         if (this.unreachable > 0) {
           this.unreachable--;
           throw Object.assign(new Error('Connection timeout'), { name: 'KafkaJSNumberOfRetriesExceeded' });
         }
         const batches = topicMessages.map(({ messages }) => messages.reduce((sum, message, i) =>
-          sum + encode({ key: message.key, value: message.value, headers: message.headers as Record<string, string>, offsetDelta: i }).offset, RECORD_BATCH_OVERHEAD));
+          sum + encode({ key: message.key, value: message.value, headers: message.headers, offsetDelta: i }).offset, RECORD_BATCH_OVERHEAD));
         if (batches.some((bytes) => bytes > this.limit)) {
           this.refusals++;
           const cause = Object.assign(new Error('The request included a message larger than the max message size the server will accept'),
@@ -62,19 +65,20 @@ class FakeBroker {
       },
     },
     admin: {
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      describeCluster: async () => ({ brokers: [{ nodeId: 1, host: 'fake', port: 9092 }], controller: 1, clusterId: 'fake' }),
-      describeConfigs: async ({ resources }): Promise<DescribeConfigResponse> => {
-        if (!this.readable) throw Object.assign(new Error('Not authorized to access topics: [Topic authorization failed]'), { type: 'TOPIC_AUTHORIZATION_FAILED' });
-        const [{ type, name, configNames = [] } = { type: 0, name: '' }] = resources;
-        return {
+      connect: () => Promise.resolve(),
+      disconnect: () => Promise.resolve(),
+      describeCluster: () => Promise.resolve({ brokers: [{ nodeId: 1, host: 'fake', port: 9092 }], controller: 1, clusterId: 'fake' }),
+      describeConfigs: ({ resources }): Promise<DescribeConfigResponse> => {
+        if (!this.readable) return Promise.reject(Object.assign(new Error('Not authorized to access topics: [Topic authorization failed]'), { type: 'TOPIC_AUTHORIZATION_FAILED' }));
+        return Promise.resolve({
           throttleTime: 0,
-          resources: [{
+          resources: resources.map(({ type, name, configNames = [] }) => ({
             errorCode: 0, errorMessage: '', resourceName: name, resourceType: type,
-            configEntries: configNames.map((configName) => ({ configName, configValue: String(this.limit), isDefault: false, configSource: 1, isSensitive: false, readOnly: false, configSynonyms: [] })),
-          }],
-        };
+            configEntries: configNames.map((configName) => ({
+              configName, configValue: String(this.limit), isDefault: false, configSource: kafkajs.ConfigSource.TOPIC_CONFIG, isSensitive: false, readOnly: false, configSynonyms: [],
+            })),
+          })),
+        });
       },
     },
   };
@@ -204,10 +208,9 @@ describe('topic limits', () => {
     let answer: number | Error = 300_000;
     const logs: Record<string, unknown>[] = [];
     const log = createLogger('info', new Writable({ write(chunk: Buffer, _e, done) { logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done(); } }));
-    const limits = new TopicLimits(async () => {
+    const limits = new TopicLimits(() => {
       reads++;
-      if (answer instanceof Error) throw answer;
-      return answer;
+      return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
     }, log, { refreshMs: 1000, retryMs: 100, now: () => now });
     assert.equal(limits.limitOf('t'), Infinity);
     await limits.learn(['t']);
