@@ -11,11 +11,13 @@ export function brokers(): string {
   return requireEnv('KAFKA_BROKERS');
 }
 
-export async function createTopic(topic: string, partitions = 1): Promise<void> {
+/** `config`: topic configuration, e.g. { 'max.message.bytes': '200000' }. */
+export async function createTopic(topic: string, partitions = 1, config: Record<string, string> = {}): Promise<void> {
   const admin = new Kafka({ clientId: 'logshipper-test', brokers: brokers().split(','), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }
