@@ -49,14 +49,16 @@ export class TopicLimits {
 
   /**
    * Reads the limit of each topic seen for the first time (waiting for it, so that the first
-   * batch is already cut to size) and, in the background, of topics last read refreshMs ago.
+   * batch is already cut to size) and, in the background, of topics last read refreshMs ago
+   * (retryMs ago when that read failed).
    */
   async learn(topics: Iterable<string>): Promise<void> {
     const first: Promise<void>[] = [];
     for (const topic of topics) {
       const entry = this.entries.get(topic);
       if (entry === undefined) first.push(this.read(topic));
-      else if (this.options.now() - entry.readAt >= this.options.refreshMs) void this.read(topic);
+      // A failed read (broker not up yet, say) is tried again soon, a good one only now and then.
+      else if (this.options.now() - entry.readAt >= (entry.failing ? this.options.retryMs : this.options.refreshMs)) void this.read(topic);
     }
     await Promise.all(first);
   }

@@ -238,4 +238,30 @@ describe('topic limits', () => {
     await limits.refused('t', 120_000);
     assert.equal(limits.limitOf('t'), 100_000, 'a successful read replaces what refusals suggested');
   });
+
+  it('tries a failed read again after retryMs, a good one only after refreshMs', async () => {
+    let now = 0;
+    let reads = 0;
+    let up = false;
+    const limits = new TopicLimits(() => {
+      reads++;
+      return up ? Promise.resolve(500_000) : Promise.reject(new Error('Connection error'));
+    }, createLogger('silent'), { refreshMs: 1000, retryMs: 100, now: () => now });
+    const learn = async (at: number): Promise<void> => {
+      now = at;
+      await limits.learn(['t']);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    await learn(0);
+    await learn(50);
+    assert.equal(reads, 1);
+    up = true;
+    await learn(100);
+    assert.equal(reads, 2);
+    assert.equal(limits.limitOf('t'), 500_000);
+    await learn(900);
+    assert.equal(reads, 2);
+    await learn(1100);
+    assert.equal(reads, 3);
+  });
 });
