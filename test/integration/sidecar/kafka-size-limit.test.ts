@@ -70,8 +70,11 @@ async function ship({ sent, topic, partitions, topicConfig, sink, timeoutMs }: R
     const records = await readTopic(topic);
     return { values: records.map((record) => record.value), partitionsUsed: new Set(records.map((record) => record.partition)), metrics, seconds, agent };
   } finally {
+    // A stalled sink must not hang the test: SIGKILL once the drain timeout (20 s) is well past.
     agent.process.kill('SIGTERM');
+    const killer = setTimeout(() => agent.process.kill('SIGKILL'), 30_000);
     await agent.exited;
+    clearTimeout(killer);
   }
 }
 
