@@ -5,10 +5,10 @@
 // the topic's limit are handled by oversizePolicy, counted, and the lines after them arrive.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTopic, readTopic } from '../../helpers/kafka.ts';
+import { alterTopicConfig, createTopic, readTopic } from '../../helpers/kafka.ts';
 import { getText, httpPort, metric, startAgent, type RunningAgent } from '../../helpers/agent.ts';
 import { uniqueName } from '../../helpers/env.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
@@ -45,10 +45,12 @@ interface Run {
   topicConfig: Record<string, string>;
   sink: string[];
   timeoutMs: number;
+  /** Rounds of lines appended once everything before is drained, each after its `between` ran (e.g. the topic's limit changed under the running agent). */
+  then?: { between: () => Promise<void>; sent: string[] }[];
 }
 
 /** Ships `sent` through an agent (exec tail -> memory channel -> Kafka sink, batches of 500); returns what is in the topic and the metrics. */
-async function ship({ sent, topic, partitions, topicConfig, sink, timeoutMs }: Run): Promise<{ values: string[]; partitionsUsed: Set<number>; metrics: string; seconds: number; agent: RunningAgent }> {
+async function ship({ sent, topic, partitions, topicConfig, sink, timeoutMs, then = [] }: Run): Promise<{ values: string[]; partitionsUsed: Set<number>; metrics: string; seconds: number; agent: RunningAgent }> {
   await createTopic(topic, partitions, topicConfig);
   const dir = mkdtempSync(join(tmpdir(), 'logshipper-size-'));
   const input = join(dir, 'input.log');
@@ -65,7 +67,14 @@ async function ship({ sent, topic, partitions, topicConfig, sink, timeoutMs }: R
   try {
     const port = await httpPort(agent);
     const started = Date.now();
-    const metrics = await waitForDrained(agent, port, sent.length, timeoutMs);
+    let metrics = await waitForDrained(agent, port, sent.length, timeoutMs);
+    let total = sent.length;
+    for (const round of then) {
+      await round.between();
+      appendFileSync(input, round.sent.join('\n') + '\n');
+      total += round.sent.length;
+      metrics = await waitForDrained(agent, port, total, timeoutMs);
+    }
     const seconds = (Date.now() - started) / 1000;
     const records = await readTopic(topic);
     return { values: records.map((record) => record.value), partitionsUsed: new Set(records.map((record) => record.partition)), metrics, seconds, agent };
@@ -126,5 +135,26 @@ describe('Kafka sink: batches larger than the broker accepts', () => {
     assert.equal(values.filter((value) => !normalSet.has(value)).join(''), huge, 'the line over the limit arrives whole, in consecutive pieces');
     assert.equal(drained, sent.length);
     assert.equal(oversized, 1);
+  });
+
+  it('the topic limit lowered under the running agent, 3 times: the refused batches are split, every line delivered', async () => {
+    const topic = uniqueName('size-lowered');
+    const before = lines('before', 2000, 1000);
+    const limits = [400_000, 200_000, 120_000];
+    const rounds = limits.map((limit) => ({ between: () => alterTopicConfig(topic, { 'max.message.bytes': String(limit) }), sent: lines(`after-${limit}`, 2000, 1000) }));
+    const { values, metrics, seconds, agent } = await ship({ sent: before, topic, partitions: 1, topicConfig: {}, sink: [], timeoutMs: 90_000, then: rounds });
+    const drained = metric(metrics, 'logshipper_sink_events_drained_total{sink="k"}');
+    const refusals = agent.logs.filter((line) => String(line['msg']).startsWith('broker refused a record batch as too large')).length;
+    const all = [...before, ...rounds.flatMap((round) => round.sent)];
+    const arrived = new Set(values);
+    const clean = rounds.filter((round) => round.sent.every((line) => arrived.has(line))).length;
+    console.log(`lowered limit: ${arrived.size}/${all.length} lines delivered, ${clean}/${rounds.length} rounds clean, drained ${drained}, ${refusals} refusals logged, ${seconds.toFixed(1)} s`);
+    const sent = new Set(all);
+    assert.deepEqual(arrived, sent, 'every line arrives');
+    assert.equal(clean, rounds.length);
+    assert.equal(values.length - arrived.size, 0, 'refused batches were not written: no line twice');
+    assert.ok(refusals >= 1, 'the broker refused batches cut to an old limit (else this test proves nothing)');
+    assert.equal(drained, all.length);
+    assert.equal(metric(metrics, 'logshipper_sink_records_oversized_total{sink="k"}'), 0);
   });
 });
