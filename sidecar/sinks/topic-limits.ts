@@ -32,6 +32,8 @@ interface Entry {
   readAt: number;
   /** Whether the last read failed (its failure is logged once, not on every read). */
   failing: boolean;
+  /** Whether a read has finished (until then, batches wait for the first one). */
+  settled: boolean;
   reading: Promise<void> | undefined;
 }
 
@@ -56,7 +58,7 @@ export class TopicLimits {
     const first: Promise<void>[] = [];
     for (const topic of topics) {
       const entry = this.entries.get(topic);
-      if (entry === undefined) first.push(this.read(topic));
+      if (entry === undefined || !entry.settled) first.push(this.read(topic));
       // A failed read (broker not up yet, say) is tried again soon, a good one only now and then.
       else if (this.options.now() - entry.readAt >= (entry.failing ? this.options.retryMs : this.options.refreshMs)) void this.read(topic);
     }
@@ -90,7 +92,7 @@ export class TopicLimits {
     if (entry?.reading !== undefined) return entry.reading;
     if (entry === undefined) {
       if (this.entries.size >= MAX_TOPICS) this.entries.clear();
-      entry = { read: undefined, refused: undefined, readAt: 0, failing: false, reading: undefined };
+      entry = { read: undefined, refused: undefined, readAt: 0, failing: false, settled: false, reading: undefined };
       this.entries.set(topic, entry);
     }
     const target = entry;
@@ -107,6 +109,7 @@ export class TopicLimits {
       target.failing = true;
     }).finally(() => {
       target.readAt = this.options.now();
+      target.settled = true;
       target.reading = undefined;
     });
     return target.reading;

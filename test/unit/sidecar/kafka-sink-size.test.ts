@@ -264,4 +264,19 @@ describe('topic limits', () => {
     await learn(1100);
     assert.equal(reads, 3);
   });
+
+  it('batches delivered at once all wait for the first read of their topic (one read)', async () => {
+    let reads = 0;
+    const limits = new TopicLimits(async () => {
+      reads++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return 200_000;
+    }, createLogger('silent'));
+    const seen = await Promise.all([1, 2, 3].map(async () => {
+      await limits.learn(['t']);
+      return limits.limitOf('t');
+    }));
+    assert.deepEqual(seen, [200_000, 200_000, 200_000]);
+    assert.equal(reads, 1);
+  });
 });
