@@ -56,8 +56,8 @@ export class KafkaSink implements Sink {
   private connected = false;
   private readonly counters: SinkCounters;
 
-  /** `clients`: the real ones unless a test hands in fakes. */
-  constructor(config: KafkaSinkConfig, log: Logger, counters: SinkCounters, clients: KafkaClients = kafkaClients(config, log)) {
+  /** `clients`: kafkajs's unless a test hands in fakes. */
+  constructor(config: KafkaSinkConfig, log: Logger, counters: SinkCounters, clients?: KafkaClients) {
     this.counters = counters;
     this.config = config;
     this.log = log;
@@ -66,8 +66,32 @@ export class KafkaSink implements Sink {
     // Batches in flight keep their order only through the patched kafkajs, which tells when a batch is written.
     this.maxInFlight = kafkajsPatched ? config.maxInFlight : 1;
     this.decoder = config.bodyEncoding === null ? undefined : new TextDecoder(config.bodyEncoding);
-    this.producer = clients.producer;
-    this.admin = clients.admin;
+    const { security } = config;
+    const kafka = new Kafka({
+      clientId: config.clientId,
+      brokers: config.brokers,
+      requestTimeout: config.requestTimeoutMs,
+      connectionTimeout: 5000,
+      // Fail fast into the sink runner, which rolls back and backs off (and reports BACKOFF).
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
+      ...(security.tls === undefined ? {} : {
+        ssl: {
+          ...(security.tls.ca === undefined ? {} : { ca: security.tls.ca }),
+          ...(security.tls.cert === undefined ? {} : { cert: security.tls.cert }),
+          ...(security.tls.key === undefined ? {} : { key: security.tls.key }),
+          ...(security.tls.passphrase === undefined ? {} : { passphrase: security.tls.passphrase }),
+          ...(security.tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
+        },
+      }),
+      ...(security.sasl === undefined ? {} : { sasl: saslOptions(security.sasl) }),
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => {
+        // kafkajs logs every connection retry; the sink runner reports failures once per state change.
+        this.log.debug({ kafka: entry.namespace, ...entry.log }, entry.log.message);
+      },
+    });
+    this.producer = clients?.producer ?? kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+    this.admin = clients?.admin ?? kafka.admin();
     this.limits = new TopicLimits(adminLimitReader(this.admin), log);
     if (!kafkajsPatched) log.debug('kafkajs runs unpatched (not version 2.2.4, or loaded before the sink): batches encode slower');
     else if (!crc32cInHardware) log.debug('@node-rs/crc32 has no binary for this platform: record batch checksums are computed in JS, slower');
@@ -212,37 +236,6 @@ export class KafkaSink implements Sink {
 export interface KafkaClients {
   producer: Pick<Producer, 'connect' | 'disconnect' | 'sendBatch'>;
   admin: LimitAdmin;
-}
-
-function kafkaClients(config: KafkaSinkConfig, log: Logger): KafkaClients {
-  const { security } = config;
-  const kafka = new Kafka({
-    clientId: config.clientId,
-    brokers: config.brokers,
-    requestTimeout: config.requestTimeoutMs,
-    connectionTimeout: 5000,
-    // Fail fast into the sink runner, which rolls back and backs off (and reports BACKOFF).
-    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
-    ...(security.tls === undefined ? {} : {
-      ssl: {
-        ...(security.tls.ca === undefined ? {} : { ca: security.tls.ca }),
-        ...(security.tls.cert === undefined ? {} : { cert: security.tls.cert }),
-        ...(security.tls.key === undefined ? {} : { key: security.tls.key }),
-        ...(security.tls.passphrase === undefined ? {} : { passphrase: security.tls.passphrase }),
-        ...(security.tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
-      },
-    }),
-    ...(security.sasl === undefined ? {} : { sasl: saslOptions(security.sasl) }),
-    logLevel: logLevel.WARN,
-    logCreator: () => (entry: LogEntry) => {
-      // kafkajs logs every connection retry; the sink runner reports failures once per state change.
-      log.debug({ kafka: entry.namespace, ...entry.log }, entry.log.message);
-    },
-  });
-  return {
-    producer: kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true }),
-    admin: kafka.admin(),
-  };
 }
 
 /** kafkajs types each SASL mechanism separately. */
