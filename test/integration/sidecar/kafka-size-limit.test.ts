@@ -5,7 +5,7 @@
 // the topic's limit are handled by oversizePolicy, counted, and the lines after them arrive.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alterTopicConfig, createTopic, readTopic } from '../../helpers/kafka.ts';
@@ -29,6 +29,15 @@ async function waitForDrained(agent: RunningAgent, port: number, events: number,
     if ((metric(text, 'logshipper_sink_events_drained_total{sink="k"}') ?? 0) >= events || Date.now() > deadline || agent.process.exitCode !== null) return text;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** SIGTERM, and SIGKILL once the drain timeout (20 s) is well past: a stalled sink must not hang the test. */
+async function stop(agent: RunningAgent): Promise<number | null> {
+  agent.process.kill('SIGTERM');
+  const killer = setTimeout(() => agent.process.kill('SIGKILL'), 30_000);
+  const code = await agent.exited;
+  clearTimeout(killer);
+  return code;
 }
 
 function counts(values: readonly string[]): Map<string, number> {
@@ -79,11 +88,7 @@ async function ship({ sent, topic, partitions, topicConfig, sink, timeoutMs, the
     const records = await readTopic(topic);
     return { values: records.map((record) => record.value), partitionsUsed: new Set(records.map((record) => record.partition)), metrics, seconds, agent };
   } finally {
-    // A stalled sink must not hang the test: SIGKILL once the drain timeout (20 s) is well past.
-    agent.process.kill('SIGTERM');
-    const killer = setTimeout(() => agent.process.kill('SIGKILL'), 30_000);
-    await agent.exited;
-    clearTimeout(killer);
+    await stop(agent);
   }
 }
 
@@ -156,5 +161,46 @@ describe('Kafka sink: batches larger than the broker accepts', () => {
     assert.ok(refusals >= 1, 'the broker refused batches cut to an old limit (else this test proves nothing)');
     assert.equal(drained, all.length);
     assert.equal(metric(metrics, 'logshipper_sink_records_oversized_total{sink="k"}'), 0);
+  });
+
+  it('TAILDIR, oversizePolicy skip: the lines over the topic limit are left out and counted, and the checkpoint moves past them (file lag 0)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-size-taildir-'));
+    const logs = join(dir, 'logs');
+    mkdirSync(logs);
+    const file = join(logs, 'app.log');
+    const normal = lines('tail', 3000, 1000);
+    const sent = [...normal];
+    sent.splice(2999, 0, lines('huge-tail', 1, 300_000)[0] ?? '');
+    sent.splice(1000, 0, lines('huge-tail', 1, 250_000)[0] ?? '');
+    writeFileSync(file, sent.join('\n') + '\n');
+    const topic = uniqueName('size-taildir');
+    await createTopic(topic, 1, { 'max.message.bytes': '200000' });
+    const conf = join(dir, 'agent.properties');
+    writeFileSync(conf, kafkaPipeline({
+      topic,
+      source: ['type = TAILDIR', 'filegroups = g', `filegroups.g = ${logs}/.*\\.log`, `positionFile = ${join(dir, 'positions.json')}`, 'batchSize = 500', 'fileHeader = true'],
+      channel: ['capacity = 2000', 'transactionCapacity = 500', 'byteCapacity = 268435456'],
+      sink: ['flumeBatchSize = 500', 'kafka.producer.acks = all', 'oversizePolicy = skip'],
+    }));
+    const agent = startAgent(conf, 'a');
+    try {
+      const port = await httpPort(agent);
+      let text = '';
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        text = await getText(port, '/metrics');
+        if (metric(text, `logshipper_file_lag_bytes{source="s",file="${file}"}`) === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const values = (await readTopic(topic)).map((record) => record.value);
+      const lag = metric(text, `logshipper_file_lag_bytes{source="s",file="${file}"}`);
+      const oversized = metric(text, 'logshipper_sink_records_oversized_total{sink="k"}');
+      console.log(`TAILDIR skip: ${values.length}/${normal.length} lines delivered, oversized ${oversized}, file lag ${lag}`);
+      assert.deepEqual(counts(values), counts(normal), 'every line but the two over the limit, once');
+      assert.equal(oversized, 2);
+      assert.equal(lag, 0, 'the skipped lines are handled: the checkpoint moved past them');
+    } finally {
+      assert.equal(await stop(agent), 0);
+    }
   });
 });
