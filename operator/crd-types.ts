@@ -3,6 +3,7 @@
 // types mirror it, and test/unit/operator/crd.test.ts checks that the two agree where it matters
 // (defaults, enums, the extraProperties allow-list).
 import type { V1ObjectMeta } from '@kubernetes/client-node';
+import { DEFAULT_MAX_LINE_BYTES } from '../sidecar/size-limits.ts';
 
 export const GROUP = 'logshipper.io';
 export const VERSION = 'v1alpha1';
@@ -178,7 +179,7 @@ export interface ResolvedSpec {
 /** Schema defaults (the CRD's `default:` values; test/unit/operator/crd.test.ts keeps them equal). */
 export const DEFAULTS = {
   encoding: 'UTF-8' as Encoding,
-  maxLineBytes: 1_048_576,
+  maxLineBytes: DEFAULT_MAX_LINE_BYTES,
   longLines: 'Split' as LongLinePolicy,
   acks: 'All' as Acks,
   compression: 'none' as Compression,
@@ -193,7 +194,7 @@ export const DEFAULTS = {
   capacity: 10_000,
   byteCapacity: 67_108_864,
   multilineMaxLines: 500,
-  multilineMaxBytes: 1_048_576,
+  multilineMaxBytes: DEFAULT_MAX_LINE_BYTES,
   multilineTimeoutMs: 1000,
   headerPrefix: 'k8s.',
 } as const;

@@ -4,6 +4,7 @@
 // the operator and the injector must agree on. Names are `source.`, `channel.` or `sink.` followed by
 // the agent's own key for that component.
 import { CHANNEL_NAME, SINK_NAME, SOURCE_NAME } from './sidecar-layout.ts';
+import { MIN_MAX_MESSAGE_BYTES, OVERSIZE_POLICIES } from '../sidecar/sinks/kafka-config.ts';
 
 export type ValueKind = 'int' | 'bool' | 'text' | readonly string[];
 
@@ -37,8 +38,8 @@ export const EXTRA_PROPERTIES: readonly ExtraProperty[] = [
   { key: 'channel.keep-alive', kind: 'int', min: 0, description: 's a put waits before logging that the channel is full' },
   { key: 'sink.kafka.producer.client.id', kind: 'text', description: 'Kafka client id' },
   { key: 'sink.kafka.producer.request.timeout.ms', kind: 'int', min: 1, description: 'Kafka request timeout' },
-  { key: 'sink.kafka.producer.max.request.size', kind: 'int', min: 1, description: 'largest record in bytes' },
-  { key: 'sink.oversizePolicy', kind: ['truncate', 'skip'], description: 'what happens to records over max.request.size' },
+  { key: 'sink.kafka.producer.max.request.size', kind: 'int', min: MIN_MAX_MESSAGE_BYTES, description: 'largest record batch (hence record) in bytes; the topic\'s max.message.bytes also applies' },
+  { key: 'sink.oversizePolicy', kind: OVERSIZE_POLICIES, description: 'what happens to a record over the size limit: truncate, skip or split' },
   { key: 'sink.allowTopicOverride', kind: 'bool', description: 'let a header choose the topic per event' },
   { key: 'sink.topicHeader', kind: 'text', description: 'the header that chooses the topic' },
 ];

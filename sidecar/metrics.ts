@@ -104,7 +104,7 @@ export function createMetrics(agent: () => Agent, reloads: ReloadState): { regis
   counter('logshipper_sink_bytes_drained_total', 'Body bytes delivered and acknowledged.', ['sink'], sinks('bytesDrained'));
   counter('logshipper_sink_rollbacks_total', 'Batches rolled back to the channel after a failed delivery.', ['sink'], sinks('rollbacks'));
   counter('logshipper_sink_delivery_failures_total', 'Failed deliveries, e.g. Kafka unreachable (Flume ConnectionFailedCount).', ['sink'], sinks('deliveryFailures'));
-  counter('logshipper_sink_records_oversized_total', 'Records over max.message.size (truncated or skipped as oversizePolicy says).', ['sink'], sinks('recordsOversized'));
+  counter('logshipper_sink_records_oversized_total', "Records too large for one record batch (max.message.size or the topic's max.message.bytes), truncated, skipped or split as oversizePolicy says.", ['sink'], sinks('recordsOversized'));
   gauge('logshipper_sink_ready', '1 while the sink delivers, 0 while it backs off after failures.', ['sink'], function* () {
     for (const [sink, runner] of agent().sinks) yield [{ sink }, runner.status === 'READY' ? 1 : 0];
   });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Settings } from '../config/settings.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../size-limits.ts';
 
 /**
  * The Kafka sink's settings, read from both generations of Flume keys:
@@ -25,6 +26,7 @@ export interface KafkaSinkConfig {
   topicHeader: string;
   /** Charset of event bodies; null means pass the bytes through unchanged. */
   bodyEncoding: string | null;
+  /** Largest record batch sent (as brokers count it against max.message.bytes), hence also the largest record. */
   maxMessageBytes: number;
   oversizePolicy: OversizePolicy;
   clientId: string;
@@ -35,8 +37,11 @@ export interface KafkaSinkConfig {
 export const COMPRESSIONS = ['none', 'gzip'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
-/** What happens to a record larger than max.message.size (the broker would refuse it, blocking the sink forever). */
-export const OVERSIZE_POLICIES = ['truncate', 'skip'] as const;
+/**
+ * What happens to a record larger than the size limit (the broker would refuse it, blocking the
+ * sink forever): cut to the limit, left out, or sent as several consecutive records.
+ */
+export const OVERSIZE_POLICIES = ['truncate', 'skip', 'split'] as const;
 export type OversizePolicy = (typeof OVERSIZE_POLICIES)[number];
 
 export interface KafkaSecurity {
@@ -75,6 +80,9 @@ const PRODUCER = 'kafka.producer.';
  * that succeeded; 1 keeps partitions in order even through retries.
  */
 const DEFAULT_MAX_IN_FLIGHT = 2;
+
+/** Room for a record batch's framing and a record with a few headers: a smaller limit could send nothing. */
+export const MIN_MAX_MESSAGE_BYTES = 1024;
 
 export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
   const brokerList = settings.required(['kafka.bootstrap.servers', 'metadata.broker.list', 'brokerList'], 'comma-separated host:port list of Kafka brokers');
@@ -133,7 +141,7 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
     allowTopicOverride: settings.bool('allowTopicOverride', true),
     topicHeader: settings.string('topicHeader', 'topic'),
     bodyEncoding,
-    maxMessageBytes: settings.int(['max.message.size', PRODUCER + 'max.request.size'], 1_000_000, { min: 1 }),
+    maxMessageBytes: settings.int(['max.message.size', PRODUCER + 'max.request.size'], DEFAULT_MAX_MESSAGE_BYTES, { min: MIN_MAX_MESSAGE_BYTES }),
     oversizePolicy: settings.oneOf('oversizePolicy', OVERSIZE_POLICIES, 'truncate'),
     clientId: settings.string(PRODUCER + 'client.id', 'logshipper'),
     requestTimeoutMs: settings.int(PRODUCER + 'request.timeout.ms', 30_000, { min: 1 }),

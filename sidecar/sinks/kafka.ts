@@ -3,6 +3,8 @@ import { TextDecoder } from 'node:util';
 import { crc32cInHardware, kafkajsPatched, WRITTEN, WrittenTracker } from './kafkajs-fast.ts';
 import { Kafka, Partitioners, CompressionTypes, logLevel, type Producer, type Message, type TopicMessages, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Event } from '../event.ts';
+import { batchBytes, fitValue, isTooLarge, recordOverhead, splitBySize } from './request-size.ts';
+import { adminLimitReader, TopicLimits, type LimitAdmin } from './topic-limits.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
 import type { KafkaSecurity, KafkaSinkConfig } from './kafka-config.ts';
@@ -16,10 +18,28 @@ const COMPRESSION: Record<KafkaSinkConfig['compression'], CompressionTypes> = {
 /** Flume's KafkaSink takes the record key from this event header. */
 const KEY_HEADER = 'key';
 
+type OutgoingMessage = Message & { value: Buffer; [WRITTEN]?: WrittenTracker };
+
+/** A record on its way, with its size in a record batch (an upper bound) and the event it carries. */
+interface OutgoingRecord {
+  event: Event;
+  topic: string;
+  message: OutgoingMessage;
+  /** Bytes besides the value: framing, key, headers. */
+  overhead: number;
+  bytes: number;
+}
+
+interface PieceOutcome {
+  piece: readonly OutgoingRecord[];
+  error?: unknown;
+}
+
 /**
- * Produces each batch with one kafkajs `sendBatch` and resolves when Kafka acknowledged it
- * as `acks` asks. Partitioning is kafkajs's DefaultPartitioner (murmur2 of the key, as the
- * Java client does; round-robin without a key) unless a partition is set on the record.
+ * Produces each batch with kafkajs `sendBatch` calls, as many as keep every record batch within
+ * the size limit (max.message.size and the topic's max.message.bytes), and resolves when Kafka
+ * acknowledged all of them as `acks` asks. Partitioning is kafkajs's DefaultPartitioner (murmur2
+ * of the key, as the Java client does; round-robin without a key) unless a partition is set on the record.
  */
 export class KafkaSink implements Sink {
   readonly batchSize: number;
@@ -27,12 +47,17 @@ export class KafkaSink implements Sink {
   readonly maxInFlight: number;
   private readonly config: KafkaSinkConfig;
   private readonly log: Logger;
-  private readonly producer: Producer;
+  private readonly producer: KafkaClients['producer'];
+  private readonly admin: KafkaClients['admin'];
+  private readonly limits: TopicLimits;
+  /** Events already counted and logged as over the limit (their batch may be retried). */
+  private readonly reported = new WeakSet<Event>();
   private readonly decoder: TextDecoder | undefined;
   private connected = false;
   private readonly counters: SinkCounters;
 
-  constructor(config: KafkaSinkConfig, log: Logger, counters: SinkCounters) {
+  /** `clients`: kafkajs's unless a test hands in fakes. */
+  constructor(config: KafkaSinkConfig, log: Logger, counters: SinkCounters, clients?: KafkaClients) {
     this.counters = counters;
     this.config = config;
     this.log = log;
@@ -65,7 +90,9 @@ export class KafkaSink implements Sink {
         this.log.debug({ kafka: entry.namespace, ...entry.log }, entry.log.message);
       },
     });
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+    this.producer = clients?.producer ?? kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+    this.admin = clients?.admin ?? kafka.admin();
+    this.limits = new TopicLimits(adminLimitReader(this.admin), log);
     if (!kafkajsPatched) log.warn('kafkajs runs unpatched (not version 2.2.4, or loaded before the sink): a leader failover can lose acknowledged records, and batches encode slower');
     else if (!crc32cInHardware) log.debug('@node-rs/crc32 has no binary for this platform: record batch checksums are computed in JS, slower');
   }
@@ -80,53 +107,121 @@ export class KafkaSink implements Sink {
       this.connected = true;
       this.log.info({ brokers: this.config.brokers }, 'connected to Kafka');
     }
-    await this.producer.sendBatch({
-      topicMessages: this.toTopicMessages(events, new WrittenTracker(written)),
+    const records = events.map((event) => this.toRecord(event));
+    await this.limits.learn(new Set(records.map((record) => record.topic)));
+    await this.send(records, written);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
+    this.connected = false;
+  }
+
+  /**
+   * Sends `records` in order in as many requests as the size limit needs, each once the one
+   * before is on the wire, and resolves when all are acknowledged. A request the broker refuses
+   * as too large is cut smaller and sent again (a single record is fitted by oversizePolicy), so
+   * that no batch is retried unchanged forever; any other failure rejects, and the runner
+   * retries the whole batch (records already acknowledged are then sent again: at least once).
+   */
+  private async send(records: readonly OutgoingRecord[], written: () => void): Promise<void> {
+    const limit = this.limitOf(records);
+    const pieces = splitBySize(this.fit(records, limit), (record) => record.bytes, limit);
+    const outcomes: Promise<PieceOutcome>[] = [];
+    // Once a request failed for another reason than its size, the rest would fail alike: the runner retries the whole batch.
+    const state = { failed: false };
+    for (const piece of pieces) {
+      if (state.failed) break;
+      const { acknowledged, onWire } = this.sendPiece(piece);
+      const outcome = acknowledged.then((): PieceOutcome => ({ piece }), (error: unknown): PieceOutcome => {
+        if (!isTooLarge(error)) state.failed = true;
+        return { piece, error };
+      });
+      outcomes.push(outcome);
+      await Promise.race([onWire, outcome]);
+    }
+    written();
+    const refused: (readonly OutgoingRecord[])[] = [];
+    for (const { piece, error } of await Promise.all(outcomes)) {
+      if (error === undefined) continue;
+      if (!isTooLarge(error)) throw error as Error;
+      refused.push(piece);
+    }
+    for (const piece of refused) {
+      const bytes = batchBytes(piece.map((record) => record.bytes));
+      for (const topic of new Set(piece.map((record) => record.topic))) await this.limits.refused(topic, bytes);
+      await this.send(piece, () => undefined);
+    }
+  }
+
+  /** One sendBatch; `onWire` resolves once all its records are in requests on their way. */
+  private sendPiece(piece: readonly OutgoingRecord[]): { acknowledged: Promise<unknown>; onWire: Promise<void> } {
+    let markOnWire = (): void => undefined;
+    const onWire = new Promise<void>((resolve) => (markOnWire = resolve));
+    const tracker = new WrittenTracker(markOnWire);
+    const byTopic = new Map<string, Message[]>();
+    for (const { topic, message } of piece) {
+      message[WRITTEN] = tracker;
+      let messages = byTopic.get(topic);
+      if (messages === undefined) byTopic.set(topic, (messages = []));
+      messages.push(message);
+    }
+    tracker.expect(piece.length);
+    const acknowledged = this.producer.sendBatch({
+      topicMessages: Array.from(byTopic, ([topic, messages]): TopicMessages => ({ topic, messages })),
       acks: this.config.acks,
       timeout: this.config.requestTimeoutMs,
       compression: COMPRESSION[this.config.compression],
     });
+    return { acknowledged, onWire };
   }
 
-  async stop(): Promise<void> {
-    await this.producer.disconnect();
-    this.connected = false;
+  /** The largest record batch these records' topics take: max.message.size, or less where a topic's max.message.bytes says so. */
+  private limitOf(records: readonly OutgoingRecord[]): number {
+    let limit = this.config.maxMessageBytes;
+    for (const topic of new Set(records.map((record) => record.topic))) limit = Math.min(limit, this.limits.limitOf(topic));
+    return limit;
   }
 
-  /** Groups the batch by topic (a `topic` header may override it), keeping event order within each topic. */
-  private toTopicMessages(events: readonly Event[], tracker: WrittenTracker): TopicMessages[] {
-    const { topic: defaultTopic, allowTopicOverride, topicHeader } = this.config;
-    const byTopic = new Map<string, Message[]>();
-    let count = 0;
-    for (const event of events) {
-      const topic = (allowTopicOverride ? event.headers[topicHeader] : undefined) ?? defaultTopic;
-      const message = this.toMessage(event, tracker);
-      if (message === undefined) continue;
-      let messages = byTopic.get(topic);
-      if (messages === undefined) byTopic.set(topic, (messages = []));
-      messages.push(message);
-      count++;
+  /**
+   * The records with each one too large for a record batch of `limit` bytes replaced as
+   * oversizePolicy says (truncated, split or left out), each such event counted and logged once
+   * however often its batch is retried. A record left out is handled: its batch still commits.
+   */
+  private fit(records: readonly OutgoingRecord[], limit: number): OutgoingRecord[] {
+    const fitted: OutgoingRecord[] = [];
+    const { oversizePolicy: policy } = this.config;
+    for (const record of records) {
+      if (batchBytes([record.bytes]) <= limit) {
+        fitted.push(record);
+        continue;
+      }
+      const { event, message, overhead, topic } = record;
+      if (!this.reported.has(event)) {
+        this.reported.add(event);
+        this.counters.recordsOversized++;
+        this.log.warn({ topic, bytes: record.bytes, limitBytes: limit, maxMessageBytes: this.config.maxMessageBytes, policy },
+          'record larger than max.message.size');
+      }
+      for (const value of fitValue(message.value, overhead, limit, policy)) {
+        fitted.push({ event, topic, overhead, bytes: overhead + value.length, message: { ...message, value } });
+      }
     }
-    tracker.expect(count);
-    return Array.from(byTopic, ([topic, messages]) => ({ topic, messages }));
+    return fitted;
   }
 
-  private toMessage(event: Event, tracker: WrittenTracker): Message | undefined {
+  private toRecord(event: Event): OutgoingRecord {
     const { headers } = event;
-    let value = this.decoder === undefined ? event.body : Buffer.from(this.decoder.decode(event.body), 'utf8');
-    if (value.length > this.config.maxMessageBytes) {
-      this.counters.recordsOversized++;
-      this.log.warn({ bytes: value.length, maxMessageBytes: this.config.maxMessageBytes, policy: this.config.oversizePolicy },
-        'record larger than max.message.size');
-      if (this.config.oversizePolicy === 'skip') return undefined;
-      value = value.subarray(0, this.config.maxMessageBytes);
-    }
-    const message: Message & { [WRITTEN]: WrittenTracker } = { value, headers, [WRITTEN]: tracker };
+    const { topic: defaultTopic, allowTopicOverride, topicHeader } = this.config;
+    const topic = (allowTopicOverride ? headers[topicHeader] : undefined) ?? defaultTopic;
+    const value = this.decoder === undefined ? event.body : Buffer.from(this.decoder.decode(event.body), 'utf8');
+    const message: OutgoingMessage = { value, headers };
     const key = headers[KEY_HEADER] ?? this.config.key;
     if (key !== undefined) message.key = key;
     const partition = this.partitionOf(event);
     if (partition !== undefined) message.partition = partition;
-    return message;
+    const overhead = recordOverhead({ key, headers });
+    return { event, topic, message, overhead, bytes: overhead + value.length };
   }
 
   private partitionOf(event: Event): number | undefined {
@@ -135,6 +230,12 @@ export class KafkaSink implements Sink {
     if (fromHeader !== undefined && /^\d+$/.test(fromHeader)) return Number(fromHeader);
     return this.config.partition;
   }
+}
+
+/** What the sink uses of kafkajs: a producer, and an admin client to read topics' size limits. */
+export interface KafkaClients {
+  producer: Pick<Producer, 'connect' | 'disconnect' | 'sendBatch'>;
+  admin: LimitAdmin;
 }
 
 /** kafkajs types each SASL mechanism separately. */

@@ -350,7 +350,7 @@ const headerBytes = new Map<string, Buffer>();
 const HEADER_CACHE_ENTRIES = 4096;
 const HEADER_CACHE_MAX_LENGTH = 256;
 
-function headerText(text: string): Buffer {
+export function headerText(text: string): Buffer {
   const cached = headerBytes.get(text);
   if (cached !== undefined) return cached;
   const bytes = Buffer.from(text, 'utf8');

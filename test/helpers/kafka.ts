@@ -2,7 +2,7 @@
 // an independent client (librdkafka), so a bug in our producer cannot hide in the reader too.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import { requireEnv } from './env.ts';
 
 const execFileAsync = promisify(execFile);
@@ -11,11 +11,25 @@ export function brokers(): string {
   return requireEnv('KAFKA_BROKERS');
 }
 
-export async function createTopic(topic: string, partitions = 1): Promise<void> {
+/** `config`: topic configuration, e.g. { 'max.message.bytes': '200000' }. */
+export async function createTopic(topic: string, partitions = 1, config: Record<string, string> = {}): Promise<void> {
   const admin = new Kafka({ clientId: 'logshipper-test', brokers: brokers().split(','), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Replaces the topic's configuration (Kafka's AlterConfigs: keys not given return to their defaults). */
+export async function alterTopicConfig(topic: string, config: Record<string, string>): Promise<void> {
+  const admin = new Kafka({ clientId: 'logshipper-test', brokers: brokers().split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configEntries }] });
   } finally {
     await admin.disconnect();
   }

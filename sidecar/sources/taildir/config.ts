@@ -4,6 +4,7 @@ import type { Settings } from '../../config/settings.ts';
 import { compileFilePattern, type FilePattern } from './pattern.ts';
 import type { Encoding, LongLinePolicy } from '../line-reader.ts';
 import type { MultilineConfig } from './multiline.ts';
+import { DEFAULT_MAX_LINE_BYTES } from '../../size-limits.ts';
 
 export const TAILDIR_SOURCE_TYPES = ['TAILDIR', 'org.apache.flume.source.taildir.TaildirSource'] as const;
 
@@ -69,7 +70,7 @@ export function configureTaildirSource(settings: Settings): TaildirConfig {
 
   const encodingName = settings.oneOf('encoding', Object.keys(ENCODINGS), 'UTF-8');
   const encoding = ENCODINGS[encodingName] ?? 'utf8';
-  const maxLineLength = settings.int('maxLineLength', 1024 * 1024, { min: 64 });
+  const maxLineLength = settings.int('maxLineLength', DEFAULT_MAX_LINE_BYTES, { min: 64 });
   const config: TaildirConfig = {
     groups,
     positionFile: settings.string('positionFile', join(homedir(), '.flume', 'taildir_position.json')),

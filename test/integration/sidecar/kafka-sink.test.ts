@@ -10,6 +10,7 @@ import { brokers, createTopic, readTopic, waitForRecords } from '../../helpers/k
 import { startAgent } from '../../helpers/agent.ts';
 import { uniqueName } from '../../helpers/env.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
+import { RECORD_BATCH_OVERHEAD, recordOverhead } from '../../../sidecar/sinks/request-size.ts';
 
 // org.apache.kafka.common.utils.Utils.murmur2 of these keys, as the Java client's own tests list them.
 const JAVA_MURMUR2: Record<string, number> = {
@@ -31,7 +32,7 @@ describe('Kafka sink -> real Kafka', () => {
     await createTopic(keyedTopic, PARTITIONS);
     await createTopic(routedTopic, 1);
     const latin1 = join(dir, 'latin1.log');
-    writeFileSync(latin1, Buffer.from(`café crème\n${'z'.repeat(120)}\nlast line\n`, 'latin1'));
+    writeFileSync(latin1, Buffer.from(`café crème\n${'z'.repeat(2000)}\nlast line\n`, 'latin1'));
 
     const keys = Object.keys(JAVA_MURMUR2);
     const sources = keys.map((_, i) => `k${i}`);
@@ -46,7 +47,7 @@ describe('Kafka sink -> real Kafka', () => {
       'a.sources.routed.interceptors.env.type = static', 'a.sources.routed.interceptors.env.key = env', 'a.sources.routed.interceptors.env.value = prod',
       'a.sinks.router.type = com.example.flume.CustomKafkaSink', 'a.sinks.router.channel = c2', `a.sinks.router.metadata.broker.list = ${brokers()}`,
       `a.sinks.router.custom.topic.name = ${unusedTopic}`, 'a.sinks.router.custom.encoding = ISO-8859-1', 'a.sinks.router.request.required.acks = 1',
-      'a.sinks.router.max.message.size = 50',
+      'a.sinks.router.max.message.size = 1024',
     ];
     keys.forEach((key, i) => {
       lines.push(`a.sources.k${i}.type = exec`, `a.sources.k${i}.command = echo record-for-${key}`, `a.sources.k${i}.channels = c1`,
@@ -73,7 +74,9 @@ describe('Kafka sink -> real Kafka', () => {
     assert.deepEqual(new Set(keyed.map((r) => r.key)), new Set(keys));
 
     const routed = await waitForRecords(routedTopic, 3);
-    assert.deepEqual(routed.map((r) => r.value), ['café crème', 'z'.repeat(50), 'last line']);
+    // Truncated so that the record (value, headers, framing) fits a record batch of max.message.size.
+    const room = 1024 - RECORD_BATCH_OVERHEAD - recordOverhead({ key: undefined, headers: { topic: routedTopic, env: 'prod' } });
+    assert.deepEqual(routed.map((r) => r.value), ['café crème', 'z'.repeat(room), 'last line']);
     for (const record of routed) assert.deepEqual(record.headers, { topic: routedTopic, env: 'prod' });
     assert.equal((await readTopic(unusedTopic).catch(() => [])).length, 0, 'the topic header overrides the configured topic');
   });
