@@ -4,7 +4,8 @@ import type { Source, SourceOutcome, SourceReport } from '../component.ts';
 import { Receipt, type Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { TaildirConfig } from './taildir/config.ts';
-import { GroupWatcher, listFiles, type Found, type WatchEvent } from './taildir/discovery.ts';
+import { GroupWatcher, groupMatches, listFiles, type Found, type WatchEvent } from './taildir/discovery.ts';
+import { TaildirHandover } from './taildir/handover.ts';
 import { fileKey, fingerprint, FINGERPRINT_BYTES, sameStart, type Fingerprint } from './taildir/identity.ts';
 import { LineDecoder } from './line-reader.ts';
 import { formatPositions, readPositionFile, writePositionFile, type PositionEntry } from './taildir/position-file.ts';
@@ -117,12 +118,15 @@ export class TaildirSource implements Source {
   private closed = false;
   /** Paths that could not be opened, so each is reported once, not at every rescan. */
   private readonly unreadable = new Set<string>();
+  /** The files of the source this one replaces (a reload), until start() took them over. */
+  private handover: TaildirHandover | undefined;
 
-  constructor(config: TaildirConfig, processor: BatchProcessor, log: Logger) {
+  constructor(config: TaildirConfig, processor: BatchProcessor, log: Logger, handover?: TaildirHandover) {
     this.config = config;
     this.processor = processor;
     this.log = log;
     this.decoder = new LineDecoder(config.encoding);
+    this.handover = handover;
   }
 
   /** Per-file offsets and totals, read-only (for metrics). */
@@ -153,6 +157,7 @@ export class TaildirSource implements Source {
     });
     await this.watcher.ready();
     await this.rescan(entries);
+    await this.adoptUnlisted();
     await this.recover(entries);
     await this.persist();
     this.log.info({ files: this.files.size, positionFile: this.config.positionFile, groups: this.config.groups.map((g) => g.name), resumed: entries.length }, 'tailing');
@@ -185,6 +190,21 @@ export class TaildirSource implements Source {
     clearInterval(this.posTimer);
     await this.persist();
     await this.release();
+  }
+
+  /**
+   * After stop(), instead of close() when a reload replaces this source by another TAILDIR
+   * source: writes the positions earned so far (in case the replacement fails to start) and
+   * hands every file, still open, to the replacement (see TaildirHandover).
+   */
+  async handOver(): Promise<TaildirHandover> {
+    this.closed = true;
+    clearInterval(this.posTimer);
+    await this.persist();
+    const handover = new TaildirHandover(this.files.values());
+    this.files.clear();
+    this.byPath.clear();
+    return handover;
   }
 
   /**
@@ -445,10 +465,14 @@ export class TaildirSource implements Source {
       const key = fileKey(item.stats);
       if (seen.has(key)) continue; // the same file by a second path or group: the first wins
       seen.add(key);
-      const known = this.files.get(key);
+      let known = this.files.get(key);
       if (known === undefined) {
-        await this.track(item, entries);
-        continue;
+        const handed = this.handover?.take(key);
+        if (handed === undefined) {
+          await this.track(item, entries);
+          continue;
+        }
+        known = this.adopt(handed, item.group, entries);
       }
       this.moveTo(known, item.path);
       if (known.goneSince !== undefined && known.state === 'open') {
@@ -502,21 +526,69 @@ export class TaildirSource implements Source {
       offset = size;
       how = 'from its end (skipToEnd)';
     }
-    const file = this.newFile(key, stats.dev, stats.ino, item.group, item.path, handle, offset, size, await fingerprint(handle, size));
+    const file = this.newFile(key, String(stats.dev), String(stats.ino), item.group, item.path, handle, offset, size, await fingerprint(handle, size));
     this.log.info({ path: item.path, group: item.group.name, offset }, `tailing file ${how}`);
     if (offset === size) file.dirty = false;
   }
 
-  private newFile(key: string, dev: bigint, ino: bigint, group: TailedFile['group'], path: string, handle: FileHandle, offset: number, size: number, fp: Fingerprint): TailedFile {
+  private newFile(
+    key: string, dev: string, ino: string, group: TailedFile['group'], path: string, handle: FileHandle | undefined, offset: number, size: number, fp: Fingerprint,
+    takenOver?: TailedFile,
+  ): TailedFile {
     const file = new TailedFile({
-      key, dev: String(dev), ino: String(ino), group, path, handle, offset, size, fingerprint: fp, now: this.now,
+      key, dev, ino, group, path, handle, offset, size, fingerprint: fp, now: this.now,
       reader: { encoding: this.config.encoding, maxLineBytes: this.config.maxLineLength, policy: this.config.maxLineLengthPolicy, counters: this.totals },
       multiline: this.config.multiline,
+      ...(takenOver === undefined ? {} : { tracker: takenOver.tracker, afterEarlyFlush: takenOver.resumesAfterEarlyFlush }),
     });
     this.files.set(key, file);
     this.byPath.set(path, file);
     this.totals.filesOpened++;
     return file;
+  }
+
+  /**
+   * Takes over a file of the replaced source (a reload), in the group that lists it now: same
+   * descriptor and tracker, read on under this source's settings from where the old one last
+   * put a batch. Its position entry (written by the old source) is superseded.
+   */
+  private adopt(old: TailedFile, group: TailedFile['group'], entries: PositionEntry[] | undefined): TailedFile {
+    const index = entries?.findIndex((e) => e.inode === old.ino && (e.dev === undefined || e.dev === old.dev)) ?? -1;
+    if (index !== -1) entries?.splice(index, 1);
+    const file = this.newFile(old.key, old.dev, old.ino, group, old.path, old.handle, old.resumeOffset, old.size, old.fingerprint, old);
+    file.state = old.state;
+    file.goneSince = old.goneSince;
+    file.lastGrowthAt = old.lastGrowthAt;
+    file.checkedSize = old.checkedSize;
+    file.dirty = old.state === 'open';
+    this.log.info({ path: old.path, group: group.name, offset: file.readOffset, committed: file.tracker.committed }, 'tailing file taken over from the replaced source');
+    return file;
+  }
+
+  /**
+   * The replaced source's files that the listing did not find. One its group (same name) still
+   * names is tailed on as before: rotated away (read to its end), idle, or released. Any other
+   * left the file groups (a removed group, a changed pattern): it is not read further, but kept
+   * as released until its lines already in the channels are delivered, so that its position stays.
+   */
+  private async adoptUnlisted(): Promise<void> {
+    const rest = this.handover?.rest() ?? [];
+    this.handover = undefined;
+    for (const old of rest) {
+      const group = this.config.groups.find((g) => g.name === old.group.name);
+      if (group !== undefined && (old.goneSince !== undefined || old.state === 'retired' || groupMatches(group, old.path))) {
+        const file = this.adopt(old, group, undefined);
+        if (file.state === 'open' && file.goneSince === undefined) this.markGone(file); // rotated during the reload
+        continue;
+      }
+      await old.handle?.close().catch(() => undefined);
+      old.handle = undefined;
+      if (old.tracker.outstanding === 0) continue;
+      const file = this.adopt(old, group ?? old.group, undefined);
+      file.state = 'retired';
+      file.dirty = false;
+      this.log.info({ path: old.path, group: old.group.name }, 'file no longer in the file groups: not read further');
+    }
   }
 
   /**
@@ -550,7 +622,7 @@ export class TaildirSource implements Source {
         continue;
       }
       const offset = entry.pos > size ? 0 : entry.pos; // shrank: truncated since
-      const file = this.newFile(key, stats.dev, stats.ino, group, path, handle, offset, size, await fingerprint(handle, size));
+      const file = this.newFile(key, String(stats.dev), String(stats.ino), group, path, handle, offset, size, await fingerprint(handle, size));
       file.goneSince = this.now;
       this.log.info({ path, offset, size }, 'rotated file with undelivered lines found again: reading it to its end');
     }
