@@ -82,7 +82,8 @@ export class NetcatSource implements Source {
     socket.on('data', (chunk: Buffer) => {
       const batch: Event[] = [];
       const truncatedBefore = lines.counters.longLines;
-      lines.pushNext(chunk, (line) => batch.push({ body: line, headers: {} }));
+      const timestamp = Date.now();
+      lines.pushNext(chunk, (line) => batch.push({ body: line, headers: {}, timestamp }));
       if (lines.counters.longLines > truncatedBefore) this.log.warn({ maxLineLength: this.config.maxLineLength }, 'line longer than max-line-length truncated');
       if (batch.length === 0) return;
       socket.pause();

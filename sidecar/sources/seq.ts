@@ -53,8 +53,9 @@ export class SeqSource implements Source {
     let next = 0;
     while (!this.stopping && next < totalEvents) {
       const batch: Event[] = [];
+      const timestamp = Date.now();
       for (const end = Math.min(totalEvents, next + batchSize); next < end; next++) {
-        batch.push({ body: Buffer.from(String(next)), headers: {} });
+        batch.push({ body: Buffer.from(String(next)), headers: {}, timestamp });
       }
       await this.processor.put(batch);
       // A put into a channel with room resolves at once; let I/O (the sinks) run between batches.

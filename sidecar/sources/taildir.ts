@@ -109,6 +109,8 @@ export class TaildirSource implements Source {
   private nextRescan = 0;
   private nextPoll = 0;
   private readBuffer: Buffer | undefined;
+  /** Wall-clock time of the last read or flush (epoch ms): the timestamp of the events it made. */
+  private readAt = Date.now();
   private now = Date.now();
   private posTimer: NodeJS.Timeout | undefined;
   private persisting: Promise<void> = Promise.resolve();
@@ -343,6 +345,7 @@ export class TaildirSource implements Source {
         await this.retire(file);
         return any;
       }
+      this.readAt = Date.now();
       // UTF-16: only whole code units, so that every chunk starts at an even offset.
       if (this.config.encoding === 'utf16le') bytesRead -= bytesRead % 2;
       if (bytesRead === 0) break;
@@ -397,7 +400,7 @@ export class TaildirSource implements Source {
     const headers: Record<string, string> = { ...file.group.headers };
     if (this.config.fileHeader) headers[this.config.fileHeaderKey] = file.path;
     if (this.config.byteOffsetHeader) headers['byteoffset'] = String(start);
-    file.batch.push({ body, headers });
+    file.batch.push({ body, headers, timestamp: this.readAt });
     file.batchEnds.push(end);
   }
 
@@ -427,6 +430,7 @@ export class TaildirSource implements Source {
   /** Emits incomplete lines whose newline is late, and multiline events whose next line is. */
   private async flushTimeouts(): Promise<void> {
     const partialMs = this.config.partialLineTimeoutMs;
+    this.readAt = Date.now();
     for (const file of this.files.values()) {
       if (file.state !== 'open') continue;
       if (partialMs > 0 && file.reader.holding && this.now - file.lastGrowthAt >= partialMs) {
@@ -445,6 +449,7 @@ export class TaildirSource implements Source {
 
   /** Emits whatever the file holds: its content is final (released, or truncated away). */
   private async flushHeld(file: TailedFile): Promise<void> {
+    this.readAt = Date.now();
     if (file.reader.flushPartial((raw, start, end) => { this.onLine(file, raw, start, end); })) this.totals.partialLinesFlushed++;
     file.joiner?.flush((body, start, end) => { this.onEvent(file, body, start, end); });
     await this.putBatches(file);
