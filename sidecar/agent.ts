@@ -1,3 +1,4 @@
+import { monotonicMs } from './clock.ts';
 import type { Source, SourceOutcome } from './component.ts';
 import type { AgentConfig, ChannelDecl, SinkDecl, SinkSpec, SourceDecl } from './config/agent-config.ts';
 import type { Logger } from './log.ts';
@@ -60,7 +61,7 @@ export class Agent {
    * Returns the number of events left undelivered in the channels (0 after a full drain).
    */
   async stop(drainMs = DEFAULT_DRAIN_MS): Promise<number> {
-    const deadline = Date.now() + drainMs;
+    const deadline = monotonicMs() + drainMs;
     await Promise.all([...this.sources.values()].map((source) => source.stop()));
     await Promise.all([...this.sinks.values()].map((sink) => sink.stop(deadline)));
     await Promise.all([...this.sources.values()].map((source) => source.close?.() ?? Promise.resolve()));
@@ -108,9 +109,9 @@ export class Agent {
       else await source?.close?.();
       this.sources.delete(name);
     }
-    const deadline = Date.now() + drainMs;
+    const deadline = monotonicMs() + drainMs;
     for (const decl of previous.sinks.filter((s) => sinksChanged.has(s.name))) {
-      await this.sinks.get(decl.name)?.stop(channelsRemoved.has(decl.channel) ? deadline : Date.now());
+      await this.sinks.get(decl.name)?.stop(channelsRemoved.has(decl.channel) ? deadline : monotonicMs());
       this.sinks.delete(decl.name);
     }
     let lost = 0;

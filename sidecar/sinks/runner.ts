@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MemoryChannel, TakeTransaction } from '../channels/memory.ts';
+import { monotonicMs } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
 import { SinkCounters } from '../counters.ts';
@@ -43,7 +44,7 @@ export class SinkRunner {
   private backoffMs = 0;
   readonly counters: SinkCounters;
   status: SinkStatus = 'READY';
-  /** When the current run of failed deliveries began (for readiness); undefined while READY. */
+  /** When the current run of failed deliveries began (monotonic ms, for readiness); undefined while READY. */
   failingSince: number | undefined;
 
   constructor(name: string, sink: Sink, channel: MemoryChannel, log: Logger, counters = new SinkCounters()) {
@@ -60,12 +61,12 @@ export class SinkRunner {
   }
 
   /**
-   * Stops taking new batches once the channel is empty or `deadline` (epoch ms) passes,
-   * then stops the sink. Events left in the channel were never acknowledged.
+   * Stops taking new batches once the channel is empty or `deadline` (monotonic ms, clock.ts)
+   * passes, then stops the sink. Events left in the channel were never acknowledged.
    */
-  async stop(deadline = Date.now()): Promise<void> {
-    while (this.channel.size > 0 && Date.now() < deadline) {
-      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+  async stop(deadline = monotonicMs()): Promise<void> {
+    while (this.channel.size > 0 && monotonicMs() < deadline) {
+      await sleep(Math.min(50, Math.max(1, deadline - monotonicMs())));
     }
     this.stopping.abort();
     await this.loop;
@@ -161,7 +162,7 @@ export class SinkRunner {
   private failed(error: unknown, events: number, batches: number): void {
     this.counters.rollbacks += batches;
     this.counters.deliveryFailures += batches;
-    this.failingSince ??= Date.now();
+    this.failingSince ??= monotonicMs();
     this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(INITIAL_BACKOFF_MS, this.backoffMs * 2));
     // Log once per state change and then at the cap, not once per retry.
     if (this.status === 'READY' || this.backoffMs === MAX_BACKOFF_MS) {

@@ -1,5 +1,6 @@
 import { open, readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { monotonicMs } from '../clock.ts';
 import type { Source, SourceOutcome, SourceReport } from '../component.ts';
 import { Receipt, type Event } from '../event.ts';
 import type { Logger } from '../log.ts';
@@ -111,7 +112,8 @@ export class TaildirSource implements Source {
   private readBuffer: Buffer | undefined;
   /** Wall-clock time of the last read or flush (epoch ms): the timestamp of the events it made. */
   private readAt = Date.now();
-  private now = Date.now();
+  /** Monotonic ms (clock.ts) at the start of the turn: every deadline of the source is on this clock. */
+  private now = monotonicMs();
   private posTimer: NodeJS.Timeout | undefined;
   private persisting: Promise<void> = Promise.resolve();
   private lastPositions = '';
@@ -255,7 +257,7 @@ export class TaildirSource implements Source {
 
   private async run(): Promise<void> {
     while (!this.stopped()) {
-      this.now = Date.now();
+      this.now = monotonicMs();
       this.turnStartedAt = this.now;
       this.woken = false;
       this.caughtUp = true;
@@ -275,7 +277,7 @@ export class TaildirSource implements Source {
         if (await this.read(file)) progressed = true;
       }
       if (this.stopped()) return;
-      this.now = Date.now();
+      this.now = monotonicMs();
       await this.flushTimeouts();
       if (this.persistSoon) {
         this.persistSoon = false;
@@ -296,7 +298,7 @@ export class TaildirSource implements Source {
     }
     const earliest = this.turnStartedAt + CAUGHT_UP_TURN_MS;
     if (this.woken || this.rescanRequested) until = Math.min(until, earliest);
-    const ms = until - Date.now();
+    const ms = until - monotonicMs();
     if (ms <= 0 || this.stopped()) return;
     await new Promise<void>((resolve) => {
       let timer = setTimeout(done, ms);
@@ -307,7 +309,7 @@ export class TaildirSource implements Source {
       this.wake = () => {
         clearTimeout(timer);
         if (this.stopped()) done();
-        else timer = setTimeout(done, Math.max(0, Math.min(until, earliest) - Date.now()));
+        else timer = setTimeout(done, Math.max(0, Math.min(until, earliest) - monotonicMs()));
       };
     });
     this.wake = undefined;

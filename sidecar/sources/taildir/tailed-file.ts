@@ -35,9 +35,9 @@ export class TailedFile {
   tracker: CheckpointTracker;
   reader: LineReader;
   joiner: MultilineJoiner | undefined;
-  /** Last time bytes were read (ms). */
+  /** Last time bytes were read (monotonic ms, clock.ts). */
   lastGrowthAt: number;
-  /** When the file was seen to have left its path (renamed away or deleted). */
+  /** When the file was seen to have left its path (renamed away or deleted; monotonic ms). */
   goneSince: number | undefined;
   /** Worth a read: a watcher event, growth seen by a poll, or a read cut short by the batch budget. */
   dirty = true;

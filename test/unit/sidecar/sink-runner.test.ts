@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryChannel } from '../../../sidecar/channels/memory.ts';
+import { monotonicMs } from '../../../sidecar/clock.ts';
 import { SinkRunner } from '../../../sidecar/sinks/runner.ts';
 import type { Sink } from '../../../sidecar/sinks/sink.ts';
 import type { Event } from '../../../sidecar/event.ts';
@@ -54,7 +55,7 @@ describe('SinkRunner', () => {
       sent.push(...events.map((event) => event.body.toString()));
       await channel.put(events);
     }
-    await runner.stop(Date.now() + 10_000);
+    await runner.stop(monotonicMs() + 10_000);
     assert.deepEqual(sink.delivered, sent);
     assert.equal(channel.held, 0);
     assert.ok(sink.attempts > 3);
@@ -70,7 +71,7 @@ describe('SinkRunner', () => {
       for (let i = 0; i < sent.length; i += 4) {
         await channel.put(sent.slice(i, i + 4).map((body) => ({ body: Buffer.from(body), headers: {} })));
       }
-      await runner.stop(Date.now() + 10_000);
+      await runner.stop(monotonicMs() + 10_000);
       assert.equal(channel.held, 0);
       assert.ok(sink.concurrency > 1, 'batches overlapped');
       if (failures.length === 0) assert.deepEqual(sink.delivered, sent, 'in order');
@@ -86,7 +87,7 @@ describe('SinkRunner', () => {
     await channel.put([{ body: Buffer.from('x'), headers: {} }]);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(runner.status, 'BACKOFF');
-    await runner.stop(Date.now() + 200);
+    await runner.stop(monotonicMs() + 200);
     assert.equal(channel.held, 1, 'the undelivered event is still accounted for');
   });
 });
