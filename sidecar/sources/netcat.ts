@@ -9,6 +9,13 @@ import { LineReader } from './line-reader.ts';
 
 export const NETCAT_SOURCE_TYPES = ['netcat', 'org.apache.flume.source.NetcatSource'] as const;
 
+/**
+ * How long stop() lets clients close their connections after it ended its side (and the last
+ * `OK`s went out): a client that keeps its half open would otherwise hold a reload or a
+ * shutdown for as long as it stays connected.
+ */
+const CLOSE_GRACE_MS = 1000;
+
 export interface NetcatSourceConfig {
   bind: string;
   port: number;
@@ -67,9 +74,14 @@ export class NetcatSource implements Source {
     for (const socket of this.sockets) socket.end();
     const server = this.server;
     if (server === undefined) return;
-    await new Promise<void>((resolve) => server.close(() => {
+    const closed = new Promise<void>((resolve) => server.close(() => {
       resolve();
     }));
+    const grace = setTimeout(() => {
+      for (const socket of this.sockets) socket.destroy();
+    }, CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
   }
 
   private serve(socket: Socket): void {

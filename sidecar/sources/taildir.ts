@@ -131,6 +131,10 @@ export class TaildirSource implements Source {
     this.log = log;
     this.decoder = new LineDecoder(config.encoding);
     this.handover = handover;
+    if (handover !== undefined) {
+      Object.assign(this.totals, handover.totals);
+      this.decoder.invalid = handover.totals.invalidSequences;
+    }
   }
 
   /** Per-file offsets and totals, read-only (for metrics). */
@@ -205,7 +209,7 @@ export class TaildirSource implements Source {
     this.closed = true;
     clearInterval(this.posTimer);
     await this.persist();
-    const handover = new TaildirHandover(this.files.values());
+    const handover = new TaildirHandover(this.files.values(), this.stats.totals);
     this.files.clear();
     this.byPath.clear();
     return handover;

@@ -1,3 +1,4 @@
+import type { TaildirTotals } from '../taildir.ts';
 import type { TailedFile } from './tailed-file.ts';
 
 /**
@@ -14,9 +15,12 @@ import type { TailedFile } from './tailed-file.ts';
  */
 export class TaildirHandover {
   private readonly files = new Map<string, TailedFile>();
+  /** The old source's counts, continued by the new one (its counters do not fall back to 0). */
+  readonly totals: Readonly<TaildirTotals>;
 
-  constructor(files: Iterable<TailedFile>) {
+  constructor(files: Iterable<TailedFile>, totals: Readonly<TaildirTotals>) {
     for (const file of files) this.files.set(file.key, file);
+    this.totals = totals;
   }
 
   /** The old source's state of the file with this identity (device:inode), once. */
