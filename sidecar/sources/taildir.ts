@@ -554,7 +554,7 @@ export class TaildirSource implements Source {
     });
     this.files.set(key, file);
     this.byPath.set(path, file);
-    this.totals.filesOpened++;
+    if (takenOver === undefined) this.totals.filesOpened++;
     return file;
   }
 
