@@ -16,6 +16,7 @@ import { EventRecorder } from './events.ts';
 import { startHttpServer } from './http.ts';
 import { informerFor, supervise, type SupervisedInformer } from './informer.ts';
 import { INJECTED_LABEL, type InjectOptions } from './inject.ts';
+import { monotonicMs } from '../sidecar/clock.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
@@ -296,8 +297,8 @@ export class Operator {
       findShipper,
       recordEvent: async (involvedObject: V1ObjectReference, reason, message) => {
         const key = `${involvedObject.namespace ?? ''}/${involvedObject.kind ?? ''}/${involvedObject.name ?? ''}/${reason}`;
-        const now = Date.now();
-        if (now - (recent.get(key) ?? 0) < EVENT_REPEAT_MS) return;
+        const now = monotonicMs();
+        if (now - (recent.get(key) ?? Number.NEGATIVE_INFINITY) < EVENT_REPEAT_MS) return;
         recent.set(key, now);
         if (recent.size > 1000) for (const [k, at] of recent) if (now - at >= EVENT_REPEAT_MS) recent.delete(k);
         await events.recordOn(involvedObject, 'Warning', reason, message);

@@ -1,15 +1,17 @@
 // Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection does:
 // - a candidate takes the Lease when nobody holds it, or when the holder has not renewed it for
-//   leaseDuration as measured by this process's own clock since it last saw the record change
-//   (so clock skew between nodes does not matter);
+//   leaseDuration as measured by this process's own monotonic clock since it last saw the record
+//   change (so neither clock skew between nodes nor a step of the wall clock matters; renewTime
+//   and acquireTime stay wall-clock times, as the Lease API defines them);
 // - every write carries the resourceVersion read, so two candidates can never both win;
 // - the leader renews every retryPeriod and gives up (onStoppedLeading) when it could not renew
-//   for renewDeadline, which is shorter than leaseDuration: it stops before anyone else may start;
+//   for renewDeadline (monotonic), which is shorter than leaseDuration: it stops before anyone else may start;
 // - on shutdown the leader releases the Lease (empty holder), so a standby takes over at once.
 // client-node's model types (V1Lease, V1ConfigMap, ...) are classes with only public data fields;
 // its API takes plain object literals (and spread copies) for them.
 import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { monotonicMs } from '../sidecar/clock.ts';
 
 export interface LeaderElectionOptions {
   client: CoordinationV1Api;
@@ -29,10 +31,12 @@ export const DEFAULT_LEASE_TIMINGS = { leaseDurationMs: 15_000, renewDeadlineMs:
 
 export class LeaderElector {
   private readonly options: LeaderElectionOptions;
+  /** The Lease record last seen and when it was first seen so (monotonic ms). */
   private observed: { key: string; at: number } | undefined;
   private lease: V1Lease | undefined;
   private leading = false;
   private stopped = false;
+  /** Monotonic ms of the last successful renewal. */
   private lastRenew = 0;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
@@ -68,7 +72,7 @@ export class LeaderElector {
         log.warn({ err: (error as Error).message }, 'leader election: cannot read or write the Lease');
       }
       if (this.isStopping()) break;
-      const now = Date.now();
+      const now = monotonicMs();
       if (ok) {
         this.lastRenew = now;
         if (!this.leading) {
@@ -78,7 +82,7 @@ export class LeaderElector {
         }
       } else if (this.leading && now - this.lastRenew >= renewDeadlineMs) {
         this.leading = false;
-        log.error({ sinceRenewMs: now - this.lastRenew }, 'leader election: lost the lease (could not renew within the renew deadline)');
+        log.error({ sinceRenewMs: Math.round(now - this.lastRenew) }, 'leader election: lost the lease (could not renew within the renew deadline)');
         this.options.onStoppedLeading();
         return;
       }
@@ -111,9 +115,9 @@ export class LeaderElector {
     const holder = spec.holderIdentity ?? '';
     // Expiry by this process's clock: when did the record last change, as seen from here?
     const key = `${holder}|${String(spec.renewTime?.valueOf() ?? '')}|${current.metadata?.resourceVersion ?? ''}`;
-    if (this.observed?.key !== key) this.observed = { key, at: Date.now() };
+    if (this.observed?.key !== key) this.observed = { key, at: monotonicMs() };
     const duration = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
-    if (holder !== '' && holder !== identity && Date.now() - this.observed.at < duration) return false;
+    if (holder !== '' && holder !== identity && monotonicMs() - this.observed.at < duration) return false;
 
     const taking = holder !== identity;
     const body: V1Lease = {

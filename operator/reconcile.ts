@@ -8,6 +8,7 @@
 // its API takes plain object literals for them.
 import { ApiException, type KubernetesObject, type ObjectCache, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { monotonicMs } from '../sidecar/clock.ts';
 import { API_VERSION, KIND, type LogShipper, type LogShipperStatus, type ResolvedSpec } from './crd-types.ts';
 import { render, type RenderResult } from './render.ts';
 import {
@@ -65,7 +66,7 @@ export class RecentWrites<T extends KubernetesObject> {
     const key = objectKey(object);
     const version = object.metadata?.resourceVersion;
     if (version !== undefined && this.seen.get(key)?.includes(version) === true) return;
-    this.entries.set(key, { object, at: Date.now() });
+    this.entries.set(key, { object, at: monotonicMs() });
   }
 
   /** An informer event: once the cache holds the version written, the cache is current again. */
@@ -89,7 +90,7 @@ export class RecentWrites<T extends KubernetesObject> {
   get(key: string, cached: T | undefined): T | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return cached;
-    if (Date.now() - entry.at > READ_YOUR_WRITES_MS) {
+    if (monotonicMs() - entry.at > READ_YOUR_WRITES_MS) {
       this.entries.delete(key);
       return cached;
     }

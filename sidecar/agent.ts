@@ -9,6 +9,7 @@ import { ExecSource } from './sources/exec.ts';
 import { SeqSource } from './sources/seq.ts';
 import { NetcatSource } from './sources/netcat.ts';
 import { TaildirSource } from './sources/taildir.ts';
+import type { TaildirHandover } from './sources/taildir/handover.ts';
 import { KafkaSink } from './sinks/kafka.ts';
 import { LoggerSink } from './sinks/logger.ts';
 import { NullSink } from './sinks/null.ts';
@@ -142,10 +143,14 @@ export class Agent {
 
     // Stop what changes: sources first (no more reading), then the sinks of removed channels
     // after draining them, then the other changed sinks (finishing their batch in flight).
+    // A TAILDIR source replaced by a TAILDIR source hands its files over instead of closing them:
+    // its events still in the channels then advance the replacement's checkpoints.
+    const handovers = new Map<string, TaildirHandover>();
     for (const name of sourcesChanged) {
       const source = this.sources.get(name);
       await source?.stop(deadline);
-      await source?.close?.();
+      if (source instanceof TaildirSource && next.sources.find((s) => s.name === name)?.spec.type === 'taildir') handovers.set(name, await source.handOver());
+      else await source?.close?.();
       this.sources.delete(name);
     }
     for (const decl of previous.sinks.filter((s) => sinksChanged.has(s.name))) {
@@ -174,7 +179,7 @@ export class Agent {
       started.push(`sink.${decl.name}`);
     }
     for (const decl of next.sources.filter((s) => !this.sources.has(s.name))) {
-      const source = this.createSource(decl);
+      const source = this.createSource(decl, handovers.get(decl.name));
       this.sources.set(decl.name, source);
       await source.start();
       started.push(`source.${decl.name}`);
@@ -206,14 +211,14 @@ export class Agent {
     return new SinkRunner(decl.name, createSink(decl.spec, log, counters), this.channel(decl.channel), log, counters);
   }
 
-  private createSource(decl: SourceDecl): Source {
+  private createSource(decl: SourceDecl, handover?: TaildirHandover): Source {
     const processor = new ChannelProcessor(decl.interceptors, decl.channels.map((name) => this.channel(name)), this.counters.source(decl.name));
     const log = this.log.child({ component: `source.${decl.name}` });
     switch (decl.spec.type) {
       case 'exec': return new ExecSource(decl.spec.config, processor, log);
       case 'seq': return new SeqSource(decl.spec.config, processor, log);
       case 'netcat': return new NetcatSource(decl.spec.config, processor, log);
-      case 'taildir': return new TaildirSource(decl.spec.config, processor, log);
+      case 'taildir': return new TaildirSource(decl.spec.config, processor, log, handover);
     }
   }
 }

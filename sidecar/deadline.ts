@@ -1,3 +1,5 @@
+import { monotonicMs } from './clock.ts';
+
 /**
  * The one moment by which a stop (or a reload's drain) must be over. It is computed once, when
  * the stop begins; every wait tied to it (a put on a full channel, a delivery in flight, a sink's
@@ -5,7 +7,7 @@
  * each getting its own.
  */
 export class Deadline {
-  /** Epoch ms. */
+  /** Monotonic ms (clock.ts). */
   readonly at: number;
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
@@ -14,11 +16,11 @@ export class Deadline {
     this.at = at;
     this.timer = setTimeout(() => {
       this.controller.abort(new Error('drain deadline passed'));
-    }, Math.max(0, at - Date.now()));
+    }, Math.max(0, at - monotonicMs()));
   }
 
   static after(ms: number): Deadline {
-    return new Deadline(Date.now() + ms);
+    return new Deadline(monotonicMs() + ms);
   }
 
   /** Aborts at the deadline. */
@@ -31,7 +33,7 @@ export class Deadline {
   }
 
   remaining(): number {
-    return this.expired ? 0 : Math.max(0, this.at - Date.now());
+    return this.expired ? 0 : Math.max(0, this.at - monotonicMs());
   }
 
   /** Waits for `work` until the deadline: true if it settled in time (either way), false if the deadline came first. */

@@ -7,6 +7,12 @@ export interface Event {
   body: Buffer;
   headers: Record<string, string>;
   /**
+   * When the source read the event, epoch ms: the Kafka record's timestamp, so that a backlog
+   * delivered after an outage keeps the times its lines were read. One clock reading per read
+   * (a chunk of a file or a stream, a batch), shared by its events.
+   */
+  timestamp?: number;
+  /**
    * Set by durable sources (files): told when the event is delivered, so the source can
    * advance its checkpoint only over delivered events (end-to-end acknowledgement).
    * Shared by all events of one source batch: one object per batch, not per event.
@@ -41,6 +47,14 @@ export class Receipt {
     this.outstanding -= deliveries;
     if (this.outstanding === 0) this.onSettled();
   }
+}
+
+/** A copy for another channel: its own headers (a sink may change them), the same body, read time and receipt. */
+export function copyEvent(event: Event): Event {
+  const copy: Event = { body: event.body, headers: { ...event.headers } };
+  if (event.timestamp !== undefined) copy.timestamp = event.timestamp;
+  if (event.receipt !== undefined) copy.receipt = event.receipt;
+  return copy;
 }
 
 /** Bytes an event holds in a channel (byteCapacity): the body plus its header text. */

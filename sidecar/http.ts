@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import type { Agent } from './agent.ts';
+import { monotonicMs } from './clock.ts';
 import type { ReloadState } from './metrics.ts';
 import { flumeJson } from './metrics.ts';
 import type { Logger } from './log.ts';
@@ -53,10 +54,10 @@ export async function startHttpServer(agent: () => Agent, registry: Registry, re
       const delayMs = Math.max(recentMaxMs, loopDelay.max / 1e6);
       reply(delayMs > STALL_MS ? 503 : 200, 'application/json', JSON.stringify({ status: delayMs > STALL_MS ? 'stalled' : 'ok', eventLoopDelayMaxMs: Math.round(delayMs) }));
     } else if (url === '/readyz') {
-      const now = Date.now();
+      const now = monotonicMs();
       const sinks = Object.fromEntries([...agent().sinks].map(([name, runner]) => [name, {
         status: runner.status,
-        failingForMs: runner.failingSince === undefined ? 0 : now - runner.failingSince,
+        failingForMs: runner.failingSince === undefined ? 0 : Math.round(now - runner.failingSince),
       }]));
       const ready = Object.values(sinks).every((sink) => sink.failingForMs < options.readyBackoffLimitMs);
       reply(ready ? 200 : 503, 'application/json', JSON.stringify({

@@ -1,3 +1,4 @@
+import { monotonicMs } from '../clock.ts';
 import type { Event } from '../event.ts';
 import { eventSize, settleReceipts } from '../event.ts';
 import type { Settings } from '../config/settings.ts';
@@ -192,13 +193,13 @@ export class MemoryChannel {
    * sees it). An abort leaves the queue of putters without reserving anything.
    */
   private async waitForRoom(events: number, bytes: number, signal: AbortSignal | undefined): Promise<void> {
-    const started = Date.now();
+    const started = monotonicMs();
     const keepAliveMs = this.config.keepAliveSeconds * 1000;
     let warned = false;
     const timer = setInterval(() => {
       if (warned) return;
       warned = true;
-      this.log.warn({ channel: this.name, held: this.heldEvents, capacity: this.config.capacity, waitedMs: Date.now() - started },
+      this.log.warn({ channel: this.name, held: this.heldEvents, capacity: this.config.capacity, waitedMs: Math.round(monotonicMs() - started) },
         'channel full: source paused until sinks catch up (back-pressure, no event dropped)');
     }, Math.max(keepAliveMs, 1000));
     try {

@@ -1,4 +1,4 @@
-import type { Event } from '../event.ts';
+import { copyEvent, type Event } from '../event.ts';
 import type { Interceptor } from '../interceptors/interceptor.ts';
 import type { MemoryChannel } from './memory.ts';
 import { SourceCounters } from '../counters.ts';
@@ -34,7 +34,7 @@ export class ChannelProcessor {
       // durable source then waits for the delivery of every copy.
       const copies = index === 0 ? batch : batch.map((event) => {
         event.receipt?.expect(1);
-        return event.receipt === undefined ? { body: event.body, headers: { ...event.headers } } : { body: event.body, headers: { ...event.headers }, receipt: event.receipt };
+        return copyEvent(event);
       });
       const step = channel.config.transactionCapacity;
       try {

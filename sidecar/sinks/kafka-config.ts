@@ -24,6 +24,11 @@ export interface KafkaSinkConfig {
   partitionIdHeader: string | undefined;
   allowTopicOverride: boolean;
   topicHeader: string;
+  /**
+   * Flume's `timestampHeader`: the event header whose value (epoch ms) is the record timestamp,
+   * when present and a number; otherwise (and by default) it is the time the source read the event.
+   */
+  timestampHeader: string | undefined;
   /** Charset of event bodies; null means pass the bytes through unchanged. */
   bodyEncoding: string | null;
   /** Largest record batch sent (as brokers count it against max.message.bytes), hence also the largest record. */
@@ -140,6 +145,7 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
     partitionIdHeader: settings.string('partitionIdHeader'),
     allowTopicOverride: settings.bool('allowTopicOverride', true),
     topicHeader: settings.string('topicHeader', 'topic'),
+    timestampHeader: settings.string('timestampHeader'),
     bodyEncoding,
     maxMessageBytes: settings.int(['max.message.size', PRODUCER + 'max.request.size'], DEFAULT_MAX_MESSAGE_BYTES, { min: MIN_MAX_MESSAGE_BYTES }),
     oversizePolicy: settings.oneOf('oversizePolicy', OVERSIZE_POLICIES, 'truncate'),

@@ -15,7 +15,8 @@
  *    400 KB batch, the main cause of the agent's peak RSS): here the records are written straight
  *    into one exact-size buffer, after room left for the request frame (protocol/request.js).
  * The replacements produce the same bytes (test/unit/sidecar/kafkajs-fast.test.ts) and hand
- * anything unusual (non-string header values, 64-bit timestamp deltas) to the original.
+ * anything unusual (non-string header values, 64-bit timestamp deltas, timestamps that are not
+ * epoch milliseconds on some records or all) to the original.
  * producer/sendMessages is replaced for correctness, not speed: see kafkajs-send.ts.
  *
  * kafkajs binds these modules with `require` when it loads, so this must run first: import it
@@ -331,6 +332,7 @@ type ProduceRequestFactory = (args: ProduceArgs) => KafkaRequest;
 
 /** A record's parts as bytes, measured once, written once. */
 interface RecordParts {
+  timestampDelta: number;
   key: Buffer | null;
   value: Buffer | null;
   headers: Buffer[];
@@ -339,7 +341,7 @@ interface RecordParts {
 }
 
 const NO_HEADERS: Buffer[] = [];
-const EMPTY_RECORD: RecordParts = { key: null, value: null, headers: NO_HEADERS, body: 0 };
+const EMPTY_RECORD: RecordParts = { timestampDelta: 0, key: null, value: null, headers: NO_HEADERS, body: 0 };
 
 /**
  * UTF-8 bytes of a header name or value. Every record of a pod carries the same few (pod name,
@@ -361,8 +363,7 @@ export function headerText(text: string): Buffer {
   return bytes;
 }
 
-function recordParts(message: ProduceMessage, offsetDelta: number): RecordParts | undefined {
-  if (message.timestamp !== undefined && message.timestamp !== null) return undefined;
+function recordParts(message: ProduceMessage, offsetDelta: number, timestampDelta: number): RecordParts | undefined {
   const key = bytesOf(message.key);
   const value = bytesOf(message.value);
   if (key === false || value === false) return undefined;
@@ -376,17 +377,48 @@ function recordParts(message: ProduceMessage, offsetDelta: number): RecordParts 
       headers.push(headerText(name), typeof headerValue === 'string' ? headerText(headerValue) : headerValue);
     }
   }
-  let body = 1 + varIntSize(0) + varIntSize(offsetDelta) + bytesSize(key) + bytesSize(value) + varIntSize(headers.length / 2);
+  let body = 1 + varIntSize(timestampDelta) + varIntSize(offsetDelta) + bytesSize(key) + bytesSize(value) + varIntSize(headers.length / 2);
   for (const part of headers) body += varIntSize(part.length) + part.length;
-  return { key, value, headers, body };
+  return { timestampDelta, key, value, headers, body };
+}
+
+/**
+ * Epoch milliseconds with 13 digits (2001 to 2286): kafkajs sorts the timestamps of a batch as
+ * text (Array.prototype.sort), which is their numeric order only when they have as many digits.
+ */
+const MIN_TIMESTAMP = 1e12;
+const MAX_TIMESTAMP = 1e13;
+
+/**
+ * A record batch's FirstTimestamp (the smallest record timestamp; each record's delta is taken
+ * from it) and MaxTimestamp, as kafkajs computes them: `now` when no message has a timestamp.
+ * Undefined when only kafkajs's encoder gives its bytes: timestamps on some messages only (it
+ * stamps the others with its clock), not numbers of epoch milliseconds, or 24 days apart.
+ */
+function batchTimestamps(messages: readonly ProduceMessage[], now: number): { first: number; max: number } | undefined {
+  let first = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let stamped = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const timestamp = messages[i]?.timestamp;
+    if (timestamp === undefined || timestamp === null) continue;
+    if (typeof timestamp !== 'number' || !Number.isInteger(timestamp) || timestamp < MIN_TIMESTAMP || timestamp >= MAX_TIMESTAMP) return undefined;
+    stamped++;
+    if (timestamp < first) first = timestamp;
+    if (timestamp > max) max = timestamp;
+  }
+  if (stamped === 0) return { first: now, max: now };
+  if (stamped !== messages.length || !isInt32(max - first)) return undefined;
+  return { first, max };
 }
 
 /** Record batch header bytes from FirstOffset to the record count, inclusive. */
 const RECORD_BATCH_HEADER = 8 + 4 + 4 + 1 + 4 + 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4;
 
 /**
- * kafkajs's Produce v3 request, same bytes: for uncompressed batches of records without their
- * own timestamps, the whole request body is written into one buffer; anything else goes to the original.
+ * kafkajs's Produce v3 request, same bytes: for uncompressed batches whose records all have a
+ * timestamp (epoch ms), or none has, the whole request body is written into one buffer;
+ * anything else goes to the original.
  */
 export function produceRequestV3(encoderPrototype: object, Long: LongClass, original: ProduceRequestFactory): ProduceRequestFactory {
   return (args) => {
@@ -416,26 +448,33 @@ function encodeProduce(encoderPrototype: object, Long: LongClass, args: ProduceA
   const topicNames = topicData.map((data) => Buffer.from(data.topic, 'utf8'));
   const transactional = transactionalId === null ? null : Buffer.from(transactionalId, 'utf8');
   const parts: RecordParts[][][] = [];
+  const times: { first: number; max: number }[][] = [];
+  const now = Date.now();
   let size = headroom + 2 + (transactional?.length ?? 0) + 2 + 4 + 4;
   for (const [t, data] of topicData.entries()) {
     size += 2 + (topicNames[t]?.length ?? 0) + 4;
     const topicParts: RecordParts[][] = [];
+    const topicTimes: { first: number; max: number }[] = [];
     for (const { messages } of data.partitions) {
       const records: RecordParts[] = [];
+      const batchTimes = batchTimestamps(messages, now);
+      if (batchTimes === undefined) return undefined;
       size += 4 + 4 + RECORD_BATCH_HEADER;
       for (let i = 0; i < messages.length; i++) {
-        const record = recordParts(messages[i] ?? {}, i);
+        const message = messages[i] ?? {};
+        const record = recordParts(message, i, typeof message.timestamp === 'number' ? message.timestamp - batchTimes.first : 0);
         if (record === undefined) return undefined;
         records.push(record);
         size += varIntSize(record.body) + record.body;
       }
       topicParts.push(records);
+      topicTimes.push(batchTimes);
     }
     parts.push(topicParts);
+    times.push(topicTimes);
   }
 
   const buf = Buffer.allocUnsafe(size);
-  const now = Date.now();
   let at = writeString(buf, headroom, transactional);
   at = buf.writeInt16BE(acks, at);
   at = buf.writeInt32BE(timeout, at);
@@ -445,6 +484,7 @@ function encodeProduce(encoderPrototype: object, Long: LongClass, args: ProduceA
     at = buf.writeInt32BE(data.partitions.length, at);
     for (const [p, { partition, firstSequence = 0 }] of data.partitions.entries()) {
       const records = parts[t]?.[p] ?? [];
+      const { first, max } = times[t]?.[p] ?? { first: now, max: now };
       at = buf.writeInt32BE(partition, at);
       const sizeAt = at;
       at += 4;
@@ -459,8 +499,8 @@ function encodeProduce(encoderPrototype: object, Long: LongClass, args: ProduceA
       const crcFrom = at;
       at = buf.writeInt16BE(transactional === null ? 0 : 16, at); // Attributes: no compression, create time
       at = buf.writeInt32BE(records.length - 1, at); // LastOffsetDelta
-      at = writeInt64(buf, at, Math.floor(now / 2 ** 32), now >>> 0); // FirstTimestamp
-      at = writeInt64(buf, at, Math.floor(now / 2 ** 32), now >>> 0); // MaxTimestamp
+      at = writeInt64(buf, at, Math.floor(first / 2 ** 32), first >>> 0); // FirstTimestamp
+      at = writeInt64(buf, at, Math.floor(max / 2 ** 32), max >>> 0); // MaxTimestamp
       at = writeInt64(buf, at, producerId.getHighBits(), producerId.getLowBits());
       at = buf.writeInt16BE(producerEpoch, at);
       at = buf.writeInt32BE(firstSequence, at);
@@ -469,7 +509,7 @@ function encodeProduce(encoderPrototype: object, Long: LongClass, args: ProduceA
         const record = records[i] ?? EMPTY_RECORD;
         at = writeVarInt(buf, at, record.body);
         buf[at++] = 0; // attributes
-        at = writeVarInt(buf, at, 0); // timestampDelta
+        at = writeVarInt(buf, at, record.timestampDelta);
         at = writeVarInt(buf, at, i); // offsetDelta
         at = writeBytes(buf, at, record.key);
         at = writeBytes(buf, at, record.value);

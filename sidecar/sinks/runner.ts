@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MemoryChannel, TakeTransaction } from '../channels/memory.ts';
+import { monotonicMs } from '../clock.ts';
 import type { Deadline } from '../deadline.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
@@ -44,7 +45,7 @@ export class SinkRunner {
   private backoffMs = 0;
   readonly counters: SinkCounters;
   status: SinkStatus = 'READY';
-  /** When the current run of failed deliveries began (for readiness); undefined while READY. */
+  /** When the current run of failed deliveries began (monotonic ms, for readiness); undefined while READY. */
   failingSince: number | undefined;
 
   constructor(name: string, sink: Sink, channel: MemoryChannel, log: Logger, counters = new SinkCounters()) {
@@ -167,7 +168,7 @@ export class SinkRunner {
   private failed(error: unknown, events: number, batches: number): void {
     this.counters.rollbacks += batches;
     this.counters.deliveryFailures += batches;
-    this.failingSince ??= Date.now();
+    this.failingSince ??= monotonicMs();
     this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(INITIAL_BACKOFF_MS, this.backoffMs * 2));
     // Log once per state change and then at the cap, not once per retry.
     if (this.status === 'READY' || this.backoffMs === MAX_BACKOFF_MS) {

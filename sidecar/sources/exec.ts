@@ -134,14 +134,16 @@ export class ExecSource implements Source {
     }, this.config.batchTimeoutMs);
     try {
       const lines = LineReader.forStream(Number.MAX_SAFE_INTEGER);
+      let timestamp = Date.now();
       const onLine = (line: Buffer): void => {
-        this.batch.push({ body: line, headers: {} });
+        this.batch.push({ body: line, headers: {}, timestamp });
       };
       // Async iteration reads the next chunk only after the loop body finished: awaiting the
       // channel here leaves the pipe unread, and the child blocks on a full pipe.
       if (child.stdout !== null) {
         try {
           for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+            timestamp = Date.now();
             lines.pushNext(chunk, onLine);
             if (this.batch.length >= this.config.batchSize) await this.flush();
           }

@@ -16,6 +16,8 @@ export interface LineReaderOptions {
   offset: number;
   /** Where long lines are counted (shared by the readers of a source). */
   counters?: { longLines: number };
+  /** The line ending at `offset` was emitted by a timeout before its newline came (a reader taking over from another). */
+  afterEarlyFlush?: boolean;
 }
 
 /**
@@ -60,11 +62,17 @@ export class LineReader {
     this.lineStart = options.offset;
     this.streamOffset = options.offset;
     this.counters = options.counters ?? { longLines: 0 };
+    this.flushedEarly = options.afterEarlyFlush ?? false;
   }
 
   /** Offset of the first byte not yet part of an emitted line. */
   get pendingStart(): number {
     return this.lineStart;
+  }
+
+  /** The last line was emitted by a timeout and its newline has not come yet: a bare newline at pendingStart is not a line. */
+  get earlyFlushed(): boolean {
+    return this.flushedEarly;
   }
 
   /** Bytes of the incomplete line held (or being dropped). */

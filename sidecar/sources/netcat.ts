@@ -10,6 +10,13 @@ import { LineReader } from './line-reader.ts';
 
 export const NETCAT_SOURCE_TYPES = ['netcat', 'org.apache.flume.source.NetcatSource'] as const;
 
+/**
+ * How long stop() lets clients close their connections after it ended its side (and the last
+ * `OK`s went out): a client that keeps its half open would otherwise hold a reload or a
+ * shutdown for as long as it stays connected.
+ */
+const CLOSE_GRACE_MS = 1000;
+
 export interface NetcatSourceConfig {
   bind: string;
   port: number;
@@ -79,6 +86,10 @@ export class NetcatSource implements Source {
       resolve();
     }));
     for (const socket of this.sockets) socket.end();
+    // A client that keeps its half of the connection open would hold the stop (and a reload) forever.
+    const grace = setTimeout(() => {
+      for (const socket of this.sockets) socket.destroy();
+    }, CLOSE_GRACE_MS);
     const settled = (async () => {
       await closed;
       while (this.puts.size > 0) await Promise.all(this.puts);
@@ -89,6 +100,7 @@ export class NetcatSource implements Source {
       for (const socket of this.sockets) socket.destroy();
     }
     await settled;
+    clearTimeout(grace);
   }
 
   private serve(socket: Socket): void {
@@ -101,7 +113,8 @@ export class NetcatSource implements Source {
     socket.on('data', (chunk: Buffer) => {
       const batch: Event[] = [];
       const truncatedBefore = lines.counters.longLines;
-      lines.pushNext(chunk, (line) => batch.push({ body: line, headers: {} }));
+      const timestamp = Date.now();
+      lines.pushNext(chunk, (line) => batch.push({ body: line, headers: {}, timestamp }));
       if (lines.counters.longLines > truncatedBefore) this.log.warn({ maxLineLength: this.config.maxLineLength }, 'line longer than max-line-length truncated');
       if (batch.length === 0) return;
       socket.pause();

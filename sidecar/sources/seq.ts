@@ -56,8 +56,9 @@ export class SeqSource implements Source {
     const stopped = (): boolean => signal.aborted; // read after each await, not narrowed once
     while (!stopped() && next < totalEvents) {
       const batch: Event[] = [];
+      const timestamp = Date.now();
       for (const end = Math.min(totalEvents, next + batchSize); next < end; next++) {
-        batch.push({ body: Buffer.from(String(next)), headers: {} });
+        batch.push({ body: Buffer.from(String(next)), headers: {}, timestamp });
       }
       try {
         await this.processor.put(batch, signal);

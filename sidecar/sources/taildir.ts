@@ -1,11 +1,13 @@
 import { open, readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { monotonicMs } from '../clock.ts';
 import type { Source, SourceOutcome, SourceReport } from '../component.ts';
 import type { Deadline } from '../deadline.ts';
 import { Receipt, type Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { TaildirConfig } from './taildir/config.ts';
-import { GroupWatcher, listFiles, type Found, type WatchEvent } from './taildir/discovery.ts';
+import { GroupWatcher, groupMatches, listFiles, type Found, type WatchEvent } from './taildir/discovery.ts';
+import { TaildirHandover } from './taildir/handover.ts';
 import { fileKey, fingerprint, FINGERPRINT_BYTES, sameStart, type Fingerprint } from './taildir/identity.ts';
 import { LineDecoder } from './line-reader.ts';
 import { formatPositions, readPositionFile, writePositionFile, type PositionEntry } from './taildir/position-file.ts';
@@ -111,7 +113,10 @@ export class TaildirSource implements Source {
   private nextRescan = 0;
   private nextPoll = 0;
   private readBuffer: Buffer | undefined;
-  private now = Date.now();
+  /** Wall-clock time of the last read or flush (epoch ms): the timestamp of the events it made. */
+  private readAt = Date.now();
+  /** Monotonic ms (clock.ts) at the start of the turn: every deadline of the source is on this clock. */
+  private now = monotonicMs();
   private posTimer: NodeJS.Timeout | undefined;
   private persisting: Promise<void> = Promise.resolve();
   private lastPositions = '';
@@ -120,12 +125,19 @@ export class TaildirSource implements Source {
   private closed = false;
   /** Paths that could not be opened, so each is reported once, not at every rescan. */
   private readonly unreadable = new Set<string>();
+  /** The files of the source this one replaces (a reload), until start() took them over. */
+  private handover: TaildirHandover | undefined;
 
-  constructor(config: TaildirConfig, processor: BatchProcessor, log: Logger) {
+  constructor(config: TaildirConfig, processor: BatchProcessor, log: Logger, handover?: TaildirHandover) {
     this.config = config;
     this.processor = processor;
     this.log = log;
     this.decoder = new LineDecoder(config.encoding);
+    this.handover = handover;
+    if (handover !== undefined) {
+      Object.assign(this.totals, handover.totals);
+      this.decoder.invalid = handover.totals.invalidSequences;
+    }
   }
 
   /** Per-file offsets and totals, read-only (for metrics). */
@@ -156,6 +168,7 @@ export class TaildirSource implements Source {
     });
     await this.watcher.ready();
     await this.rescan(entries);
+    await this.adoptUnlisted();
     await this.recover(entries);
     await this.persist();
     this.log.info({ files: this.files.size, positionFile: this.config.positionFile, groups: this.config.groups.map((g) => g.name), resumed: entries.length }, 'tailing');
@@ -202,7 +215,7 @@ export class TaildirSource implements Source {
       this.wake?.();
       await this.loop;
       await this.closeWatcher();
-      this.now = Date.now();
+      this.now = monotonicMs();
       let files = 0;
       for (const file of [...this.files.values()]) {
         if (this.stopped()) break;
@@ -236,6 +249,21 @@ export class TaildirSource implements Source {
     clearInterval(this.posTimer);
     await this.persist();
     await this.release();
+  }
+
+  /**
+   * After stop(), instead of close() when a reload replaces this source by another TAILDIR
+   * source: writes the positions earned so far (in case the replacement fails to start) and
+   * hands every file, still open, to the replacement (see TaildirHandover).
+   */
+  async handOver(): Promise<TaildirHandover> {
+    this.closed = true;
+    clearInterval(this.posTimer);
+    await this.persist();
+    const handover = new TaildirHandover(this.files.values(), this.stats.totals);
+    this.files.clear();
+    this.byPath.clear();
+    return handover;
   }
 
   /**
@@ -284,7 +312,7 @@ export class TaildirSource implements Source {
 
   private async run(): Promise<void> {
     while (!this.stopped() && !this.draining) {
-      this.now = Date.now();
+      this.now = monotonicMs();
       this.turnStartedAt = this.now;
       this.woken = false;
       this.caughtUp = true;
@@ -304,7 +332,7 @@ export class TaildirSource implements Source {
         if (await this.read(file)) progressed = true;
       }
       if (this.stopped()) return;
-      this.now = Date.now();
+      this.now = monotonicMs();
       await this.flushTimeouts();
       if (this.persistSoon) {
         this.persistSoon = false;
@@ -325,7 +353,7 @@ export class TaildirSource implements Source {
     }
     const earliest = this.turnStartedAt + CAUGHT_UP_TURN_MS;
     if (this.woken || this.rescanRequested) until = Math.min(until, earliest);
-    const ms = until - Date.now();
+    const ms = until - monotonicMs();
     if (ms <= 0 || this.stopped() || this.draining) return;
     await new Promise<void>((resolve) => {
       let timer = setTimeout(done, ms);
@@ -336,7 +364,7 @@ export class TaildirSource implements Source {
       this.wake = () => {
         clearTimeout(timer);
         if (this.stopped() || this.draining) done();
-        else timer = setTimeout(done, Math.max(0, Math.min(until, earliest) - Date.now()));
+        else timer = setTimeout(done, Math.max(0, Math.min(until, earliest) - monotonicMs()));
       };
     });
     this.wake = undefined;
@@ -374,6 +402,7 @@ export class TaildirSource implements Source {
         await this.retire(file);
         return any;
       }
+      this.readAt = Date.now();
       // UTF-16: only whole code units, so that every chunk starts at an even offset.
       if (this.config.encoding === 'utf16le') bytesRead -= bytesRead % 2;
       if (bytesRead === 0) break;
@@ -428,7 +457,7 @@ export class TaildirSource implements Source {
     const headers: Record<string, string> = { ...file.group.headers };
     if (this.config.fileHeader) headers[this.config.fileHeaderKey] = file.path;
     if (this.config.byteOffsetHeader) headers['byteoffset'] = String(start);
-    file.batch.push({ body, headers });
+    file.batch.push({ body, headers, timestamp: this.readAt });
     file.batchEnds.push(end);
   }
 
@@ -449,8 +478,11 @@ export class TaildirSource implements Source {
       try {
         await this.processor.put(batch, this.stopping.signal);
       } catch (error) {
-        // Given up at a stop: the checkpoint stays before these lines.
-        if (this.stopped()) return;
+        // Given up at a stop: the checkpoint stays before these lines, and a successor (reload) reads them again.
+        if (this.stopped()) {
+          file.tracker.withdrawLast();
+          return;
+        }
         throw error;
       }
     }
@@ -464,6 +496,7 @@ export class TaildirSource implements Source {
   /** Emits incomplete lines whose newline is late, and multiline events whose next line is. */
   private async flushTimeouts(): Promise<void> {
     const partialMs = this.config.partialLineTimeoutMs;
+    this.readAt = Date.now();
     for (const file of this.files.values()) {
       if (file.state !== 'open') continue;
       if (partialMs > 0 && file.reader.holding && this.now - file.lastGrowthAt >= partialMs) {
@@ -482,6 +515,7 @@ export class TaildirSource implements Source {
 
   /** Emits whatever the file holds: its content is final (released, or truncated away). */
   private async flushHeld(file: TailedFile): Promise<void> {
+    this.readAt = Date.now();
     if (file.reader.flushPartial((raw, start, end) => { this.onLine(file, raw, start, end); })) this.totals.partialLinesFlushed++;
     file.joiner?.flush((body, start, end) => { this.onEvent(file, body, start, end); });
     await this.putBatches(file);
@@ -502,10 +536,14 @@ export class TaildirSource implements Source {
       const key = fileKey(item.stats);
       if (seen.has(key)) continue; // the same file by a second path or group: the first wins
       seen.add(key);
-      const known = this.files.get(key);
+      let known = this.files.get(key);
       if (known === undefined) {
-        await this.track(item, entries);
-        continue;
+        const handed = this.handover?.take(key);
+        if (handed === undefined) {
+          await this.track(item, entries);
+          continue;
+        }
+        known = this.adopt(handed, item.group, entries);
       }
       this.moveTo(known, item.path);
       if (known.goneSince !== undefined && known.state === 'open') {
@@ -559,21 +597,69 @@ export class TaildirSource implements Source {
       offset = size;
       how = 'from its end (skipToEnd)';
     }
-    const file = this.newFile(key, stats.dev, stats.ino, item.group, item.path, handle, offset, size, await fingerprint(handle, size));
+    const file = this.newFile(key, String(stats.dev), String(stats.ino), item.group, item.path, handle, offset, size, await fingerprint(handle, size));
     this.log.info({ path: item.path, group: item.group.name, offset }, `tailing file ${how}`);
     if (offset === size) file.dirty = false;
   }
 
-  private newFile(key: string, dev: bigint, ino: bigint, group: TailedFile['group'], path: string, handle: FileHandle, offset: number, size: number, fp: Fingerprint): TailedFile {
+  private newFile(
+    key: string, dev: string, ino: string, group: TailedFile['group'], path: string, handle: FileHandle | undefined, offset: number, size: number, fp: Fingerprint,
+    takenOver?: TailedFile,
+  ): TailedFile {
     const file = new TailedFile({
-      key, dev: String(dev), ino: String(ino), group, path, handle, offset, size, fingerprint: fp, now: this.now,
+      key, dev, ino, group, path, handle, offset, size, fingerprint: fp, now: this.now,
       reader: { encoding: this.config.encoding, maxLineBytes: this.config.maxLineLength, policy: this.config.maxLineLengthPolicy, counters: this.totals },
       multiline: this.config.multiline,
+      ...(takenOver === undefined ? {} : { tracker: takenOver.tracker, afterEarlyFlush: takenOver.resumesAfterEarlyFlush }),
     });
     this.files.set(key, file);
     this.byPath.set(path, file);
-    this.totals.filesOpened++;
+    if (takenOver === undefined) this.totals.filesOpened++;
     return file;
+  }
+
+  /**
+   * Takes over a file of the replaced source (a reload), in the group that lists it now: same
+   * descriptor and tracker, read on under this source's settings from where the old one last
+   * put a batch. Its position entry (written by the old source) is superseded.
+   */
+  private adopt(old: TailedFile, group: TailedFile['group'], entries: PositionEntry[] | undefined): TailedFile {
+    const index = entries?.findIndex((e) => e.inode === old.ino && (e.dev === undefined || e.dev === old.dev)) ?? -1;
+    if (index !== -1) entries?.splice(index, 1);
+    const file = this.newFile(old.key, old.dev, old.ino, group, old.path, old.handle, old.resumeOffset, old.size, old.fingerprint, old);
+    file.state = old.state;
+    file.goneSince = old.goneSince;
+    file.lastGrowthAt = old.lastGrowthAt;
+    file.checkedSize = old.checkedSize;
+    file.dirty = old.state === 'open';
+    this.log.info({ path: old.path, group: group.name, offset: file.readOffset, committed: file.tracker.committed }, 'tailing file taken over from the replaced source');
+    return file;
+  }
+
+  /**
+   * The replaced source's files that the listing did not find. One its group (same name) still
+   * names is tailed on as before: rotated away (read to its end), idle, or released. Any other
+   * left the file groups (a removed group, a changed pattern): it is not read further, but kept
+   * as released until its lines already in the channels are delivered, so that its position stays.
+   */
+  private async adoptUnlisted(): Promise<void> {
+    const rest = this.handover?.rest() ?? [];
+    this.handover = undefined;
+    for (const old of rest) {
+      const group = this.config.groups.find((g) => g.name === old.group.name);
+      if (group !== undefined && (old.goneSince !== undefined || old.state === 'retired' || groupMatches(group, old.path))) {
+        const file = this.adopt(old, group, undefined);
+        if (file.state === 'open' && file.goneSince === undefined) this.markGone(file); // rotated during the reload
+        continue;
+      }
+      await old.handle?.close().catch(() => undefined);
+      old.handle = undefined;
+      if (old.tracker.outstanding === 0) continue;
+      const file = this.adopt(old, group ?? old.group, undefined);
+      file.state = 'retired';
+      file.dirty = false;
+      this.log.info({ path: old.path, group: old.group.name }, 'file no longer in the file groups: not read further');
+    }
   }
 
   /**
@@ -607,7 +693,7 @@ export class TaildirSource implements Source {
         continue;
       }
       const offset = entry.pos > size ? 0 : entry.pos; // shrank: truncated since
-      const file = this.newFile(key, stats.dev, stats.ino, group, path, handle, offset, size, await fingerprint(handle, size));
+      const file = this.newFile(key, String(stats.dev), String(stats.ino), group, path, handle, offset, size, await fingerprint(handle, size));
       file.goneSince = this.now;
       this.log.info({ path, offset, size }, 'rotated file with undelivered lines found again: reading it to its end');
     }

@@ -41,11 +41,14 @@ export interface ConsumedRecord {
   key: string | null;
   value: string;
   headers: Record<string, string>;
+  /** The record's timestamp (epoch ms; CreateTime, as the producer set it). */
+  timestamp: number;
 }
 
 interface KcatJson {
   partition: number;
   offset: number;
+  ts: number;
   key: string | null;
   payload: string | null;
   headers?: string[];
@@ -62,7 +65,7 @@ export async function readTopic(topic: string): Promise<ConsumedRecord[]> {
     const headers: Record<string, string> = {};
     const list = json.headers ?? [];
     for (let i = 0; i + 1 < list.length; i += 2) headers[list[i] ?? ''] = list[i + 1] ?? '';
-    return { partition: json.partition, offset: json.offset, key: json.key, value: json.payload ?? '', headers };
+    return { partition: json.partition, offset: json.offset, key: json.key, value: json.payload ?? '', headers, timestamp: json.ts };
   });
   return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }

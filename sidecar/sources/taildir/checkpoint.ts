@@ -45,6 +45,16 @@ export class CheckpointTracker {
     };
   }
 
+  /**
+   * Takes back the last batch registered, whose put was given up (a stop or a reload): it is never
+   * settled, and `registered` (where a successor resumes reading) is again where it was before it.
+   */
+  withdrawLast(): void {
+    if (this.slots.length <= this.head) return;
+    this.slots.pop();
+    this.last = this.slots.length > this.head ? (this.slots.at(-1)?.end ?? this.committed) : this.committed;
+  }
+
   /** Moves past bytes that produce no event (e.g. the newline of a line emitted early), in order. */
   skipTo(end: number): void {
     if (end <= this.last) return;

@@ -46,6 +46,12 @@ export async function listFiles(groups: readonly FileGroup[], exclude: (path: st
 
 export type WatchEvent = 'add' | 'change' | 'unlink' | 'dir';
 
+/** Whether the group's pattern names this absolute path. */
+export function groupMatches(group: FileGroup, path: string): boolean {
+  const rel = relative(group.pattern.baseDir, path);
+  return !rel.startsWith('..') && group.pattern.matches(rel.split(sep).join('/'));
+}
+
 /**
  * Watches the groups' base directories with chokidar, so new files, rotations and growth are
  * seen at once. Not trusted alone: on network and overlay volumes events go missing, so the
@@ -57,10 +63,7 @@ export class GroupWatcher {
   constructor(groups: readonly FileGroup[], exclude: (path: string) => boolean, onEvent: (event: WatchEvent, path: string) => void) {
     const depths = groups.map((group) => group.pattern.depth);
     const depth = Math.max(...depths);
-    const matches = (path: string): boolean => groups.some((group) => {
-      const rel = relative(group.pattern.baseDir, path);
-      return !rel.startsWith('..') && group.pattern.matches(rel.split(sep).join('/'));
-    });
+    const matches = (path: string): boolean => groups.some((group) => groupMatches(group, path));
     this.watcher = watch([...new Set(groups.map((group) => group.pattern.baseDir))], {
       ignoreInitial: true,
       // Not atomic: a rename+create rotation must be seen as unlink then add, not as a change.

@@ -41,7 +41,7 @@ export class MultilineJoiner {
     return this.lines.length > 0 ? this.start : undefined;
   }
 
-  /** Deadline (epoch ms) of the held event's flush timeout. */
+  /** Deadline of the held event's flush timeout, on the clock of the `now` given to push() (monotonic ms). */
   get deadline(): number | undefined {
     return this.lines.length > 0 ? this.lastLineAt + this.config.flushTimeoutMs : undefined;
   }

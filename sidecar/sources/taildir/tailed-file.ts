@@ -35,9 +35,9 @@ export class TailedFile {
   tracker: CheckpointTracker;
   reader: LineReader;
   joiner: MultilineJoiner | undefined;
-  /** Last time bytes were read (ms). */
+  /** Last time bytes were read (monotonic ms, clock.ts). */
   lastGrowthAt: number;
-  /** When the file was seen to have left its path (renamed away or deleted). */
+  /** When the file was seen to have left its path (renamed away or deleted; monotonic ms). */
   goneSince: number | undefined;
   /** Worth a read: a watcher event, growth seen by a poll, or a read cut short by the batch budget. */
   dirty = true;
@@ -48,8 +48,11 @@ export class TailedFile {
   private readonly multiline: MultilineConfig | undefined;
 
   constructor(init: {
-    key: string; dev: string; ino: string; group: FileGroup; path: string; handle: FileHandle; offset: number; size: number;
+    key: string; dev: string; ino: string; group: FileGroup; path: string; handle: FileHandle | undefined; offset: number; size: number;
     fingerprint: Fingerprint; now: number; reader: Omit<LineReaderOptions, 'offset'>; multiline: MultilineConfig | undefined;
+    /** Taken over from a replaced source (a reload): the receipts of its batches in the channels keep advancing it. */
+    tracker?: CheckpointTracker;
+    afterEarlyFlush?: boolean;
   }) {
     this.key = init.key;
     this.dev = init.dev;
@@ -64,9 +67,23 @@ export class TailedFile {
     this.lastGrowthAt = init.now;
     this.readerOptions = init.reader;
     this.multiline = init.multiline;
-    this.tracker = new CheckpointTracker(init.offset);
-    this.reader = new LineReader({ ...this.readerOptions, offset: init.offset });
+    this.tracker = init.tracker ?? new CheckpointTracker(init.offset);
+    this.reader = new LineReader({ ...this.readerOptions, offset: init.offset, afterEarlyFlush: init.afterEarlyFlush ?? false });
     this.joiner = this.multiline === undefined ? undefined : new MultilineJoiner(this.multiline);
+  }
+
+  /**
+   * Where a replacement (a reload) continues reading: just past the last batch handed to the
+   * channels. What was read after it (held partial lines, an unfinished multiline event, events
+   * not yet put) was never sent, so it is read again under the new settings, neither lost nor sent twice.
+   */
+  get resumeOffset(): number {
+    return this.tracker.registered;
+  }
+
+  /** The line ending at resumeOffset was emitted by its partial-line timeout, and its newline is still to come. */
+  get resumesAfterEarlyFlush(): boolean {
+    return this.reader.earlyFlushed && this.reader.pendingStart === this.resumeOffset;
   }
 
   /** Starts over at `offset` (a truncated or rewritten file): batches still in flight count for the old content only. */

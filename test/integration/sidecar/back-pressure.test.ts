@@ -2,47 +2,14 @@
 // (back-pressure) and lose nothing; once the broker is reachable every line arrives, in order.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brokers, createTopic, readTopic, waitForRecords } from '../../helpers/kafka.ts';
+import { brokerGate } from '../../helpers/broker-gate.ts';
+import { createTopic, readTopic, waitForRecords } from '../../helpers/kafka.ts';
 import { startAgent } from '../../helpers/agent.ts';
 import { uniqueName } from '../../helpers/env.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
-
-/** A TCP port that refuses connections until `open()`, then forwards to the real broker. */
-async function brokerGate(): Promise<{ port: number; open(): Promise<void>; close(): Promise<void> }> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  assert.ok(typeof address === 'object' && address !== null);
-  const port = address.port;
-  await new Promise((resolve) => probe.close(resolve));
-  const [host = '', target = ''] = brokers().split(',')[0]?.split(':') ?? [];
-  let server: Server | undefined;
-  const sockets = new Set<Socket>();
-  return {
-    port,
-    async open() {
-      server = createServer((client) => {
-        const upstream = connect(Number(target), host);
-        sockets.add(client).add(upstream);
-        client.pipe(upstream).pipe(client);
-        client.on('error', () => upstream.destroy());
-        upstream.on('error', () => client.destroy());
-      });
-      server.listen(port, '127.0.0.1');
-      await once(server, 'listening');
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      if (server !== undefined) await new Promise((resolve) => server?.close(resolve));
-    },
-  };
-}
 
 describe('back-pressure', () => {
   it('a full channel pauses the source while the broker is unreachable; nothing is lost when it comes back', async () => {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { monotonicMs } from '../../../sidecar/clock.ts';
 import { Deadline } from '../../../sidecar/deadline.ts';
 
 describe('Deadline', () => {
@@ -28,7 +29,7 @@ describe('Deadline', () => {
   });
 
   it('a deadline already past is expired at once', async () => {
-    const deadline = new Deadline(Date.now() - 1);
+    const deadline = new Deadline(monotonicMs() - 1);
     await sleep(1);
     assert.equal(deadline.expired, true);
   });

@@ -10,7 +10,7 @@ type Encoded = { buffer: Buffer };
 const originalRecord = require(`${root}src/protocol/recordBatch/record/v0/index.js`) as (record: object) => Encoded;
 const originalCrc = require(`${root}src/protocol/recordBatch/crc32C/index.js`) as (buffer: Buffer) => number;
 const originalGroup = require(`${root}src/producer/groupMessagesPerPartition.js`) as (input: object) => Record<number, unknown[]>;
-type Request = { apiKey: number; apiVersion: number; encode(): Promise<Encoded> };
+type Request = { apiKey: number; apiVersion: number; encode(): Promise<Encoded>; encodeAfter?(headroom: number): unknown };
 const originalProduce = require(`${root}src/protocol/requests/produce/v3/request.js`) as (args: object) => Request;
 const originalFrame = require(`${root}src/protocol/request.js`) as (args: object) => Promise<Encoded>;
 const Long = require(`${root}src/utils/long.js`) as { fromValue(value: unknown): unknown };
@@ -95,19 +95,36 @@ describe('kafkajs replacements', () => {
       value: randomBytes(150 + ((i * 37) % 300)), headers: i % 3 === 0 ? { topic: `t${i}`, 'ü': Buffer.from([i % 256]) } : {},
       ...(i % 4 === 1 ? { key: `key-${i + offset}` } : {}),
     }));
+    // Read times as sources set them: a few distinct values per batch, not in order across partitions.
+    const read = 1_795_558_000_000;
+    const stamped = (n: number, from: number, step: number): object[] => messages(n).map((message, i) => ({ ...message, timestamp: from + Math.floor(i / 7) * step }));
     const cases: object[] = [
       { acks: 1, timeout: 30000, topicData: [{ topic: 'logs', partitions: [{ partition: 0, messages: messages(2000), firstSequence: 0 }] }] },
+      { acks: 1, timeout: 30000, topicData: [{ topic: 'logs', partitions: [{ partition: 0, messages: stamped(2000, read, 3), firstSequence: 0 }] }] },
+      { acks: -1, timeout: 30000, topicData: [
+        { topic: 'a', partitions: [
+          { partition: 0, messages: [{ value: 'late', timestamp: read + 90_000 }, { value: 'early', timestamp: read }, { value: 'middle', timestamp: read + 64 }] },
+          { partition: 1, messages: stamped(300, read - 3_600_000, 1000) },
+        ] },
+        { topic: 'b', partitions: [{ partition: 0, messages: [{ value: 'one', timestamp: read + 1 }] }] },
+      ] },
       { acks: -1, timeout: 5000, transactionalId: 'tx-ü', producerId: Long.fromValue(12345678901), producerEpoch: 3,
         topicData: [
           { topic: 'a', partitions: [{ partition: 2, messages: messages(3), firstSequence: 7 }, { partition: 0, messages: messages(200, 5) }] },
           { topic: 'b-ü', partitions: [{ partition: 1, messages: messages(1) }] },
         ] },
       { acks: 0, timeout: 1, topicData: [{ topic: 'x', partitions: [{ partition: 0, messages: [{ value: null, key: Buffer.alloc(0) }, { value: 'text ü' }] }] }] },
-      // Handed to the original: message timestamps, compression.
+      // Handed to the original: timestamps that are not 13-digit epoch ms (kafkajs sorts them as
+      // text), on some messages only, as strings, 2^31 ms apart; compression.
       { acks: 1, timeout: 100, topicData: [{ topic: 'x', partitions: [{ partition: 0, messages: [{ value: 'a', timestamp: 5 }, { value: 'b', timestamp: 9 }] }] }] },
+      { acks: 1, timeout: 100, topicData: [{ topic: 'x', partitions: [{ partition: 0, messages: [{ value: 'a', timestamp: read }, { value: 'b' }] }] }] },
+      { acks: 1, timeout: 100, topicData: [{ topic: 'x', partitions: [{ partition: 0, messages: [{ value: 'a', timestamp: String(read) }] }] }] },
+      { acks: 1, timeout: 100, topicData: [{ topic: 'x', partitions: [{ partition: 0, messages: [{ value: 'a', timestamp: read }, { value: 'b', timestamp: read + 2 ** 31 }] }] }] },
       { acks: 1, timeout: 100, compression: 1, topicData: [{ topic: 'x', partitions: [{ partition: 0, messages: messages(10) }] }] },
     ];
+    const fastCases = 5;
     for (const [i, args] of cases.entries()) {
+      assert.equal(patchedProduce(args).encodeAfter?.(0) !== undefined, i < fastCases, `case ${i} ${i < fastCases ? 'is' : 'is not'} encoded by the replacement`);
       const expected = (await originalProduce(args).encode()).buffer;
       assert.deepEqual((await patchedProduce(args).encode()).buffer, expected, `case ${i}`);
       for (const clientId of ['logshipper', null]) {

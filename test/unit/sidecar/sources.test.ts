@@ -145,4 +145,24 @@ describe('netcat source', () => {
     socket.end();
     await source.stop();
   });
+
+  it('stops (for a reload or a shutdown) although a client keeps its half of the connection open; its lines so far are in the channel, answered', async () => {
+    const c = channel();
+    const source = new NetcatSource({ bind: '127.0.0.1', port: 0, maxLineLength: 64, ackEveryEvent: true }, new ChannelProcessor([], [c]), log);
+    await source.start();
+    const socket = connect({ port: source.port, host: '127.0.0.1', allowHalfOpen: true });
+    await once(socket, 'connect');
+    let replies = '';
+    socket.on('data', (chunk: Buffer) => {
+      replies += chunk.toString();
+    });
+    socket.write('one\ntwo\n');
+    await until(() => replies === 'OK\nOK\n');
+    const stopped = source.stop().then(() => true);
+    const inTime = await Promise.race([stopped, sleep(5000).then(() => false)]);
+    socket.destroy();
+    await stopped;
+    assert.ok(inTime, 'stop() does not wait for the client');
+    assert.deepEqual(drain(c), ['one', 'two']);
+  });
 });

@@ -51,4 +51,18 @@ describe('TAILDIR CheckpointTracker', () => {
       }
     }), { seed: 7, numRuns: 300 });
   });
+
+  it('a withdrawn batch (its put was given up) is where a successor resumes, and never commits', () => {
+    const tracker = new CheckpointTracker(0);
+    const first = tracker.add(100);
+    tracker.add(250);
+    tracker.withdrawLast();
+    assert.equal(tracker.registered, 100);
+    first();
+    assert.equal(tracker.committed, 100);
+    assert.equal(tracker.outstanding, 0);
+    tracker.add(180);
+    tracker.withdrawLast();
+    assert.equal(tracker.registered, 100, 'back to the committed offset when nothing else is outstanding');
+  });
 });

@@ -1,9 +1,10 @@
 // Model-based test of the TAILDIR source: random sequences of appends, partial lines, rename
 // rotations (with late writes to the renamed file), copytruncates, deletes, idle pauses and
-// source restarts (clean, or a crash that loses the channel's undelivered events) are replayed
+// source restarts (clean, or a crash that loses the channel's undelivered events) and reloads (a
+// new source with changed settings takes the files over while batches are unacknowledged) are replayed
 // on a real temp directory, against a channel that acknowledges batches late and out of order.
 // The model: every complete line written is delivered (at least once), nothing else is (no
-// fragments, no unknown lines), and duplicates appear only after a crash.
+// fragments, no unknown lines), and duplicates appear only after a crash (never after a reload).
 // What no tailer can promise is kept out of the model: a writer rotates only once the source has
 // discovered the current file and noticed its copytruncate if there was one (a file that sits at
 // the watched path for microseconds is never seen; an inode whose content changed unseen and then
@@ -73,6 +74,7 @@ type Op =
   | { t: 'copytruncate' }
   | { t: 'delete' }
   | { t: 'restart'; crash: boolean }
+  | { t: 'reload' }
   | { t: 'sleep'; ms: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -81,6 +83,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('copytruncate' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('delete' as const) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('restart' as const), crash: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('reload' as const) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('sleep' as const), ms: fc.integer({ min: 0, max: 80 }) }) },
 );
 
@@ -88,12 +91,14 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function sourceConfig(dir: string): TaildirConfig {
+/** `generation` (a reload) changes settings that shape the batches and the events: batch size, a header. */
+function sourceConfig(dir: string, generation = 0): TaildirConfig {
   const text = [
     'filegroups = g',
     `filegroups.g = ${dir}/app\\\\.log`,
+    `headers.g.generation = ${generation}`,
     `positionFile = ${dir}/state/positions.json`,
-    'batchSize = 7',
+    `batchSize = ${7 - (generation % 3)}`,
     'pollInterval = 10',
     'rescanInterval = 100',
     'rotateWait = 60',
@@ -115,7 +120,8 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000)
 async function replay(ops: Op[], seed: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'logshipper-taildir-model-'));
   const log = pino({ level: process.env['TAILDIR_MODEL_LOG'] ?? 'silent' }, pino.destination(2));
-  const config = sourceConfig(dir);
+  let config = sourceConfig(dir);
+  let generation = 0;
   const channel = new AckingChannel(seed);
   const path = join(dir, 'app.log');
   const written: string[] = [];
@@ -217,6 +223,15 @@ async function replay(ops: Op[], seed: number): Promise<void> {
           source = new TaildirSource(config, channel, log);
           await source.start();
           pendingTruncation = () => true; // a start compares every file with its position entry
+          break;
+        }
+        case 'reload': {
+          // As Agent.reload() does: no wait for the channel; the new source takes the files over.
+          await source.stop();
+          const handover = await source.handOver();
+          config = sourceConfig(dir, ++generation);
+          source = new TaildirSource(config, channel, log, handover);
+          await source.start();
           break;
         }
         case 'sleep':
