@@ -9,7 +9,10 @@ export interface MemoryChannelConfig {
   capacity: number;
   /** Most events in one put or take transaction. */
   transactionCapacity: number;
-  /** Most body+header bytes held (byteCapacity less byteCapacityBufferPercentage, as in Flume). */
+  /**
+   * Most body+header bytes held (byteCapacity less byteCapacityBufferPercentage, as in Flume), first
+   * put included; only a single event larger than this goes in, alone, into an empty channel.
+   */
   byteCapacity: number;
   /** Seconds a put waits before it logs that the channel is full (it keeps waiting: back-pressure, not loss). */
   keepAliveSeconds: number;
@@ -95,9 +98,14 @@ export class MemoryChannel {
     if (events.length > this.config.transactionCapacity) {
       throw new ChannelError(`put of ${events.length} events exceeds transactionCapacity ${this.config.transactionCapacity} of channel ${this.name}`);
     }
-    this.counters.putAttempts += events.length;
     let bytes = 0;
     for (const event of events) bytes += eventSize(event);
+    if (bytes > this.config.byteCapacity && events.length > 1) {
+      // Whole, it would hold more than byteCapacity: it goes in as consecutive puts that each fit.
+      for (const piece of byteSized(events, this.config.byteCapacity)) await this.put(piece);
+      return;
+    }
+    this.counters.putAttempts += events.length;
     if (this.putters.length === 0 && this.fits(events.length, bytes)) {
       this.heldEvents += events.length;
       this.heldBytes += bytes;
@@ -181,8 +189,9 @@ export class MemoryChannel {
 
   private fits(events: number, bytes: number): boolean {
     if (this.heldEvents + events > this.config.capacity) return false;
-    // A batch bigger than the whole byte capacity still goes in when the channel is empty, or it could never go.
-    return this.heldBytes + bytes <= this.config.byteCapacity || this.heldEvents === 0;
+    // A single event bigger than the whole byte capacity still goes in when the channel is empty, or
+    // it could never go; a batch is put in pieces that fit (put), so nothing else goes over.
+    return this.heldBytes + bytes <= this.config.byteCapacity || (this.heldEvents === 0 && events === 1);
   }
 
   /** Waits until the batch fits, then reserves its room (before resolving, so the next putter sees it). */
@@ -234,4 +243,23 @@ export class MemoryChannel {
       this.head = 0;
     }
   }
+}
+
+/** Consecutive runs of `events` of at most `maxBytes` each (a single larger event is a run of its own). */
+export function byteSized(events: readonly Event[], maxBytes: number): Event[][] {
+  const pieces: Event[][] = [];
+  let piece: Event[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = eventSize(event);
+    if (piece.length > 0 && bytes + size > maxBytes) {
+      pieces.push(piece);
+      piece = [];
+      bytes = 0;
+    }
+    piece.push(event);
+    bytes += size;
+  }
+  if (piece.length > 0) pieces.push(piece);
+  return pieces;
 }
