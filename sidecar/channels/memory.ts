@@ -22,6 +22,9 @@ export const MEMORY_CHANNEL_TYPES = ['memory', 'org.apache.flume.channel.MemoryC
 
 const DEFAULT_BYTE_CAPACITY = 64 * 1024 * 1024;
 
+/** What a taken slot of the queue holds until the queue is compacted. */
+const TAKEN: Event = Object.freeze({ body: Buffer.alloc(0), headers: Object.freeze({}) });
+
 export function configureMemoryChannel(settings: Settings): MemoryChannelConfig {
   const capacity = settings.int('capacity', 100, { min: 1 });
   const transactionCapacity = settings.int('transactionCapacity', Math.min(100, capacity), { min: 1 });
@@ -123,6 +126,8 @@ export class MemoryChannel {
     this.counters.takeAttempts++;
     this.counters.takeSuccesses += count;
     const events = this.queue.slice(this.head, this.head + count);
+    // The taken slots would keep their events (bodies) alive after the commit until the next compaction.
+    this.queue.fill(TAKEN, this.head, this.head + count);
     this.head += count;
     this.compact();
     let open = true;
