@@ -6,7 +6,8 @@ import type { Settings } from '../config/settings.ts';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { ChannelProcessor } from '../channels/processor.ts';
-import { LineReader } from './line-reader.ts';
+import { DEFAULT_MAX_LINE_LENGTH, LineReader } from './line-reader.ts';
+import { BATCH_BYTES } from './batch-bytes.ts';
 
 export const EXEC_SOURCE_TYPES = ['exec', 'org.apache.flume.source.ExecSource'] as const;
 
@@ -22,6 +23,8 @@ export interface ExecSourceConfig {
   logStdErr: boolean;
   batchSize: number;
   batchTimeoutMs: number;
+  /** Longer lines are truncated (counted): a line is held whole until its newline. */
+  maxLineLength: number;
 }
 
 export function configureExecSource(settings: Settings): ExecSourceConfig {
@@ -33,6 +36,7 @@ export function configureExecSource(settings: Settings): ExecSourceConfig {
     logStdErr: settings.bool('logStdErr', false),
     batchSize: settings.int('batchSize', 20, { min: 1 }),
     batchTimeoutMs: settings.int('batchTimeout', 3000, { min: 1 }),
+    maxLineLength: settings.int('maxLineLength', DEFAULT_MAX_LINE_LENGTH, { min: 1 }),
   };
   settings.oneOf('charset', CHARSETS, 'UTF-8');
   return config;
@@ -51,6 +55,7 @@ export class ExecSource implements Source {
   private child: ReturnType<typeof spawn> | undefined;
   private loop: Promise<SourceOutcome> | undefined;
   private batch: Event[] = [];
+  private batchBytes = 0;
   private putting: Promise<void> = Promise.resolve();
 
   constructor(config: ExecSourceConfig, processor: ChannelProcessor, log: Logger) {
@@ -113,16 +118,19 @@ export class ExecSource implements Source {
       if (this.batch.length > 0) void this.flush();
     }, this.config.batchTimeoutMs);
     try {
-      const lines = LineReader.forStream(Number.MAX_SAFE_INTEGER);
+      const lines = LineReader.forStream(this.config.maxLineLength);
       const onLine = (line: Buffer): void => {
         this.batch.push({ body: line, headers: {} });
+        this.batchBytes += line.length;
       };
       // Async iteration reads the next chunk only after the loop body finished: awaiting the
       // channel here leaves the pipe unread, and the child blocks on a full pipe.
       if (child.stdout !== null) {
         for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+          const longBefore = lines.counters.longLines;
           lines.pushNext(chunk, onLine);
-          if (this.batch.length >= this.config.batchSize) await this.flush();
+          if (lines.counters.longLines > longBefore) this.log.warn({ maxLineLength: this.config.maxLineLength, longLines: lines.counters.longLines }, 'line longer than maxLineLength truncated');
+          if (this.batch.length >= this.config.batchSize || this.batchBytes >= BATCH_BYTES) await this.flush();
         }
       }
       // The last line, when the output does not end with a newline.
@@ -139,6 +147,7 @@ export class ExecSource implements Source {
     if (this.batch.length === 0) return this.putting;
     const batch = this.batch;
     this.batch = [];
+    this.batchBytes = 0;
     this.putting = this.putting.then(() => this.processor.put(batch)).catch((error: unknown) => {
       this.log.error({ err: error }, 'cannot put events into the channel');
     });

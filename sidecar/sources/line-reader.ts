@@ -5,6 +5,9 @@ export type Encoding = 'utf8' | 'latin1' | 'utf16le';
 /** What happens to a line longer than maxLineLength: cut into pieces, or cut and the rest dropped. */
 export type LongLinePolicy = 'split' | 'truncate';
 
+/** The longest line a line source emits whole unless configured otherwise (`maxLineLength`). */
+export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
+
 /** Called for each line: its bytes in the file's encoding (no newline, no `\r` before it), where it starts, and the offset just past it. */
 export type OnLine = (raw: Buffer, start: number, end: number) => void;
 

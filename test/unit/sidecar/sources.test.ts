@@ -9,6 +9,7 @@ import { ChannelProcessor } from '../../../sidecar/channels/processor.ts';
 import { ExecSource } from '../../../sidecar/sources/exec.ts';
 import { NetcatSource } from '../../../sidecar/sources/netcat.ts';
 import { createLogger } from '../../../sidecar/log.ts';
+import { BATCH_BYTES } from '../../../sidecar/sources/batch-bytes.ts';
 
 const log = createLogger('silent');
 
@@ -34,7 +35,7 @@ describe('exec source', () => {
   it('restarts its command after restartThrottle when restart = true', async () => {
     const c = channel();
     const source = new ExecSource({
-      command: 'echo run', shell: '/bin/sh -c', restart: true, restartThrottleMs: 50, logStdErr: false, batchSize: 20, batchTimeoutMs: 20,
+      command: 'echo run', shell: '/bin/sh -c', restart: true, restartThrottleMs: 50, logStdErr: false, batchSize: 20, batchTimeoutMs: 20, maxLineLength: 1 << 20,
     }, new ChannelProcessor([], [c]), log);
     await source.start();
     await until(() => c.size >= 3);
@@ -45,7 +46,7 @@ describe('exec source', () => {
   it('reports a command that exits non-zero without restart as failed, keeping its output', async () => {
     const c = channel();
     const source = new ExecSource({
-      command: 'printf "a\\nb\\npartial"; exit 3', shell: '/bin/sh -c', restart: false, restartThrottleMs: 0, logStdErr: true, batchSize: 20, batchTimeoutMs: 20,
+      command: 'printf "a\\nb\\npartial"; exit 3', shell: '/bin/sh -c', restart: false, restartThrottleMs: 0, logStdErr: true, batchSize: 20, batchTimeoutMs: 20, maxLineLength: 1 << 20,
     }, new ChannelProcessor([], [c]), log);
     await source.start();
     assert.equal(await source.finished(), 'failed');
@@ -55,7 +56,7 @@ describe('exec source', () => {
   it('stops reading while the channel is full, and reads on when there is room (nothing lost)', async () => {
     const c = channel(10);
     const source = new ExecSource({
-      command: 'seq 1 5000', shell: undefined, restart: false, restartThrottleMs: 0, logStdErr: false, batchSize: 10, batchTimeoutMs: 20,
+      command: 'seq 1 5000', shell: undefined, restart: false, restartThrottleMs: 0, logStdErr: false, batchSize: 10, batchTimeoutMs: 20, maxLineLength: 1 << 20,
     }, new ChannelProcessor([], [c]), log);
     await source.start();
     await until(() => c.held === 10);
@@ -68,6 +69,36 @@ describe('exec source', () => {
     }
     assert.equal(await source.finished(), 'completed');
     assert.deepEqual(got, Array.from({ length: 5000 }, (_, i) => String(i + 1)));
+  });
+
+  it('truncates a line longer than maxLineLength instead of holding it whole (a 64 MB line from tail -F)', async () => {
+    const c = new MemoryChannel('c', { capacity: 10, transactionCapacity: 10, byteCapacity: 128 << 20, keepAliveSeconds: 3 }, log);
+    const source = new ExecSource({
+      command: "head -c 67108864 /dev/zero | tr '\\0' x; printf '\\nafter\\n'", shell: '/bin/sh -c', restart: false, restartThrottleMs: 0,
+      logStdErr: false, batchSize: 20, batchTimeoutMs: 20, maxLineLength: 1000,
+    }, new ChannelProcessor([], [c]), log);
+    await source.start();
+    assert.equal(await source.finished(), 'completed');
+    const got = drain(c);
+    assert.deepEqual(got.map((line) => line.length), [1000, 5]);
+    assert.deepEqual(got, ['x'.repeat(1000), 'after']);
+  });
+
+  it('puts at BATCH_BYTES of lines as well as at batchSize', async () => {
+    const c = new MemoryChannel('c', { capacity: 1000, transactionCapacity: 1000, byteCapacity: 64 << 20, keepAliveSeconds: 3 }, log);
+    const processor = new ChannelProcessor([], [c]);
+    const lineBytes = 100_000;
+    const lines = 60;
+    const source = new ExecSource({
+      command: `for i in $(seq ${lines}); do head -c ${lineBytes} /dev/zero | tr '\\0' y; echo; done`, shell: '/bin/sh -c', restart: false,
+      restartThrottleMs: 0, logStdErr: false, batchSize: 1000, batchTimeoutMs: 60_000, maxLineLength: 1 << 20,
+    }, processor, log);
+    await source.start();
+    assert.equal(await source.finished(), 'completed');
+    assert.equal(c.size, lines);
+    // A put holds at most BATCH_BYTES plus one pipe read and one line: at least this many puts.
+    const atLeast = Math.floor((lines * lineBytes) / (BATCH_BYTES + 65_536 + lineBytes));
+    assert.ok(processor.counters.batchesReceived >= atLeast, `${processor.counters.batchesReceived} puts for ${lines * lineBytes} bytes (at least ${atLeast})`);
   });
 });
 
