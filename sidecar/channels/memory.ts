@@ -120,9 +120,19 @@ export class MemoryChannel {
     this.wakeTakers();
   }
 
-  /** Takes up to `max` events (at most transactionCapacity) in a transaction; possibly none. */
-  take(max: number): TakeTransaction {
-    const count = Math.min(max, this.config.transactionCapacity, this.size);
+  /**
+   * Takes up to `max` events (at most transactionCapacity) and up to `maxBytes` body+header bytes
+   * (at least one event) in a transaction; possibly none.
+   */
+  take(max: number, maxBytes = Infinity): TakeTransaction {
+    const limit = Math.min(max, this.config.transactionCapacity, this.size);
+    let count = 0;
+    let bytes = 0;
+    for (; count < limit; count++) {
+      const size = eventSize(this.queue[this.head + count] ?? TAKEN);
+      if (count > 0 && bytes + size > maxBytes) break;
+      bytes += size;
+    }
     this.counters.takeAttempts++;
     this.counters.takeSuccesses += count;
     const events = this.queue.slice(this.head, this.head + count);
@@ -136,8 +146,6 @@ export class MemoryChannel {
       commit: () => {
         if (!open) return;
         open = false;
-        let bytes = 0;
-        for (const event of events) bytes += eventSize(event);
         this.heldEvents -= events.length;
         this.heldBytes -= bytes;
         settleReceipts(events);

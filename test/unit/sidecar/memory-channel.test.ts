@@ -108,6 +108,22 @@ describe('MemoryChannel', () => {
     assert.deepEqual(refs.map((ref) => ref.deref() === undefined), [true, true]);
   });
 
+  it('take stops at maxBytes (at least one event), and its commit frees what it took', async () => {
+    const c = channel({ byteCapacity: 20 });
+    await c.put(events('aaaaaaaaaa', 'bbbb', 'cccc'));
+    const first = c.take(10, 9);
+    assert.deepEqual(bodies(first.events), ['aaaaaaaaaa'], 'one event larger than maxBytes goes alone');
+    const second = c.take(10, 9);
+    assert.deepEqual(bodies(second.events), ['bbbb', 'cccc']);
+    let done = false;
+    const put = c.put(events('ddddddddddd')).then(() => (done = true));
+    second.commit();
+    await tick();
+    assert.equal(done, false, 'only 8 bytes were freed: 10 + 11 > 20');
+    first.commit();
+    await put;
+  });
+
   it('byteSized cuts a batch into runs of at most maxBytes, a larger event alone', () => {
     const pieces = byteSized(events('aa', 'bb', 'c', 'dddddd', 'e'), 5);
     assert.deepEqual(pieces.map(bodies), [['aa', 'bb', 'c'], ['dddddd'], ['e']]);
