@@ -1,9 +1,8 @@
 // logshipper's rows: the agent (compiled JS) with the exec source (`cat`, exits when done) and
 // with the TAILDIR source (tails for ever: measured until the topic holds every record).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Contender, Context } from '../lib/contender.ts';
-import { agentCommand, agentEntrypoint, ROOT, writeAgentConfig, type AgentSettings } from '../lib/agent.ts';
+import { agentCommand, agentEntrypoint, imageNodeFlags, writeAgentConfig, type AgentSettings } from '../lib/agent.ts';
 import { measure, measureTailer, type Measurement } from '../lib/measure.ts';
 
 /** The bench's pipeline sizes, the same for Flume and rsyslog: channel 20,000 events, batches of 2,000. */
@@ -54,13 +53,6 @@ export const logshipperExecDefaultsSemi2: Contender = {
   prepare,
   run: (c) => runExec(c, OPERATOR_DEFAULTS, ['--max-semi-space-size=2']),
 };
-
-/** The node flags of the image's ENTRYPOINT (`["node", ...flags, "/app/dist/cli/main.js"]`): the smallest footprint V8 offers, at a CPU price. */
-function imageNodeFlags(): string[] {
-  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
-  if (entrypoint === undefined) throw new Error('Dockerfile: no ENTRYPOINT ["node", ...] line');
-  return (JSON.parse(entrypoint) as string[]).filter((word) => word.startsWith('--'));
-}
 
 export const logshipperExecDefaultsSmall: Contender = {
   name: 'logshipper-exec-defaults-small',

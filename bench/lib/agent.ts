@@ -1,7 +1,7 @@
 // The agent as the image runs it: compiled JS (type stripping costs ~30 MB RSS and start-up time),
-// built into .cache/bench/dist from the working tree once per benchmark.
+// built into .cache/bench/dist from the working tree once per benchmark (or test), with the image's node flags.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -21,6 +21,13 @@ export function agentEntrypoint(): string {
   }
   built = join(DIST, 'cli', 'main.js');
   return built;
+}
+
+/** The node flags of the image's ENTRYPOINT (`["node", ...flags, "/app/dist/cli/main.js"]`): the smallest footprint V8 offers, at a CPU price. */
+export function imageNodeFlags(): string[] {
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  if (entrypoint === undefined) throw new Error('Dockerfile: no ENTRYPOINT ["node", ...] line');
+  return (JSON.parse(entrypoint) as string[]).filter((word) => word.startsWith('--'));
 }
 
 export interface AgentSettings {

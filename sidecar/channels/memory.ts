@@ -10,7 +10,10 @@ export interface MemoryChannelConfig {
   capacity: number;
   /** Most events in one put or take transaction. */
   transactionCapacity: number;
-  /** Most body+header bytes held (byteCapacity less byteCapacityBufferPercentage, as in Flume). */
+  /**
+   * Most body+header bytes held (byteCapacity less byteCapacityBufferPercentage, as in Flume), first
+   * put included; only a single event larger than this goes in, alone, into an empty channel.
+   */
   byteCapacity: number;
   /** Seconds a put waits before it logs that the channel is full (it keeps waiting: back-pressure, not loss). */
   keepAliveSeconds: number;
@@ -19,6 +22,9 @@ export interface MemoryChannelConfig {
 export const MEMORY_CHANNEL_TYPES = ['memory', 'org.apache.flume.channel.MemoryChannel'] as const;
 
 const DEFAULT_BYTE_CAPACITY = 64 * 1024 * 1024;
+
+/** What a taken slot of the queue holds until the queue is compacted. */
+const TAKEN: Event = Object.freeze({ body: Buffer.alloc(0), headers: Object.freeze({}) });
 
 export function configureMemoryChannel(settings: Settings): MemoryChannelConfig {
   const capacity = settings.int('capacity', 100, { min: 1 });
@@ -98,9 +104,14 @@ export class MemoryChannel {
       throw new ChannelError(`put of ${events.length} events exceeds transactionCapacity ${this.config.transactionCapacity} of channel ${this.name}`);
     }
     signal?.throwIfAborted();
-    this.counters.putAttempts += events.length;
     let bytes = 0;
     for (const event of events) bytes += eventSize(event);
+    if (bytes > this.config.byteCapacity && events.length > 1) {
+      // Whole, it would hold more than byteCapacity: it goes in as consecutive puts that each fit.
+      for (const piece of byteSized(events, this.config.byteCapacity)) await this.put(piece, signal);
+      return;
+    }
+    this.counters.putAttempts += events.length;
     if (this.putters.length === 0 && this.fits(events.length, bytes)) {
       this.heldEvents += events.length;
       this.heldBytes += bytes;
@@ -112,12 +123,24 @@ export class MemoryChannel {
     this.wakeTakers();
   }
 
-  /** Takes up to `max` events (at most transactionCapacity) in a transaction; possibly none. */
-  take(max: number): TakeTransaction {
-    const count = Math.min(max, this.config.transactionCapacity, this.size);
+  /**
+   * Takes up to `max` events (at most transactionCapacity) and up to `maxBytes` body+header bytes
+   * (at least one event) in a transaction; possibly none.
+   */
+  take(max: number, maxBytes = Infinity): TakeTransaction {
+    const limit = Math.min(max, this.config.transactionCapacity, this.size);
+    let count = 0;
+    let bytes = 0;
+    for (; count < limit; count++) {
+      const size = eventSize(this.queue[this.head + count] ?? TAKEN);
+      if (count > 0 && bytes + size > maxBytes) break;
+      bytes += size;
+    }
     this.counters.takeAttempts++;
     this.counters.takeSuccesses += count;
     const events = this.queue.slice(this.head, this.head + count);
+    // The taken slots would keep their events (bodies) alive after the commit until the next compaction.
+    this.queue.fill(TAKEN, this.head, this.head + count);
     this.head += count;
     this.compact();
     let open = true;
@@ -126,8 +149,6 @@ export class MemoryChannel {
       commit: () => {
         if (!open) return;
         open = false;
-        let bytes = 0;
-        for (const event of events) bytes += eventSize(event);
         this.heldEvents -= events.length;
         this.heldBytes -= bytes;
         settleReceipts(events);
@@ -184,8 +205,9 @@ export class MemoryChannel {
 
   private fits(events: number, bytes: number): boolean {
     if (this.heldEvents + events > this.config.capacity) return false;
-    // A batch bigger than the whole byte capacity still goes in when the channel is empty, or it could never go.
-    return this.heldBytes + bytes <= this.config.byteCapacity || this.heldEvents === 0;
+    // A single event bigger than the whole byte capacity still goes in when the channel is empty, or
+    // it could never go; a batch is put in pieces that fit (put), so nothing else goes over.
+    return this.heldBytes + bytes <= this.config.byteCapacity || (this.heldEvents === 0 && events === 1);
   }
 
   /**
@@ -250,4 +272,23 @@ export class MemoryChannel {
       this.head = 0;
     }
   }
+}
+
+/** Consecutive runs of `events` of at most `maxBytes` each (a single larger event is a run of its own). */
+export function byteSized(events: readonly Event[], maxBytes: number): Event[][] {
+  const pieces: Event[][] = [];
+  let piece: Event[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = eventSize(event);
+    if (piece.length > 0 && bytes + size > maxBytes) {
+      pieces.push(piece);
+      piece = [];
+      bytes = 0;
+    }
+    piece.push(event);
+    bytes += size;
+  }
+  if (piece.length > 0) pieces.push(piece);
+  return pieces;
 }

@@ -48,6 +48,11 @@ interface PieceOutcome {
  */
 export class KafkaSink implements Sink {
   readonly batchSize: number;
+  /**
+   * A request holds at most max.request.size bytes of events, as in Kafka's producer: a batch of
+   * long lines is encoded (about 3x its size) per request, and the broker refuses a larger batch.
+   */
+  readonly batchBytes: number;
   readonly lingerMs: number;
   readonly maxInFlight: number;
   private readonly config: KafkaSinkConfig;
@@ -67,6 +72,7 @@ export class KafkaSink implements Sink {
     this.config = config;
     this.log = log;
     this.batchSize = config.batchSize;
+    this.batchBytes = config.maxMessageBytes;
     this.lingerMs = config.lingerMs;
     // Batches in flight keep their order only through the patched kafkajs, which tells when a batch is written.
     this.maxInFlight = kafkajsPatched ? config.maxInFlight : 1;

@@ -129,7 +129,7 @@ export class SinkRunner {
   /** Takes a batch (the channel holds at least one event) and starts delivering it. */
   private send(): Delivery {
     const counters = this.counters;
-    const transaction = this.channel.take(this.sink.batchSize);
+    const transaction = this.channel.take(this.sink.batchSize, this.sink.batchBytes);
     const count = transaction.events.length;
     if (count >= this.sink.batchSize) counters.batchesComplete++;
     else counters.batchesUnderflow++;

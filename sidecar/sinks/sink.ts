@@ -4,6 +4,8 @@ import type { Event } from '../event.ts';
 export interface Sink {
   /** Most events per delivery (the take transaction's size). */
   readonly batchSize: number;
+  /** Most body+header bytes per delivery (one event larger than this goes alone); none: batchSize alone. */
+  readonly batchBytes?: number;
   /** How long to wait for a batch to fill once its first event is there (Kafka's linger.ms). */
   readonly lingerMs: number;
   /** Most batches on their way at once while deliveries succeed (Kafka's max.in.flight.requests.per.connection). */

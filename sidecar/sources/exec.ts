@@ -8,6 +8,8 @@ import type { Logger } from '../log.ts';
 import type { ChannelProcessor } from '../channels/processor.ts';
 import type { Deadline } from '../deadline.ts';
 import { LineReader } from './line-reader.ts';
+import { DEFAULT_MAX_LINE_BYTES } from '../size-limits.ts';
+import { BATCH_BYTES } from './batch-bytes.ts';
 
 export const EXEC_SOURCE_TYPES = ['exec', 'org.apache.flume.source.ExecSource'] as const;
 
@@ -23,6 +25,8 @@ export interface ExecSourceConfig {
   logStdErr: boolean;
   batchSize: number;
   batchTimeoutMs: number;
+  /** Longer lines are truncated (counted): a line is held whole until its newline. */
+  maxLineLength: number;
 }
 
 export function configureExecSource(settings: Settings): ExecSourceConfig {
@@ -34,6 +38,7 @@ export function configureExecSource(settings: Settings): ExecSourceConfig {
     logStdErr: settings.bool('logStdErr', false),
     batchSize: settings.int('batchSize', 20, { min: 1 }),
     batchTimeoutMs: settings.int('batchTimeout', 3000, { min: 1 }),
+    maxLineLength: settings.int('maxLineLength', DEFAULT_MAX_LINE_BYTES, { min: 1 }),
   };
   settings.oneOf('charset', CHARSETS, 'UTF-8');
   return config;
@@ -52,6 +57,7 @@ export class ExecSource implements Source {
   private child: ReturnType<typeof spawn> | undefined;
   private loop: Promise<SourceOutcome> | undefined;
   private batch: Event[] = [];
+  private batchBytes = 0;
   private putting: Promise<void> = Promise.resolve();
   /** Aborted at the deadline of stop(): puts give up, and the command's output is no longer waited for. */
   private readonly giveUp = new AbortController();
@@ -133,10 +139,11 @@ export class ExecSource implements Source {
       if (this.batch.length > 0) void this.flush();
     }, this.config.batchTimeoutMs);
     try {
-      const lines = LineReader.forStream(Number.MAX_SAFE_INTEGER);
+      const lines = LineReader.forStream(this.config.maxLineLength);
       let timestamp = Date.now();
       const onLine = (line: Buffer): void => {
         this.batch.push({ body: line, headers: {}, timestamp });
+        this.batchBytes += line.length;
       };
       // Async iteration reads the next chunk only after the loop body finished: awaiting the
       // channel here leaves the pipe unread, and the child blocks on a full pipe.
@@ -144,8 +151,10 @@ export class ExecSource implements Source {
         try {
           for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
             timestamp = Date.now();
+            const longBefore = lines.counters.longLines;
             lines.pushNext(chunk, onLine);
-            if (this.batch.length >= this.config.batchSize) await this.flush();
+            if (lines.counters.longLines > longBefore) this.log.warn({ maxLineLength: this.config.maxLineLength, longLines: lines.counters.longLines }, 'line longer than maxLineLength truncated');
+            if (this.batch.length >= this.config.batchSize || this.batchBytes >= BATCH_BYTES) await this.flush();
           }
         } catch (error) {
           // stop() destroyed the output at its deadline.
@@ -166,6 +175,7 @@ export class ExecSource implements Source {
     if (this.batch.length === 0) return this.putting;
     const batch = this.batch;
     this.batch = [];
+    this.batchBytes = 0;
     this.putting = this.putting.then(() => this.processor.put(batch, this.giveUp.signal)).catch((error: unknown) => {
       if (this.giveUp.signal.aborted) this.givenUp += batch.length;
       else this.log.error({ err: error }, 'cannot put events into the channel');

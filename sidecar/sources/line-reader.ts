@@ -25,7 +25,9 @@ export interface LineReaderOptions {
  * netcat) and knows the offset of every line end, so that a TAILDIR checkpoint can name the byte
  * just past the last line delivered. Lines are slices of the
  * chunks read (no decoding, no copy) unless they span chunks; the incomplete last line is
- * copied so that it does not pin a whole read buffer. Memory is bounded by maxLineBytes.
+ * copied so that it does not pin a whole read buffer. Memory is bounded by maxLineBytes; a push
+ * emits at most the chunk and what was held (split: many pieces), so callers bound what they
+ * keep of it by bytes (BATCH_BYTES).
  *
  * UTF-16LE: the newline is the code unit 0A 00 at an even offset; callers push chunks that
  * start and end at even offsets.

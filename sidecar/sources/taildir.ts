@@ -12,6 +12,8 @@ import { fileKey, fingerprint, FINGERPRINT_BYTES, sameStart, type Fingerprint } 
 import { LineDecoder } from './line-reader.ts';
 import { formatPositions, readPositionFile, writePositionFile, type PositionEntry } from './taildir/position-file.ts';
 import { TailedFile, type FileState } from './taildir/tailed-file.ts';
+import { detachFromReadBuffer } from './taildir/read-buffer.ts';
+import { BATCH_BYTES } from './batch-bytes.ts';
 
 export { TAILDIR_SOURCE_TYPES, configureTaildirSource, type TaildirConfig } from './taildir/config.ts';
 
@@ -25,9 +27,7 @@ export interface BatchProcessor {
  * sizes. Each read is a round trip to libuv's thread pool (~100 us measured) that leaves the
  * event loop idle when the sink waits too: 256 KB shipped ~8% faster than 64 KB, 1 MB no faster.
  */
-const READ_BYTES = 256 * 1024;
-/** Reads shorter than this are copied out, so that a few small lines do not pin a whole read buffer. */
-const COPY_BELOW = READ_BYTES / 4;
+export const READ_BYTES = 256 * 1024;
 /**
  * Once the files are caught up, the next turn starts at least this long after the last one: the
  * watcher reports every write, and a file written every millisecond read per write cost ~2x the
@@ -370,7 +370,10 @@ export class TaildirSource implements Source {
     this.wake = undefined;
   }
 
-  /** Reads a file from its read offset until its end (for now) or its batch budget; true if bytes were read. */
+  /**
+   * Reads a file from its read offset until its end (for now) or its batch budget; true if bytes
+   * were read. Events are put once batchSize of them or BATCH_BYTES of bodies are read.
+   */
   private async read(file: TailedFile): Promise<boolean> {
     const handle = file.handle;
     if (handle === undefined) return false;
@@ -407,14 +410,8 @@ export class TaildirSource implements Source {
       if (this.config.encoding === 'utf16le') bytesRead -= bytesRead % 2;
       if (bytesRead === 0) break;
       any = true;
-      let chunk: Buffer;
-      if (bytesRead < COPY_BELOW) {
-        chunk = Buffer.from(buffer.subarray(0, bytesRead));
-      } else {
-        // Events are slices of the chunk: hand the buffer over and read into a new one next time.
-        chunk = buffer.subarray(0, bytesRead);
-        this.readBuffer = undefined;
-      }
+      const chunk = buffer.subarray(0, bytesRead);
+      const firstEvent = file.batch.length;
       const offset = file.readOffset;
       file.readOffset += bytesRead;
       if (file.readOffset > file.size) file.size = file.readOffset;
@@ -423,8 +420,10 @@ export class TaildirSource implements Source {
       file.reader.push(chunk, offset, (raw, start, end) => {
         this.onLine(file, raw, start, end);
       });
-      if (file.batch.length >= this.config.batchSize) {
-        batches += Math.ceil(file.batch.length / this.config.batchSize);
+      // Events are slices of the chunk: the buffer is theirs (read into a new one next time) unless they use little of it.
+      if (!detachFromReadBuffer(file.batch, firstEvent, buffer)) this.readBuffer = undefined;
+      if (file.batch.length >= this.config.batchSize || file.batchBytes >= BATCH_BYTES) {
+        batches += Math.max(1, Math.ceil(file.batch.length / this.config.batchSize));
         await this.putBatches(file);
         if (batches >= this.config.maxBatchCount) {
           file.dirty = true; // more may be there: the other files get their turn first
@@ -459,6 +458,7 @@ export class TaildirSource implements Source {
     if (this.config.byteOffsetHeader) headers['byteoffset'] = String(start);
     file.batch.push({ body, headers, timestamp: this.readAt });
     file.batchEnds.push(end);
+    file.batchBytes += body.length;
   }
 
   /** Puts the file's read events, batchSize at a time, each batch with a receipt that advances the file's checkpoint once delivered. */
@@ -468,6 +468,7 @@ export class TaildirSource implements Source {
     const ends = file.batchEnds;
     file.batch = [];
     file.batchEnds = [];
+    file.batchBytes = 0;
     const size = this.config.batchSize;
     for (let from = 0; from < events.length; from += size) {
       const batch = events.length <= size ? events : events.slice(from, from + size);

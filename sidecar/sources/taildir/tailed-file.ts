@@ -44,6 +44,8 @@ export class TailedFile {
   /** Events read and not yet put, with the offset past each. */
   batch: Event[] = [];
   batchEnds: number[] = [];
+  /** Body bytes of `batch`. */
+  batchBytes = 0;
   private readonly readerOptions: Omit<LineReaderOptions, 'offset'>;
   private readonly multiline: MultilineConfig | undefined;
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseProperties } from '../../../sidecar/config/properties.ts';
 import { parseAgentConfig, type AgentConfig } from '../../../sidecar/config/agent-config.ts';
 import { ConfigError } from '../../../sidecar/config/errors.ts';
+import { DEFAULT_MAX_LINE_BYTES } from '../../../sidecar/size-limits.ts';
 import type { Event } from '../../../sidecar/event.ts';
 
 const FILE = 'agent.properties';
@@ -45,7 +46,7 @@ describe('agent configuration', () => {
     const [sink] = config.sinks;
     assert.equal(source?.spec.type, 'exec');
     assert.deepEqual(source.spec.config, {
-      command: 'tail -F /var/log/app/test.txt', shell: undefined, restart: true, restartThrottleMs: 10000, logStdErr: false, batchSize: 20, batchTimeoutMs: 3000,
+      command: 'tail -F /var/log/app/test.txt', shell: undefined, restart: true, restartThrottleMs: 10000, logStdErr: false, batchSize: 20, batchTimeoutMs: 3000, maxLineLength: DEFAULT_MAX_LINE_BYTES,
     });
     assert.equal(sink?.spec.type, 'kafka');
     assert.equal(sink.spec.config.topic, 'kafkaTest');

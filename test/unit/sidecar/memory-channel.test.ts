@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
-import { MemoryChannel, ChannelError, type MemoryChannelConfig } from '../../../sidecar/channels/memory.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { MemoryChannel, ChannelError, byteSized, type MemoryChannelConfig } from '../../../sidecar/channels/memory.ts';
 import type { Event } from '../../../sidecar/event.ts';
 import { createLogger } from '../../../sidecar/log.ts';
 
@@ -53,7 +55,7 @@ describe('MemoryChannel', () => {
     assert.deepEqual(bodies(c.take(10).events), ['2', '3', '4']);
   });
 
-  it('counts bytes too, and still admits a lone batch bigger than byteCapacity', async () => {
+  it('counts bytes too, and still admits a lone event bigger than byteCapacity', async () => {
     const c = channel({ byteCapacity: 10 });
     await c.put(events('0123456789abc'));
     let done = false;
@@ -63,6 +65,68 @@ describe('MemoryChannel', () => {
     c.take(1).commit();
     await blocked;
     assert.equal(c.size, 1);
+  });
+
+  it('holds at most byteCapacity bytes, first batch included: a bigger batch goes in as pieces that fit', async () => {
+    const c = channel({ byteCapacity: 10 });
+    let done = false;
+    const put = c.put(events('aaaa', 'bbbb', 'cccc', 'dddd', 'eeeeeeeeeeeeeeee', 'f')).then(() => (done = true));
+    const isDone = (): boolean => done;
+    await tick();
+    assert.equal(isDone(), false, 'the empty channel takes 8 of the 30 bytes, not all of them');
+    assert.equal(c.size, 2);
+    const taken: string[] = [];
+    const held: { bytes: number; events: number }[] = [];
+    while (!isDone()) {
+      const transaction = c.take(10);
+      held.push({ bytes: transaction.events.reduce((sum, event) => sum + event.body.length, 0), events: transaction.events.length });
+      taken.push(...bodies(transaction.events));
+      transaction.commit();
+      await tick();
+    }
+    await put;
+    taken.push(...bodies(c.take(10).events));
+    assert.deepEqual(taken, ['aaaa', 'bbbb', 'cccc', 'dddd', 'eeeeeeeeeeeeeeee', 'f'], 'in order, none lost');
+    // Each take empties the channel: what it took is what the channel held.
+    assert.ok(held.every(({ bytes, events: count }) => bytes <= 10 || count === 1), `held: ${JSON.stringify(held)}`);
+  });
+
+  it('keeps no committed event alive (a taken slot held its body until the queue was compacted)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const c = channel();
+    const bodiesPut = (): WeakRef<Buffer>[] => {
+      const batch = events('x'.repeat(1000), 'y'.repeat(1000));
+      void c.put(batch);
+      c.take(10).commit();
+      return batch.map((event) => new WeakRef(event.body));
+    };
+    const refs = bodiesPut();
+    await c.put(events('still queued'));
+    await tick();
+    gc();
+    assert.deepEqual(refs.map((ref) => ref.deref() === undefined), [true, true]);
+  });
+
+  it('take stops at maxBytes (at least one event), and its commit frees what it took', async () => {
+    const c = channel({ byteCapacity: 20 });
+    await c.put(events('aaaaaaaaaa', 'bbbb', 'cccc'));
+    const first = c.take(10, 9);
+    assert.deepEqual(bodies(first.events), ['aaaaaaaaaa'], 'one event larger than maxBytes goes alone');
+    const second = c.take(10, 9);
+    assert.deepEqual(bodies(second.events), ['bbbb', 'cccc']);
+    let done = false;
+    const put = c.put(events('ddddddddddd')).then(() => (done = true));
+    second.commit();
+    await tick();
+    assert.equal(done, false, 'only 8 bytes were freed: 10 + 11 > 20');
+    first.commit();
+    await put;
+  });
+
+  it('byteSized cuts a batch into runs of at most maxBytes, a larger event alone', () => {
+    const pieces = byteSized(events('aa', 'bb', 'c', 'dddddd', 'e'), 5);
+    assert.deepEqual(pieces.map(bodies), [['aa', 'bb', 'c'], ['dddddd'], ['e']]);
   });
 
   it('serves waiting putters in arrival order', async () => {

@@ -10,6 +10,7 @@ import { ExecSource, type ExecSourceConfig } from '../../../sidecar/sources/exec
 import { NetcatSource } from '../../../sidecar/sources/netcat.ts';
 import { createLogger } from '../../../sidecar/log.ts';
 import { Deadline } from '../../../sidecar/deadline.ts';
+import { BATCH_BYTES } from '../../../sidecar/sources/batch-bytes.ts';
 
 const log = createLogger('silent');
 
@@ -32,7 +33,7 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
 }
 
 function execSource(processor: ChannelProcessor, config: Partial<ExecSourceConfig> & { command: string }): ExecSource {
-  return new ExecSource({ shell: '/bin/sh -c', restart: false, restartThrottleMs: 0, logStdErr: false, batchSize: 20, batchTimeoutMs: 20, ...config }, processor, log);
+  return new ExecSource({ shell: '/bin/sh -c', restart: false, restartThrottleMs: 0, logStdErr: false, batchSize: 20, batchTimeoutMs: 20, maxLineLength: 1 << 20, ...config }, processor, log);
 }
 
 /** Stops the source with a deadline `ms` away; how long the stop took. */
@@ -65,7 +66,7 @@ describe('exec source', () => {
   it('stops reading while the channel is full, and reads on when there is room (nothing lost)', async () => {
     const c = channel(10);
     const source = new ExecSource({
-      command: 'seq 1 5000', shell: undefined, restart: false, restartThrottleMs: 0, logStdErr: false, batchSize: 10, batchTimeoutMs: 20,
+      command: 'seq 1 5000', shell: undefined, restart: false, restartThrottleMs: 0, logStdErr: false, batchSize: 10, batchTimeoutMs: 20, maxLineLength: 1 << 20,
     }, new ChannelProcessor([], [c]), log);
     await source.start();
     await until(() => c.held === 10);
@@ -78,6 +79,30 @@ describe('exec source', () => {
     }
     assert.equal(await source.finished(), 'completed');
     assert.deepEqual(got, Array.from({ length: 5000 }, (_, i) => String(i + 1)));
+  });
+
+  it('truncates a line longer than maxLineLength instead of holding it whole (a 64 MB line from tail -F)', async () => {
+    const c = new MemoryChannel('c', { capacity: 10, transactionCapacity: 10, byteCapacity: 128 << 20, keepAliveSeconds: 3 }, log);
+    const source = execSource(new ChannelProcessor([], [c]), { command: "head -c 67108864 /dev/zero | tr '\\0' x; printf '\\nafter\\n'", maxLineLength: 1000 });
+    await source.start();
+    assert.equal(await source.finished(), 'completed');
+    const got = drain(c);
+    assert.deepEqual(got.map((line) => line.length), [1000, 5]);
+    assert.deepEqual(got, ['x'.repeat(1000), 'after']);
+  });
+
+  it('puts at BATCH_BYTES of lines as well as at batchSize', async () => {
+    const c = new MemoryChannel('c', { capacity: 1000, transactionCapacity: 1000, byteCapacity: 64 << 20, keepAliveSeconds: 3 }, log);
+    const processor = new ChannelProcessor([], [c]);
+    const lineBytes = 100_000;
+    const lines = 60;
+    const source = execSource(processor, { command: `for i in $(seq ${lines}); do head -c ${lineBytes} /dev/zero | tr '\\0' y; echo; done`, batchSize: 1000, batchTimeoutMs: 60_000 });
+    await source.start();
+    assert.equal(await source.finished(), 'completed');
+    assert.equal(c.size, lines);
+    // A put holds at most BATCH_BYTES plus one pipe read and one line: at least this many puts.
+    const atLeast = Math.floor((lines * lineBytes) / (BATCH_BYTES + 65_536 + lineBytes));
+    assert.ok(processor.counters.batchesReceived >= atLeast, `${processor.counters.batchesReceived} puts for ${lines * lineBytes} bytes (at least ${atLeast})`);
   });
 });
 
