@@ -68,7 +68,8 @@ async function ship({ sent, topic, partitions, topicConfig, sink, timeoutMs, the
   // tail (not cat) keeps the agent running after the file is shipped, so that it can be scraped.
   writeFileSync(conf, kafkaPipeline({
     topic,
-    source: ['type = exec', `command = tail -n +1 -F ${input}`, 'batchSize = 500', 'batchTimeout = 50'],
+    // Lines longer than the sink's limit must reach the sink whole: the source does not cut them.
+    source: ['type = exec', `command = tail -n +1 -F ${input}`, 'batchSize = 500', 'batchTimeout = 50', 'maxLineLength = 4194304'],
     channel: ['capacity = 2000', 'transactionCapacity = 500', 'byteCapacity = 268435456'],
     sink: ['flumeBatchSize = 500', 'kafka.producer.acks = all', ...sink],
   }));
