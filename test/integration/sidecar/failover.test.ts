@@ -1,0 +1,247 @@
+// Broker failover against a real 3-node Kafka cluster (RF 3, min.insync.replicas=2, no unclean
+// leader election): the agent (TAILDIR -> memory channel -> Kafka sink, acks=all, batches of
+// 500, 2 in flight) ships lines written at a steady rate while brokers fail. Each fault is
+// repeated; after every repetition the whole topic is read back with kcat (librdkafka, an
+// independent client) and compared with what was written, line for line: none may be missing
+// (duplicates are counted and reported), the agent must drain and exit 0 on SIGTERM, and its
+// position file must never claim a line that is not in the topic. The same faults with
+// `kcat -P` (librdkafka) as the producer are the control: they show the cluster and the
+// faults themselves lose nothing that a producer was told was written.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, openSync, closeSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKafkaCluster, type KafkaCluster } from '../../env/kafka-cluster.ts';
+import { readTopic } from '../../helpers/kafka.ts';
+import { startAgent } from '../../helpers/agent.ts';
+import { requireEnv, uniqueName } from '../../helpers/env.ts';
+import { kafkaPipeline } from '../../helpers/pipeline.ts';
+
+const PARTITIONS = 3;
+const REPETITIONS = 3;
+/** Per repetition, written at LINES_PER_TICK every TICK_MS: about 2,500 lines/s for 10 s. */
+const LINES = 25_000;
+const LINES_PER_TICK = 50;
+const TICK_MS = 20;
+/** Each fault begins once this share of the lines is written. */
+const FAULT_AT = 0.25;
+/** How long a stopped broker (or the whole cluster) stays down. */
+const OUTAGE_MS = 10_000;
+/** The agent's batch size (source, channel transaction and sink). */
+const BATCH = 500;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface Fault {
+  name: string;
+  /** Runs the fault on `topic`'s cluster; `rep` (1-based) picks which partition's leader fails. */
+  inject(cluster: KafkaCluster, topic: string, rep: number): Promise<string>;
+}
+
+const FAULTS: Record<'leaderKill' | 'leaderStop' | 'fullOutage', Fault> = {
+  leaderKill: {
+    name: 'leader SIGKILL + restart',
+    async inject(cluster, topic, rep) {
+      const partition = (rep - 1) % PARTITIONS;
+      const leader = await cluster.leaderOf(topic, partition);
+      await cluster.kill(leader, 'SIGKILL');
+      // Longer than broker.session.timeout.ms: the partition's leadership moves while the producer sends.
+      await sleep(OUTAGE_MS);
+      await cluster.start(leader);
+      return `node ${String(leader)} (leader of partition ${String(partition)}) killed for ${String(OUTAGE_MS / 1000)}s`;
+    },
+  },
+  leaderStop: {
+    name: 'leader stopped (SIGTERM) mid-batch + restart',
+    async inject(cluster, topic, rep) {
+      const partition = (rep - 1) % PARTITIONS;
+      const leader = await cluster.leaderOf(topic, partition);
+      // A controlled shutdown: the node moves its leaderships away and answers the produce requests on its way
+      // (NOT_LEADER_OR_FOLLOWER) while it goes; lines are written steadily, so batches are in flight.
+      await cluster.kill(leader, 'SIGTERM');
+      await sleep(OUTAGE_MS);
+      await cluster.start(leader);
+      return `node ${String(leader)} (leader of partition ${String(partition)}) stopped for ${String(OUTAGE_MS / 1000)}s`;
+    },
+  },
+  fullOutage: {
+    name: 'all brokers stopped, then started',
+    async inject(cluster) {
+      await cluster.stopAll('SIGTERM');
+      await sleep(OUTAGE_MS);
+      await cluster.startAll();
+      return `all ${String(cluster.nodeIds.length)} nodes stopped for ${String(OUTAGE_MS / 1000)}s`;
+    },
+  },
+};
+
+/** What sends the lines to Kafka: the agent tailing a file, or kcat -P reading its stdin. */
+interface Producer {
+  write(text: string): void;
+  /** Waits until everything written was delivered (by the producer's own account), stops the producer and says how it ended. */
+  finish(): Promise<{ exitCode: number | null; claimedBytes: number | undefined; output: string }>;
+}
+
+function agentProducer(dir: string, topic: string, brokers: string): Producer {
+  const path = join(dir, 'app.log');
+  const positionFile = join(dir, 'positions.json');
+  const fd = openSync(path, 'a');
+  const conf = join(dir, 'agent.properties');
+  writeFileSync(conf, kafkaPipeline({
+    topic,
+    bootstrap: brokers,
+    source: ['type = TAILDIR', 'filegroups = g', `filegroups.g = ${path}`, `positionFile = ${positionFile}`, `batchSize = ${String(BATCH)}`, 'writePosInterval = 500'],
+    channel: ['capacity = 10000', `transactionCapacity = ${String(BATCH)}`],
+    sink: [`flumeBatchSize = ${String(BATCH)}`, 'kafka.producer.acks = all'],
+  }));
+  const agent = startAgent(conf, 'a');
+  const position = (): number => {
+    try {
+      const entries = JSON.parse(readFileSync(positionFile, 'utf8')) as { pos: number; file: string }[];
+      return entries.find((e) => e.file === path)?.pos ?? 0;
+    } catch {
+      return 0; // not written yet, or being replaced
+    }
+  };
+  return {
+    write(text) {
+      writeSync(fd, text);
+    },
+    async finish() {
+      closeSync(fd);
+      const size = statSync(path).size;
+      // The agent's own account of delivery: its position file reaches the end of the file.
+      const deadline = Date.now() + 120_000;
+      while (position() < size && Date.now() < deadline && agent.process.exitCode === null) await sleep(200);
+      agent.process.kill('SIGTERM');
+      const exitCode = await agent.exited;
+      const stopped = agent.logs.find((l) => l['msg'] === 'agent stopped, channels drained' || l['msg'] === 'agent stopped with undelivered events');
+      return { exitCode, claimedBytes: position(), output: [JSON.stringify(stopped), ...agent.stderr].join('\n') };
+    },
+  };
+}
+
+function kcatProducer(topic: string, brokers: string): Producer {
+  // acks=all and librdkafka's own retries (until message.timeout.ms, 5 min by default); -E: kcat would
+  // otherwise give up (exit 1, unsent lines dropped) the moment all brokers are down.
+  const kcat = spawn(requireEnv('KCAT'), ['-P', '-E', '-b', brokers, '-t', topic, '-X', 'acks=all', '-X', 'linger.ms=5'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const stderr: string[] = [];
+  kcat.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const exited = once(kcat, 'exit').then(([code]) => code as number | null);
+  return {
+    write(text) {
+      kcat.stdin.write(text);
+    },
+    async finish() {
+      kcat.stdin.end();
+      return { exitCode: await exited, claimedBytes: undefined, output: stderr.join('') };
+    },
+  };
+}
+
+interface Outcome {
+  written: number;
+  records: number;
+  lost: number;
+  duplicated: number;
+  unknown: number;
+  /** Lines before the position file's offset that are not in the topic (the agent claimed them delivered). */
+  claimedButLost: number;
+  exitCode: number | null;
+}
+
+async function repetition(cluster: KafkaCluster, fault: Fault, rep: number, producerKind: 'agent' | 'kcat'): Promise<Outcome> {
+  const topic = uniqueName(`failover-${producerKind}`);
+  const began = Date.now();
+  await cluster.startAll(); // whatever an earlier, failed repetition left down
+  await cluster.createTopic(topic, PARTITIONS);
+  const dir = mkdtempSync(join(tmpdir(), 'logshipper-failover-'));
+  const producer = producerKind === 'agent' ? agentProducer(dir, topic, cluster.brokers) : kcatProducer(topic, cluster.brokers);
+
+  const lines: string[] = [];
+  /** Byte offset just past each line in the file. */
+  const ends: number[] = [];
+  let bytes = 0;
+  const writing = (async () => {
+    while (lines.length < LINES) {
+      const chunk = Array.from({ length: LINES_PER_TICK }, (_, i) => `${topic} ${String(lines.length + i)} ${'f'.repeat((lines.length + i) % 53)}`);
+      for (const line of chunk) {
+        bytes += Buffer.byteLength(line) + 1;
+        ends.push(bytes);
+      }
+      lines.push(...chunk);
+      producer.write(chunk.join('\n') + '\n');
+      await sleep(TICK_MS);
+    }
+  })();
+  while (lines.length < LINES * FAULT_AT) await sleep(50);
+  const injected = await fault.inject(cluster, topic, rep);
+  await writing;
+  const ended = await producer.finish();
+  await cluster.startAll();
+  const records = await readTopic(topic, cluster.brokers);
+
+  const counts = new Map<string, number>();
+  for (const record of records) counts.set(record.value, (counts.get(record.value) ?? 0) + 1);
+  const written = new Set(lines);
+  const lostAt = lines.flatMap((line, i) => (counts.has(line) ? [] : [i]));
+  const claimedLines = ended.claimedBytes === undefined ? 0 : ends.filter((end) => end <= (ended.claimedBytes ?? 0)).length;
+  const outcome: Outcome = {
+    written: lines.length,
+    records: records.length,
+    lost: lostAt.length,
+    duplicated: records.length - counts.size,
+    unknown: records.filter((r) => !written.has(r.value)).length,
+    claimedButLost: lostAt.filter((i) => i < claimedLines).length,
+    exitCode: ended.exitCode,
+  };
+  const lostRange = lostAt.length === 0 ? '' : ` (lines ${String(lostAt[0])}..${String(lostAt.at(-1))})`;
+  const claims = ended.claimedBytes === undefined ? '' : `, position file claims ${String(claimedLines)} lines of which ${String(outcome.claimedButLost)} lost`;
+  console.log(`failover [${producerKind}] ${fault.name}, repetition ${String(rep)}: ${injected}; written ${String(outcome.written)}, records ${String(outcome.records)}, ` +
+    `lost ${String(outcome.lost)}${lostRange}, duplicated ${String(outcome.duplicated)}${claims}, exit code ${String(outcome.exitCode)}; ${String(Math.round((Date.now() - began) / 1000))}s`);
+  if (outcome.exitCode !== 0) console.log(ended.output);
+  return outcome;
+}
+
+function clean(outcome: Outcome): boolean {
+  return outcome.lost === 0 && outcome.unknown === 0 && outcome.claimedButLost === 0 && outcome.exitCode === 0;
+}
+
+async function repeat(cluster: KafkaCluster, fault: Fault, repetitions: number, producerKind: 'agent' | 'kcat'): Promise<void> {
+  const outcomes: Outcome[] = [];
+  for (let rep = 1; rep <= repetitions; rep++) outcomes.push(await repetition(cluster, fault, rep, producerKind));
+  const cleanCount = outcomes.filter(clean).length;
+  console.log(`failover [${producerKind}] ${fault.name}: ${String(cleanCount)}/${String(repetitions)} repetitions clean; lost ${outcomes.map((o) => o.lost).join('/')}, duplicated ${outcomes.map((o) => o.duplicated).join('/')}`);
+  assert.deepEqual(outcomes.map((o) => ({ lost: o.lost, unknown: o.unknown, claimedButLost: o.claimedButLost, exitCode: o.exitCode })),
+    outcomes.map(() => ({ lost: 0, unknown: 0, claimedButLost: 0, exitCode: 0 })),
+    `${fault.name}: every line arrives, whole, the position file claims none that did not, and the producer stops cleanly`);
+}
+
+describe('broker failover -> 3-node Kafka cluster', { timeout: 15 * 60_000 }, () => {
+  let cluster: KafkaCluster | undefined;
+  const started = (): KafkaCluster => {
+    if (cluster === undefined) throw new Error('the Kafka cluster did not start (see the before hook)');
+    return cluster;
+  };
+  before(async () => {
+    cluster = await startKafkaCluster({ nodes: 3, name: 'failover' });
+  });
+  after(async () => {
+    await cluster?.close();
+  });
+
+  for (const fault of Object.values(FAULTS)) {
+    it(`agent: ${fault.name}, ${String(REPETITIONS)} times: no line lost, none claimed that is not in Kafka`, async () => {
+      await repeat(started(), fault, REPETITIONS, 'agent');
+    });
+  }
+
+  it('control, kcat -P (librdkafka, acks=all) as the producer: each fault once, no line lost', async () => {
+    for (const fault of Object.values(FAULTS)) await repeat(started(), fault, 1, 'kcat');
+  });
+});
