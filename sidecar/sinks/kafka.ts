@@ -66,7 +66,7 @@ export class KafkaSink implements Sink {
       },
     });
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
-    if (!kafkajsPatched) log.debug('kafkajs runs unpatched (not version 2.2.4, or loaded before the sink): batches encode slower');
+    if (!kafkajsPatched) log.warn('kafkajs runs unpatched (not version 2.2.4, or loaded before the sink): a leader failover can lose acknowledged records, and batches encode slower');
     else if (!crc32cInHardware) log.debug('@node-rs/crc32 has no binary for this platform: record batch checksums are computed in JS, slower');
   }
 

@@ -16,11 +16,13 @@
  *    into one exact-size buffer, after room left for the request frame (protocol/request.js).
  * The replacements produce the same bytes (test/unit/sidecar/kafkajs-fast.test.ts) and hand
  * anything unusual (non-string header values, 64-bit timestamp deltas) to the original.
+ * producer/sendMessages is replaced for correctness, not speed: see kafkajs-send.ts.
  *
  * kafkajs binds these modules with `require` when it loads, so this must run first: import it
  * before 'kafkajs'. Another kafkajs version, or kafkajs loaded earlier, leaves kafkajs untouched.
  */
 import { createRequire, Module } from 'node:module';
+import { createSendMessages } from './kafkajs-send.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -66,7 +68,8 @@ function install(): boolean {
 
   const Encoder = require(`${root}src/protocol/encoder.js`) as { prototype: EncoderInstance & { ensureAvailable(length: number): void } };
   const originalRecord = require(`${root}src/protocol/recordBatch/record/v0/index.js`) as RecordEncoder;
-  replace(`${root}src/producer/groupMessagesPerPartition.js`, groupMessagesPerPartition);
+  // Also the only user of groupMessagesPerPartition: the linear version below is called directly.
+  replace(sendMessages, createSendMessages(root, groupMessagesPerPartition));
   replace(`${root}src/protocol/recordBatch/record/v0/index.js`, recordEncoder(Encoder.prototype, originalRecord));
   replace(`${root}src/protocol/recordBatch/crc32C/index.js`, crc32c);
   const Long = require(`${root}src/utils/long.js`) as LongClass;
