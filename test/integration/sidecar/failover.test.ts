@@ -28,8 +28,8 @@ const LINES_PER_TICK = 50;
 const TICK_MS = 20;
 /** Each fault begins once this share of the lines is written. */
 const FAULT_AT = 0.25;
-/** How long a stopped broker (or the whole cluster) stays down. */
-const OUTAGE_MS = 10_000;
+/** How long a stopped broker (or the whole cluster) stays down: longer than the cluster's broker.session.timeout.ms (6 s), so a killed leader is replaced meanwhile. */
+const OUTAGE_MS = 8_000;
 /** The agent's batch size (source, channel transaction and sink). */
 const BATCH = 500;
 
@@ -50,7 +50,6 @@ const FAULTS: Record<'leaderKill' | 'leaderStop' | 'fullOutage', Fault> = {
       const partition = (rep - 1) % PARTITIONS;
       const leader = await cluster.leaderOf(topic, partition);
       await cluster.kill(leader, 'SIGKILL');
-      // Longer than broker.session.timeout.ms: the partition's leadership moves while the producer sends.
       await sleep(OUTAGE_MS);
       await cluster.start(leader);
       return `node ${String(leader)} (leader of partition ${String(partition)}) killed for ${String(OUTAGE_MS / 1000)}s`;
