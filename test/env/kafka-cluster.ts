@@ -36,7 +36,7 @@ export interface KafkaCluster {
   createTopic(topic: string, partitions: number): Promise<void>;
   /** The leader's node id, as the cluster's metadata says now (-1: none). */
   leaderOf(topic: string, partition: number): Promise<number>;
-  /** Waits until every partition of `topic` has a live leader and all its replicas in sync. */
+  /** Waits until every running node sees every partition of `topic` with a live leader and all its replicas in sync. */
   waitInSync(topic: string, timeoutMs?: number): Promise<void>;
   /** Stops every node (SIGKILL: its data is thrown away) and removes the state dir. Logs stay. */
   close(): Promise<void>;
@@ -125,8 +125,9 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
     }
   };
 
-  const fetchPartitions = async (topic: string): Promise<{ partitionId: number; leader: number; replicas: number[]; isr: number[] }[]> => {
-    const admin = kafkaClient(live(), 5).admin();
+  /** The topic's partitions as the nodes at `brokers` (default: any running node) see them. */
+  const fetchPartitions = async (topic: string, brokers = live()): Promise<{ partitionId: number; leader: number; replicas: number[]; isr: number[] }[]> => {
+    const admin = kafkaClient(brokers, 5).admin();
     try {
       await admin.connect();
       const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
@@ -171,11 +172,19 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
       let last: string;
       for (;;) {
         try {
-          const up = new Set([...nodes.values()].filter(running).map((n) => n.id));
-          const partitions = await fetchPartitions(topic);
-          const lagging = partitions.filter((p) => !up.has(p.leader) || p.isr.length < p.replicas.length);
-          if (partitions.length > 0 && lagging.length === 0) return;
-          last = JSON.stringify(lagging.map(({ partitionId, leader, replicas, isr }) => ({ partitionId, leader, replicas, isr })));
+          const up = [...nodes.values()].filter(running);
+          const ids = new Set(up.map((n) => n.id));
+          // Every node's own view: each learns of topics and leaders on its own time, and a client
+          // asking one that has not yet (librdkafka: "partition count changed from 3 to 0") fails.
+          const views = await Promise.all(up.map(async (n) => ({ node: n.id, partitions: await fetchPartitions(topic, n.address) })));
+          const most = Math.max(1, ...views.map((v) => v.partitions.length));
+          const lagging = views.map(({ node, partitions }) => ({
+            node,
+            known: partitions.length,
+            lagging: partitions.filter((p) => !ids.has(p.leader) || p.isr.length < p.replicas.length).map(({ partitionId, leader, replicas, isr }) => ({ partitionId, leader, replicas, isr })),
+          })).filter((v) => v.known < most || v.lagging.length > 0);
+          if (lagging.length === 0) return;
+          last = JSON.stringify(lagging);
         } catch (error) {
           last = error instanceof Error ? error.message : String(error);
         }
