@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, openSync, closeSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKafkaCluster, type KafkaCluster } from '../../env/kafka-cluster.ts';
@@ -19,6 +19,7 @@ import { readTopic } from '../../helpers/kafka.ts';
 import { startAgent } from '../../helpers/agent.ts';
 import { requireEnv, uniqueName } from '../../helpers/env.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
+import { readPositionFile } from '../../../sidecar/sources/taildir/position-file.ts';
 
 const PARTITIONS = 3;
 const REPETITIONS = 3;
@@ -84,12 +85,19 @@ interface Producer {
   write(text: string): void;
   /** Waits until everything written was delivered (by the producer's own account), stops the producer and says how it ended. */
   finish(): Promise<{ exitCode: number | null; claimedBytes: number | undefined; output: string }>;
+  /** Kills the producer if it still runs (a repetition that failed on its way). */
+  abort(): void;
 }
 
 function agentProducer(dir: string, topic: string, brokers: string): Producer {
   const path = join(dir, 'app.log');
   const positionFile = join(dir, 'positions.json');
   const fd = openSync(path, 'a');
+  const file = { open: true };
+  const closeFile = (): void => {
+    if (file.open) closeSync(fd);
+    file.open = false;
+  };
   const conf = join(dir, 'agent.properties');
   writeFileSync(conf, kafkaPipeline({
     topic,
@@ -99,28 +107,25 @@ function agentProducer(dir: string, topic: string, brokers: string): Producer {
     sink: [`flumeBatchSize = ${String(BATCH)}`, 'kafka.producer.acks = all'],
   }));
   const agent = startAgent(conf, 'a');
-  const position = (): number => {
-    try {
-      const entries = JSON.parse(readFileSync(positionFile, 'utf8')) as { pos: number; file: string }[];
-      return entries.find((e) => e.file === path)?.pos ?? 0;
-    } catch {
-      return 0; // not written yet, or being replaced
-    }
-  };
+  const position = async (): Promise<number> => (await readPositionFile(positionFile)).find((e) => e.file === path)?.pos ?? 0;
   return {
     write(text) {
       writeSync(fd, text);
     },
     async finish() {
-      closeSync(fd);
+      closeFile();
       const size = statSync(path).size;
       // The agent's own account of delivery: its position file reaches the end of the file.
       const deadline = Date.now() + 120_000;
-      while (position() < size && Date.now() < deadline && agent.process.exitCode === null) await sleep(200);
+      while ((await position()) < size && Date.now() < deadline && agent.process.exitCode === null) await sleep(200);
       agent.process.kill('SIGTERM');
       const exitCode = await agent.exited;
       const stopped = agent.logs.find((l) => l['msg'] === 'agent stopped, channels drained' || l['msg'] === 'agent stopped with undelivered events');
-      return { exitCode, claimedBytes: position(), output: [JSON.stringify(stopped), ...agent.stderr].join('\n') };
+      return { exitCode, claimedBytes: await position(), output: [JSON.stringify(stopped), ...agent.stderr].join('\n') };
+    },
+    abort() {
+      closeFile();
+      if (agent.process.exitCode === null) agent.process.kill('SIGKILL');
     },
   };
 }
@@ -131,6 +136,8 @@ function kcatProducer(topic: string, brokers: string): Producer {
   const kcat = spawn(requireEnv('KCAT'), ['-P', '-E', '-b', brokers, '-t', topic, '-X', 'acks=all', '-X', 'linger.ms=5'], { stdio: ['pipe', 'ignore', 'pipe'] });
   const stderr: string[] = [];
   kcat.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  // A kcat that exited early shows in its exit code and the lines missing, not as an EPIPE here.
+  kcat.stdin.on('error', () => undefined);
   const exited = once(kcat, 'exit').then(([code]) => code as number | null);
   return {
     write(text) {
@@ -139,6 +146,9 @@ function kcatProducer(topic: string, brokers: string): Producer {
     async finish() {
       kcat.stdin.end();
       return { exitCode: await exited, claimedBytes: undefined, output: stderr.join('') };
+    },
+    abort() {
+      if (kcat.exitCode === null) kcat.kill('SIGKILL');
     },
   };
 }
@@ -166,8 +176,9 @@ async function repetition(cluster: KafkaCluster, fault: Fault, rep: number, prod
   /** Byte offset just past each line in the file. */
   const ends: number[] = [];
   let bytes = 0;
+  const state = { writing: true };
   const writing = (async () => {
-    while (lines.length < LINES) {
+    while (state.writing && lines.length < LINES) {
       const chunk = Array.from({ length: LINES_PER_TICK }, (_, i) => `${topic} ${String(lines.length + i)} ${'f'.repeat((lines.length + i) % 53)}`);
       for (const line of chunk) {
         bytes += Buffer.byteLength(line) + 1;
@@ -178,12 +189,22 @@ async function repetition(cluster: KafkaCluster, fault: Fault, rep: number, prod
       await sleep(TICK_MS);
     }
   })();
-  while (lines.length < LINES * FAULT_AT) await sleep(50);
-  const injected = await fault.inject(cluster, topic, rep);
-  await writing;
-  const ended = await producer.finish();
-  await cluster.startAll();
-  const records = await readTopic(topic, cluster.brokers);
+  let injected: string;
+  let ended: Awaited<ReturnType<Producer['finish']>>;
+  let records: Awaited<ReturnType<typeof readTopic>>;
+  try {
+    while (lines.length < LINES * FAULT_AT) await sleep(50);
+    injected = await fault.inject(cluster, topic, rep);
+    await writing;
+    ended = await producer.finish();
+    await cluster.startAll();
+    records = await readTopic(topic, cluster.brokers);
+  } finally {
+    state.writing = false;
+    await writing;
+    producer.abort();
+    rmSync(dir, { recursive: true, force: true });
+  }
 
   const counts = new Map<string, number>();
   for (const record of records) counts.set(record.value, (counts.get(record.value) ?? 0) + 1);
