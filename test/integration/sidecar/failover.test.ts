@@ -200,13 +200,16 @@ async function repetition(cluster: KafkaCluster, fault: Fault, rep: number): Pro
     }
   })();
   let injected: string;
-  let ended: Record<ProducerKind, Awaited<ReturnType<Producer['finish']>>>;
+  let ended: Record<ProducerKind, Awaited<ReturnType<Producer['finish']>> & { drainedMs: number }>;
+  let faultEnded = 0;
   let records: Record<ProducerKind, Awaited<ReturnType<typeof readTopic>>>;
   try {
     while (lines.length < LINES * FAULT_AT) await sleep(50);
     injected = await fault.inject(cluster, topics.agent, rep);
     await writing;
-    const [agentEnd, kcatEnd] = await Promise.all([producers.agent.finish(), producers.kcat.finish()]);
+    faultEnded = Date.now();
+    const timed = async (producer: Producer): Promise<Awaited<ReturnType<Producer['finish']>> & { drainedMs: number }> => ({ ...(await producer.finish()), drainedMs: Date.now() - faultEnded });
+    const [agentEnd, kcatEnd] = await Promise.all([timed(producers.agent), timed(producers.kcat)]);
     ended = { agent: agentEnd, kcat: kcatEnd };
     await cluster.startAll();
     records = { agent: await readTopic(topics.agent, cluster.brokers), kcat: await readTopic(topics.kcat, cluster.brokers) };
@@ -222,7 +225,7 @@ async function repetition(cluster: KafkaCluster, fault: Fault, rep: number): Pro
     const counts = new Map<string, number>();
     for (const record of records[kind]) counts.set(record.value, (counts.get(record.value) ?? 0) + 1);
     const lostAt = lines.flatMap((line, i) => (counts.has(line) ? [] : [i]));
-    const { claimedBytes, exitCode, output } = ended[kind];
+    const { claimedBytes, exitCode, output, drainedMs } = ended[kind];
     const claimedLines = claimedBytes === undefined ? 0 : ends.filter((end) => end <= claimedBytes).length;
     const outcome: Outcome = {
       written: lines.length,
@@ -236,7 +239,8 @@ async function repetition(cluster: KafkaCluster, fault: Fault, rep: number): Pro
     const lostRange = lostAt.length === 0 ? '' : ` (lines ${String(lostAt[0])}..${String(lostAt.at(-1))})`;
     const claims = claimedBytes === undefined ? '' : `, position file claims ${String(claimedLines)} lines of which ${String(outcome.claimedButLost)} lost`;
     console.log(`failover [${kind}] ${fault.name}, repetition ${String(rep)}: ${injected}; written ${String(outcome.written)}, records ${String(outcome.records)}, ` +
-      `lost ${String(outcome.lost)}${lostRange}, duplicated ${String(outcome.duplicated)}${claims}, exit code ${String(exitCode)}; ${String(Math.round((Date.now() - began) / 1000))}s`);
+      `lost ${String(outcome.lost)}${lostRange}, duplicated ${String(outcome.duplicated)}${claims}, exit code ${String(exitCode)}; ` +
+      `fault over after ${String(Math.round((faultEnded - began) / 1000))}s, all delivered and stopped ${String(Math.round(drainedMs / 1000))}s later`);
     if (exitCode !== 0) console.log(output);
     return outcome;
   };
