@@ -160,12 +160,14 @@ export interface DaemonSpec {
   env?: Record<string, string>;
   cwd?: string;
   healthUrl?: string;
+  /** Append to the log instead of starting it afresh (a node restarted during a test keeps its earlier life's log). */
+  appendLog?: boolean;
 }
 
 export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
   const log = logFile(spec.name);
   const shown = showCommand(spec.command, spec.args, spec.env);
-  const fd = openLog(log, 'w');
+  const fd = openLog(log, spec.appendLog === true ? 'a' : 'w');
   fs.writeSync(fd, `$ ${shown}\n`);
   // detached: its own process group (so `down` can stop it with anything it forked) that
   // outlives `testenv:up`; unref: `testenv:up` may exit while it runs.
@@ -265,16 +267,29 @@ export async function stopDaemon(record: DaemonRecord, graceMs: number): Promise
   let note: string | undefined;
   if (isRunning(record)) {
     signalGroup(record.pid, 'SIGTERM');
-    const deadline = Date.now() + graceMs;
-    while (isRunning(record) && Date.now() < deadline) await sleep(100);
-    if (isRunning(record)) {
+    if (!(await waitForExit(record, graceMs))) {
       note = `${record.name} (pid ${String(record.pid)}) did not stop within ${String(graceMs / 1000)}s of SIGTERM; killed`;
       signalGroup(record.pid, 'SIGKILL');
-      while (isRunning(record)) await sleep(50);
+      await waitForExit(record, Infinity);
     }
   }
   fs.rmSync(path.join(PID_DIR, `${record.name}.json`), { force: true });
   return note;
+}
+
+/** Sends `signal` to a recorded daemon's process group, if it is still the process we started. */
+export function signalDaemon(record: DaemonRecord, signal: NodeJS.Signals): void {
+  if (isRunning(record)) signalGroup(record.pid, signal);
+}
+
+/** Waits until a recorded daemon is gone; false if it still runs after `timeoutMs`. */
+export async function waitForExit(record: DaemonRecord, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isRunning(record)) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import { KubeConfig, Health } from '@kubernetes/client-node';
 import { OVERRIDES, override, readEnvFile, writeEnvFile } from './envfile.ts';
-import { kafkaHealthy, startKafka } from './kafka.ts';
+import { startKafka } from './kafka.ts';
+import { kafkaHealthy } from './kafka-node.ts';
 import { kubeAssets, startKube, type KubeAssets } from './kube.ts';
 import { httpGet } from './probe.ts';
 import { ensureLogDir, isRunning, note, readDaemonRecords, run, TestEnvError } from './process.ts';

@@ -54,9 +54,9 @@ interface KcatJson {
   headers?: string[];
 }
 
-/** Every record in `topic` right now, in partition then offset order. */
-export async function readTopic(topic: string): Promise<ConsumedRecord[]> {
-  const { stdout } = await execFileAsync(requireEnv('KCAT'), ['-C', '-b', brokers(), '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], {
+/** Every record in `topic` right now, in partition then offset order (`bootstrap`: default the test environment's brokers). */
+export async function readTopic(topic: string, bootstrap = brokers()): Promise<ConsumedRecord[]> {
+  const { stdout } = await execFileAsync(requireEnv('KCAT'), ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], {
     maxBuffer: 1 << 30,
     timeout: 60_000,
   });
