@@ -491,6 +491,8 @@ export class TaildirSource implements Source {
 
   /** Nothing held and nothing in flight to wait for: bytes that made no event (a bare newline after an early flush) count as done. */
   private settleIdleBytes(file: TailedFile): void {
+    // After a put given up at a stop, the lines read past the withdrawn batch were never sent: not done.
+    if (this.stopped()) return;
     if (!file.holding && file.batch.length === 0) file.tracker.skipTo(file.reader.pendingStart);
   }
 
