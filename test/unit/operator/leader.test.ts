@@ -2,13 +2,13 @@
 // measured on the monotonic clock, so a jump of Date.now by an hour (NTP, an admin, a resumed VM)
 // neither keeps a leader that cannot renew, nor ends one early, nor lets a standby take a lease
 // that is still held (two leaders), nor strands a standby behind an abandoned one.
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { becomesTrue, HOUR_MS, stepWallClock } from '../../helpers/clock.ts';
 import { ApiException, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { LeaderElector } from '../../../operator/leader.ts';
 
-const HOUR_MS = 3_600_000;
 
 /** An apiserver holding one Lease, with resourceVersion checks; `down` makes every call fail. */
 class FakeLeases {
@@ -49,21 +49,6 @@ class FakeLeases {
   }
 }
 
-/** Date.now() from now on `offset` ms off (the wall clock stepped); performance.now() is untouched. */
-function stepWallClock(t: TestContext, offset: number): void {
-  const real = Date.now.bind(Date);
-  t.mock.method(Date, 'now', () => real() + offset);
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
-}
-
 const timings = { leaseDurationMs: 1000, renewDeadlineMs: 400, retryPeriodMs: 50 };
 
 function elector(leases: FakeLeases, identity: string, events: { started?: number; stopped?: number }): LeaderElector {
@@ -82,13 +67,13 @@ describe('leader election with a stepped wall clock', () => {
       const leader = elector(leases, 'a', events);
       leader.start();
       try {
-        assert.ok(await until(() => leader.isLeader(), 2000), 'became the leader');
+        assert.ok(await becomesTrue(() => leader.isLeader(), 2000), 'became the leader');
         // The last renewal succeeded at most a retry period before the apiserver went away.
         await new Promise((resolve) => setTimeout(resolve, timings.retryPeriodMs));
         const lastSeenOk = performance.now();
         leases.down = true;
         stepWallClock(t, offset);
-        assert.ok(await until(() => events.stopped !== undefined, 3000), 'stepped down');
+        assert.ok(await becomesTrue(() => events.stopped !== undefined, 3000), 'stepped down');
         const after = (events.stopped ?? 0) - lastSeenOk;
         assert.ok(after >= timings.renewDeadlineMs - 2 * timings.retryPeriodMs, `not before the renew deadline (after ${Math.round(after)} ms)`);
         assert.ok(after < timings.leaseDurationMs, `before the lease expires for the others (after ${Math.round(after)} ms)`);
@@ -102,7 +87,7 @@ describe('leader election with a stepped wall clock', () => {
       const leases = new FakeLeases();
       const holder = elector(leases, 'a', {});
       holder.start();
-      assert.ok(await until(() => leases.holder() === 'a', 2000));
+      assert.ok(await becomesTrue(() => leases.holder() === 'a', 2000));
       // The holder dies without releasing (its loop stops, the Lease stays as written).
       leases.down = true;
       await holder.release();
@@ -114,7 +99,7 @@ describe('leader election with a stepped wall clock', () => {
       try {
         await new Promise((resolve) => setTimeout(resolve, 2 * timings.retryPeriodMs)); // the record is observed
         stepWallClock(t, offset);
-        assert.ok(await until(() => events.started !== undefined, 4000), 'took the lease over');
+        assert.ok(await becomesTrue(() => events.started !== undefined, 4000), 'took the lease over');
         const after = (events.started ?? 0) - startedAt;
         assert.ok(after >= timings.leaseDurationMs, `not while the lease may still be held (after ${Math.round(after)} ms)`);
         assert.equal(leases.holder(), 'b');

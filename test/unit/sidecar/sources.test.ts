@@ -1,7 +1,7 @@
 // The exec and netcat sources against a real channel (no external service: a child process, a loopback socket).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryChannel } from '../../../sidecar/channels/memory.ts';
@@ -147,25 +147,31 @@ describe('netcat source stop (agent termination)', () => {
   });
 });
 
+/** A client of a netcat source, and everything the source answered it so far. */
+async function netcatClient(port: number, allowHalfOpen = false): Promise<{ socket: Socket; replies: () => string }> {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
+  await once(socket, 'connect');
+  let replies = '';
+  socket.on('data', (chunk: Buffer) => {
+    replies += chunk.toString();
+  });
+  return { socket, replies: () => replies };
+}
+
 describe('netcat source', () => {
   it('makes an event of each line, answers OK per event once it is in the channel, and cuts long lines', async () => {
     const c = channel(2);
     const source = new NetcatSource({ bind: '127.0.0.1', port: 0, maxLineLength: 8, ackEveryEvent: true }, new ChannelProcessor([], [c]), log);
     await source.start();
-    const socket = connect(source.port, '127.0.0.1');
-    await once(socket, 'connect');
-    let replies = '';
-    socket.on('data', (chunk: Buffer) => {
-      replies += chunk.toString();
-    });
+    const { socket, replies } = await netcatClient(source.port);
     socket.write('one\ntwo\n');
-    await until(() => replies === 'OK\nOK\n');
+    await until(() => replies() === 'OK\nOK\n');
     // The channel (capacity 2) is full: the next line is not acknowledged until there is room.
     socket.write('a-much-longer-line\n');
     await sleep(200);
-    assert.equal(replies, 'OK\nOK\n');
+    assert.equal(replies(), 'OK\nOK\n');
     assert.deepEqual(drain(c), ['one', 'two']);
-    await until(() => replies === 'OK\nOK\nOK\n');
+    await until(() => replies() === 'OK\nOK\nOK\n');
     assert.deepEqual(drain(c), ['a-much-l'], 'cut at max-line-length');
     socket.end();
     await source.stop();
@@ -175,14 +181,9 @@ describe('netcat source', () => {
     const c = channel();
     const source = new NetcatSource({ bind: '127.0.0.1', port: 0, maxLineLength: 64, ackEveryEvent: true }, new ChannelProcessor([], [c]), log);
     await source.start();
-    const socket = connect({ port: source.port, host: '127.0.0.1', allowHalfOpen: true });
-    await once(socket, 'connect');
-    let replies = '';
-    socket.on('data', (chunk: Buffer) => {
-      replies += chunk.toString();
-    });
+    const { socket, replies } = await netcatClient(source.port, true);
     socket.write('one\ntwo\n');
-    await until(() => replies === 'OK\nOK\n');
+    await until(() => replies() === 'OK\nOK\n');
     const stopped = source.stop().then(() => true);
     const inTime = await Promise.race([stopped, sleep(5000).then(() => false)]);
     socket.destroy();

@@ -1,8 +1,9 @@
 // TAILDIR's deadlines under a stepped wall clock: an incomplete last line is emitted
 // partialLineTimeout after the file last grew, by the monotonic clock, whether Date.now jumps an
 // hour back (it would wait an hour: tailing looks stalled) or forward (it would be cut at once).
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { becomesTrue, HOUR_MS, stepWallClock } from '../../helpers/clock.ts';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,6 @@ import { Settings } from '../../../sidecar/config/settings.ts';
 import { settleReceipts, type Event } from '../../../sidecar/event.ts';
 import { configureTaildirSource, TaildirSource, type BatchProcessor } from '../../../sidecar/sources/taildir.ts';
 
-const HOUR_MS = 3_600_000;
 const PARTIAL_MS = 300;
 
 class Collector implements BatchProcessor {
@@ -23,20 +23,6 @@ class Collector implements BatchProcessor {
     settleReceipts(events);
     return Promise.resolve();
   }
-}
-
-function stepWallClock(t: TestContext, offset: number): void {
-  const real = Date.now.bind(Date);
-  t.mock.method(Date, 'now', () => real() + offset);
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
 }
 
 describe('TAILDIR with a stepped wall clock', () => {
@@ -53,13 +39,13 @@ describe('TAILDIR with a stepped wall clock', () => {
       const source = new TaildirSource(config, collector, pino({ level: 'silent' }));
       await source.start();
       try {
-        assert.ok(await until(() => collector.lines.length === 1, 3000), 'the complete line is read');
+        assert.ok(await becomesTrue(() => collector.lines.length === 1, 3000), 'the complete line is read');
         const grewAt = performance.now();
         appendFileSync(file, 'partial');
         // Read (the file's growth noted) before the step, which then falls inside the wait.
-        assert.ok(await until(() => source.stats.files[0]?.readOffset === 'complete\npartial'.length, 3000), 'the partial line is read');
+        assert.ok(await becomesTrue(() => source.stats.files[0]?.readOffset === 'complete\npartial'.length, 3000), 'the partial line is read');
         stepWallClock(t, offset);
-        assert.ok(await until(() => collector.lines.length === 2, 3000), 'the partial line is emitted');
+        assert.ok(await becomesTrue(() => collector.lines.length === 2, 3000), 'the partial line is emitted');
         const after = (collector.lines[1]?.at ?? 0) - grewAt;
         assert.equal(collector.lines[1]?.text, 'partial');
         assert.ok(after >= PARTIAL_MS - 30, `not before partialLineTimeout (after ${Math.round(after)} ms)`);
