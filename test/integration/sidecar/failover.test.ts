@@ -45,31 +45,26 @@ interface Fault {
   inject(cluster: KafkaCluster, topic: string, rep: number): Promise<string>;
 }
 
+/** The leader of one partition (`rep` picks which) gets `signal`, and is started again after OUTAGE_MS. */
+function leaderFault(name: string, signal: 'SIGKILL' | 'SIGTERM', done: string): Fault {
+  return {
+    name,
+    async inject(cluster, topic, rep) {
+      const partition = (rep - 1) % PARTITIONS;
+      const leader = await cluster.leaderOf(topic, partition);
+      await cluster.kill(leader, signal);
+      await sleep(OUTAGE_MS);
+      await cluster.start(leader);
+      return `node ${String(leader)} (leader of partition ${String(partition)}) ${done} for ${String(OUTAGE_MS / 1000)}s`;
+    },
+  };
+}
+
 const FAULTS: Record<'leaderKill' | 'leaderStop' | 'fullOutage', Fault> = {
-  leaderKill: {
-    name: 'leader SIGKILL + restart',
-    async inject(cluster, topic, rep) {
-      const partition = (rep - 1) % PARTITIONS;
-      const leader = await cluster.leaderOf(topic, partition);
-      await cluster.kill(leader, 'SIGKILL');
-      await sleep(OUTAGE_MS);
-      await cluster.start(leader);
-      return `node ${String(leader)} (leader of partition ${String(partition)}) killed for ${String(OUTAGE_MS / 1000)}s`;
-    },
-  },
-  leaderStop: {
-    name: 'leader stopped (SIGTERM) mid-batch + restart',
-    async inject(cluster, topic, rep) {
-      const partition = (rep - 1) % PARTITIONS;
-      const leader = await cluster.leaderOf(topic, partition);
-      // A controlled shutdown: the node moves its leaderships away and answers the produce requests on its way
-      // (NOT_LEADER_OR_FOLLOWER) while it goes; lines are written steadily, so batches are in flight.
-      await cluster.kill(leader, 'SIGTERM');
-      await sleep(OUTAGE_MS);
-      await cluster.start(leader);
-      return `node ${String(leader)} (leader of partition ${String(partition)}) stopped for ${String(OUTAGE_MS / 1000)}s`;
-    },
-  },
+  leaderKill: leaderFault('leader SIGKILL + restart', 'SIGKILL', 'killed'),
+  // A controlled shutdown: the node moves its leaderships away and answers the produce requests on its way
+  // (NOT_LEADER_OR_FOLLOWER) while it goes; lines are written steadily, so batches are in flight.
+  leaderStop: leaderFault('leader stopped (SIGTERM) mid-batch + restart', 'SIGTERM', 'stopped'),
   fullOutage: {
     name: 'all brokers stopped, then started',
     async inject(cluster) {
