@@ -10,9 +10,11 @@ import { GroupWatcher, groupMatches, listFiles, type Found, type WatchEvent } fr
 import { TaildirHandover } from './taildir/handover.ts';
 import { fileKey, fingerprint, FINGERPRINT_BYTES, sameStart, type Fingerprint } from './taildir/identity.ts';
 import { LineDecoder } from './line-reader.ts';
-import { formatPositions, readPositionFile, writePositionFile, type PositionEntry } from './taildir/position-file.ts';
+import { readPositionFile, type PositionEntry } from './taildir/position-file.ts';
+import { Positions } from './taildir/positions.ts';
 import { TailedFile, type FileState } from './taildir/tailed-file.ts';
 import { detachFromReadBuffer } from './taildir/read-buffer.ts';
+import { Turns } from './taildir/turns.ts';
 import { BATCH_BYTES } from './batch-bytes.ts';
 
 export { TAILDIR_SOURCE_TYPES, configureTaildirSource, type TaildirConfig } from './taildir/config.ts';
@@ -28,12 +30,6 @@ export interface BatchProcessor {
  * event loop idle when the sink waits too: 256 KB shipped ~8% faster than 64 KB, 1 MB no faster.
  */
 export const READ_BYTES = 256 * 1024;
-/**
- * Once the files are caught up, the next turn starts at least this long after the last one: the
- * watcher reports every write, and a file written every millisecond read per write cost ~2x the
- * CPU of reading it in 10 ms steps. Lines wait at most this long for their turn.
- */
-const CAUGHT_UP_TURN_MS = 10;
 
 export interface TaildirFileStats {
   path: string;
@@ -103,25 +99,13 @@ export class TaildirSource implements Source {
   private readonly failed = new Promise<SourceOutcome>((resolve) => {
     this.failure = resolve;
   });
-  private wake: (() => void) | undefined;
-  /** Set by a watcher event: the loop does not sleep before it has looked again (CAUGHT_UP_TURN_MS after the last turn). */
-  private woken = false;
-  private turnStartedAt = 0;
-  /** This turn read every file to its end (none stopped at its batch budget). */
-  private caughtUp = true;
-  private rescanRequested = true;
-  private nextRescan = 0;
-  private nextPoll = 0;
+  private readonly turns: Turns;
   private readBuffer: Buffer | undefined;
   /** Wall-clock time of the last read or flush (epoch ms): the timestamp of the events it made. */
   private readAt = Date.now();
   /** Monotonic ms (clock.ts) at the start of the turn: every deadline of the source is on this clock. */
   private now = monotonicMs();
-  private posTimer: NodeJS.Timeout | undefined;
-  private persisting: Promise<void> = Promise.resolve();
-  private lastPositions = '';
-  /** A file was found or truncated: write the position file at the end of this turn, not at the next interval. */
-  private persistSoon = false;
+  private readonly positions: Positions;
   private closed = false;
   /** Paths that could not be opened, so each is reported once, not at every rescan. */
   private readonly unreadable = new Set<string>();
@@ -134,6 +118,8 @@ export class TaildirSource implements Source {
     this.log = log;
     this.decoder = new LineDecoder(config.encoding);
     this.handover = handover;
+    this.turns = new Turns(config);
+    this.positions = new Positions(config.positionFile, () => [...this.files.values()].map((file) => file.position()), log);
     if (handover !== undefined) {
       Object.assign(this.totals, handover.totals);
       this.decoder.invalid = handover.totals.invalidSequences;
@@ -170,11 +156,9 @@ export class TaildirSource implements Source {
     await this.rescan(entries);
     await this.adoptUnlisted();
     await this.recover(entries);
-    await this.persist();
+    await this.positions.write();
     this.log.info({ files: this.files.size, positionFile: this.config.positionFile, groups: this.config.groups.map((g) => g.name), resumed: entries.length }, 'tailing');
-    this.posTimer = setInterval(() => {
-      void this.persist();
-    }, this.config.writePosIntervalMs);
+    this.positions.every(this.config.writePosIntervalMs);
     this.loop = this.run().catch((error: unknown) => {
       this.log.error({ err: error }, 'file source failed');
       this.failure('failed');
@@ -193,7 +177,7 @@ export class TaildirSource implements Source {
    */
   async stop(): Promise<void> {
     this.stopping.abort();
-    this.wake?.();
+    this.turns.wake();
     await this.loop;
     await this.closeWatcher();
   }
@@ -207,12 +191,12 @@ export class TaildirSource implements Source {
   async drain(deadline: Deadline): Promise<void> {
     const giveUp = (): void => {
       this.stopping.abort();
-      this.wake?.();
+      this.turns.wake();
     };
     deadline.signal.addEventListener('abort', giveUp, { once: true });
     try {
       this.draining = true;
-      this.wake?.();
+      this.turns.wake();
       await this.loop;
       await this.closeWatcher();
       this.now = monotonicMs();
@@ -246,8 +230,8 @@ export class TaildirSource implements Source {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.posTimer);
-    await this.persist();
+    await this.positions.stop();
+    await this.positions.write();
     await this.release();
   }
 
@@ -258,8 +242,8 @@ export class TaildirSource implements Source {
    */
   async handOver(): Promise<TaildirHandover> {
     this.closed = true;
-    clearInterval(this.posTimer);
-    await this.persist();
+    await this.positions.stop();
+    await this.positions.write();
     const handover = new TaildirHandover(this.files.values(), this.stats.totals);
     this.files.clear();
     this.byPath.clear();
@@ -272,8 +256,7 @@ export class TaildirSource implements Source {
    */
   async abandon(): Promise<void> {
     this.closed = true;
-    clearInterval(this.posTimer);
-    await this.persisting;
+    await this.positions.stop();
     await this.release();
   }
 
@@ -288,11 +271,6 @@ export class TaildirSource implements Source {
     return this.stopping.signal.aborted;
   }
 
-  /** A method for the same reason: read() clears the flag during the turn. */
-  private isCaughtUp(): boolean {
-    return this.caughtUp;
-  }
-
   private isOwnFile(path: string): boolean {
     return path === this.config.positionFile || (dirname(path) === dirname(this.config.positionFile) && basename(path).startsWith(`${basename(this.config.positionFile)}.`));
   }
@@ -302,29 +280,18 @@ export class TaildirSource implements Source {
       const file = this.byPath.get(path);
       if (file === undefined) return;
       if (file.state === 'open') file.dirty = true;
-      else this.nextPoll = 0; // an idle file changed: reopen it at the next turn
+      else this.turns.pollSoon(); // an idle file changed: reopen it at the next turn
     } else {
-      this.rescanRequested = true;
+      this.turns.requestRescan();
     }
-    this.woken = true;
-    this.wake?.();
+    this.turns.woke();
   }
 
   private async run(): Promise<void> {
     while (!this.stopped() && !this.draining) {
-      this.now = monotonicMs();
-      this.turnStartedAt = this.now;
-      this.woken = false;
-      this.caughtUp = true;
-      if (this.rescanRequested || this.now >= this.nextRescan) {
-        this.rescanRequested = false;
-        this.nextRescan = this.now + this.config.rescanIntervalMs;
-        await this.rescan();
-      }
-      if (this.now >= this.nextPoll) {
-        this.nextPoll = this.now + this.config.pollIntervalMs;
-        await this.poll();
-      }
+      this.now = this.turns.begin();
+      if (this.turns.rescanDue(this.now)) await this.rescan();
+      if (this.turns.pollDue(this.now)) await this.poll();
       let progressed = false;
       for (const file of this.files.values()) {
         if (this.stopped()) return;
@@ -334,40 +301,21 @@ export class TaildirSource implements Source {
       if (this.stopped()) return;
       this.now = monotonicMs();
       await this.flushTimeouts();
-      if (this.persistSoon) {
-        this.persistSoon = false;
-        await this.persist();
-      }
-      if (!progressed || this.isCaughtUp()) await this.sleep();
+      await this.positions.writeIfAsked();
+      if (!progressed || this.turns.caughtUp) await this.turns.sleep(this.fileDeadline(), () => this.stopped() || this.draining);
     }
   }
 
-  /** Sleeps until a watcher event (CAUGHT_UP_TURN_MS after the last turn's start), the next poll or rescan, or the next partial-line or multiline deadline. */
-  private async sleep(): Promise<void> {
-    let until = Math.min(this.nextPoll, this.nextRescan);
+  /** The earliest time an open file emits what it holds: a late partial line, a multiline event. */
+  private fileDeadline(): number {
+    let until = Infinity;
     for (const file of this.files.values()) {
       if (file.state !== 'open') continue;
       if (this.config.partialLineTimeoutMs > 0 && file.reader.holding) until = Math.min(until, file.lastGrowthAt + this.config.partialLineTimeoutMs);
       const deadline = file.joiner?.deadline;
       if (deadline !== undefined) until = Math.min(until, deadline);
     }
-    const earliest = this.turnStartedAt + CAUGHT_UP_TURN_MS;
-    if (this.woken || this.rescanRequested) until = Math.min(until, earliest);
-    const ms = until - monotonicMs();
-    if (ms <= 0 || this.stopped() || this.draining) return;
-    await new Promise<void>((resolve) => {
-      let timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        clearTimeout(timer);
-        if (this.stopped() || this.draining) done();
-        else timer = setTimeout(done, Math.max(0, Math.min(until, earliest) - monotonicMs()));
-      };
-    });
-    this.wake = undefined;
+    return until;
   }
 
   /**
@@ -427,7 +375,7 @@ export class TaildirSource implements Source {
         await this.putBatches(file);
         if (batches >= this.config.maxBatchCount) {
           file.dirty = true; // more may be there: the other files get their turn first
-          this.caughtUp = false;
+          this.turns.fellBehind();
           break;
         }
       }
@@ -560,7 +508,7 @@ export class TaildirSource implements Source {
     }
     // New files go into the position file at once, not at the next writePosInterval: a file
     // rotated away right after it was found is then found again by a restart after a crash.
-    if (this.files.size > before) this.persistSoon = true;
+    if (this.files.size > before) this.positions.writeSoon();
   }
 
   /** Starts tailing a newly found file: from its position entry, else its start (its end at start-up with skipToEnd). */
@@ -746,7 +694,7 @@ export class TaildirSource implements Source {
       const current = await stat(file.path, { bigint: true }).catch(() => undefined);
       if (stats.nlink === 0n || current === undefined || fileKey(current) !== file.key) {
         this.markGone(file);
-        this.rescanRequested = true; // renamed within the pattern? the rescan finds it again
+        this.turns.requestRescan(); // renamed within the pattern? the rescan finds it again
       }
     }
     if (file.goneSince !== undefined) {
@@ -830,7 +778,7 @@ export class TaildirSource implements Source {
   private async truncated(file: TailedFile, size: number, why: string): Promise<void> {
     await this.flushHeld(file);
     this.totals.truncations++;
-    this.persistSoon = true;
+    this.positions.writeSoon();
     this.log.info({ path: file.path, readOffset: file.readOffset, size, why }, 'file truncated (copytruncate?): reading it again from its start');
     const handle = file.handle;
     file.restartAt(0, handle === undefined ? { hash: '', length: 0 } : await fingerprint(handle, size));
@@ -856,21 +804,6 @@ export class TaildirSource implements Source {
   private forget(file: TailedFile): void {
     this.files.delete(file.key);
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
-  }
-
-  /** Writes the committed positions if they changed; one write at a time. */
-  private persist(): Promise<void> {
-    this.persisting = this.persisting.then(async () => {
-      const text = formatPositions([...this.files.values()].map((file) => file.position()));
-      if (text === this.lastPositions) return;
-      try {
-        await writePositionFile(this.config.positionFile, text);
-        this.lastPositions = text;
-      } catch (error) {
-        this.log.warn({ err: error, positionFile: this.config.positionFile }, 'cannot write position file: will retry');
-      }
-    });
-    return this.persisting;
   }
 }
 
