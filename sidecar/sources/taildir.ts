@@ -3,37 +3,26 @@ import { basename, dirname, join } from 'node:path';
 import { monotonicMs } from '../clock.ts';
 import type { Source, SourceOutcome, SourceReport } from '../component.ts';
 import type { Deadline } from '../deadline.ts';
-import { Receipt, type Event } from '../event.ts';
+import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { TaildirConfig } from './taildir/config.ts';
 import { GroupWatcher, groupMatches, listFiles, type Found, type WatchEvent } from './taildir/discovery.ts';
 import { TaildirHandover } from './taildir/handover.ts';
 import { fileKey, fingerprint, FINGERPRINT_BYTES, sameStart, type Fingerprint } from './taildir/identity.ts';
 import { LineDecoder } from './line-reader.ts';
-import { formatPositions, readPositionFile, writePositionFile, type PositionEntry } from './taildir/position-file.ts';
+import { readPositionFile, type PositionEntry } from './taildir/position-file.ts';
+import { Positions } from './taildir/positions.ts';
 import { TailedFile, type FileState } from './taildir/tailed-file.ts';
-import { detachFromReadBuffer } from './taildir/read-buffer.ts';
-import { BATCH_BYTES } from './batch-bytes.ts';
+import { FileReader } from './taildir/file-reader.ts';
+import { Turns } from './taildir/turns.ts';
 
+export { READ_BYTES } from './taildir/file-reader.ts';
 export { TAILDIR_SOURCE_TYPES, configureTaildirSource, type TaildirConfig } from './taildir/config.ts';
 
 /** What the source puts its batches into (the agent's ChannelProcessor); `put` resolving is the back-pressure, `signal` gives it up. */
 export interface BatchProcessor {
   put(events: Event[], signal?: AbortSignal): Promise<void>;
 }
-
-/**
- * Bytes per read: large enough for throughput, small enough that memory does not follow file
- * sizes. Each read is a round trip to libuv's thread pool (~100 us measured) that leaves the
- * event loop idle when the sink waits too: 256 KB shipped ~8% faster than 64 KB, 1 MB no faster.
- */
-export const READ_BYTES = 256 * 1024;
-/**
- * Once the files are caught up, the next turn starts at least this long after the last one: the
- * watcher reports every write, and a file written every millisecond read per write cost ~2x the
- * CPU of reading it in 10 ms steps. Lines wait at most this long for their turn.
- */
-const CAUGHT_UP_TURN_MS = 10;
 
 export interface TaildirFileStats {
   path: string;
@@ -82,10 +71,12 @@ export interface TaildirStats {
  *
  * One loop does everything (discover, read, put), so no two steps ever race on a file's state;
  * it awaits each put, so a slow Kafka pauses the reading. The watcher only wakes the loop.
+ * This class keeps the file set (discovery, rotation, truncation, release) and the lifecycle;
+ * taildir/turns.ts decides when a turn runs, taildir/file-reader.ts turns bytes into puts, and
+ * taildir/positions.ts writes the position file.
  */
 export class TaildirSource implements Source {
   private readonly config: TaildirConfig;
-  private readonly processor: BatchProcessor;
   private readonly log: Logger;
   private readonly files = new Map<string, TailedFile>();
   private readonly byPath = new Map<string, TailedFile>();
@@ -103,25 +94,11 @@ export class TaildirSource implements Source {
   private readonly failed = new Promise<SourceOutcome>((resolve) => {
     this.failure = resolve;
   });
-  private wake: (() => void) | undefined;
-  /** Set by a watcher event: the loop does not sleep before it has looked again (CAUGHT_UP_TURN_MS after the last turn). */
-  private woken = false;
-  private turnStartedAt = 0;
-  /** This turn read every file to its end (none stopped at its batch budget). */
-  private caughtUp = true;
-  private rescanRequested = true;
-  private nextRescan = 0;
-  private nextPoll = 0;
-  private readBuffer: Buffer | undefined;
-  /** Wall-clock time of the last read or flush (epoch ms): the timestamp of the events it made. */
-  private readAt = Date.now();
+  private readonly turns: Turns;
+  private readonly fileReader: FileReader;
   /** Monotonic ms (clock.ts) at the start of the turn: every deadline of the source is on this clock. */
   private now = monotonicMs();
-  private posTimer: NodeJS.Timeout | undefined;
-  private persisting: Promise<void> = Promise.resolve();
-  private lastPositions = '';
-  /** A file was found or truncated: write the position file at the end of this turn, not at the next interval. */
-  private persistSoon = false;
+  private readonly positions: Positions;
   private closed = false;
   /** Paths that could not be opened, so each is reported once, not at every rescan. */
   private readonly unreadable = new Set<string>();
@@ -130,10 +107,12 @@ export class TaildirSource implements Source {
 
   constructor(config: TaildirConfig, processor: BatchProcessor, log: Logger, handover?: TaildirHandover) {
     this.config = config;
-    this.processor = processor;
     this.log = log;
     this.decoder = new LineDecoder(config.encoding);
     this.handover = handover;
+    this.turns = new Turns(config);
+    this.fileReader = new FileReader({ config, processor, decoder: this.decoder, totals: this.totals, stopping: this.stopping.signal, now: () => this.now });
+    this.positions = new Positions(config.positionFile, () => [...this.files.values()].map((file) => file.position()), log);
     if (handover !== undefined) {
       Object.assign(this.totals, handover.totals);
       this.decoder.invalid = handover.totals.invalidSequences;
@@ -170,11 +149,9 @@ export class TaildirSource implements Source {
     await this.rescan(entries);
     await this.adoptUnlisted();
     await this.recover(entries);
-    await this.persist();
+    await this.positions.write();
     this.log.info({ files: this.files.size, positionFile: this.config.positionFile, groups: this.config.groups.map((g) => g.name), resumed: entries.length }, 'tailing');
-    this.posTimer = setInterval(() => {
-      void this.persist();
-    }, this.config.writePosIntervalMs);
+    this.positions.every(this.config.writePosIntervalMs);
     this.loop = this.run().catch((error: unknown) => {
       this.log.error({ err: error }, 'file source failed');
       this.failure('failed');
@@ -193,7 +170,7 @@ export class TaildirSource implements Source {
    */
   async stop(): Promise<void> {
     this.stopping.abort();
-    this.wake?.();
+    this.turns.wake();
     await this.loop;
     await this.closeWatcher();
   }
@@ -207,12 +184,12 @@ export class TaildirSource implements Source {
   async drain(deadline: Deadline): Promise<void> {
     const giveUp = (): void => {
       this.stopping.abort();
-      this.wake?.();
+      this.turns.wake();
     };
     deadline.signal.addEventListener('abort', giveUp, { once: true });
     try {
       this.draining = true;
-      this.wake?.();
+      this.turns.wake();
       await this.loop;
       await this.closeWatcher();
       this.now = monotonicMs();
@@ -226,7 +203,7 @@ export class TaildirSource implements Source {
           if (!(await this.read(file))) break;
         }
         if (this.stopped()) break;
-        await this.flushHeld(file);
+        await this.fileReader.flushHeld(file);
         files++;
       }
       this.log.info({ files, events: this.totals.events, lines: this.totals.lines, complete: !this.stopped() },
@@ -246,8 +223,8 @@ export class TaildirSource implements Source {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.posTimer);
-    await this.persist();
+    await this.positions.stop();
+    await this.positions.write();
     await this.release();
   }
 
@@ -258,8 +235,8 @@ export class TaildirSource implements Source {
    */
   async handOver(): Promise<TaildirHandover> {
     this.closed = true;
-    clearInterval(this.posTimer);
-    await this.persist();
+    await this.positions.stop();
+    await this.positions.write();
     const handover = new TaildirHandover(this.files.values(), this.stats.totals);
     this.files.clear();
     this.byPath.clear();
@@ -272,8 +249,7 @@ export class TaildirSource implements Source {
    */
   async abandon(): Promise<void> {
     this.closed = true;
-    clearInterval(this.posTimer);
-    await this.persisting;
+    await this.positions.stop();
     await this.release();
   }
 
@@ -288,11 +264,6 @@ export class TaildirSource implements Source {
     return this.stopping.signal.aborted;
   }
 
-  /** A method for the same reason: read() clears the flag during the turn. */
-  private isCaughtUp(): boolean {
-    return this.caughtUp;
-  }
-
   private isOwnFile(path: string): boolean {
     return path === this.config.positionFile || (dirname(path) === dirname(this.config.positionFile) && basename(path).startsWith(`${basename(this.config.positionFile)}.`));
   }
@@ -302,29 +273,18 @@ export class TaildirSource implements Source {
       const file = this.byPath.get(path);
       if (file === undefined) return;
       if (file.state === 'open') file.dirty = true;
-      else this.nextPoll = 0; // an idle file changed: reopen it at the next turn
+      else this.turns.pollSoon(); // an idle file changed: reopen it at the next turn
     } else {
-      this.rescanRequested = true;
+      this.turns.requestRescan();
     }
-    this.woken = true;
-    this.wake?.();
+    this.turns.woke();
   }
 
   private async run(): Promise<void> {
     while (!this.stopped() && !this.draining) {
-      this.now = monotonicMs();
-      this.turnStartedAt = this.now;
-      this.woken = false;
-      this.caughtUp = true;
-      if (this.rescanRequested || this.now >= this.nextRescan) {
-        this.rescanRequested = false;
-        this.nextRescan = this.now + this.config.rescanIntervalMs;
-        await this.rescan();
-      }
-      if (this.now >= this.nextPoll) {
-        this.nextPoll = this.now + this.config.pollIntervalMs;
-        await this.poll();
-      }
+      this.now = this.turns.begin();
+      if (this.turns.rescanDue(this.now)) await this.rescan();
+      if (this.turns.pollDue(this.now)) await this.poll();
       let progressed = false;
       for (const file of this.files.values()) {
         if (this.stopped()) return;
@@ -333,47 +293,25 @@ export class TaildirSource implements Source {
       }
       if (this.stopped()) return;
       this.now = monotonicMs();
-      await this.flushTimeouts();
-      if (this.persistSoon) {
-        this.persistSoon = false;
-        await this.persist();
-      }
-      if (!progressed || this.isCaughtUp()) await this.sleep();
+      await this.fileReader.flushTimeouts(this.files.values());
+      await this.positions.writeIfAsked();
+      if (!progressed || this.turns.caughtUp) await this.turns.sleep(this.fileDeadline(), () => this.stopped() || this.draining);
     }
   }
 
-  /** Sleeps until a watcher event (CAUGHT_UP_TURN_MS after the last turn's start), the next poll or rescan, or the next partial-line or multiline deadline. */
-  private async sleep(): Promise<void> {
-    let until = Math.min(this.nextPoll, this.nextRescan);
+  /** The earliest time an open file emits what it holds: a late partial line, a multiline event. */
+  private fileDeadline(): number {
+    let until = Infinity;
     for (const file of this.files.values()) {
       if (file.state !== 'open') continue;
       if (this.config.partialLineTimeoutMs > 0 && file.reader.holding) until = Math.min(until, file.lastGrowthAt + this.config.partialLineTimeoutMs);
       const deadline = file.joiner?.deadline;
       if (deadline !== undefined) until = Math.min(until, deadline);
     }
-    const earliest = this.turnStartedAt + CAUGHT_UP_TURN_MS;
-    if (this.woken || this.rescanRequested) until = Math.min(until, earliest);
-    const ms = until - monotonicMs();
-    if (ms <= 0 || this.stopped() || this.draining) return;
-    await new Promise<void>((resolve) => {
-      let timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        clearTimeout(timer);
-        if (this.stopped() || this.draining) done();
-        else timer = setTimeout(done, Math.max(0, Math.min(until, earliest) - monotonicMs()));
-      };
-    });
-    this.wake = undefined;
+    return until;
   }
 
-  /**
-   * Reads a file from its read offset until its end (for now) or its batch budget; true if bytes
-   * were read. Events are put once batchSize of them or BATCH_BYTES of bodies are read.
-   */
+  /** Reads a file (see FileReader.read) once it is checked for a truncation; true if bytes were read. */
   private async read(file: TailedFile): Promise<boolean> {
     const handle = file.handle;
     if (handle === undefined) return false;
@@ -392,137 +330,14 @@ export class TaildirSource implements Source {
       await this.retire(file);
       return false;
     }
-    let any = false;
-    let batches = 0;
-    while (!this.stopped()) {
-      const buffer = this.readBuffer ?? Buffer.allocUnsafe(READ_BYTES);
-      this.readBuffer = buffer;
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await handle.read(buffer, 0, READ_BYTES, file.readOffset));
-      } catch (error) {
-        this.log.warn({ err: error, path: file.path }, 'cannot read file: released');
-        await this.retire(file);
-        return any;
-      }
-      this.readAt = Date.now();
-      // UTF-16: only whole code units, so that every chunk starts at an even offset.
-      if (this.config.encoding === 'utf16le') bytesRead -= bytesRead % 2;
-      if (bytesRead === 0) break;
-      any = true;
-      const chunk = buffer.subarray(0, bytesRead);
-      const firstEvent = file.batch.length;
-      const offset = file.readOffset;
-      file.readOffset += bytesRead;
-      if (file.readOffset > file.size) file.size = file.readOffset;
-      file.lastGrowthAt = this.now;
-      this.totals.bytes += bytesRead;
-      file.reader.push(chunk, offset, (raw, start, end) => {
-        this.onLine(file, raw, start, end);
-      });
-      // Events are slices of the chunk: the buffer is theirs (read into a new one next time) unless they use little of it.
-      if (!detachFromReadBuffer(file.batch, firstEvent, buffer)) this.readBuffer = undefined;
-      if (file.batch.length >= this.config.batchSize || file.batchBytes >= BATCH_BYTES) {
-        batches += Math.max(1, Math.ceil(file.batch.length / this.config.batchSize));
-        await this.putBatches(file);
-        if (batches >= this.config.maxBatchCount) {
-          file.dirty = true; // more may be there: the other files get their turn first
-          this.caughtUp = false;
-          break;
-        }
-      }
-      if (bytesRead < READ_BYTES) break;
+    const result = await this.fileReader.read(file, handle);
+    if (result.failed !== undefined) {
+      this.log.warn({ err: result.failed.error, path: file.path }, 'cannot read file: released');
+      await this.retire(file);
+      return result.any;
     }
-    await this.putBatches(file);
-    this.settleIdleBytes(file);
-    return any;
-  }
-
-  private onLine(file: TailedFile, raw: Buffer, start: number, end: number): void {
-    this.totals.lines++;
-    const body = this.decoder.decode(raw, start);
-    if (file.joiner === undefined) {
-      this.onEvent(file, body, start, end);
-      return;
-    }
-    const before = file.joiner.cut;
-    file.joiner.push(body, start, end, this.now, (group, from, to) => {
-      this.onEvent(file, group, from, to);
-    });
-    this.totals.multilineCut += file.joiner.cut - before;
-  }
-
-  private onEvent(file: TailedFile, body: Buffer, start: number, end: number): void {
-    const headers: Record<string, string> = { ...file.group.headers };
-    if (this.config.fileHeader) headers[this.config.fileHeaderKey] = file.path;
-    if (this.config.byteOffsetHeader) headers['byteoffset'] = String(start);
-    file.batch.push({ body, headers, timestamp: this.readAt });
-    file.batchEnds.push(end);
-    file.batchBytes += body.length;
-  }
-
-  /** Puts the file's read events, batchSize at a time, each batch with a receipt that advances the file's checkpoint once delivered. */
-  private async putBatches(file: TailedFile): Promise<void> {
-    if (file.batch.length === 0) return;
-    const events = file.batch;
-    const ends = file.batchEnds;
-    file.batch = [];
-    file.batchEnds = [];
-    file.batchBytes = 0;
-    const size = this.config.batchSize;
-    for (let from = 0; from < events.length; from += size) {
-      const batch = events.length <= size ? events : events.slice(from, from + size);
-      const end = ends[from + batch.length - 1] ?? file.readOffset;
-      const receipt = new Receipt(batch.length, file.tracker.add(end));
-      for (const event of batch) event.receipt = receipt;
-      this.totals.events += batch.length;
-      try {
-        await this.processor.put(batch, this.stopping.signal);
-      } catch (error) {
-        // Given up at a stop: the checkpoint stays before these lines, and a successor (reload) reads them again.
-        if (this.stopped()) {
-          file.tracker.withdrawLast();
-          return;
-        }
-        throw error;
-      }
-    }
-  }
-
-  /** Nothing held and nothing in flight to wait for: bytes that made no event (a bare newline after an early flush) count as done. */
-  private settleIdleBytes(file: TailedFile): void {
-    // After a put given up at a stop, the lines read past the withdrawn batch were never sent: not done.
-    if (this.stopped()) return;
-    if (!file.holding && file.batch.length === 0) file.tracker.skipTo(file.reader.pendingStart);
-  }
-
-  /** Emits incomplete lines whose newline is late, and multiline events whose next line is. */
-  private async flushTimeouts(): Promise<void> {
-    const partialMs = this.config.partialLineTimeoutMs;
-    this.readAt = Date.now();
-    for (const file of this.files.values()) {
-      if (file.state !== 'open') continue;
-      if (partialMs > 0 && file.reader.holding && this.now - file.lastGrowthAt >= partialMs) {
-        if (file.reader.flushPartial((raw, start, end) => { this.onLine(file, raw, start, end); })) this.totals.partialLinesFlushed++;
-      }
-      const deadline = file.joiner?.deadline;
-      if (deadline !== undefined && deadline <= this.now) {
-        file.joiner?.flush((body, start, end) => { this.onEvent(file, body, start, end); });
-      }
-      if (file.batch.length > 0) {
-        await this.putBatches(file);
-        this.settleIdleBytes(file);
-      }
-    }
-  }
-
-  /** Emits whatever the file holds: its content is final (released, or truncated away). */
-  private async flushHeld(file: TailedFile): Promise<void> {
-    this.readAt = Date.now();
-    if (file.reader.flushPartial((raw, start, end) => { this.onLine(file, raw, start, end); })) this.totals.partialLinesFlushed++;
-    file.joiner?.flush((body, start, end) => { this.onEvent(file, body, start, end); });
-    await this.putBatches(file);
-    this.settleIdleBytes(file);
+    if (result.behind) this.turns.fellBehind();
+    return result.any;
   }
 
   /**
@@ -560,7 +375,7 @@ export class TaildirSource implements Source {
     }
     // New files go into the position file at once, not at the next writePosInterval: a file
     // rotated away right after it was found is then found again by a restart after a crash.
-    if (this.files.size > before) this.persistSoon = true;
+    if (this.files.size > before) this.positions.writeSoon();
   }
 
   /** Starts tailing a newly found file: from its position entry, else its start (its end at start-up with skipToEnd). */
@@ -746,7 +561,7 @@ export class TaildirSource implements Source {
       const current = await stat(file.path, { bigint: true }).catch(() => undefined);
       if (stats.nlink === 0n || current === undefined || fileKey(current) !== file.key) {
         this.markGone(file);
-        this.rescanRequested = true; // renamed within the pattern? the rescan finds it again
+        this.turns.requestRescan(); // renamed within the pattern? the rescan finds it again
       }
     }
     if (file.goneSince !== undefined) {
@@ -828,9 +643,9 @@ export class TaildirSource implements Source {
 
   /** The file was truncated or rewritten in place: what was held is final; read again from 0. */
   private async truncated(file: TailedFile, size: number, why: string): Promise<void> {
-    await this.flushHeld(file);
+    await this.fileReader.flushHeld(file);
     this.totals.truncations++;
-    this.persistSoon = true;
+    this.positions.writeSoon();
     this.log.info({ path: file.path, readOffset: file.readOffset, size, why }, 'file truncated (copytruncate?): reading it again from its start');
     const handle = file.handle;
     file.restartAt(0, handle === undefined ? { hash: '', length: 0 } : await fingerprint(handle, size));
@@ -840,7 +655,7 @@ export class TaildirSource implements Source {
 
   /** Releases a file: what it holds is emitted, its descriptor closed; its record stays until its batches are delivered. */
   private async retire(file: TailedFile): Promise<void> {
-    await this.flushHeld(file);
+    await this.fileReader.flushHeld(file);
     await file.handle?.close().catch(() => undefined);
     file.handle = undefined;
     this.totals.filesReleased++;
@@ -856,21 +671,6 @@ export class TaildirSource implements Source {
   private forget(file: TailedFile): void {
     this.files.delete(file.key);
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
-  }
-
-  /** Writes the committed positions if they changed; one write at a time. */
-  private persist(): Promise<void> {
-    this.persisting = this.persisting.then(async () => {
-      const text = formatPositions([...this.files.values()].map((file) => file.position()));
-      if (text === this.lastPositions) return;
-      try {
-        await writePositionFile(this.config.positionFile, text);
-        this.lastPositions = text;
-      } catch (error) {
-        this.log.warn({ err: error, positionFile: this.config.positionFile }, 'cannot write position file: will retry');
-      }
-    });
-    return this.persisting;
   }
 }
 

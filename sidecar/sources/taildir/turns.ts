@@ -1,0 +1,120 @@
+import { monotonicMs } from '../../clock.ts';
+
+/**
+ * Once the files are caught up, the next turn starts at least this long after the last one: the
+ * watcher reports every write, and a file written every millisecond read per write cost ~2x the
+ * CPU of reading it in 10 ms steps. Lines wait at most this long for their turn.
+ */
+export const CAUGHT_UP_TURN_MS = 10;
+
+export interface TurnIntervals {
+  rescanIntervalMs: number;
+  pollIntervalMs: number;
+}
+
+/**
+ * When the TAILDIR source's next turn runs: at once while a file is behind, else at the next
+ * poll, rescan or file deadline, or soon after a watcher event. All times are monotonic ms
+ * (clock.ts); the clock is injectable for tests.
+ */
+export class Turns {
+  private readonly intervals: TurnIntervals;
+  private readonly clock: () => number;
+  /** Set by a watcher event: the loop does not sleep before it has looked again (CAUGHT_UP_TURN_MS after the last turn). */
+  private woken = false;
+  private rescanRequested = true;
+  private startedAt = 0;
+  private nextRescan = 0;
+  private nextPoll = 0;
+  private behind = false;
+  private interrupt: (() => void) | undefined;
+
+  constructor(intervals: TurnIntervals, clock: () => number = monotonicMs) {
+    this.intervals = intervals;
+    this.clock = clock;
+  }
+
+  /** Starts a turn; returns its time. */
+  begin(): number {
+    const now = this.clock();
+    this.startedAt = now;
+    this.woken = false;
+    this.behind = false;
+    return now;
+  }
+
+  /** This turn read every file to its end (none stopped at its batch budget). */
+  get caughtUp(): boolean {
+    return !this.behind;
+  }
+
+  /** A file stopped at its batch budget: the next turn runs without sleeping. */
+  fellBehind(): void {
+    this.behind = true;
+  }
+
+  /** True (and the next one scheduled) if this turn lists the files again. */
+  rescanDue(now: number): boolean {
+    if (!this.rescanRequested && now < this.nextRescan) return false;
+    this.rescanRequested = false;
+    this.nextRescan = now + this.intervals.rescanIntervalMs;
+    return true;
+  }
+
+  /** True (and the next one scheduled) if this turn checks every file. */
+  pollDue(now: number): boolean {
+    if (now < this.nextPoll) return false;
+    this.nextPoll = now + this.intervals.pollIntervalMs;
+    return true;
+  }
+
+  requestRescan(): void {
+    this.rescanRequested = true;
+  }
+
+  /** Polls at the next turn (an idle file changed: reopen it). */
+  pollSoon(): void {
+    this.nextPoll = 0;
+  }
+
+  /** A watcher event: the next turn comes CAUGHT_UP_TURN_MS after the last one started, not later. */
+  woke(): void {
+    this.woken = true;
+    this.interrupt?.();
+  }
+
+  /** Ends a sleep now if `ended` says so (stop, drain); else like a watcher event without marking one. */
+  wake(): void {
+    this.interrupt?.();
+  }
+
+  /** When the next turn starts, given the earliest deadline of the files (partial line, multiline). */
+  nextWake(fileDeadline: number): number {
+    const until = Math.min(this.nextPoll, this.nextRescan, fileDeadline);
+    return this.woken || this.rescanRequested ? Math.min(until, this.earliest()) : until;
+  }
+
+  /** Sleeps until nextWake(fileDeadline), or a watcher event, or at once once `ended()` holds. */
+  async sleep(fileDeadline: number, ended: () => boolean): Promise<void> {
+    const until = this.nextWake(fileDeadline);
+    const ms = until - this.clock();
+    if (ms <= 0 || ended()) return;
+    await new Promise<void>((resolve) => {
+      let timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.interrupt = () => {
+        clearTimeout(timer);
+        if (ended()) done();
+        else timer = setTimeout(done, Math.max(0, Math.min(until, this.earliest()) - this.clock()));
+      };
+    });
+    this.interrupt = undefined;
+  }
+
+  private earliest(): number {
+    return this.startedAt + CAUGHT_UP_TURN_MS;
+  }
+}

@@ -1,0 +1,49 @@
+// TAILDIR's position writes (taildir/positions.ts): only when the positions changed, in order,
+// the latest positions last, and a failed write retried at the next one.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../../sidecar/log.ts';
+import { readPositionFile, type PositionEntry } from '../../../sidecar/sources/taildir/position-file.ts';
+import { Positions } from '../../../sidecar/sources/taildir/positions.ts';
+
+const log = createLogger('silent');
+
+describe('TAILDIR positions', () => {
+  it('writes only when the positions changed, the latest last', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-positions-'));
+    t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+    const path = join(dir, 'taildir_position.json');
+    let current: PositionEntry[] = [{ inode: '7', pos: 10, file: '/var/log/a.log', dev: '2049', fp: 'ab', fplen: 2 }];
+    const positions = new Positions(path, () => current, log);
+    await positions.write();
+    assert.deepEqual(await readPositionFile(path), current);
+    rmSync(path);
+    await positions.write();
+    assert.equal(existsSync(path), false, 'unchanged positions were written again');
+    current = [{ inode: '7', pos: 20, file: '/var/log/a.log', dev: '2049', fp: 'ab', fplen: 2 }];
+    const first = positions.write();
+    current = [{ inode: '7', pos: 30, file: '/var/log/a.log', dev: '2049', fp: 'ab', fplen: 2 }];
+    await Promise.all([first, positions.write()]);
+    assert.deepEqual(await readPositionFile(path), current);
+  });
+
+  it('retries a failed write at the next one, and writes when asked at the end of the turn', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-positions-'));
+    t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+    const blocker = join(dir, 'not-a-dir');
+    writeFileSync(blocker, '');
+    const current: PositionEntry[] = [{ inode: '7', pos: 10, file: '/var/log/a.log', dev: '2049', fp: 'ab', fplen: 2 }];
+    const failing = new Positions(join(blocker, 'taildir_position.json'), () => current, log);
+    await failing.write(); // warns, does not throw
+    const path = join(dir, 'taildir_position.json');
+    const positions = new Positions(path, () => current, log);
+    await positions.writeIfAsked();
+    assert.equal(existsSync(path), false, 'written though nobody asked');
+    positions.writeSoon();
+    await positions.writeIfAsked();
+    assert.deepEqual(await readPositionFile(path), current);
+  });
+});
