@@ -17,10 +17,33 @@ export async function createTopic(topic: string, partitions = 1, config: Record<
   await admin.connect();
   try {
     const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: false });
+    await waitForLeaders(admin, topic, partitions);
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Until every partition of a new topic has a leader. kafkajs's own wait gives up when the broker's
+ * metadata does not know the topic yet (UNKNOWN_TOPIC_OR_PARTITION, seen right after a KRaft
+ * node started): that answer means "not yet" too.
+ */
+async function waitForLeaders(admin: kafkajs.Admin, topic: string, partitions: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (performance.now() < deadline) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const led = topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0;
+      if (led === partitions) return;
+      last = `${String(led)} of ${String(partitions)} partitions have a leader`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`topic ${topic}: partitions without a leader after ${String(timeoutMs)} ms (${last})`);
 }
 
 /** Replaces the topic's configuration (Kafka's AlterConfigs: keys not given return to their defaults). */
