@@ -74,6 +74,8 @@ export class MemoryChannel {
   private heldEvents = 0;
   private heldBytes = 0;
   private readonly putters: (() => void)[] = [];
+  /** Set by transferTo: where late rollbacks go. */
+  private successor: MemoryChannel | undefined;
   private takers: (() => void)[] = [];
 
   constructor(name: string, config: MemoryChannelConfig, log: Logger, counters = new ChannelCounters()) {
@@ -159,6 +161,12 @@ export class MemoryChannel {
         open = false;
         if (events.length === 0) return;
         this.counters.takeSuccesses -= events.length;
+        // A reload replaced this channel while the delivery was in flight: its events go to the replacement.
+        const successor = this.latestSuccessor();
+        if (successor !== undefined) {
+          successor.adopt(events);
+          return;
+        }
         this.queue = events.concat(this.queue.slice(this.head));
         this.head = 0;
         this.wakeTakers();
@@ -168,15 +176,24 @@ export class MemoryChannel {
 
   /**
    * Moves every queued event to the front of `target`, in order (a config reload replacing this
-   * channel). Call it with no take transaction open; the target may go over its capacity for a while.
+   * channel); a delivery still in flight that rolls back later puts its events there too. The
+   * target may go over its capacity for a while.
    */
   transferTo(target: MemoryChannel): void {
+    this.successor = target;
     const events = this.queue.slice(this.head);
     this.queue = [];
     this.head = 0;
     this.heldEvents = 0;
     this.heldBytes = 0;
     target.adopt(events);
+  }
+
+  /** The channel that replaced this one last (a chain of reloads), if any. */
+  private latestSuccessor(): MemoryChannel | undefined {
+    let latest = this.successor;
+    while (latest?.successor !== undefined) latest = latest.successor;
+    return latest;
   }
 
   private adopt(events: Event[]): void {

@@ -40,6 +40,20 @@ describe('MemoryChannel', () => {
     assert.deepEqual(bodies(c.take(10).events), ['1', '2', '3', '4']);
   });
 
+  it('a delivery in flight when a reload replaced the channel rolls back into the replacement, at its head', async () => {
+    const old = channel();
+    await old.put(events('a', 'b', 'c', 'd'));
+    const inFlight = old.take(2);
+    const replacement = channel();
+    old.transferTo(replacement);
+    const last = channel();
+    replacement.transferTo(last);
+    await last.put(events('e'));
+    inFlight.rollback();
+    assert.deepEqual(bodies(last.take(10).events), ['a', 'b', 'c', 'd', 'e'], 'nothing stranded in a replaced channel');
+    assert.equal(old.size + replacement.size, 0);
+  });
+
   it('a full channel makes put wait (back-pressure) instead of failing or dropping', async () => {
     const c = channel({ capacity: 3, transactionCapacity: 3 });
     await c.put(events('1', '2', '3'));
