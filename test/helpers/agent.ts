@@ -123,6 +123,21 @@ export async function getText(port: number, path: string): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}${path}`)).text();
 }
 
+/**
+ * The agent's /metrics once the file's lag (bytes not yet acknowledged) of TAILDIR source `s` is 0,
+ * or the last scrape when `timeoutMs` passes first (the caller asserts on it).
+ */
+export async function metricsOnceDelivered(port: number, file: string, timeoutMs: number): Promise<string> {
+  let text = '';
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    text = await getText(port, '/metrics');
+    if (metric(text, `logshipper_file_lag_bytes{source="s",file="${file}"}`) === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return text;
+}
+
 /** The value of a Prometheus sample, e.g. metric('logshipper_sink_events_drained_total{sink="k"}'). */
 export function metric(text: string, sample: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(sample + ' '));

@@ -9,7 +9,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alterTopicConfig, createTopic, readTopic } from '../../helpers/kafka.ts';
-import { getText, httpPort, metric, startAgent, type RunningAgent } from '../../helpers/agent.ts';
+import { getText, httpPort, metric, metricsOnceDelivered, startAgent, type RunningAgent } from '../../helpers/agent.ts';
 import { uniqueName } from '../../helpers/env.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
 
@@ -186,13 +186,7 @@ describe('Kafka sink: batches larger than the broker accepts', () => {
     const agent = startAgent(conf, 'a');
     try {
       const port = await httpPort(agent);
-      let text = '';
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        text = await getText(port, '/metrics');
-        if (metric(text, `logshipper_file_lag_bytes{source="s",file="${file}"}`) === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      const text = await metricsOnceDelivered(port, file, 60_000);
       const values = (await readTopic(topic)).map((record) => record.value);
       const lag = metric(text, `logshipper_file_lag_bytes{source="s",file="${file}"}`);
       const oversized = metric(text, 'logshipper_sink_records_oversized_total{sink="k"}');

@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brokers, createTopic, readTopic, waitForRecords } from '../../helpers/kafka.ts';
-import { getJson, getText, httpPort, metric, startAgent, waitForOpenFile } from '../../helpers/agent.ts';
+import { getJson, getText, httpPort, metric, metricsOnceDelivered, startAgent, waitForOpenFile } from '../../helpers/agent.ts';
 import { ConfigMapDir } from '../../helpers/configmap-dir.ts';
 import { uniqueName } from '../../helpers/env.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
@@ -84,13 +84,7 @@ describe('agent operations', () => {
     try {
       const port = await httpPort(agent);
       assert.equal((await waitForRecords(topic, 1002)).length, 1002);
-      let text = '';
-      const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline) {
-        text = await getText(port, '/metrics');
-        if (metric(text, `logshipper_file_lag_bytes{source="s",file="${file}"}`) === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const text = await metricsOnceDelivered(port, file, 10_000);
       assert.equal(metric(text, `logshipper_file_lag_bytes{source="s",file="${file}"}`), 0);
       assert.equal(metric(text, 'logshipper_source_files{source="s"}'), 1);
       assert.equal(metric(text, 'logshipper_source_long_lines_total{source="s"}'), 1);
