@@ -14,14 +14,14 @@ import { GROUP, PLURAL, VERSION, type LogShipper, type LogShipperStatus } from '
 import { DirectoryCertificates, SecretCertificates, servingExpiry, type CertificateSource, type CertPolicy } from './certs.ts';
 import { EventRecorder } from './events.ts';
 import { startHttpServer } from './http.ts';
-import { informerFor, supervise, type SupervisedInformer } from './informer.ts';
-import { INJECTED_LABEL, type InjectOptions } from './inject.ts';
+import { informerFor, summarizingInformerFor, supervise, type SupervisedInformer } from './informer.ts';
+import { INJECTED_LABEL, requestedLogShipper, type InjectOptions } from './inject.ts';
 import { monotonicMs } from '../sidecar/clock.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
 import { objectKey, Reconciler, secretReferences, type ReconcilerApi } from './reconcile.ts';
-import { countPods } from './pod-counts.ts';
+import { podSummary } from './pod-summary.ts';
 import { LOGSHIPPER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './sidecar-layout.ts';
 import { resolveSpec } from './spec.ts';
 import { startWebhookServer, type WebhookServer } from './webhook.ts';
@@ -154,11 +154,10 @@ export class Operator {
         : await core.listNamespacedConfigMap({ namespace, labelSelector: managed }), managed));
     const secrets = this.informer<V1Secret>('secrets', informerFor(kubeConfig, `/api/v1${ns}/secrets`, async () =>
       namespace === undefined ? await core.listSecretForAllNamespaces() : await core.listNamespacedSecret({ namespace })));
-    // Injected pods only (the label selector is an existence test), for the status pod counts.
-    const pods = this.informer<V1Pod>('pods', informerFor(kubeConfig, `/api/v1${ns}/pods`, async () =>
-      namespace === undefined
-        ? await core.listPodForAllNamespaces({ labelSelector: INJECTED_LABEL })
-        : await core.listNamespacedPod({ namespace, labelSelector: INJECTED_LABEL }), INJECTED_LABEL));
+    // Every pod (an uninjected pod has only its annotation to tell it by, which cannot be selected
+    // on), summarized: for the status pod counts and the pods admitted without the sidecar.
+    const pods = this.informer<V1Pod>('pods', summarizingInformerFor(kubeConfig, `/api/v1${ns}/pods`, async () =>
+      namespace === undefined ? await core.listPodForAllNamespaces() : await core.listNamespacedPod({ namespace }), podSummary));
 
     const api: ReconcilerApi = {
       readConfigMap: async (namespace, name) => {
@@ -187,8 +186,8 @@ export class Operator {
       this.metrics.writes.inc({ kind: 'event' });
     });
     const reconciler = new Reconciler({
-      shippers, configMaps, secrets, api, events, log: this.log,
-      podCounts: (podNamespace, name, configHash) => countPods(pods.list(podNamespace), name, configHash),
+      shippers, configMaps, secrets, api, events, log: this.log, metrics: this.metrics,
+      pods: (podNamespace) => pods.list(podNamespace),
     });
 
     const enqueue = (key: string): void => {
@@ -223,9 +222,11 @@ export class Operator {
     secrets.on('add', onSecret);
     secrets.on('update', onSecret);
     secrets.on('delete', onSecret);
+    // The LogShipper that injected the pod, and the one it asks for (the same, unless it was admitted without the sidecar).
     const onPod = (pod: V1Pod): void => {
-      const owner = pod.metadata?.labels?.[INJECTED_LABEL];
-      if (owner !== undefined) enqueue(`${pod.metadata?.namespace ?? ''}/${owner}`);
+      for (const owner of new Set([pod.metadata?.labels?.[INJECTED_LABEL], requestedLogShipper(pod)])) {
+        if (owner !== undefined) enqueue(`${pod.metadata?.namespace ?? ''}/${owner}`);
+      }
     };
     pods.on('add', onPod);
     pods.on('update', onPod);

@@ -136,12 +136,14 @@ export interface LogShipperStatus {
   conditions?: Condition[];
   configHash?: string;
   configMapName?: string;
-  /** Filled by the injector (issue 7): pods carrying the sidecar for this LogShipper. */
+  /** Live pods carrying the sidecar for this LogShipper (counted by the leader from its pod cache). */
   injectedPods?: number;
   /** ...of which run the current configHash. */
   currentPods?: number;
   /** ...of which run an older configHash. */
   stalePods?: number;
+  /** Live pods that ask for this LogShipper (logshipper.io/inject) and run without the sidecar: their logs are not shipped. */
+  uninjectedPods?: number;
 }
 
 export interface LogShipper {

@@ -1,7 +1,7 @@
 // Informers: a cache of one resource kept current by list + watch (client-node's makeInformer).
 // The library re-lists by itself when the watch says 410 Gone (its resourceVersion is too old);
 // on any other error it stops for good, so this wrapper restarts it with a capped backoff.
-import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { ListWatch, makeInformer, Watch, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
 export type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
@@ -100,4 +100,39 @@ export function informerFor<T extends KubernetesObject>(
   kc: KubeConfig, path: string, list: () => Promise<KubernetesListObject<T>>, labelSelector?: string,
 ): Cache<T> {
   return makeInformer<T>(kc, path, list, labelSelector);
+}
+
+/**
+ * An informer whose cache holds `summarize(object)` instead of each listed or watched object: for a
+ * kind watched in bulk of which a few fields are read (pods). The summary must keep
+ * metadata.name, namespace and resourceVersion (the cache's keys and the watch's resume point).
+ */
+export function summarizingInformerFor<T extends KubernetesObject>(
+  kc: KubeConfig, path: string, list: () => Promise<KubernetesListObject<T>>, summarize: (object: T) => T,
+): Cache<T> {
+  const summarized = async (): Promise<KubernetesListObject<T>> => {
+    const listed = await list();
+    return { ...listed, items: listed.items.map(summarize) };
+  };
+  return new ListWatch<T>(path, new SummarizingWatch(kc, summarize), summarized, false);
+}
+
+/** A Watch that hands on the summary of each object event (ERROR and BOOKMARK events carry no object of the kind). */
+class SummarizingWatch<T extends KubernetesObject> extends Watch {
+  private readonly summarize: (object: T) => T;
+
+  constructor(kc: KubeConfig, summarize: (object: T) => T) {
+    super(kc);
+    this.summarize = summarize;
+  }
+
+  override async watch(
+    path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(path, queryParams, (phase, object: unknown, watchObj: unknown) => {
+      const kindEvent = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
+      callback(phase, kindEvent ? this.summarize(object as T) : object, watchObj);
+    }, done);
+  }
 }

@@ -13,6 +13,7 @@ export interface OperatorMetrics {
   injections: Counter<'result' | 'reason'>;
   admissionDuration: Histogram;
   webhookCertificateExpiry: Gauge;
+  uninjectedPods: Gauge<'namespace' | 'logshipper'>;
 }
 
 export function createMetrics(): OperatorMetrics {
@@ -51,6 +52,11 @@ export function createMetrics(): OperatorMetrics {
     }),
     webhookCertificateExpiry: new Gauge({
       name: 'logshipper_operator_webhook_certificate_expiry_timestamp_seconds', help: 'When the webhook serving certificate in use expires (Unix time).', registers,
+    }),
+    uninjectedPods: new Gauge({
+      name: 'logshipper_operator_uninjected_pods',
+      help: 'Live pods that ask for the LogShipper (logshipper.io/inject) and run without the sidecar, so their logs are not shipped (admitted while the webhook was unavailable or failed). Set by the leader.',
+      labelNames: ['namespace', 'logshipper'] as const, registers,
     }),
   };
 }

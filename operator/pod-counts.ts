@@ -13,14 +13,17 @@ export interface PodCounts {
   stalePods: number;
 }
 
-/** Counts the live pods injected for `logShipper` (terminating and finished pods are not counted). */
+/** Neither terminating nor finished: a pod whose logs are (or should be) shipped now. */
+export function isLivePod(pod: V1Pod): boolean {
+  const phase = pod.status?.phase;
+  return pod.metadata?.deletionTimestamp === undefined && phase !== 'Succeeded' && phase !== 'Failed';
+}
+
+/** Counts the live pods injected for `logShipper`. */
 export function countPods(pods: readonly V1Pod[], logShipper: string, configHash: string | undefined): PodCounts {
   const counts: PodCounts = { injectedPods: 0, currentPods: 0, stalePods: 0 };
   for (const pod of pods) {
-    if (pod.metadata?.labels?.[INJECTED_LABEL] !== logShipper) continue;
-    if (pod.metadata.deletionTimestamp !== undefined) continue;
-    const phase = pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') continue;
+    if (pod.metadata?.labels?.[INJECTED_LABEL] !== logShipper || !isLivePod(pod)) continue;
     counts.injectedPods++;
     if (configHash !== undefined && pod.metadata.annotations?.[CONFIG_HASH_ANNOTATION] === configHash) counts.currentPods++;
     else counts.stalePods++;

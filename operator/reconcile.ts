@@ -2,11 +2,13 @@
 // the informer caches) with what should be, and writes only the difference:
 //   spec -> render -> ConfigMap <name>-logshipper (owned by the LogShipper, server-side apply)
 //   referenced Secrets and keys exist?        -> Ready condition
-//   status (observedGeneration, configHash, Ready) through the status subresource
+//   pods of the namespace (the pod cache)     -> pod counts, SidecarsInjected condition, and a Warning
+//                                                Event on each pod admitted without the sidecar
+//   status (observedGeneration, configHash, conditions, counts) through the status subresource
 // Level-based and idempotent: reconciling an unchanged world writes nothing.
 // client-node's model types (V1Lease, V1ConfigMap, ...) are classes with only public data fields;
 // its API takes plain object literals for them.
-import { ApiException, type KubernetesObject, type ObjectCache, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
+import { ApiException, type KubernetesObject, type ObjectCache, type V1ConfigMap, type V1ObjectReference, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { monotonicMs } from '../sidecar/clock.ts';
 import { API_VERSION, KIND, type LogShipper, type LogShipperStatus, type ResolvedSpec } from './crd-types.ts';
@@ -15,8 +17,12 @@ import {
   CONFIG_FILE_KEY, CONFIG_HASH_ANNOTATION, configMapName, LOGSHIPPER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE,
 } from './sidecar-layout.ts';
 import { resolveSpec, SpecError } from './spec.ts';
-import { nextStatus, REASONS, sameStatus, type Readiness } from './status.ts';
-import type { PodCounts } from './pod-counts.ts';
+import { findCondition, nextCondition, nextStatus, REASONS, sameStatus, setCondition, type Readiness } from './status.ts';
+import { countPods } from './pod-counts.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import {
+  NOT_INJECTED_EVENT_REASON, NotInjectedNotices, notInjectedMessage, podReference, SIDECARS_INJECTED, sidecarsInjectedState, uninjectedPods,
+} from './uninjected-pods.ts';
 
 /** The API calls the reconciler makes (operator/controller.ts implements them with client-node). */
 export interface ReconcilerApi {
@@ -30,6 +36,8 @@ export interface ReconcilerApi {
 
 export interface EventSink {
   record(target: { namespace: string; name: string; uid: string; resourceVersion?: string }, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+  /** An Event on another object (a pod). */
+  recordOn(involvedObject: V1ObjectReference, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
 export interface ReconcilerDeps {
@@ -40,8 +48,13 @@ export interface ReconcilerDeps {
   events: EventSink;
   log: Logger;
   now?: () => Date;
-  /** Pod counts for the status (injected/current/stale, operator/pod-counts.ts); the counts are left as they are without it. */
-  podCounts?: (namespace: string, name: string, configHash: string | undefined) => PodCounts;
+  /**
+   * The pods of a namespace (the pod cache): the status pod counts (operator/pod-counts.ts) and the
+   * pods admitted without the sidecar (operator/uninjected-pods.ts). Without it both are left as they are.
+   */
+  pods?: (namespace: string) => readonly V1Pod[];
+  /** The per-LogShipper gauge of pods admitted without the sidecar. */
+  metrics?: Pick<OperatorMetrics, 'uninjectedPods'>;
 }
 
 export interface ReconcileOutcome {
@@ -157,6 +170,7 @@ export class Reconciler {
   readonly configMapWrites = new RecentWrites<V1ConfigMap>();
   readonly shipperWrites = new RecentWrites<LogShipper>();
   private readonly deps: ReconcilerDeps;
+  private readonly notices = new NotInjectedNotices();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -170,6 +184,8 @@ export class Reconciler {
     if (shipper === undefined || shipper.metadata?.deletionTimestamp !== undefined) {
       // Deleted: the garbage collector removes the ConfigMap through its owner reference.
       this.shipperWrites.forget(key);
+      this.notices.forget(key);
+      this.deps.metrics?.uninjectedPods.remove({ namespace, logshipper: name });
       return { writes: [] };
     }
     const writes: string[] = [];
@@ -242,6 +258,22 @@ export class Reconciler {
     return undefined;
   }
 
+  /** The pod counts and the SidecarsInjected condition into `status`; an Event on each pod newly found without the sidecar; the gauge. */
+  private async podStatus(shipper: LogShipper, status: LogShipperStatus, pods: readonly V1Pod[], now: Date): Promise<void> {
+    const namespace = shipper.metadata?.namespace ?? '';
+    const name = shipper.metadata?.name ?? '';
+    Object.assign(status, countPods(pods, name, status.configHash));
+    const uninjected = uninjectedPods(pods, name);
+    status.uninjectedPods = uninjected.length;
+    const condition = nextCondition(findCondition(shipper.status, SIDECARS_INJECTED), SIDECARS_INJECTED, sidecarsInjectedState(uninjected, name), shipper.metadata?.generation, now);
+    status.conditions = setCondition(status.conditions, condition);
+    this.deps.metrics?.uninjectedPods.set({ namespace, logshipper: name }, uninjected.length);
+    for (const pod of this.notices.unnotified(`${namespace}/${name}`, uninjected)) {
+      this.deps.log.warn({ logshipper: `${namespace}/${name}`, pod: `${namespace}/${pod.metadata?.name ?? ''}`, uid: pod.metadata?.uid }, 'pod runs without the sidecar');
+      await this.deps.events.recordOn(podReference(pod), 'Warning', NOT_INJECTED_EVENT_REASON, notInjectedMessage(pod, name));
+    }
+  }
+
   private target(shipper: LogShipper): { namespace: string; name: string; uid: string; resourceVersion?: string } {
     const meta = shipper.metadata ?? {};
     return { namespace: meta.namespace ?? '', name: meta.name ?? '', uid: meta.uid ?? '', ...(meta.resourceVersion === undefined ? {} : { resourceVersion: meta.resourceVersion }) };
@@ -251,8 +283,8 @@ export class Reconciler {
     const now = this.deps.now?.() ?? new Date();
     const status = nextStatus(shipper.status, readiness, shipper.metadata?.generation, config, now);
     const meta = shipper.metadata ?? {};
-    const counts = this.deps.podCounts?.(meta.namespace ?? '', meta.name ?? '', status.configHash);
-    if (counts !== undefined) Object.assign(status, counts);
+    const pods = this.deps.pods?.(meta.namespace ?? '');
+    if (pods !== undefined) await this.podStatus(shipper, status, pods, now);
     if (sameStatus(status, shipper.status)) return;
     const updated = await this.deps.api.replaceStatus(meta.namespace ?? '', meta.name ?? '', meta.resourceVersion ?? '', status);
     this.shipperWrites.remember(updated);
@@ -261,7 +293,7 @@ export class Reconciler {
     const after = status.conditions?.find((condition) => condition.type === 'Ready');
     this.deps.log.info({
       logshipper: objectKey(shipper), ready: after?.status, reason: after?.reason, observedGeneration: status.observedGeneration,
-      injectedPods: status.injectedPods, currentPods: status.currentPods, stalePods: status.stalePods,
+      injectedPods: status.injectedPods, currentPods: status.currentPods, stalePods: status.stalePods, uninjectedPods: status.uninjectedPods,
     }, 'status updated');
     if (before?.status !== after?.status || before?.reason !== after?.reason) {
       await this.deps.events.record(this.target(shipper), readiness.ready ? 'Normal' : 'Warning', readiness.ready ? 'Ready' : readiness.reason, readiness.message);

@@ -25,31 +25,46 @@ export interface Readiness {
   message: string;
 }
 
-export function readyCondition(previous: Condition | undefined, readiness: Readiness, generation: number | undefined, now: Date): Condition {
-  const status = readiness.ready ? 'True' : 'False';
+/** A condition's new state; it keeps its lastTransitionTime while its status stays the same. */
+export function nextCondition(
+  previous: Condition | undefined, type: string, state: { ok: boolean; reason: string; message: string }, generation: number | undefined, now: Date,
+): Condition {
+  const status = state.ok ? 'True' : 'False';
   return {
-    type: 'Ready',
+    type,
     status,
-    reason: readiness.reason,
-    message: readiness.message,
+    reason: state.reason,
+    message: state.message,
     lastTransitionTime: previous?.status === status ? previous.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     ...(generation === undefined ? {} : { observedGeneration: generation }),
   };
 }
 
-/** The new status: the operator's fields replaced, the pod counts (owned by the injector, issue 7) kept. */
+/** The conditions with `condition` replacing the one of its type in place, or appended (a stable order: an unchanged world gives an equal status). */
+export function setCondition(conditions: readonly Condition[] | undefined, condition: Condition): Condition[] {
+  const list = [...(conditions ?? [])];
+  const index = list.findIndex((c) => c.type === condition.type);
+  if (index === -1) list.push(condition);
+  else list[index] = condition;
+  return list;
+}
+
+export function findCondition(status: LogShipperStatus | undefined, type: string): Condition | undefined {
+  return status?.conditions?.find((condition) => condition.type === type);
+}
+
+/** The new status: the operator's fields replaced, the pod counts kept (the reconciler sets them from the pod cache). */
 export function nextStatus(
   current: LogShipperStatus | undefined, readiness: Readiness, generation: number | undefined, config: { hash: string; configMapName: string } | undefined, now: Date,
 ): LogShipperStatus {
-  const previous = current?.conditions?.find((condition) => condition.type === 'Ready');
-  const others = (current?.conditions ?? []).filter((condition) => condition.type !== 'Ready');
   const status: LogShipperStatus = { ...current };
   if (generation !== undefined) status.observedGeneration = generation;
   if (config !== undefined) {
     status.configHash = config.hash;
     status.configMapName = config.configMapName;
   }
-  status.conditions = [...others, readyCondition(previous, readiness, generation, now)];
+  const ready = nextCondition(findCondition(current, 'Ready'), 'Ready', { ok: readiness.ready, reason: readiness.reason, message: readiness.message }, generation, now);
+  status.conditions = setCondition(current?.conditions, ready);
   return status;
 }
 

@@ -55,7 +55,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 - apiGroups: [""]
   resources: [secrets]
   verbs: [list, watch]
-# Injected pods, counted into LogShipper status.
+# Pods: injected ones counted into LogShipper status, annotated ones admitted without the sidecar reported.
 - apiGroups: [""]
   resources: [pods]
   verbs: [list, watch]

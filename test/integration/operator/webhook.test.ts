@@ -3,7 +3,8 @@
 // selected by namespaceSelector, so other tests' pods are never sent to it), and the apiserver trusts
 // it through the caBundle the operator patches in from the CA it made.
 //   operator A (leader; namespace N):    injection, no-annotation, re-invocation, failures + Events,
-//                                        a Deployment's pods, status pod counts
+//                                        a Deployment's pods, status pod counts, a pod admitted while
+//                                        the webhook is unreachable (found, one Event, counted)
 //   operator B (standby on A's Lease; namespace S, --inject-strict): reuses A's CA Secret, denies,
 //                                        and once stopped, pod creation still succeeds (Ignore)
 import assert from 'node:assert/strict';
@@ -345,6 +346,71 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     // The 'app' LogShipper counts its own two pods.
     const app = (await shippers.get('app')).status;
     assert.equal(app?.injectedPods, 2);
+  });
+
+  it('webhook unreachable (failurePolicy Ignore): the leader finds the pod admitted without the sidecar: one Warning Event on it, status.uninjectedPods and the gauge 1, SidecarsInjected False; injected pods never counted; deleted: 0', async () => {
+    assert.ok(operatorA);
+    const operator = operatorA;
+    await shippers.create('svc', { volume: 'logs', files: [{ path: '*.log' }], kafka: { brokers: ['kafka:9092'], topic: 'svc' } });
+    await shippers.waitReady('svc', 'True');
+    await waitInjecting(ns, 'svc');
+    await core.createNamespacedPod({ namespace: ns, body: appPod('svc-ok-1', { 'logshipper.io/inject': 'svc' }) });
+    assert.equal((await stored('svc-ok-1')).metadata?.labels?.[INJECTED_LABEL], 'svc');
+
+    // The webhook unreachable, as with the operator scaled to 0: its URL points at a closed port.
+    const [closed = 0] = await freePorts(1);
+    const url = async (port: number): Promise<void> => {
+      await admission.patchMutatingWebhookConfiguration({ name: configA, body: [{ op: 'replace', path: '/webhooks/0/clientConfig/url', value: `https://127.0.0.1:${String(port)}/mutate` }] });
+    };
+    await url(closed);
+    try {
+      await eventually('the apiserver to admit pods without calling the webhook', 15_000, async () => {
+        const probe = await core.createNamespacedPod({ namespace: ns, body: appPod('probe', { 'logshipper.io/inject': 'svc' }), dryRun: 'All' });
+        return probe.spec?.initContainers === undefined ? true : undefined;
+      });
+      const missed = await core.createNamespacedPod({ namespace: ns, body: appPod('svc-missed', { 'logshipper.io/inject': 'svc' }) });
+      assert.equal(missed.spec?.initContainers, undefined, 'admitted without the sidecar');
+    } finally {
+      await url(portA);
+    }
+    await waitInjecting(ns, 'svc');
+
+    const uninjected = async (want: number, condition: string): Promise<void> => {
+      await eventually(`svc uninjectedPods ${String(want)}, SidecarsInjected ${condition}`, 20_000, async () => {
+        const status = (await shippers.get('svc')).status;
+        const c = status?.conditions?.find((x) => x.type === 'SidecarsInjected');
+        return status?.uninjectedPods === want && c?.status === condition ? true : undefined;
+      });
+    };
+    await uninjected(1, 'False');
+    const status = (await shippers.get('svc')).status;
+    assert.match(status?.conditions?.find((c) => c.type === 'SidecarsInjected')?.message ?? '', /^1 pod asks for LogShipper svc .* NOT shipped: svc-missed\./);
+    assert.equal(status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True', 'Ready unaffected: the webhook injects only for a Ready LogShipper');
+    assert.equal(await operator.metric('logshipper_operator_uninjected_pods', { namespace: ns, logshipper: 'svc' }), 1);
+    const podEvents = async (name: string): Promise<{ count: number; message: string; uid: string }[]> =>
+      (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${name}` })).items
+        .filter((e) => e.reason === 'SidecarNotInjected')
+        .map((e) => ({ count: e.count ?? 1, message: e.message ?? '', uid: e.involvedObject.uid ?? '' }));
+    const [event] = await eventually('the SidecarNotInjected Event', 10_000, async () => {
+      const events = await podEvents('svc-missed');
+      return events.length > 0 ? events : undefined;
+    });
+    assert.equal(event?.uid, (await stored('svc-missed')).metadata?.uid);
+    assert.match(event?.message ?? '', new RegExp(`^pod ${ns}/svc-missed asks for LogShipper svc \\(logshipper\\.io/inject\\) but was admitted without the logshipper sidecar \\(the injection webhook was unavailable or failed\\): its logs are NOT shipped\\. To get the sidecar, delete it and create it again`));
+
+    // More reconciles of svc: the pod changes, an injected pod comes. Still one Event, one count.
+    await core.patchNamespacedPod({ namespace: ns, name: 'svc-missed', body: [{ op: 'add', path: '/metadata/labels/touched', value: 'yes' }] });
+    await core.createNamespacedPod({ namespace: ns, body: appPod('svc-ok-2', { 'logshipper.io/inject': 'svc' }) });
+    await eventually('svc injectedPods 2', 20_000, async () => ((await shippers.get('svc')).status?.injectedPods === 2 ? true : undefined));
+    assert.equal((await shippers.get('svc')).status?.uninjectedPods, 1, 'injected pods are never counted');
+    const events = await podEvents('svc-missed');
+    assert.deepEqual(events.map((e) => e.count), [1], 'exactly one Event for the pod');
+    assert.equal(operator.logs.filter((l) => l['msg'] === 'pod runs without the sidecar' && l['pod'] === `${ns}/svc-missed`).length, 1);
+    for (const name of ['svc-ok-1', 'svc-ok-2']) assert.deepEqual(await podEvents(name), [], `no Event for the injected pod ${name}`);
+
+    await core.deleteNamespacedPod({ namespace: ns, name: 'svc-missed', gracePeriodSeconds: 0 });
+    await uninjected(0, 'True');
+    assert.equal(await operator.metric('logshipper_operator_uninjected_pods', { namespace: ns, logshipper: 'svc' }), 0);
   });
 
   it('the certificate Secret changes (serving certificate gone): the operator reissues it from the same CA, reloads, and keeps injecting', async () => {

@@ -95,7 +95,7 @@ describe('CRD', () => {
     for (const [path, value] of expected) assert.equal(at(path).default, value, path);
   });
 
-  it('the status has the fields issue 7 fills', () => {
-    for (const field of ['observedGeneration', 'configHash', 'configMapName', 'injectedPods', 'currentPods', 'stalePods', 'conditions']) at(`status.${field}`);
+  it('the status schema has every field of LogShipperStatus', () => {
+    for (const field of ['observedGeneration', 'configHash', 'configMapName', 'injectedPods', 'currentPods', 'stalePods', 'uninjectedPods', 'conditions']) at(`status.${field}`);
   });
 });

@@ -2,13 +2,14 @@
 // the reconciler against in-memory caches and a fake API (idempotence, secrets, conflicts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubernetesObject, ObjectCache, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, ObjectCache, V1ConfigMap, V1ObjectReference, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { WorkQueue } from '../../../operator/queue.ts';
 import { supervise, type Cache } from '../../../operator/informer.ts';
 import { RecentWrites, Reconciler, type ReconcilerApi } from '../../../operator/reconcile.ts';
 import type { LogShipper, LogShipperStatus } from '../../../operator/crd-types.ts';
 import { configMapName } from '../../../operator/sidecar-layout.ts';
+import { createMetrics, type OperatorMetrics } from '../../../operator/metrics.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -100,7 +101,11 @@ describe('supervise (informer restart)', () => {
 });
 
 describe('Reconciler (fake API)', () => {
-  const setup = (spec: LogShipper['spec']): { reconciler: Reconciler; calls: string[]; shippers: MapCache<LogShipper>; configMaps: MapCache<V1ConfigMap>; secrets: MapCache<V1Secret> } => {
+  interface Setup {
+    reconciler: Reconciler; calls: string[]; shippers: MapCache<LogShipper>; configMaps: MapCache<V1ConfigMap>; secrets: MapCache<V1Secret>;
+    pods: MapCache<V1Pod>; metrics: OperatorMetrics;
+  }
+  const setup = (spec: LogShipper['spec'], options: { pods?: boolean } = {}): Setup => {
     const shippers = new MapCache<LogShipper>();
     const configMaps = new MapCache<V1ConfigMap>();
     const secrets = new MapCache<V1Secret>();
@@ -125,11 +130,22 @@ describe('Reconciler (fake API)', () => {
         return Promise.resolve(stored);
       },
     };
-    const events = { record: (_t: unknown, _type: string, reason: string) => {
-      calls.push(`event:${reason}`);
-      return Promise.resolve();
-    } };
-    return { reconciler: new Reconciler({ shippers, configMaps, secrets, api, events, log }), calls, shippers, configMaps, secrets };
+    const events = {
+      record: (_t: unknown, _type: string, reason: string) => {
+        calls.push(`event:${reason}`);
+        return Promise.resolve();
+      },
+      recordOn: (object: V1ObjectReference, type: string, reason: string, message: string) => {
+        calls.push(`event:${object.kind ?? ''}/${object.name ?? ''}/${object.uid ?? ''}:${type}:${reason}:${message}`);
+        return Promise.resolve();
+      },
+    };
+    const pods = new MapCache<V1Pod>();
+    const metrics = createMetrics();
+    const reconciler = new Reconciler({
+      shippers, configMaps, secrets, api, events, log, ...(options.pods === true ? { pods: (namespace: string) => pods.list(namespace), metrics } : {}),
+    });
+    return { reconciler, calls, shippers, configMaps, secrets, pods, metrics };
   };
   const spec = { volume: 'logs', files: [{ path: 'a.log' }], kafka: { brokers: ['k:9092'], topic: 't' } };
 
@@ -166,6 +182,52 @@ describe('Reconciler (fake API)', () => {
     const outcome = await reconciler.reconcile('ns/app');
     assert.equal(outcome.readiness?.reason, 'InvalidSpec');
     assert.match(outcome.readiness.message, /^spec\.files\[0\]\.path: /);
+  });
+
+  it('a pod admitted without the sidecar: one Warning Event on it across reconciles, counted in status and gauge, SidecarsInjected False; gone: 0 and True', async () => {
+    const { reconciler, calls, shippers, pods, metrics } = setup(spec, { pods: true });
+    const gauge = async (): Promise<number | undefined> => (await metrics.uninjectedPods.get()).values.find((v) => v.labels['logshipper'] === 'app' && v.labels['namespace'] === 'ns')?.value;
+    const status = (): LogShipperStatus | undefined => shippers.get('app', 'ns')?.status;
+    const condition = (): string | undefined => {
+      const c = status()?.conditions?.find((x) => x.type === 'SidecarsInjected');
+      return c === undefined ? undefined : `${c.status} ${c.reason}`;
+    };
+    pods.put({ metadata: { name: 'ok', namespace: 'ns', uid: 'u-ok', labels: { 'logshipper.io/injected': 'app' }, annotations: { 'logshipper.io/inject': 'app' } }, spec: { containers: [] } });
+    await reconciler.reconcile('ns/app');
+    assert.equal(status()?.uninjectedPods, 0);
+    assert.equal(status()?.injectedPods, 1);
+    assert.equal(condition(), 'True AllPodsInjected');
+    assert.equal(await gauge(), 0);
+    assert.deepEqual(status()?.conditions?.map((c) => c.type), ['Ready', 'SidecarsInjected']);
+
+    calls.length = 0;
+    pods.put({ metadata: { name: 'missed', namespace: 'ns', uid: 'u-missed', annotations: { 'logshipper.io/inject': 'app' } }, spec: { containers: [] } });
+    await reconciler.reconcile('ns/app');
+    assert.equal(status()?.uninjectedPods, 1);
+    assert.equal(condition(), 'False PodsWithoutSidecar');
+    assert.equal(await gauge(), 1);
+    const podEvents = (): string[] => calls.filter((c) => c.startsWith('event:Pod/'));
+    assert.equal(podEvents().length, 1);
+    assert.match(podEvents()[0] ?? '', /^event:Pod\/missed\/u-missed:Warning:SidecarNotInjected:pod ns\/missed asks for LogShipper app .* its logs are NOT shipped/);
+    assert.ok(calls.includes('replaceStatus'));
+    assert.ok(!calls.includes('event:Ready'), 'Ready stays as it is: the webhook injects only for a Ready LogShipper');
+
+    calls.length = 0;
+    for (let i = 0; i < 3; i++) await reconciler.reconcile('ns/app');
+    assert.deepEqual(calls, [], 'no repeat Event, no status write');
+
+    pods.objects.delete('ns/missed');
+    await reconciler.reconcile('ns/app');
+    assert.equal(status()?.uninjectedPods, 0);
+    assert.equal(condition(), 'True AllPodsInjected');
+    assert.equal(await gauge(), 0);
+
+    const last = shippers.get('app', 'ns');
+    assert.ok(last);
+    reconciler.shipperWrites.observe(last); // the informer delivered the last status write
+    shippers.objects.delete('ns/app');
+    await reconciler.reconcile('ns/app');
+    assert.equal(await gauge(), undefined, 'the LogShipper gone: its series removed');
   });
 });
 
