@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { STATE_DIR } from '../env/paths.ts';
-import { run, startDaemon, stopDaemon, waitUntilReady, type Daemon } from '../env/process.ts';
+import { isRunning, run, startDaemon, stopDaemon, waitUntilReady, type Daemon } from '../env/process.ts';
 import { CRI_NAMESPACE } from '../env/images/import.ts';
 
 /** Unix socket paths are limited to 107 bytes. */
@@ -34,7 +34,8 @@ export interface PrivateContainerd {
   mounts(): string[];
   /**
    * SIGKILLs every task and removes every container (what a failed test left), so no container
-   * outlives containerd (its processes would go on without a shim to clean up after them).
+   * outlives containerd (its processes would go on without a shim to clean up after them). Does
+   * nothing once containerd is stopped.
    */
   removeContainers(): Promise<void>;
   /** SIGTERM (then SIGKILL after 15 s) and waits; the folder stays for `remove`. */
@@ -112,6 +113,7 @@ export async function startPrivateContainerd(name: string): Promise<PrivateConta
     }).map(Number),
     mounts,
     removeContainers: async () => {
+      if (!isRunning(daemon.record)) return; // nothing left to remove: containers went with it, or it never ran them
       const ctr = (args: string[]): Promise<string> => run(`containerd-${name}`, 'ctr', [...ctrArgs, ...args]);
       const ids = (await ctr(['containers', 'ls', '-q'])).split('\n').filter((id) => id !== '');
       for (const id of ids) {
