@@ -24,8 +24,6 @@ const COMPONENT = 'node-base-image';
 const LOG = logFile('build-image-base');
 
 export interface BaseImage {
-  /** The image it stands for, e.g. `node:24-bookworm-slim`. */
-  name: string;
   layers: Layer[];
   config: ImageConfig;
 }
@@ -72,7 +70,7 @@ export async function nodeBasePlan(from: string): Promise<BasePlan> {
       fs.copyFileSync(node.binary, path.join(bin, 'node'));
       fs.chmodSync(path.join(bin, 'node'), 0o755);
     });
-    return { name: from, layers: [rootfs, runtime], config: { Env: [`PATH=${DEFAULT_PATH}`, `NODE_VERSION=${node.version}`] } };
+    return { layers: [rootfs, runtime], config: { Env: [`PATH=${DEFAULT_PATH}`, `NODE_VERSION=${node.version}`] } };
   };
   return { key: keyOf([rootfsKey, nodeKey]), make };
 }
