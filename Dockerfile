@@ -1,5 +1,6 @@
 # One image, both entrypoints: `logshipper agent ...` (the sidecar) and `logshipper operator`.
-# test/integration/dockerfile.test.ts runs these steps without a Docker engine, so the file cannot rot.
+# The tests build their image from this file without Docker (test/env/images/, run in containerd by
+# test/integration/images.test.ts), so the file cannot rot.
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app

@@ -1,8 +1,9 @@
 // The agent as the image runs it: compiled JS (type stripping costs ~30 MB RSS and start-up time),
 // built into .cache/bench/dist from the working tree once per benchmark (or test), with the image's node flags.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { finalStage, readDockerfile, stageConfig } from '../../test/env/images/dockerfile.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 const DIST = join(ROOT, '.cache', 'bench', 'dist');
@@ -25,9 +26,9 @@ export function agentEntrypoint(): string {
 
 /** The node flags of the image's ENTRYPOINT (`["node", ...flags, "/app/dist/cli/main.js"]`): the smallest footprint V8 offers, at a CPU price. */
 export function imageNodeFlags(): string[] {
-  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
-  if (entrypoint === undefined) throw new Error('Dockerfile: no ENTRYPOINT ["node", ...] line');
-  return (JSON.parse(entrypoint) as string[]).filter((word) => word.startsWith('--'));
+  const { entrypoint } = stageConfig(finalStage(readDockerfile()));
+  if (entrypoint?.[0] !== 'node') throw new Error('Dockerfile: no ENTRYPOINT ["node", ...] in the final stage');
+  return entrypoint.filter((word) => word.startsWith('--'));
 }
 
 export interface AgentSettings {

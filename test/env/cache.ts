@@ -37,3 +37,17 @@ export async function cachedDir(name: string, fill: (dir: string) => Promise<voi
   }
   return final;
 }
+
+/**
+ * Marks `<cache>/<name>` as used now and removes all but the `keep` most recently used of its
+ * siblings whose names start with `prefix` (the versions of one thing that changes often).
+ */
+export function keepRecent(name: string, prefix: string, keep: number): void {
+  const used = cachePath(name);
+  const now = new Date();
+  fs.utimesSync(used, now, now);
+  const dir = path.dirname(used);
+  const versions = fs.readdirSync(dir).filter((entry) => entry.startsWith(prefix) && !entry.includes('.tmp-'));
+  const byUse = versions.map((entry) => ({ entry, used: fs.statSync(path.join(dir, entry)).mtimeMs })).sort((a, b) => b.used - a.used);
+  for (const { entry } of byUse.slice(keep)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+}

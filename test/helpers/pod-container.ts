@@ -8,11 +8,12 @@
 // their top directories (/etc, /var), so nothing is created on this machine outside temp dirs.
 // Needs root (CI and developers' machines run the tests as root).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
 import { watchProcess, type RunningAgent } from './agent.ts';
+import { finalStage, readDockerfile, stageConfig } from '../env/images/dockerfile.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -26,13 +27,9 @@ export interface Mount {
 
 /** The Dockerfile's final stage: ENTRYPOINT and ENV. */
 export function imageConfig(): { entrypoint: string[]; env: Record<string, string> } {
-  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const finalStage = text.slice(text.lastIndexOf('\nFROM '));
-  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(finalStage)?.[1];
-  if (entrypoint === undefined) throw new Error('the Dockerfile has no ENTRYPOINT in JSON form');
-  const env: Record<string, string> = {};
-  for (const match of finalStage.matchAll(/^ENV (\S+)=(\S+)$/gm)) env[match[1] ?? ''] = match[2] ?? '';
-  return { entrypoint: JSON.parse(entrypoint) as string[], env };
+  const { entrypoint, env } = stageConfig(finalStage(readDockerfile()));
+  if (entrypoint === undefined) throw new Error('the Dockerfile has no ENTRYPOINT');
+  return { entrypoint, env };
 }
 
 /**
