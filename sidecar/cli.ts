@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_DRAIN_MS } from './agent.ts';
+import { DEFAULT_DRAIN_MS, DEFAULT_DRAIN_QUIET_MS } from './agent.ts';
 import { createLogger } from './log.ts';
 import { runAgent } from './runtime.ts';
 
@@ -18,6 +18,9 @@ Options:
                                (also LOGSHIPPER_LOG_LEVEL)
       --drain-timeout MS       on SIGTERM/SIGINT, how long (from the signal) the sources may read
                                to their end and the sinks deliver (default ${DEFAULT_DRAIN_MS})
+      --drain-quiet-period MS  on SIGTERM/SIGINT, read on what the files gain until none has grown
+                               for MS, within the drain timeout: for an app stopped at the same
+                               time as the agent (default ${DEFAULT_DRAIN_QUIET_MS}: each file is read to its end once)
       --http-port PORT|off     /metrics, /metrics/json, /healthz, /readyz (default ${DEFAULT_HTTP_PORT}; 0 picks a free port)
       --http-host HOST         address to listen on (default 0.0.0.0)
       --ready-backoff-limit MS /readyz fails once a sink has failed for this long (default ${DEFAULT_READY_BACKOFF_LIMIT_MS})
@@ -49,6 +52,7 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
         conf: { type: 'string', short: 'c' },
         'log-level': { type: 'string' },
         'drain-timeout': { type: 'string' },
+        'drain-quiet-period': { type: 'string' },
         'http-port': { type: 'string' },
         'http-host': { type: 'string', default: '0.0.0.0' },
         'ready-backoff-limit': { type: 'string' },
@@ -73,8 +77,12 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
   const flumeMonitoring = system.get('flume.monitoring.type') === 'http' ? system.get('flume.monitoring.port') : undefined;
   const portText = values['http-port'] ?? flumeMonitoring ?? String(DEFAULT_HTTP_PORT);
   const drainMs = milliseconds('--drain-timeout', values['drain-timeout'] ?? String(DEFAULT_DRAIN_MS));
+  const quietMs = milliseconds('--drain-quiet-period', values['drain-quiet-period'] ?? String(DEFAULT_DRAIN_QUIET_MS));
   const readyMs = milliseconds('--ready-backoff-limit', values['ready-backoff-limit'] ?? String(DEFAULT_READY_BACKOFF_LIMIT_MS));
   if (typeof drainMs === 'string') return usageError(drainMs);
+  if (typeof quietMs === 'string') return usageError(quietMs);
+  // Quiet for as long as the whole drain: it would always end at the deadline, with nothing left to deliver in.
+  if (quietMs > 0 && quietMs >= drainMs) return usageError(`--drain-quiet-period "${quietMs}": less than --drain-timeout (${drainMs}) is allowed`);
   if (typeof readyMs === 'string') return usageError(readyMs);
   let port: number | undefined;
   if (portText !== 'off') {
@@ -95,7 +103,7 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
     log[warning.name === 'TimeoutNegativeWarning' ? 'debug' : 'warn']({ warning: warning.name }, warning.message);
   });
   return runAgent({
-    file, name, drainMs,
+    file, name, drainMs, drainQuietMs: quietMs,
     http: port === undefined ? undefined : { host: values['http-host'], port },
     readyBackoffLimitMs: readyMs,
     reload: !values['no-reload-conf'],

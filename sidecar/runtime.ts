@@ -13,6 +13,8 @@ export interface RuntimeOptions {
   file: string;
   name: string;
   drainMs: number;
+  /** On a stop, read on while files still grow until they have been quiet this long (ms, within drainMs). */
+  drainQuietMs: number;
   /** undefined: no HTTP endpoints. */
   http: { host: string; port: number } | undefined;
   readyBackoffLimitMs: number;
@@ -124,9 +126,9 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   watcher?.close();
   process.off('SIGHUP', onHangup);
   await reloading;
-  log.info({ reason: ending.reason, drainTimeoutMs: options.drainMs, remainingMs: deadline.remaining() },
+  log.info({ reason: ending.reason, drainTimeoutMs: options.drainMs, drainQuietPeriodMs: options.drainQuietMs, remainingMs: deadline.remaining() },
     'stopping: reading the sources to their end and draining channels into sinks');
-  const report = await running.stop(deadline);
+  const report = await running.stop(deadline, { quietMs: options.drainQuietMs });
   deadline.dispose();
   server?.close();
   return report.undelivered === 0 && report.files.length === 0 && !ending.failed ? 0 : 1;
