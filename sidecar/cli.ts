@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_DRAIN_MS, DEFAULT_DRAIN_QUIET_MS } from './agent.ts';
 import { createLogger } from './log.ts';
-import { runAgent } from './runtime.ts';
+import { runAgent, type RuntimeOptions } from './runtime.ts';
 
 const DEFAULT_HTTP_PORT = 9464;
 const DEFAULT_READY_BACKOFF_LIMIT_MS = 60_000;
@@ -34,8 +34,11 @@ stop), 2 bad configuration or usage.
 The agent also stops by itself, after draining, once every source has finished (e.g. an exec
 command without restart=true exited).`;
 
-/** `logshipper agent ...`: resolves with the process exit code. */
-export async function runAgentCommand(argv: string[]): Promise<number> {
+/** What the agent's command line asks for: its options, --help, or the usage error. */
+export type AgentArgs = { run: RuntimeOptions; logLevel: string | undefined } | { help: true } | { usageError: string };
+
+/** The agent's command line (without `agent`) as runtime options; pure, so the operator's injected args can be checked. */
+export function parseAgentArgs(argv: string[]): AgentArgs {
   // flume-ng passes JVM system properties as -Dkey=value; only the monitoring ones mean something here.
   const system = new Map(argv.filter((arg) => arg.startsWith('-D')).map((arg) => {
     const [key = '', ...value] = arg.slice(2).split('=');
@@ -63,36 +66,51 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    return usageError((error as Error).message);
+    return { usageError: (error as Error).message };
   }
-  if (values.help === true) {
-    console.log(AGENT_USAGE);
-    return 0;
-  }
+  if (values.help === true) return { help: true };
   const file = values['conf-file'];
   const name = values.name;
-  if (file === undefined) return usageError('--conf-file is required');
-  if (name === undefined) return usageError('--name is required');
+  if (file === undefined) return { usageError: '--conf-file is required' };
+  if (name === undefined) return { usageError: '--name is required' };
 
   const flumeMonitoring = system.get('flume.monitoring.type') === 'http' ? system.get('flume.monitoring.port') : undefined;
   const portText = values['http-port'] ?? flumeMonitoring ?? String(DEFAULT_HTTP_PORT);
   const drainMs = milliseconds('--drain-timeout', values['drain-timeout'] ?? String(DEFAULT_DRAIN_MS));
   const quietMs = milliseconds('--drain-quiet-period', values['drain-quiet-period'] ?? String(DEFAULT_DRAIN_QUIET_MS));
   const readyMs = milliseconds('--ready-backoff-limit', values['ready-backoff-limit'] ?? String(DEFAULT_READY_BACKOFF_LIMIT_MS));
-  if (typeof drainMs === 'string') return usageError(drainMs);
-  if (typeof quietMs === 'string') return usageError(quietMs);
+  if (typeof drainMs === 'string') return { usageError: drainMs };
+  if (typeof quietMs === 'string') return { usageError: quietMs };
+  if (typeof readyMs === 'string') return { usageError: readyMs };
   // Quiet for as long as the whole drain: it would always end at the deadline, with nothing left to deliver in.
-  if (quietMs > 0 && quietMs >= drainMs) return usageError(`--drain-quiet-period "${quietMs}": less than --drain-timeout (${drainMs}) is allowed`);
-  if (typeof readyMs === 'string') return usageError(readyMs);
+  if (quietMs > 0 && quietMs >= drainMs) return { usageError: `--drain-quiet-period "${quietMs}": less than --drain-timeout (${drainMs}) is allowed` };
   let port: number | undefined;
   if (portText !== 'off') {
-    if (!/^\d+$/.test(portText) || Number(portText) > 65_535) return usageError(`--http-port "${portText}": a port 0..65535 or off is allowed`);
+    if (!/^\d+$/.test(portText) || Number(portText) > 65_535) return { usageError: `--http-port "${portText}": a port 0..65535 or off is allowed` };
     port = Number(portText);
   }
+  return {
+    run: {
+      file, name, drainMs, drainQuietMs: quietMs,
+      http: port === undefined ? undefined : { host: values['http-host'], port },
+      readyBackoffLimitMs: readyMs,
+      reload: !values['no-reload-conf'],
+    },
+    logLevel: values['log-level'],
+  };
+}
 
+/** `logshipper agent ...`: resolves with the process exit code. */
+export async function runAgentCommand(argv: string[]): Promise<number> {
+  const args = parseAgentArgs(argv);
+  if ('usageError' in args) return usageError(args.usageError);
+  if ('help' in args) {
+    console.log(AGENT_USAGE);
+    return 0;
+  }
   let log;
   try {
-    log = createLogger(values['log-level']);
+    log = createLogger(args.logLevel);
   } catch (error) {
     return usageError((error as Error).message);
   }
@@ -102,12 +120,7 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
   process.on('warning', (warning) => {
     log[warning.name === 'TimeoutNegativeWarning' ? 'debug' : 'warn']({ warning: warning.name }, warning.message);
   });
-  return runAgent({
-    file, name, drainMs, drainQuietMs: quietMs,
-    http: port === undefined ? undefined : { host: values['http-host'], port },
-    readyBackoffLimitMs: readyMs,
-    reload: !values['no-reload-conf'],
-  }, log);
+  return runAgent(args.run, log);
 }
 
 /** Milliseconds from a flag, or the usage error as a string. */
