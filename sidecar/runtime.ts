@@ -21,6 +21,13 @@ export interface RuntimeOptions {
   reload: boolean;
 }
 
+/** Why the agent stops, and the deadline of its stop. */
+interface Ending {
+  reason: string;
+  failed: boolean;
+  deadline: Deadline;
+}
+
 /**
  * The agent process: loads the configuration, runs the agent with its HTTP endpoints,
  * reloads on file change or SIGHUP, and drains on SIGTERM/SIGINT or when every source finished.
@@ -43,6 +50,23 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   // The metrics read the agent at scrape time; the agent's sinks record latency into the metrics.
   const metrics = createMetrics(() => running, reloads);
   const running = new Agent(config, log, new CounterStore(metrics.latencyFor));
+
+  // Caught from before the start: a signal while the agent starts (a pod deleted at once) stops it
+  // once it is up, draining, instead of killing it before it read anything.
+  const signalled = new Promise<Ending>((resolve) => {
+    let first = true;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (!first) {
+        log.warn({ signal }, 'second signal: exiting at once');
+        process.exit(1);
+      }
+      first = false;
+      // The one deadline of the whole stop, from the moment of the signal.
+      resolve({ reason: signal, failed: false, deadline: Deadline.after(options.drainMs) });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
 
   let server: Server | undefined;
   if (options.http !== undefined) {
@@ -103,24 +127,11 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   };
   process.on('SIGHUP', onHangup);
 
-  const ending = await new Promise<{ reason: string; failed: boolean; deadline: Deadline }>((resolve) => {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (signalled) {
-        log.warn({ signal }, 'second signal: exiting at once');
-        process.exit(1);
-      }
-      signalled = true;
-      // The one deadline of the whole stop, from the moment of the signal.
-      resolve({ reason: signal, failed: false, deadline: Deadline.after(options.drainMs) });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    void running.sourcesFinished().then((outcome) => {
-      const failed = outcome === 'failed';
-      resolve({ reason: failed ? 'all sources finished, some with a failure' : 'all sources finished', failed, deadline: Deadline.after(options.drainMs) });
-    });
+  const finished = running.sourcesFinished().then((outcome): Ending => {
+    const failed = outcome === 'failed';
+    return { reason: failed ? 'all sources finished, some with a failure' : 'all sources finished', failed, deadline: Deadline.after(options.drainMs) };
   });
+  const ending = await Promise.race([signalled, finished]);
   const { deadline } = ending;
   stopping = true;
   watcher?.close();

@@ -14,6 +14,7 @@ import { createTopic, readTopic } from '../../helpers/kafka.ts';
 import { startAgent, type RunningAgent } from '../../helpers/agent.ts';
 import { ConfigMapDir } from '../../helpers/configmap-dir.ts';
 import { uniqueName } from '../../helpers/env.ts';
+import { multisetDiff } from '../../helpers/multiset.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
 
 const DRAIN_MS = 5000;
@@ -118,16 +119,7 @@ describe('pod termination (SIGTERM right after the app exited)', () => {
 
       const expected = [...lines, trace.join('\n'), last];
       const shipped = (await readTopic(topic)).map((record) => record.value);
-      const want = new Map<string, number>();
-      for (const value of expected) want.set(value, (want.get(value) ?? 0) + 1);
-      let extra = 0;
-      for (const value of shipped) {
-        const left = want.get(value) ?? 0;
-        if (left === 0) extra++;
-        else want.set(value, left - 1);
-      }
-      let missing = 0;
-      for (const left of want.values()) missing += left;
+      const { missing, extra } = multisetDiff(expected, shipped);
       results.push({ repetition, expected: expected.length, shipped: shipped.length, missing, extra, code, ms });
       console.log(`burst repetition ${repetition}: shipped ${shipped.length} of ${expected.length} (missing ${missing}, extra ${extra}), exit ${String(code)} ${ms} ms after SIGTERM, trace as one event: ${String(shipped.includes(trace.join('\n')))}, last line: ${String(shipped.includes(last))}`);
       if (repetition === 1 && (missing > 0 || code !== 0)) console.log(agent.logs.filter((line) => line['level'] !== 30 || String(line['msg']).includes('stop')).map((line) => JSON.stringify(line)).join('\n'));
@@ -135,6 +127,31 @@ describe('pod termination (SIGTERM right after the app exited)', () => {
     const clean = results.filter((r) => r.missing === 0 && r.extra === 0 && r.code === 0).length;
     console.log(`burst: ${clean} of ${results.length} repetitions clean`);
     assert.deepEqual(results.map((r) => ({ missing: r.missing, extra: r.extra, code: r.code })), results.map(() => ({ missing: 0, extra: 0, code: 0 })));
+  });
+
+  it('SIGTERM the moment the agent has started: it still drains, every line delivered, three times', { timeout: 120_000 }, async () => {
+    const results: { missing: number; extra: number; code: number | null }[] = [];
+    for (let repetition = 1; repetition <= 3; repetition++) {
+      const dir = mkdtempSync(join(tmpdir(), 'logshipper-termination-'));
+      const logs = join(dir, 'logs');
+      mkdirSync(logs);
+      const lines = Array.from({ length: 2000 }, (_, i) => `${STAMP} early ${repetition} line ${i}`);
+      writeFileSync(join(logs, 'app.log'), lines.join('\n') + '\n');
+      const topic = uniqueName('termination-early');
+      await createTopic(topic);
+      const conf = join(dir, 'agent.properties');
+      writeFileSync(conf, kafkaPipeline({ topic, source: taildirSource(logs, dir) }));
+      const agent = startAgent(conf, 'a');
+      await agent.waitForLog((line) => line['msg'] === 'agent started');
+      const signalledAt = Date.now();
+      agent.process.kill('SIGTERM');
+      const { code, ms } = await exitTime(agent, signalledAt);
+      const { missing, extra } = multisetDiff(lines, (await readTopic(topic)).map((record) => record.value));
+      results.push({ missing, extra, code });
+      console.log(`SIGTERM at start (repetition ${repetition}): missing ${missing}, extra ${extra}, exit ${String(code)} ${ms} ms after SIGTERM`);
+    }
+    console.log(`SIGTERM at start: ${results.filter((r) => r.missing === 0 && r.extra === 0 && r.code === 0).length} of ${results.length} repetitions clean`);
+    assert.deepEqual(results, results.map(() => ({ missing: 0, extra: 0, code: 0 })), 'a signal during the start is not the default action (killed, code null)');
   });
 
   it('Kafka unreachable and the channel full: exits 1 at the drain deadline, counting what was not delivered', { timeout: 120_000 }, async () => {
