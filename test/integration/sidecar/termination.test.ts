@@ -3,6 +3,9 @@
 // the position file go with the pod, so nothing is "read again after a restart": the agent must
 // read every file to its end and deliver it before it exits, or say exactly what it gave up when
 // the drain deadline comes first (Kafka down), and never run past that deadline.
+// A container-mode sidecar (Kubernetes < 1.29) gets SIGTERM at the same time as the app, which
+// goes on writing while it shuts down: the operator gives it --drain-quiet-period, and the agent
+// reads on until the files are quiet.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,6 +13,8 @@ import { createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CONTAINER_MODE_DRAIN_QUIET_MS } from '../../../operator/inject.ts';
 import { createTopic, readTopic } from '../../helpers/kafka.ts';
 import { startAgent, type RunningAgent } from '../../helpers/agent.ts';
 import { ConfigMapDir } from '../../helpers/configmap-dir.ts';
@@ -220,5 +225,58 @@ describe('pod termination (SIGTERM right after the app exited)', () => {
       assert.equal(result.code, 1);
       assert.ok(result.ms < DRAIN_MS + EXIT_MARGIN_MS, `exited ${result.ms} ms after SIGTERM: within one deadline (${DRAIN_MS} ms)`);
     }
+  });
+});
+
+describe('pod termination in container mode (SIGTERM to the app and the agent at once)', () => {
+  it('the app writes for ~1 s after SIGTERM: with the operator\'s --drain-quiet-period every line arrives, three times; without, its last lines are lost', { timeout: 180_000 }, async () => {
+    const results: { quietMs: number; expected: number; shipped: number; missing: number; extra: number; code: number | null; writtenUntilMs: number; exitMs: number }[] = [];
+    // The last run, without a quiet period, shows what the period is for (and that this test can fail).
+    for (const quietMs of [CONTAINER_MODE_DRAIN_QUIET_MS, CONTAINER_MODE_DRAIN_QUIET_MS, CONTAINER_MODE_DRAIN_QUIET_MS, 0]) {
+      const repetition = results.length + 1;
+      const dir = mkdtempSync(join(tmpdir(), 'logshipper-termination-'));
+      const logs = join(dir, 'logs');
+      mkdirSync(logs);
+      const file = join(logs, 'app.log');
+      writeFileSync(file, '');
+      const topic = uniqueName('termination-container');
+      await createTopic(topic);
+      const conf = join(dir, 'agent.properties');
+      writeFileSync(conf, kafkaPipeline({ topic, source: taildirSource(logs, dir) }));
+      const agent = startAgent(conf, 'a', quietMs > 0 ? ['--drain-quiet-period', String(quietMs)] : []);
+      await agent.waitForLog((line) => line['msg'] === 'agent started');
+
+      const lines = Array.from({ length: 5000 }, (_, i) => `${STAMP} run ${repetition} line ${i}`);
+      appendFileSync(file, lines.join('\n') + '\n');
+      const signalledAt = Date.now();
+      agent.process.kill('SIGTERM');
+      const exiting = exitTime(agent, signalledAt);
+      // The app's SIGTERM handler: a line every 20 ms for ~1 s, a stack trace, and its last line in two writes.
+      const shutdown = Array.from({ length: 50 }, (_, i) => `${STAMP} run ${repetition} shutting down ${i}`);
+      for (const line of shutdown) {
+        await sleep(20);
+        appendFileSync(file, `${line}\n`);
+      }
+      const trace = [`${STAMP} run ${repetition} ERROR flush failed`, 'java.io.IOException: closed', '\tat com.example.Flusher.flush(Flusher.java:12)'];
+      appendFileSync(file, trace.join('\n') + '\n');
+      const last = `${STAMP} run ${repetition} shutdown complete`;
+      appendFileSync(file, last.slice(0, 20));
+      await sleep(20);
+      appendFileSync(file, `${last.slice(20)}\n`);
+      const writtenUntilMs = Date.now() - signalledAt;
+      const { code, ms } = await exiting;
+
+      const expected = [...lines, ...shutdown, trace.join('\n'), last];
+      const shipped = (await readTopic(topic)).map((record) => record.value);
+      const { missing, extra } = multisetDiff(expected, shipped);
+      results.push({ quietMs, expected: expected.length, shipped: shipped.length, missing, extra, code, writtenUntilMs, exitMs: ms });
+      if (quietMs > 0 && (missing > 0 || code !== 0)) console.log(agent.logs.map((line) => JSON.stringify(line)).join('\n'), agent.stderr.join('\n'));
+      console.log(`container mode, --drain-quiet-period ${quietMs}: shipped ${shipped.length} of ${expected.length} (missing ${missing}, extra ${extra}), app wrote until ${writtenUntilMs} ms, agent exit ${String(code)} ${ms} ms after SIGTERM; ${JSON.stringify(agent.logs.find((line) => String(line['msg']).startsWith('every open file read') || String(line['msg']).startsWith('drain deadline')))}`);
+    }
+    const withPeriod = results.filter((r) => r.quietMs > 0);
+    const clean = withPeriod.filter((r) => r.missing === 0 && r.extra === 0 && r.code === 0).length;
+    console.log(`container mode: ${clean} of ${withPeriod.length} repetitions clean with the quiet period; without it ${String(results.at(-1)?.missing)} lines lost`);
+    assert.deepEqual(withPeriod.map((r) => ({ missing: r.missing, extra: r.extra, code: r.code })), withPeriod.map(() => ({ missing: 0, extra: 0, code: 0 })));
+    assert.ok((results.at(-1)?.missing ?? 0) > 0, 'without a quiet period the lines written after the drain read the file are lost');
   });
 });
