@@ -21,7 +21,7 @@ Options:
       --drain-quiet-period MS  on SIGTERM/SIGINT, read on what the files gain until none has grown
                                for MS, within the drain timeout: for an app stopped at the same
                                time as the agent (default ${DEFAULT_DRAIN_QUIET_MS}: each file is read to its end once)
-      --http-port PORT|off     /metrics, /metrics/json, /healthz, /readyz (default ${DEFAULT_HTTP_PORT}; 0 picks a free port)
+      --http-port PORT|off     /metrics, /metrics/json, /healthz, /readyz, POST /stop (default ${DEFAULT_HTTP_PORT}; 0 picks a free port)
       --http-host HOST         address to listen on (default 0.0.0.0)
       --ready-backoff-limit MS /readyz fails once a sink has failed for this long (default ${DEFAULT_READY_BACKOFF_LIMIT_MS})
       --no-reload-conf         do not reload the file when it changes (SIGHUP still reloads)

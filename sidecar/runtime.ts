@@ -30,7 +30,7 @@ interface Ending {
 
 /**
  * The agent process: loads the configuration, runs the agent with its HTTP endpoints,
- * reloads on file change or SIGHUP, and drains on SIGTERM/SIGINT or when every source finished.
+ * reloads on file change or SIGHUP, and drains on SIGTERM/SIGINT, POST /stop, or when every source finished.
  * Resolves with the exit code.
  */
 export async function runAgent(options: RuntimeOptions, log: Logger): Promise<number> {
@@ -53,25 +53,30 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
 
   // Caught from before the start: a signal while the agent starts (a pod deleted at once) stops it
   // once it is up, draining, instead of killing it before it read anything.
-  const signalled = new Promise<Ending>((resolve) => {
-    let first = true;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (!first) {
-        log.warn({ signal }, 'second signal: exiting at once');
-        process.exit(1);
-      }
-      first = false;
-      // The one deadline of the whole stop, from the moment of the signal.
-      resolve({ reason: signal, failed: false, deadline: Deadline.after(options.drainMs) });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  const stop = Promise.withResolvers<Ending>();
+  let requested = false;
+  const requestStop = (reason: string): void => {
+    if (requested) return;
+    requested = true;
+    // The one deadline of the whole stop, from the moment it was asked for.
+    stop.resolve({ reason, failed: false, deadline: Deadline.after(options.drainMs) });
+  };
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    signalled = true;
+    requestStop(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 
   let server: Server | undefined;
   if (options.http !== undefined) {
     try {
-      server = await startHttpServer(() => running, metrics.registry, reloads, { ...options.http, readyBackoffLimitMs: options.readyBackoffLimitMs }, log.child({ component: 'http' }));
+      server = await startHttpServer(() => running, metrics.registry, reloads, { ...options.http, readyBackoffLimitMs: options.readyBackoffLimitMs, stop: requestStop }, log.child({ component: 'http' }));
     } catch (error) {
       console.error(`logshipper: cannot serve HTTP on ${options.http.host}:${options.http.port} (${(error as Error).message}): choose another --http-port, or off`);
       return 2;
@@ -131,7 +136,7 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
     const failed = outcome === 'failed';
     return { reason: failed ? 'all sources finished, some with a failure' : 'all sources finished', failed, deadline: Deadline.after(options.drainMs) };
   });
-  const ending = await Promise.race([signalled, finished]);
+  const ending = await Promise.race([stop.promise, finished]);
   const { deadline } = ending;
   stopping = true;
   watcher?.close();

@@ -11,12 +11,12 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONTAINER_MODE_DRAIN_QUIET_MS } from '../../../operator/inject.ts';
 import { createTopic, readTopic } from '../../helpers/kafka.ts';
-import { startAgent, type RunningAgent } from '../../helpers/agent.ts';
+import { httpPort, startAgent, type RunningAgent } from '../../helpers/agent.ts';
 import { ConfigMapDir } from '../../helpers/configmap-dir.ts';
 import { uniqueName } from '../../helpers/env.ts';
 import { multisetDiff } from '../../helpers/multiset.ts';
@@ -36,6 +36,20 @@ function taildirSource(logs: string, dir: string): string[] {
     'type = TAILDIR', 'filegroups = g', String.raw`filegroups.g = ${logs}/.*\\.log`, `positionFile = ${join(dir, 'positions.json')}`,
     START_PATTERN,
   ];
+}
+
+/** A log directory whose app.log (holding `text`) the agent's properties file ships to a new topic. */
+async function shippingToKafka(topicPrefix: string, text = ''): Promise<{ file: string; topic: string; conf: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'logshipper-termination-'));
+  const logs = join(dir, 'logs');
+  mkdirSync(logs);
+  const file = join(logs, 'app.log');
+  writeFileSync(file, text);
+  const topic = uniqueName(topicPrefix);
+  await createTopic(topic);
+  const conf = join(dir, 'agent.properties');
+  writeFileSync(conf, kafkaPipeline({ topic, source: taildirSource(logs, dir) }));
+  return { file, topic, conf };
 }
 
 /** A port nothing listens on (connection refused). */
@@ -93,15 +107,7 @@ describe('pod termination (SIGTERM right after the app exited)', () => {
   it('a burst of 100,000 lines, a Java stack trace and an unterminated last line: all delivered before exit 0, three times', { timeout: 300_000 }, async () => {
     const results: { repetition: number; expected: number; shipped: number; missing: number; extra: number; code: number | null; ms: number }[] = [];
     for (let repetition = 1; repetition <= 3; repetition++) {
-      const dir = mkdtempSync(join(tmpdir(), 'logshipper-termination-'));
-      const logs = join(dir, 'logs');
-      mkdirSync(logs);
-      const file = join(logs, 'app.log');
-      writeFileSync(file, '');
-      const topic = uniqueName('termination-burst');
-      await createTopic(topic);
-      const conf = join(dir, 'agent.properties');
-      writeFileSync(conf, kafkaPipeline({ topic, source: taildirSource(logs, dir) }));
+      const { file, topic, conf } = await shippingToKafka('termination-burst');
       const agent = startAgent(conf, 'a', ['--drain-timeout', '20000']);
       await agent.waitForLog((line) => line['msg'] === 'agent started');
 
@@ -137,15 +143,8 @@ describe('pod termination (SIGTERM right after the app exited)', () => {
   it('SIGTERM the moment the agent has started: it still drains, every line delivered, three times', { timeout: 120_000 }, async () => {
     const results: { missing: number; extra: number; code: number | null }[] = [];
     for (let repetition = 1; repetition <= 3; repetition++) {
-      const dir = mkdtempSync(join(tmpdir(), 'logshipper-termination-'));
-      const logs = join(dir, 'logs');
-      mkdirSync(logs);
       const lines = Array.from({ length: 2000 }, (_, i) => `${STAMP} early ${repetition} line ${i}`);
-      writeFileSync(join(logs, 'app.log'), lines.join('\n') + '\n');
-      const topic = uniqueName('termination-early');
-      await createTopic(topic);
-      const conf = join(dir, 'agent.properties');
-      writeFileSync(conf, kafkaPipeline({ topic, source: taildirSource(logs, dir) }));
+      const { topic, conf } = await shippingToKafka('termination-early', lines.join('\n') + '\n');
       const agent = startAgent(conf, 'a');
       await agent.waitForLog((line) => line['msg'] === 'agent started');
       const signalledAt = Date.now();
@@ -234,15 +233,7 @@ describe('pod termination in container mode (SIGTERM to the app and the agent at
     // The last run, without a quiet period, shows what the period is for (and that this test can fail).
     for (const quietMs of [CONTAINER_MODE_DRAIN_QUIET_MS, CONTAINER_MODE_DRAIN_QUIET_MS, CONTAINER_MODE_DRAIN_QUIET_MS, 0]) {
       const repetition = results.length + 1;
-      const dir = mkdtempSync(join(tmpdir(), 'logshipper-termination-'));
-      const logs = join(dir, 'logs');
-      mkdirSync(logs);
-      const file = join(logs, 'app.log');
-      writeFileSync(file, '');
-      const topic = uniqueName('termination-container');
-      await createTopic(topic);
-      const conf = join(dir, 'agent.properties');
-      writeFileSync(conf, kafkaPipeline({ topic, source: taildirSource(logs, dir) }));
+      const { file, topic, conf } = await shippingToKafka('termination-container');
       const agent = startAgent(conf, 'a', quietMs > 0 ? ['--drain-quiet-period', String(quietMs)] : []);
       await agent.waitForLog((line) => line['msg'] === 'agent started');
 
@@ -278,5 +269,30 @@ describe('pod termination in container mode (SIGTERM to the app and the agent at
     console.log(`container mode: ${clean} of ${withPeriod.length} repetitions clean with the quiet period; without it ${String(results.at(-1)?.missing)} lines lost`);
     assert.deepEqual(withPeriod.map((r) => ({ missing: r.missing, extra: r.extra, code: r.code })), withPeriod.map(() => ({ missing: 0, extra: 0, code: 0 })));
     assert.ok((results.at(-1)?.missing ?? 0) > 0, 'without a quiet period the lines written after the drain read the file are lost');
+  });
+
+  it('a Job\'s app ends the sidecar with POST /stop: drained, exit 0, every line delivered; refused from another host', { timeout: 120_000 }, async () => {
+    const { file, topic, conf } = await shippingToKafka('termination-stop');
+    const agent = startAgent(conf, 'a', ['--drain-quiet-period', String(CONTAINER_MODE_DRAIN_QUIET_MS)]);
+    try {
+      const port = await httpPort(agent);
+      await agent.waitForLog((line) => line['msg'] === 'agent started');
+      const lines = Array.from({ length: 3000 }, (_, i) => `${STAMP} job line ${i}`);
+      appendFileSync(file, lines.join('\n') + '\n' + `${STAMP} job done, no newline`);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/stop`)).status, 405, 'GET does not stop');
+      // This host's own non-loopback address: a peer outside the pod.
+      const outside = Object.values(networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+      if (outside === undefined) console.log('POST /stop from a non-loopback peer: not checked (no such interface here)');
+      else assert.equal((await fetch(`http://${outside}:${port}/stop`, { method: 'POST' })).status, 403, `refused from ${outside}`);
+      assert.equal(agent.process.exitCode, null, 'still running after the refused requests');
+      const requestedAt = Date.now();
+      assert.equal((await fetch(`http://127.0.0.1:${port}/stop`, { method: 'POST' })).status, 202);
+      const { code, ms } = await exitTime(agent, requestedAt);
+      const { missing, extra } = multisetDiff([...lines, `${STAMP} job done, no newline`], (await readTopic(topic)).map((record) => record.value));
+      console.log(`POST /stop: missing ${missing}, extra ${extra}, exit ${String(code)} ${ms} ms after the request; ${JSON.stringify(agent.logs.find((line) => String(line['msg']).startsWith('stopping')))}`);
+      assert.deepEqual({ missing, extra, code }, { missing: 0, extra: 0, code: 0 });
+    } finally {
+      agent.process.kill('SIGKILL');
+    }
   });
 });
