@@ -5,7 +5,8 @@
 // What a patch adds (paths, names and env vars come from operator/sidecar-layout.ts, the contract
 // with the renderer):
 // - the sidecar container `logshipper`: a native sidecar (an init container with restartPolicy
-//   Always, appended after the pod's own init containers) or, in `container` mode, a plain container;
+//   Always, appended after the pod's own init containers) or, in `container` mode, a plain container
+//   whose agent reads on at pod deletion until the app's files are quiet;
 // - volumes: the ConfigMap `<name>-logshipper` (a directory, never subPath, so hot reload works), an
 //   emptyDir for the position file, and one per TLS Secret (the key projected to the layout's file);
 // - the label `logshipper.io/injected=<LogShipper>` (to count pods) and the annotations
@@ -42,6 +43,14 @@ export const INJECTED_LABEL = `${GROUP}/injected`;
 export const INJECTION_ANNOTATION = `${GROUP}/injection`;
 
 export const DEFAULT_HTTP_PORT = 9464;
+/**
+ * The agent's --drain-quiet-period in `container` mode, where the kubelet sends SIGTERM to the app
+ * and the sidecar at once: the agent reads on until the app's files have not grown for this long,
+ * so the lines the app writes while it shuts down are shipped. It lengthens every pod deletion by
+ * about this much (the agent then exits, well within the 20 s drain timeout and 30 s grace period).
+ * A native sidecar is stopped after the app has exited: it needs none.
+ */
+export const CONTAINER_MODE_DRAIN_QUIET_MS = 2000;
 /** Used when neither the LogShipper (spec.sidecar.resources) nor an annotation says otherwise. */
 export const DEFAULT_RESOURCES: ResourceRequirements = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } };
 
@@ -323,7 +332,10 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
   const container: V1Container = {
     name: SIDECAR_CONTAINER_NAME,
     image,
-    args: ['agent', '--conf-file', CONFIG_FILE_PATH, '--name', AGENT_NAME, '--http-port', String(port)],
+    args: [
+      'agent', '--conf-file', CONFIG_FILE_PATH, '--name', AGENT_NAME, '--http-port', String(port),
+      ...(mode === 'container' ? ['--drain-quiet-period', String(CONTAINER_MODE_DRAIN_QUIET_MS)] : []),
+    ],
     env,
     ports: [{ name: 'logshipper', containerPort: port, protocol: 'TCP' }],
     resources: requirements,

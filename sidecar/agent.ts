@@ -1,4 +1,4 @@
-import type { Source, SourceOutcome } from './component.ts';
+import type { DrainOptions, Source, SourceOutcome } from './component.ts';
 import type { AgentConfig, ChannelDecl, SinkDecl, SinkSpec, SourceDecl } from './config/agent-config.ts';
 import type { Logger } from './log.ts';
 import { CounterStore, type SinkCounters } from './counters.ts';
@@ -18,6 +18,8 @@ import type { Sink } from './sinks/sink.ts';
 
 /** How long a stop waits for channels to drain into the sinks (below Kubernetes' 30 s grace period). */
 export const DEFAULT_DRAIN_MS = 20_000;
+/** How long a stop reads on while files still grow (DrainOptions.quietMs): not at all, the app has exited (a native sidecar). */
+export const DEFAULT_DRAIN_QUIET_MS = 0;
 
 /** A file whose bytes were not all delivered when the agent stopped. */
 export interface UndeliveredFile {
@@ -72,16 +74,16 @@ export class Agent {
   }
 
   /**
-   * Stops for good: the sources read what is left and put it (drain), the sinks deliver what the
-   * channels hold, all until `deadline`; then the sources persist the checkpoints their delivered
-   * events earned. Reports what was not delivered by the deadline.
+   * Stops for good: the sources read what is left and put it (drain, as `drain` says), the sinks
+   * deliver what the channels hold, all until `deadline`; then the sources persist the checkpoints
+   * their delivered events earned. Reports what was not delivered by the deadline.
    */
-  async stop(deadline: Deadline): Promise<StopReport> {
+  async stop(deadline: Deadline, drain: DrainOptions): Promise<StopReport> {
     const sources = [...this.sources.entries()];
     const givenUpBefore = this.givenUp();
     await Promise.all(sources.map(async ([name, source]) => {
       try {
-        await source.drain?.(deadline);
+        await source.drain?.(deadline, drain);
       } catch (error) {
         this.log.error({ source: name, err: error }, 'source failed while reading to its end');
       }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_DRAIN_MS } from './agent.ts';
+import { DEFAULT_DRAIN_MS, DEFAULT_DRAIN_QUIET_MS } from './agent.ts';
 import { createLogger } from './log.ts';
-import { runAgent } from './runtime.ts';
+import { runAgent, type RuntimeOptions } from './runtime.ts';
 
 const DEFAULT_HTTP_PORT = 9464;
 const DEFAULT_READY_BACKOFF_LIMIT_MS = 60_000;
@@ -18,7 +18,10 @@ Options:
                                (also LOGSHIPPER_LOG_LEVEL)
       --drain-timeout MS       on SIGTERM/SIGINT, how long (from the signal) the sources may read
                                to their end and the sinks deliver (default ${DEFAULT_DRAIN_MS})
-      --http-port PORT|off     /metrics, /metrics/json, /healthz, /readyz (default ${DEFAULT_HTTP_PORT}; 0 picks a free port)
+      --drain-quiet-period MS  on SIGTERM/SIGINT, read on what the files gain until none has grown
+                               for MS, within the drain timeout: for an app stopped at the same
+                               time as the agent (default ${DEFAULT_DRAIN_QUIET_MS}: each file is read to its end once)
+      --http-port PORT|off     /metrics, /metrics/json, /healthz, /readyz, POST /stop (default ${DEFAULT_HTTP_PORT}; 0 picks a free port)
       --http-host HOST         address to listen on (default 0.0.0.0)
       --ready-backoff-limit MS /readyz fails once a sink has failed for this long (default ${DEFAULT_READY_BACKOFF_LIMIT_MS})
       --no-reload-conf         do not reload the file when it changes (SIGHUP still reloads)
@@ -31,8 +34,11 @@ stop), 2 bad configuration or usage.
 The agent also stops by itself, after draining, once every source has finished (e.g. an exec
 command without restart=true exited).`;
 
-/** `logshipper agent ...`: resolves with the process exit code. */
-export async function runAgentCommand(argv: string[]): Promise<number> {
+/** What the agent's command line asks for: its options, --help, or the usage error. */
+export type AgentArgs = { run: RuntimeOptions; logLevel: string | undefined } | { help: true } | { usageError: string };
+
+/** The agent's command line (without `agent`) as runtime options; pure, so the operator's injected args can be checked. */
+export function parseAgentArgs(argv: string[]): AgentArgs {
   // flume-ng passes JVM system properties as -Dkey=value; only the monitoring ones mean something here.
   const system = new Map(argv.filter((arg) => arg.startsWith('-D')).map((arg) => {
     const [key = '', ...value] = arg.slice(2).split('=');
@@ -49,6 +55,7 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
         conf: { type: 'string', short: 'c' },
         'log-level': { type: 'string' },
         'drain-timeout': { type: 'string' },
+        'drain-quiet-period': { type: 'string' },
         'http-port': { type: 'string' },
         'http-host': { type: 'string', default: '0.0.0.0' },
         'ready-backoff-limit': { type: 'string' },
@@ -59,32 +66,51 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    return usageError((error as Error).message);
+    return { usageError: (error as Error).message };
   }
-  if (values.help === true) {
-    console.log(AGENT_USAGE);
-    return 0;
-  }
+  if (values.help === true) return { help: true };
   const file = values['conf-file'];
   const name = values.name;
-  if (file === undefined) return usageError('--conf-file is required');
-  if (name === undefined) return usageError('--name is required');
+  if (file === undefined) return { usageError: '--conf-file is required' };
+  if (name === undefined) return { usageError: '--name is required' };
 
   const flumeMonitoring = system.get('flume.monitoring.type') === 'http' ? system.get('flume.monitoring.port') : undefined;
   const portText = values['http-port'] ?? flumeMonitoring ?? String(DEFAULT_HTTP_PORT);
   const drainMs = milliseconds('--drain-timeout', values['drain-timeout'] ?? String(DEFAULT_DRAIN_MS));
+  const quietMs = milliseconds('--drain-quiet-period', values['drain-quiet-period'] ?? String(DEFAULT_DRAIN_QUIET_MS));
   const readyMs = milliseconds('--ready-backoff-limit', values['ready-backoff-limit'] ?? String(DEFAULT_READY_BACKOFF_LIMIT_MS));
-  if (typeof drainMs === 'string') return usageError(drainMs);
-  if (typeof readyMs === 'string') return usageError(readyMs);
+  if (typeof drainMs === 'string') return { usageError: drainMs };
+  if (typeof quietMs === 'string') return { usageError: quietMs };
+  if (typeof readyMs === 'string') return { usageError: readyMs };
+  // Quiet for as long as the whole drain: it would always end at the deadline, with nothing left to deliver in.
+  if (quietMs > 0 && quietMs >= drainMs) return { usageError: `--drain-quiet-period "${quietMs}": less than --drain-timeout (${drainMs}) is allowed` };
   let port: number | undefined;
   if (portText !== 'off') {
-    if (!/^\d+$/.test(portText) || Number(portText) > 65_535) return usageError(`--http-port "${portText}": a port 0..65535 or off is allowed`);
+    if (!/^\d+$/.test(portText) || Number(portText) > 65_535) return { usageError: `--http-port "${portText}": a port 0..65535 or off is allowed` };
     port = Number(portText);
   }
+  return {
+    run: {
+      file, name, drainMs, drainQuietMs: quietMs,
+      http: port === undefined ? undefined : { host: values['http-host'], port },
+      readyBackoffLimitMs: readyMs,
+      reload: !values['no-reload-conf'],
+    },
+    logLevel: values['log-level'],
+  };
+}
 
+/** `logshipper agent ...`: resolves with the process exit code. */
+export async function runAgentCommand(argv: string[]): Promise<number> {
+  const args = parseAgentArgs(argv);
+  if ('usageError' in args) return usageError(args.usageError);
+  if ('help' in args) {
+    console.log(AGENT_USAGE);
+    return 0;
+  }
   let log;
   try {
-    log = createLogger(values['log-level']);
+    log = createLogger(args.logLevel);
   } catch (error) {
     return usageError((error as Error).message);
   }
@@ -94,12 +120,7 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
   process.on('warning', (warning) => {
     log[warning.name === 'TimeoutNegativeWarning' ? 'debug' : 'warn']({ warning: warning.name }, warning.message);
   });
-  return runAgent({
-    file, name, drainMs,
-    http: port === undefined ? undefined : { host: values['http-host'], port },
-    readyBackoffLimitMs: readyMs,
-    reload: !values['no-reload-conf'],
-  }, log);
+  return runAgent(args.run, log);
 }
 
 /** Milliseconds from a flag, or the usage error as a string. */

@@ -18,11 +18,12 @@ export interface Source extends Lifecycle {
    */
   stop(deadline?: Deadline): Promise<void>;
   /**
-   * The agent stops for good (SIGTERM): read what is left to read (open files to their end),
-   * emit what is held (incomplete last lines, pending multiline events) and put it all, giving up
-   * at `deadline`. stop() follows. Sources without input of their own to finish do without.
+   * The agent stops for good (SIGTERM): read what is left to read (open files to their end, and
+   * on while they grow as `options` says), emit what is held (incomplete last lines, pending
+   * multiline events) and put it all, giving up at `deadline`. stop() follows. Sources without
+   * input of their own to finish do without.
    */
-  drain?(deadline: Deadline): Promise<void>;
+  drain?(deadline: Deadline, options: DrainOptions): Promise<void>;
   /**
    * Resolves once the source has nothing more to read (its command exited for good, its
    * sequence is complete), with whether it ended well; never for a source that waits for
@@ -36,6 +37,16 @@ export interface Source extends Lifecycle {
   close?(): Promise<void>;
   /** File sources: the state behind the per-file lag and input-quality metrics. */
   report?(): SourceReport;
+}
+
+/** How a drain ends before its deadline. */
+export interface DrainOptions {
+  /**
+   * Read on what the files gain until none has grown for this long (ms): an app stopped at the
+   * same time as the agent may still be writing its last lines. 0: each file is read to its end
+   * as it is when the drain begins.
+   */
+  quietMs: number;
 }
 
 /** What a file source reports for metrics: its files' offsets and what it met in its input. */

@@ -14,6 +14,16 @@ export interface HttpOptions {
   port: number;
   /** A sink failing for longer than this makes /readyz answer 503. */
   readyBackoffLimitMs: number;
+  /** POST /stop: stop the agent as SIGTERM does. */
+  stop: (reason: string) => void;
+}
+
+/**
+ * Whether a peer is on this host's loopback: in a pod, another container of the same pod (they
+ * share the network namespace); never another pod, whatever the NetworkPolicy.
+ */
+export function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
 }
 
 /** An event-loop delay above this over the last window makes /healthz answer 503. */
@@ -25,6 +35,8 @@ const STALL_MS = 5000;
  * - /metrics/json  Flume's JSON monitoring shape
  * - /healthz       liveness: the process answers and its event loop is not stalled
  * - /readyz        readiness: configuration loaded, every sink delivering or failing for less than the limit
+ * - POST /stop     stops the agent (drain, exit) as SIGTERM does, from a loopback peer only: how an
+ *                  app ends a plain-container sidecar that would keep its Job's pod running
  */
 export async function startHttpServer(agent: () => Agent, registry: Registry, reloads: ReloadState, options: HttpOptions, log: Logger): Promise<Server> {
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
@@ -36,6 +48,7 @@ export async function startHttpServer(agent: () => Agent, registry: Registry, re
   }, 10_000);
   window.unref();
 
+  let refusedBefore = false;
   const server = createServer((request, response) => {
     const reply = (status: number, type: string, body: string): void => {
       response.writeHead(status, { 'content-type': type });
@@ -65,8 +78,21 @@ export async function startHttpServer(agent: () => Agent, registry: Registry, re
         config: { file: agent().config.file, hash: reloads.configHash, loadedAt: reloads.loadedAt.toISOString(), lastReloadError: reloads.lastError ?? null },
         sinks,
       }));
+    } else if (url === '/stop') {
+      const peer = request.socket.remoteAddress;
+      if (request.method !== 'POST') {
+        reply(405, 'text/plain', 'POST /stop stops the agent as SIGTERM does\n');
+      } else if (!isLoopback(peer)) {
+        // Once at warn: anyone who reaches the port could otherwise fill the log.
+        log[refusedBefore ? 'debug' : 'warn']({ peer }, 'POST /stop refused: only a loopback peer (a container of the same pod) may stop the agent');
+        refusedBefore = true;
+        reply(403, 'text/plain', 'POST /stop is accepted from a loopback address only (a container of the same pod)\n');
+      } else {
+        reply(202, 'application/json', JSON.stringify({ stopping: true }));
+        options.stop('POST /stop');
+      }
     } else {
-      reply(404, 'text/plain', 'not found: try /metrics, /metrics/json, /healthz, /readyz\n');
+      reply(404, 'text/plain', 'not found: try /metrics, /metrics/json, /healthz, /readyz, POST /stop\n');
     }
   });
   server.on('close', () => {
@@ -77,6 +103,6 @@ export async function startHttpServer(agent: () => Agent, registry: Registry, re
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  log.info({ host: options.host, port }, 'http endpoints listening: /metrics /metrics/json /healthz /readyz');
+  log.info({ host: options.host, port }, 'http endpoints listening: /metrics /metrics/json /healthz /readyz, POST /stop (loopback only)');
   return server;
 }

@@ -13,15 +13,24 @@ export interface RuntimeOptions {
   file: string;
   name: string;
   drainMs: number;
+  /** On a stop, read on while files still grow until they have been quiet this long (ms, within drainMs). */
+  drainQuietMs: number;
   /** undefined: no HTTP endpoints. */
   http: { host: string; port: number } | undefined;
   readyBackoffLimitMs: number;
   reload: boolean;
 }
 
+/** Why the agent stops, and the deadline of its stop. */
+interface Ending {
+  reason: string;
+  failed: boolean;
+  deadline: Deadline;
+}
+
 /**
  * The agent process: loads the configuration, runs the agent with its HTTP endpoints,
- * reloads on file change or SIGHUP, and drains on SIGTERM/SIGINT or when every source finished.
+ * reloads on file change or SIGHUP, and drains on SIGTERM/SIGINT, POST /stop, or when every source finished.
  * Resolves with the exit code.
  */
 export async function runAgent(options: RuntimeOptions, log: Logger): Promise<number> {
@@ -42,10 +51,32 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   const metrics = createMetrics(() => running, reloads);
   const running = new Agent(config, log, new CounterStore(metrics.latencyFor));
 
+  // Caught from before the start: a signal while the agent starts (a pod deleted at once) stops it
+  // once it is up, draining, instead of killing it before it read anything.
+  const stop = Promise.withResolvers<Ending>();
+  let requested = false;
+  const requestStop = (reason: string): void => {
+    if (requested) return;
+    requested = true;
+    // The one deadline of the whole stop, from the moment it was asked for.
+    stop.resolve({ reason, failed: false, deadline: Deadline.after(options.drainMs) });
+  };
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    signalled = true;
+    requestStop(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   let server: Server | undefined;
   if (options.http !== undefined) {
     try {
-      server = await startHttpServer(() => running, metrics.registry, reloads, { ...options.http, readyBackoffLimitMs: options.readyBackoffLimitMs }, log.child({ component: 'http' }));
+      server = await startHttpServer(() => running, metrics.registry, reloads, { ...options.http, readyBackoffLimitMs: options.readyBackoffLimitMs, stop: requestStop }, log.child({ component: 'http' }));
     } catch (error) {
       console.error(`logshipper: cannot serve HTTP on ${options.http.host}:${options.http.port} (${(error as Error).message}): choose another --http-port, or off`);
       return 2;
@@ -101,32 +132,19 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   };
   process.on('SIGHUP', onHangup);
 
-  const ending = await new Promise<{ reason: string; failed: boolean; deadline: Deadline }>((resolve) => {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (signalled) {
-        log.warn({ signal }, 'second signal: exiting at once');
-        process.exit(1);
-      }
-      signalled = true;
-      // The one deadline of the whole stop, from the moment of the signal.
-      resolve({ reason: signal, failed: false, deadline: Deadline.after(options.drainMs) });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    void running.sourcesFinished().then((outcome) => {
-      const failed = outcome === 'failed';
-      resolve({ reason: failed ? 'all sources finished, some with a failure' : 'all sources finished', failed, deadline: Deadline.after(options.drainMs) });
-    });
+  const finished = running.sourcesFinished().then((outcome): Ending => {
+    const failed = outcome === 'failed';
+    return { reason: failed ? 'all sources finished, some with a failure' : 'all sources finished', failed, deadline: Deadline.after(options.drainMs) };
   });
+  const ending = await Promise.race([stop.promise, finished]);
   const { deadline } = ending;
   stopping = true;
   watcher?.close();
   process.off('SIGHUP', onHangup);
   await reloading;
-  log.info({ reason: ending.reason, drainTimeoutMs: options.drainMs, remainingMs: deadline.remaining() },
+  log.info({ reason: ending.reason, drainTimeoutMs: options.drainMs, drainQuietPeriodMs: options.drainQuietMs, remainingMs: deadline.remaining() },
     'stopping: reading the sources to their end and draining channels into sinks');
-  const report = await running.stop(deadline);
+  const report = await running.stop(deadline, { quietMs: options.drainQuietMs });
   deadline.dispose();
   server?.close();
   return report.undelivered === 0 && report.files.length === 0 && !ending.failed ? 0 : 1;

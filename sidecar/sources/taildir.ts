@@ -1,7 +1,8 @@
 import { open, readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { monotonicMs } from '../clock.ts';
-import type { Source, SourceOutcome, SourceReport } from '../component.ts';
+import type { DrainOptions, Source, SourceOutcome, SourceReport } from '../component.ts';
 import type { Deadline } from '../deadline.ts';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
@@ -12,6 +13,7 @@ import { fileKey, fingerprint, FINGERPRINT_BYTES, sameStart, type Fingerprint } 
 import { LineDecoder } from './line-reader.ts';
 import { readPositionFile, type PositionEntry } from './taildir/position-file.ts';
 import { Positions } from './taildir/positions.ts';
+import { nextQuietLook } from './taildir/quiet-period.ts';
 import { TailedFile, type FileState } from './taildir/tailed-file.ts';
 import { FileReader } from './taildir/file-reader.ts';
 import { Turns } from './taildir/turns.ts';
@@ -177,11 +179,13 @@ export class TaildirSource implements Source {
 
   /**
    * The agent stops for good (in a pod, the files and the position file go with it): no more
-   * discovery; every open file (and an idle one that grew) is read to its end as it is now, its
-   * incomplete last line and pending multiline event emitted, and everything put. At the
-   * deadline the source stops where it is: what was not put stays behind its checkpoint.
+   * discovery; every open file (and an idle one that grew) is read to its end as it is now. With
+   * `quietMs`, what the files gain after that is read too, until none has grown for quietMs (an
+   * app stopped at the same time may still be writing). Then incomplete last lines and pending
+   * multiline events are emitted, and everything put. At the deadline the source stops where it
+   * is: what was not put stays behind its checkpoint.
    */
-  async drain(deadline: Deadline): Promise<void> {
+  async drain(deadline: Deadline, options: DrainOptions): Promise<void> {
     const giveUp = (): void => {
       this.stopping.abort();
       this.turns.wake();
@@ -192,25 +196,63 @@ export class TaildirSource implements Source {
       this.turns.wake();
       await this.loop;
       await this.closeWatcher();
-      this.now = monotonicMs();
+      await this.readAllToEnd();
+      const linesBefore = this.totals.lines;
+      const waitedMs = options.quietMs > 0 ? await this.readUntilQuiet(options.quietMs) : 0;
       let files = 0;
       for (const file of [...this.files.values()]) {
         if (this.stopped()) break;
-        if (file.state === 'idle') await this.pollIdle(file);
-        if (file.state !== 'open' || file.handle === undefined) continue;
-        const end = await file.handle.stat().then((stats) => stats.size, () => file.readOffset);
-        while (!this.stopped() && file.readOffset < end) {
-          if (!(await this.read(file))) break;
-        }
-        if (this.stopped()) break;
+        if (file.state !== 'open') continue;
         await this.fileReader.flushHeld(file);
         files++;
       }
-      this.log.info({ files, events: this.totals.events, lines: this.totals.lines, complete: !this.stopped() },
-        this.stopped() ? 'drain deadline passed while reading: files left unread' : 'every open file read to its end and put');
+      this.log.info({
+        files, events: this.totals.events, lines: this.totals.lines, complete: !this.stopped(),
+        quietMs: options.quietMs, waitedMs, linesWhileWaiting: this.totals.lines - linesBefore,
+      }, this.stopped() ? 'drain deadline passed while reading: files left unread' : 'every open file read to its end and put');
     } finally {
       deadline.signal.removeEventListener('abort', giveUp);
     }
+  }
+
+  /** Reads every open file (and an idle one that changed) to its current end; true if bytes were read. */
+  private async readAllToEnd(): Promise<boolean> {
+    let any = false;
+    for (const file of [...this.files.values()]) {
+      if (this.stopped()) break;
+      this.now = monotonicMs();
+      if (await this.readToEnd(file)) any = true;
+    }
+    return any;
+  }
+
+  private async readToEnd(file: TailedFile): Promise<boolean> {
+    if (file.state === 'idle') await this.pollIdle(file);
+    const handle = file.handle;
+    if (file.state !== 'open' || handle === undefined) return false;
+    const end = await handle.stat().then((stats) => stats.size, () => file.readOffset);
+    // A size other than the read offset: grown, or truncated (read() starts such a file over).
+    if (end === file.readOffset) return false;
+    let any = false;
+    do {
+      if (!(await this.read(file))) break;
+      any = true;
+    } while (!this.stopped() && file.readOffset < end);
+    return any;
+  }
+
+  /** Reads what the files gain until none has grown for `quietMs` or the deadline passed; the time it took. */
+  private async readUntilQuiet(quietMs: number): Promise<number> {
+    const began = monotonicMs();
+    let lastGrowthAt = began;
+    for (;;) {
+      const wait = nextQuietLook(quietMs, lastGrowthAt, monotonicMs());
+      if (wait === undefined || this.stopped()) break;
+      await sleep(wait, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      if (this.stopped()) break;
+      if (await this.readAllToEnd()) lastGrowthAt = monotonicMs();
+    }
+    return Math.round(monotonicMs() - began);
   }
 
   private async closeWatcher(): Promise<void> {

@@ -7,11 +7,13 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { V1Pod } from '@kubernetes/client-node';
 import {
-  ANNOTATIONS, appContainerName, DEFAULT_RESOURCES, escapePointer, inject, INJECTED_LABEL, INJECTION_ANNOTATION, isStrict, parseQuantity,
+  ANNOTATIONS, appContainerName, CONTAINER_MODE_DRAIN_QUIET_MS, DEFAULT_RESOURCES, escapePointer, inject, INJECTED_LABEL, INJECTION_ANNOTATION, isStrict, parseQuantity,
   type InjectOptions, type JsonPatchOp,
 } from '../../../operator/inject.ts';
 import type { LogShipper, LogShipperSpec } from '../../../operator/crd-types.ts';
 import { render } from '../../../operator/render.ts';
+import { DEFAULT_DRAIN_QUIET_MS } from '../../../sidecar/agent.ts';
+import { parseAgentArgs } from '../../../sidecar/cli.ts';
 import { resolveSpec } from '../../../operator/spec.ts';
 import {
   CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, labelEnvName, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH, SIDECAR_CONTAINER_NAME,
@@ -173,18 +175,34 @@ describe('inject: the sidecar as specified', () => {
     assert.equal(escapePointer('a~b/c'), 'a~0b~1c');
   });
 
-  it('plain container mode (annotation or option): appended to containers, no restartPolicy', () => {
+  it('plain container mode (annotation or option): appended to containers, no restartPolicy, a drain quiet period', () => {
     const viaAnnotation = injected(pod({ 'logshipper.io/inject': 'app', [ANNOTATIONS.mode]: 'container' })).pod;
     const viaOption = injected(pod(), shipper(), { ...OPTIONS, defaultMode: 'container' }).pod;
     for (const out of [viaAnnotation, viaOption]) {
       assert.equal(out.spec?.initContainers, undefined);
       same(out.spec?.containers.map((c) => c.name), ['proxy', 'web', 'logshipper']);
       assert.equal(sidecarOf(out).restartPolicy, undefined);
+      // SIGTERM reaches the app and the agent at once: the agent reads the app's shutdown lines.
+      same(sidecarOf(out).args, [
+        'agent', '--conf-file', CONFIG_FILE_PATH, '--name', 'logshipper', '--http-port', '9464', '--drain-quiet-period', String(CONTAINER_MODE_DRAIN_QUIET_MS),
+      ]);
       assert.equal((JSON.parse(out.metadata?.annotations?.[INJECTION_ANNOTATION] ?? '{}') as { mode: string }).mode, 'container');
     }
     // The annotation wins over the option.
     const native = injected(pod({ 'logshipper.io/inject': 'app', [ANNOTATIONS.mode]: 'native' }), shipper(), { ...OPTIONS, defaultMode: 'container' }).pod;
     assert.equal(sidecarOf(native).restartPolicy, 'Always');
+    assert.ok(!(sidecarOf(native).args ?? []).includes('--drain-quiet-period'), 'native: the app has exited before the agent drains');
+  });
+
+  it('the args are ones the agent accepts: the drain quiet period only in container mode', () => {
+    const quietPeriod = (mode: 'native' | 'container'): number | string => {
+      const args = sidecarOf(injected(pod({ 'logshipper.io/inject': 'app', [ANNOTATIONS.mode]: mode })).pod).args ?? [];
+      assert.equal(args[0], 'agent');
+      const parsed = parseAgentArgs(args.slice(1));
+      return 'run' in parsed ? parsed.run.drainQuietMs : JSON.stringify(parsed);
+    };
+    assert.equal(quietPeriod('container'), CONTAINER_MODE_DRAIN_QUIET_MS);
+    assert.equal(quietPeriod('native'), DEFAULT_DRAIN_QUIET_MS);
   });
 
   it('image and resources from the LogShipper; per-key resource annotations override them; http-port annotation moves args, port and probes', () => {

@@ -60,6 +60,11 @@ describe('logshipper agent (CLI)', () => {
     assert.equal(logshipper('agent', '-f', '/nonexistent.properties', '-n', 'a').status, 2);
     assert.match(logshipper('agent', '-n', 'a').stderr, /--conf-file is required/);
     assert.equal(logshipper('agent', '--bogus').status, 2);
+    const quiet = logshipper('agent', '-f', 'examples/quickstart.properties', '-n', 'quickstart', '--drain-timeout', '3000', '--drain-quiet-period', '3000');
+    assert.equal(quiet.status, 2);
+    assert.match(quiet.stderr, /--drain-quiet-period "3000": less than --drain-timeout \(3000\) is allowed/);
+    assert.match(logshipper('agent', '-f', 'examples/quickstart.properties', '-n', 'quickstart', '--drain-quiet-period', '2s').stderr,
+      /--drain-quiet-period "2s": a number of milliseconds is allowed/);
     assert.equal(logshipper('frobnicate').status, 2);
     const help = logshipper('agent', '--help');
     assert.equal(help.status, 0);
