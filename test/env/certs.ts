@@ -3,6 +3,8 @@
 //  - a CA that signs the apiserver's serving certificate and the admin's client certificate and
 //    is the apiserver's --client-ca-file, so the kubeconfig verifies the server properly;
 //  - the admin client certificate in group system:masters (full access under RBAC);
+//  - the node's kubelet (system:node:<name>, authorized by the Node authorizer) and kube-proxy
+//    (system:kube-proxy, bound to system:node-proxier by the apiserver's default RBAC);
 //  - the service-account signing key pair (TokenRequest API, SA token authentication).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,6 +18,10 @@ export interface ClusterPki {
   servingKey: string;
   adminCert: string;
   adminKey: string;
+  nodeCert: string;
+  nodeKey: string;
+  proxyCert: string;
+  proxyKey: string;
   serviceAccountKey: string;
   serviceAccountPub: string;
 }
@@ -43,10 +49,19 @@ async function issue(dir: string, name: string, subject: string, use: { serverSa
   await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
 }
 
-export async function makeClusterPki(dir: string): Promise<ClusterPki> {
+/** The addresses the apiserver is reached at: this machine, the node's link, the `kubernetes` Service. */
+export interface ApiserverAddresses {
+  ips: readonly string[];
+  nodeName: string;
+}
+
+export async function makeClusterPki(dir: string, addresses: ApiserverAddresses): Promise<ClusterPki> {
   await makeCa(dir, 'logshipper-testenv-ca');
-  await issue(dir, 'apiserver', '/CN=kube-apiserver', { serverSans: 'IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc' });
+  const sans = [...addresses.ips.map((ip) => `IP:${ip}`), 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local'];
+  await issue(dir, 'apiserver', '/CN=kube-apiserver', { serverSans: sans.join(',') });
   await issue(dir, 'admin', '/O=system:masters/CN=logshipper-testenv-admin', 'client');
+  await issue(dir, 'node', `/O=system:nodes/CN=system:node:${addresses.nodeName}`, 'client');
+  await issue(dir, 'kube-proxy', '/CN=system:kube-proxy', 'client');
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -61,6 +76,10 @@ export async function makeClusterPki(dir: string): Promise<ClusterPki> {
     servingKey: p('apiserver.key'),
     adminCert: p('admin.crt'),
     adminKey: p('admin.key'),
+    nodeCert: p('node.crt'),
+    nodeKey: p('node.key'),
+    proxyCert: p('kube-proxy.crt'),
+    proxyKey: p('kube-proxy.key'),
     serviceAccountKey: p('service-account.key'),
     serviceAccountPub: p('service-account.pub'),
   };

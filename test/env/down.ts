@@ -1,5 +1,6 @@
 // `npm run testenv:down`: stops every daemon the environment started (in dependency order,
-// SIGTERM first so Kafka and etcd shut down cleanly) and removes the environment's state:
+// SIGTERM first so Kafka and etcd shut down cleanly), removes what the node left on this machine
+// (its pods' processes and cgroups, its namespaces: node/cleanup.ts) and the environment's state:
 // data dirs, certificates, kubeconfig, env file. The logs stay in .testenv/logs for a
 // post-mortem (the next `up` overwrites them), and so does the lock file, which is ours while
 // we run. External clusters are never touched.
@@ -8,9 +9,10 @@ import path from 'node:path';
 import { note, readDaemonRecords, stopDaemon, type DaemonRecord } from './process.ts';
 import { LOCK_FILE, LOG_DIR, STATE_DIR } from './paths.ts';
 import { withLock } from './lock.ts';
+import { cleanUpNode } from './node/cleanup.ts';
 
 /** Later entries depend on earlier ones being up, so they stop first. */
-const START_ORDER = ['kafka', 'etcd', 'kube-apiserver', 'kube-controller-manager'];
+const START_ORDER = ['kafka', 'etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'node-namespaces', 'containerd', 'kubelet', 'kube-proxy'];
 
 async function stopInReverse(records: DaemonRecord[]): Promise<string[]> {
   const notes: string[] = [];
@@ -36,6 +38,8 @@ async function stopAndClean(): Promise<void> {
   // Kafka and the Kubernetes chain are independent: stop them side by side.
   const notes = (await Promise.all([stopInReverse(kube), stopInReverse(kafka)])).flat();
   for (const n of notes) note(n);
+  // Also after a crash that lost the daemon records: the node is found by its names.
+  await cleanUpNode();
   let entries: string[];
   try {
     entries = fs.readdirSync(STATE_DIR);

@@ -84,14 +84,16 @@ export interface KraftNodeOptions {
   minInsyncReplicas: number;
 }
 
+const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
+
 /**
  * server.properties lines every node has (callers append their own, e.g. security). Listener
- * names double as security protocols, except CONTROLLER, which is PLAINTEXT.
+ * names that are security protocols are that protocol; any other (CONTROLLER, PODS) is PLAINTEXT.
  */
 export function kraftProperties(options: KraftNodeOptions): string[] {
   const listeners = Object.entries(options.listeners);
   const advertised = listeners.filter(([name]) => name !== 'CONTROLLER');
-  const protocols = listeners.map(([name]) => `${name}:${name === 'CONTROLLER' ? 'PLAINTEXT' : name}`);
+  const protocols = listeners.map(([name]) => `${name}:${SECURITY_PROTOCOLS.includes(name) ? name : 'PLAINTEXT'}`);
   const rf = String(options.replicationFactor);
   return [
     'process.roles=broker,controller',

@@ -1,6 +1,7 @@
 // Apache Kafka for the test environment: a single KRaft combined node (kafka-node.ts) on
-// 127.0.0.1, with PLAINTEXT, SASL_PLAINTEXT and SSL listeners. A multi-node cluster for fault
-// tests is kafka-cluster.ts.
+// 127.0.0.1, with PLAINTEXT, SASL_PLAINTEXT and SSL listeners, and a plaintext PODS listener on
+// the node link's address (node/network.ts) for the cluster's pods, when there is a node. A
+// multi-node cluster for fault tests is kafka-cluster.ts.
 import path from 'node:path';
 import { makeKafkaPki } from './certs.ts';
 import { clusterId, formatStorage, kafkaHealthy, kafkaJava, kafkaLibs, kraftProperties, writeNodeConfig } from './kafka-node.ts';
@@ -9,10 +10,11 @@ import { startDaemon, waitUntilReady } from './process.ts';
 import { STATE_DIR } from './paths.ts';
 import { KAFKA_VERSION } from './versions.ts';
 
-export async function startKafka(): Promise<Record<string, string>> {
+export async function startKafka(options: { podsAddress?: string } = {}): Promise<Record<string, string>> {
   const libs = await kafkaLibs();
   const dir = path.join(STATE_DIR, 'kafka');
-  const [port, controllerPort, saslPort, sslPort] = await freePorts(4);
+  const [port, controllerPort, saslPort, sslPort, podsPort] = await freePorts(5);
+  const podBrokers = options.podsAddress === undefined ? undefined : `${options.podsAddress}:${String(podsPort)}`;
   const brokers = `127.0.0.1:${String(port)}`;
   const saslBrokers = `127.0.0.1:${String(saslPort)}`;
   const sslBrokers = `127.0.0.1:${String(sslPort)}`;
@@ -25,7 +27,7 @@ export async function startKafka(): Promise<Record<string, string>> {
     ...kraftProperties({
       nodeId: 1,
       voters: `1@${controller}`,
-      listeners: { PLAINTEXT: brokers, CONTROLLER: controller, SASL_PLAINTEXT: saslBrokers, SSL: sslBrokers },
+      listeners: { PLAINTEXT: brokers, CONTROLLER: controller, SASL_PLAINTEXT: saslBrokers, SSL: sslBrokers, ...(podBrokers === undefined ? {} : { PODS: podBrokers }) },
       dataDir: path.join(dir, 'data'),
       // One node: every topic, internal ones too, must make do with one replica.
       replicationFactor: 1,
@@ -57,6 +59,8 @@ export async function startKafka(): Promise<Record<string, string>> {
     KAFKA_SSL_CA: pki.caCert,
     KAFKA_SSL_CLIENT_CERT: pki.clientCert,
     KAFKA_SSL_CLIENT_KEY: pki.clientKey,
+    // The same broker as pods on the node reach it (their 127.0.0.1 is their own).
+    ...(podBrokers === undefined ? {} : { KAFKA_POD_BROKERS: podBrokers }),
   };
 }
 

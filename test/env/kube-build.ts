@@ -1,4 +1,4 @@
-// kube-apiserver, kube-controller-manager (and kubectl when the machine has none) and etcd,
+// The cluster's k8s.io/kubernetes commands (and kubectl when the machine has none) and etcd,
 // built from their Go modules into <cache>/bin/<component>-<version>/.
 //
 // k8s.io/kubernetes cannot be `go install`ed: its go.mod requires its staging modules
@@ -6,6 +6,7 @@
 // lines, which only apply when kubernetes is the main module. So we generate a main module of
 // our own that requires k8s.io/kubernetes and replaces each staging module with its published
 // tag (v0.X.Y for kubernetes v1.X.Y). etcd's server module has the same kind of replaces.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cachedDir } from './cache.ts';
@@ -34,8 +35,14 @@ function kubeLdflags(): string {
   return goLdflags(vars);
 }
 
+/** The cache folder for a set of commands: a different set is a different build. */
+function kubernetesFolder(commands: readonly string[]): string {
+  const digest = crypto.createHash('sha256').update([...commands].sort().join(',')).digest('hex').slice(0, 8);
+  return `kubernetes-${KUBERNETES_VERSION}-${digest}`;
+}
+
 /** Builds the given k8s.io/kubernetes commands; returns the folder holding them. */
-export async function buildKubernetes(commands: readonly string[], folder = `kubernetes-${KUBERNETES_VERSION}`): Promise<string> {
+export async function buildKubernetes(commands: readonly string[], folder = kubernetesFolder(commands)): Promise<string> {
   return cachedDir(path.join('bin', folder), async (out) => {
     const component = 'kubernetes-build';
     const module = `k8s.io/kubernetes@${KUBERNETES_VERSION}`;

@@ -3,7 +3,8 @@
 // Components, each replaceable from outside:
 //   Kafka            KAFKA_BROKERS set -> that cluster is used, ours is not started
 //   Kubernetes       KUBECONFIG set -> that cluster is used; else etcd + kube-apiserver +
-//                    kube-controller-manager from KUBEBUILDER_ASSETS or from our own builds
+//                    kube-controller-manager + kube-scheduler from KUBEBUILDER_ASSETS or from our
+//                    own builds, and one node (containerd, kubelet, kube-proxy: node/node.ts)
 //   helm, kcat       HELM / KCAT set -> those binaries
 // Builds and downloads are cached (test/env/cache.ts), so only the first `up` on a machine is slow.
 import fs from 'node:fs';
@@ -12,6 +13,10 @@ import { OVERRIDES, override, readEnvFile, writeEnvFile } from './envfile.ts';
 import { startKafka } from './kafka.ts';
 import { kafkaHealthy } from './kafka-node.ts';
 import { kubeAssets, startKube, type KubeAssets } from './kube.ts';
+import { nodeImages, startNode, type NodeImages } from './node/node.ts';
+import { createNodeNetwork, NODE_NETWORK } from './node/network.ts';
+import { ensureRuntimePackages } from './node/containerd.ts';
+import { claimNode } from './node/cleanup.ts';
 import { httpGet } from './probe.ts';
 import { ensureLogDir, isRunning, note, readDaemonRecords, run, TestEnvError } from './process.ts';
 import { LOG_DIR, STATE_DIR } from './paths.ts';
@@ -25,7 +30,7 @@ const REQUIRED = ['KAFKA_BROKERS', 'KUBECONFIG', 'HELM', 'KCAT', 'KUBECTL'] as c
  * Bumped whenever `up` starts something new (e.g. Kafka's SASL and SSL listeners): an environment
  * started by an older `up` is replaced instead of reused, so tests never meet a stale one.
  */
-const FORMAT = '3';
+const FORMAT = '4';
 
 async function kubeReady(kubeconfig: string): Promise<boolean> {
   const kc = new KubeConfig();
@@ -67,8 +72,9 @@ async function useExternalKube(kubeconfig: string, kubectlPath: string): Promise
   return { KUBECONFIG: kubeconfig, KUBERNETES_VERSION: version.gitVersion };
 }
 
-async function startOwnKube(assets: KubeAssets): Promise<Record<string, string>> {
-  const env = await startKube(assets);
+async function startOwnKube(assets: KubeAssets, images: Promise<NodeImages>): Promise<Record<string, string>> {
+  const plane = await startKube(assets);
+  const env = { ...plane.env, ...(await startNode(plane, assets, await images)) };
   // With our own builds the versions are known; with given assets, ask the binaries.
   const own = override('KUBEBUILDER_ASSETS') === undefined;
   const kubeVersion = own ? KUBERNETES_VERSION : (await versionOf('kube-apiserver', assets.apiserver, ['--version'])).replace(/^Kubernetes /, '');
@@ -98,10 +104,16 @@ async function upLocked(): Promise<Record<string, string>> {
   const kubectlPath = await kubectl();
   // The Go builds share 2 cores: etcd, then kubernetes (inside kubeAssets), then helm. Kafka's
   // download and start, and the kcat install, overlap with them.
+  // Our own cluster has a node, whose network must exist before anything binds to its address.
+  if (externalKube === undefined) {
+    claimNode();
+    await createNodeNetwork();
+  }
   const assets = externalKube === undefined ? kubeAssets() : undefined;
+  const images = externalKube === undefined ? ensureRuntimePackages().then(nodeImages) : undefined;
   const tasks: Promise<Record<string, string>>[] = [
-    externalKafka === undefined ? startKafka() : useExternalKafka(externalKafka),
-    assets === undefined ? useExternalKube(externalKube ?? '', kubectlPath) : assets.then(startOwnKube),
+    externalKafka === undefined ? startKafka(externalKube === undefined ? { podsAddress: NODE_NETWORK.hostIp } : {}) : useExternalKafka(externalKafka),
+    assets === undefined || images === undefined ? useExternalKube(externalKube ?? '', kubectlPath) : assets.then((a) => startOwnKube(a, images)),
     (async () => {
       await assets?.catch(() => undefined);
       const helmPath = await helm();
@@ -145,3 +157,4 @@ if (import.meta.main) {
     process.exit(1);
   }
 }
+

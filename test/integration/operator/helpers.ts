@@ -73,8 +73,11 @@ export class Shippers {
   }
 }
 
+/** Creates a namespace and waits for its `default` ServiceAccount, without which pods are refused. */
 export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name } } });
+  await eventually(`the default ServiceAccount of namespace ${name}`, 30_000, () => core.readNamespacedServiceAccount({ namespace: name, name: 'default' }));
 }
 
 export async function deleteNamespace(kc: KubeConfig, name: string): Promise<void> {

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import {
-  AdmissionregistrationV1Api, ApiException, AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1MutatingWebhook, type V1Pod,
+  AdmissionregistrationV1Api, ApiException, AppsV1Api, CoreV1Api, type KubeConfig, type V1Container, type V1Deployment, type V1MutatingWebhook, type V1Pod,
 } from '@kubernetes/client-node';
 import { eventually, kubeConfig, unique } from '../../env/testing.ts';
 import { freePorts } from '../../env/ports.ts';
@@ -76,6 +76,21 @@ function appPod(name: string, annotations: Record<string, string> | undefined, l
   };
 }
 
+function withoutTokenVolume(pod: V1Pod): V1Pod {
+  const token = (name: string): boolean => name.startsWith('kube-api-access-');
+  const strip = (c: V1Container): V1Container => ({ ...c, volumeMounts: c.volumeMounts?.filter((m) => !token(m.name)) });
+  if (pod.spec === undefined) return pod;
+  return {
+    ...pod,
+    spec: {
+      ...pod.spec,
+      containers: pod.spec.containers.map(strip),
+      ...(pod.spec.initContainers === undefined ? {} : { initContainers: pod.spec.initContainers.map(strip) }),
+      volumes: pod.spec.volumes?.filter((v) => !token(v.name)),
+    },
+  };
+}
+
 /** An HTTPS webhook in this process that adds an annotation to every pod it sees: a later mutation that makes the apiserver re-invoke ours. */
 async function startToucher(): Promise<{ server: Server; port: number; caBundle: string }> {
   const { bundle } = await planCertificates(undefined, ['127.0.0.1'], new Date());
@@ -118,7 +133,9 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
   let portA = 0;
   let portB = 0;
 
-  const stored = async (name: string, namespace = ns): Promise<V1Pod> => core.readNamespacedPod({ name, namespace });
+  // The pod as stored, without what the apiserver's ServiceAccount admission adds to every pod and
+  // container (the kube-api-access-* token volume): the tests compare what our webhook did.
+  const stored = async (name: string, namespace = ns): Promise<V1Pod> => withoutTokenVolume(await core.readNamespacedPod({ name, namespace }));
   const webhookArgs = (port: number, config: string): string[] => [
     '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1', '--sidecar-image', IMAGE,
     '--webhook-cert-secret', SECRET, '--webhook-cert-namespace', ns, '--webhook-config', config,
@@ -269,42 +286,22 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     });
   });
 
-  it('a Deployment\'s pods (created from its template as the ReplicaSet controller would) are injected; the Event of a failure goes to their ReplicaSet', async () => {
+  it('a Deployment\'s pods (created by the real Deployment and ReplicaSet controllers) are injected; the Event of a failure goes to their ReplicaSet', async () => {
     const example = yaml.load(readFileSync(`${ROOT}examples/logshipper.yaml`, 'utf8')) as LogShipper;
     await shippers.create('app-logs', example.spec);
     await shippers.waitReady('app-logs', 'True');
+    await waitInjecting(ns, 'app-logs');
     const deployment = yaml.load(readFileSync(`${ROOT}examples/deployment-injected.yaml`, 'utf8')) as V1Deployment;
     deployment.metadata = { ...deployment.metadata, namespace: ns };
-    const created = await apps.createNamespacedDeployment({ namespace: ns, body: deployment });
-    const template = created.spec?.template;
-    assert.ok(template?.spec);
-    const hash = '5d8f7c9b4';
-    const rs = await apps.createNamespacedReplicaSet({
-      namespace: ns,
-      body: {
-        metadata: {
-          name: `shop-web-${hash}`, labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'shop-web', uid: created.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
-        },
-        spec: {
-          replicas: 2, selector: { matchLabels: { ...created.spec?.selector.matchLabels, 'pod-template-hash': hash } },
-          template: { ...template, metadata: { ...template.metadata, labels: { ...template.metadata?.labels, 'pod-template-hash': hash } } },
-        },
-      },
+    await apps.createNamespacedDeployment({ namespace: ns, body: deployment });
+    const replicas = deployment.spec?.replicas ?? 1;
+    const selector = Object.entries(deployment.spec?.selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const pods = await eventually(`the ${String(replicas)} pods of the Deployment`, 30_000, async () => {
+      // pod-template-hash: only the ReplicaSet's pods (the other tests' pods share the app label).
+      const list = (await core.listNamespacedPod({ namespace: ns, labelSelector: `${selector},pod-template-hash` })).items;
+      return list.length === replicas ? list : undefined;
     });
-    const podFromTemplate = (annotations: Record<string, string> = {}): V1Pod => ({
-      metadata: {
-        generateName: `${rs.metadata?.name ?? ''}-`,
-        labels: { ...rs.spec?.template?.metadata?.labels },
-        annotations: { ...rs.spec?.template?.metadata?.annotations, ...annotations },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata?.name ?? '', uid: rs.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
-      },
-      spec: rs.spec?.template?.spec,
-    });
-    await waitInjecting(ns, 'app-logs');
-    const pods = [await core.createNamespacedPod({ namespace: ns, body: podFromTemplate() }), await core.createNamespacedPod({ namespace: ns, body: podFromTemplate() })];
     for (const pod of pods) {
-      assert.match(pod.metadata?.name ?? '', new RegExp(`^shop-web-${hash}-[a-z0-9]{5}$`));
       const sidecar = pod.spec?.initContainers?.find((c) => c.name === 'logshipper');
       assert.ok(sidecar, `pod ${pod.metadata?.name ?? ''} has the sidecar`);
       assert.equal(sidecar.resources?.limits?.['memory'], '384Mi', 'the template\'s annotation override');
@@ -313,15 +310,28 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
       assert.equal(pod.metadata.ownerReferences?.[0]?.kind, 'ReplicaSet');
     }
 
-    // A template pod whose volume the LogShipper does not find: admitted, the Event is on the ReplicaSet (the pod has no name yet).
-    const broken = podFromTemplate({ 'logshipper.io/inject': 'app' });
-    broken.spec = { ...broken.spec, containers: broken.spec?.containers ?? [], volumes: [{ name: 'data', emptyDir: {} }] };
-    broken.spec.containers = broken.spec.containers.map((c) => ({ ...c, volumeMounts: [{ name: 'data', mountPath: '/data' }] }));
-    const admitted = await core.createNamespacedPod({ namespace: ns, body: broken });
-    assert.equal(admitted.spec?.initContainers, undefined);
+    // A template whose volume the LogShipper does not find: its pods are admitted without the
+    // sidecar, and the Event is on the ReplicaSet (the pod has no name yet at admission).
+    const broken: V1Deployment = yaml.load(readFileSync(`${ROOT}examples/deployment-injected.yaml`, 'utf8')) as V1Deployment;
+    const template = broken.spec?.template;
+    assert.ok(template?.spec && broken.spec);
+    broken.metadata = { ...broken.metadata, name: 'broken-web', namespace: ns };
+    broken.spec.replicas = 1;
+    broken.spec.selector = { matchLabels: { app: 'broken-web' } };
+    template.metadata = { ...template.metadata, labels: { app: 'broken-web' }, annotations: { ...template.metadata?.annotations, 'logshipper.io/inject': 'app' } };
+    template.spec.volumes = [{ name: 'data', emptyDir: {} }];
+    template.spec.containers = template.spec.containers.map((c) => ({ ...c, volumeMounts: [{ name: 'data', mountPath: '/data' }] }));
+    await apps.createNamespacedDeployment({ namespace: ns, body: broken });
+    const [admitted] = await eventually('the pod of the broken Deployment', 30_000, async () => {
+      const list = (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=broken-web' })).items;
+      return list.length === 1 ? list : undefined;
+    });
+    assert.equal(admitted?.spec?.initContainers, undefined);
+    const owner = admitted?.metadata?.ownerReferences?.[0];
+    assert.equal(owner?.kind, 'ReplicaSet');
     const event = await eventually('the Event on the ReplicaSet', 10_000, async () =>
-      (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=ReplicaSet,involvedObject.name=${rs.metadata?.name ?? ''}` })).items.find((e) => e.reason === 'SidecarInjectionFailed'));
-    assert.equal(event.involvedObject.uid, rs.metadata?.uid);
+      (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=ReplicaSet,involvedObject.name=${owner.name}` })).items.find((e) => e.reason === 'SidecarInjectionFailed'));
+    assert.equal(event.involvedObject.uid, owner.uid);
     assert.match(event.message ?? '', /the pod has no volume "logs" \(spec\.volume of LogShipper app\); its volumes: data/);
   });
 
