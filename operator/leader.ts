@@ -128,7 +128,8 @@ export class LeaderElector {
         leaseDurationSeconds: durationSeconds,
         renewTime: now,
         acquireTime: taking ? now : spec.acquireTime ?? now,
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (taking && holder !== '' ? 1 : 0),
+        // As client-go counts: every change of holder, a takeover after a release included.
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (taking ? 1 : 0),
       },
     };
     try {
