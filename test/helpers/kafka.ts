@@ -77,19 +77,28 @@ interface KcatJson {
   headers?: string[];
 }
 
+function parseKcatLine(line: string): ConsumedRecord {
+  const json = JSON.parse(line) as KcatJson;
+  const headers: Record<string, string> = {};
+  const list = json.headers ?? [];
+  for (let i = 0; i + 1 < list.length; i += 2) headers[list[i] ?? ''] = list[i + 1] ?? '';
+  return { partition: json.partition, offset: json.offset, key: json.key, value: json.payload ?? '', headers, timestamp: json.ts };
+}
+
 /** Every record in `topic` right now, in partition then offset order (`bootstrap`: default the test environment's brokers). */
 export async function readTopic(topic: string, bootstrap = brokers()): Promise<ConsumedRecord[]> {
-  const { stdout } = await execFileAsync(requireEnv('KCAT'), ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], {
+  const { stdout } = await execFileAsync(requireEnv('KCAT'), [
+    '-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-J',
+    // -e ends at a fetch that finds nothing new; with the broker's default wait (500 ms) a
+    // producer sending every 100 ms answers every fetch, and kcat would read on for as long.
+    '-X', 'fetch.wait.max.ms=5',
+  ], {
     maxBuffer: 1 << 30,
     timeout: 60_000,
+    // kcat exits 0 on SIGTERM with its output cut mid-record: a timeout must be an error.
+    killSignal: 'SIGKILL',
   });
-  const records = stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => {
-    const json = JSON.parse(line) as KcatJson;
-    const headers: Record<string, string> = {};
-    const list = json.headers ?? [];
-    for (let i = 0; i + 1 < list.length; i += 2) headers[list[i] ?? ''] = list[i + 1] ?? '';
-    return { partition: json.partition, offset: json.offset, key: json.key, value: json.payload ?? '', headers, timestamp: json.ts };
-  });
+  const records = stdout.split('\n').filter((line) => line.startsWith('{')).map(parseKcatLine);
   return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
