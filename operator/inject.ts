@@ -51,8 +51,14 @@ export const DEFAULT_HTTP_PORT = 9464;
  * A native sidecar is stopped after the app has exited: it needs none.
  */
 export const CONTAINER_MODE_DRAIN_QUIET_MS = 2000;
-/** Used when neither the LogShipper (spec.sidecar.resources) nor an annotation says otherwise. */
-export const DEFAULT_RESOURCES: ResourceRequirements = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } };
+/**
+ * Used when neither the LogShipper (spec.sidecar.resources) nor an annotation says otherwise.
+ * Measured on a real node (test/e2e/sidecar-resources.test.ts, the container's cgroup): working set
+ * 34 MiB idle, 41-44 MiB at 1,000 lines/s; CPU 4.5 % of a core idle, 9 % at 1,000 lines/s. The
+ * request covers the busy working set; the limit leaves room for bursts at full speed (the image's
+ * heap flags keep the agent near 110 MB there), so a burst is never an OOM kill.
+ */
+export const DEFAULT_RESOURCES: ResourceRequirements = { requests: { cpu: '50m', memory: '48Mi' }, limits: { memory: '256Mi' } };
 
 /** Volumes the injector adds (prefixed, so they do not collide with the app's). */
 export const VOLUMES = {

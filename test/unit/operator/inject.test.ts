@@ -123,7 +123,7 @@ describe('inject: the sidecar as specified', () => {
         { name: 'CONTAINER_NAME', value: 'web' },
       ],
       ports: [{ name: 'logshipper', containerPort: 9464, protocol: 'TCP' }],
-      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+      resources: { requests: { cpu: '50m', memory: '48Mi' }, limits: { memory: '256Mi' } },
       volumeMounts: [
         { name: 'logs', mountPath: LOG_VOLUME_MOUNT_PATH, readOnly: true },
         { name: 'logshipper-config', mountPath: '/etc/logshipper', readOnly: true },
