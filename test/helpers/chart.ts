@@ -1,6 +1,8 @@
 // The Helm chart as the chart and end-to-end tests use it: helm and kubectl against the test
 // environment, the chart's operator Deployment turned into a local process authenticated as the
-// chart's ServiceAccount (no kubelet runs pods here), and the apiserver's audit log.
+// chart's ServiceAccount (for the chart test, which reads the operator's own logs and metrics and
+// checks its RBAC against the audit log; the end-to-end tests run the real pods), and the
+// apiserver's audit log.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
@@ -138,7 +140,7 @@ export function localOperatorCommand(deployment: V1Deployment, options: LocalOpe
 }
 
 /** A container's env with fieldRefs resolved from `fields`; anything else unresolvable fails. */
-export function containerEnv(container: V1Container, fields: Record<string, string>, secretValue?: (name: string, key: string) => string): Record<string, string> {
+function containerEnv(container: V1Container, fields: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const entry of container.env ?? []) {
     if (entry.value !== undefined) {
@@ -147,8 +149,6 @@ export function containerEnv(container: V1Container, fields: Record<string, stri
       const value = fields[entry.valueFrom.fieldRef.fieldPath];
       if (value === undefined) throw new Error(`env ${entry.name}: no value for fieldRef ${entry.valueFrom.fieldRef.fieldPath}`);
       env[entry.name] = value;
-    } else if (entry.valueFrom?.secretKeyRef !== undefined && secretValue !== undefined) {
-      env[entry.name] = secretValue(entry.valueFrom.secretKeyRef.name ?? '', entry.valueFrom.secretKeyRef.key);
     } else {
       throw new Error(`env ${entry.name}: cannot resolve ${JSON.stringify(entry.valueFrom)}`);
     }
