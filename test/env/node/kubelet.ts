@@ -14,7 +14,7 @@ import { createNodeCgroups, NODE_CGROUP } from './cgroups.ts';
 const KUBELET_HEALTHZ_PORT = 10248;
 
 /** How often the kubelet syncs each pod; a changed ConfigMap reaches its volumes at the next sync. */
-export const KUBELET_SYNC_FREQUENCY_S = 10;
+const KUBELET_SYNC_FREQUENCY_S = 10;
 
 function kubeletConfig(pki: ClusterPki): Record<string, unknown> {
   return {

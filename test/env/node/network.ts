@@ -36,7 +36,7 @@ async function ip(args: string[]): Promise<string> {
   return run(COMPONENT, 'ip', args, { log: logFile(COMPONENT) });
 }
 
-export function nodeNetworkExists(): boolean {
+function nodeNetworkExists(): boolean {
   return fs.existsSync(NETNS_PATH);
 }
 
