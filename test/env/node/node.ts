@@ -29,10 +29,8 @@ export async function nodeImages(): Promise<NodeImages> {
   return { sandbox: await buildPauseImage(), others: [await buildBusyboxImage()] };
 }
 
-async function nodeReady(): Promise<boolean> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(KUBECONFIG_FILE);
-  const node = await kc.makeApiClient(CoreV1Api).readNode({ name: NODE_NETWORK.nodeName });
+async function nodeReady(core: CoreV1Api): Promise<boolean> {
+  const node = await core.readNode({ name: NODE_NETWORK.nodeName });
   const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
   // Pods are scheduled only once the node lifecycle controller has lifted the not-ready taint.
   return ready && (node.spec?.taints ?? []).every((t) => t.effect !== 'NoSchedule');
@@ -47,7 +45,10 @@ export async function startNode(plane: ControlPlane, assets: KubeAssets, images:
   for (const archive of [images.sandbox, ...images.others]) await importImage(archive, containerd.address);
   const kubelet = await startKubelet({ holderPid, dir: path.join(dir, 'kubelet'), server: plane.server, pki: plane.pki, kubelet: assets.kubelet, containerdAddress: containerd.address });
   await startKubeProxy(holderPid, path.join(dir, 'kube-proxy'), plane.server, plane.pki, assets.kubeProxy);
-  await waitUntilReady(kubelet, `registered as Node ${NODE_NETWORK.nodeName}, Ready and untainted`, 120_000, nodeReady);
+  const kc = new KubeConfig();
+  kc.loadFromFile(KUBECONFIG_FILE);
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitUntilReady(kubelet, `registered as Node ${NODE_NETWORK.nodeName}, Ready and untainted`, 120_000, () => nodeReady(core));
   const runc = await run('node', 'runc', ['--version']);
   return {
     NODE_NAME: NODE_NETWORK.nodeName,
