@@ -418,7 +418,9 @@ async function leastPrivilege(kc: KubeConfig, mode: 'all' | 'one namespace'): Pr
     await operatorB.waitForLog('leader', (l) => l['msg'] === 'caches synced; reconciling');
 
     await shippers.delete('app');
-    await eventually('the ConfigMap garbage-collected', 30_000, async () => {
+    // The garbage collector learns of a resource type at its discovery resync (every 30 s): on a fresh
+    // control plane the CRD may be newer than that, so up to two resyncs.
+    await eventually('the ConfigMap garbage-collected', 75_000, async () => {
       const left = await core.listNamespacedConfigMap({ namespace: appNs, labelSelector: 'app.kubernetes.io/managed-by=logshipper-operator' });
       return left.items.length === 0 ? true : undefined;
     });
@@ -429,7 +431,10 @@ async function leastPrivilege(kc: KubeConfig, mode: 'all' | 'one namespace'): Pr
     const events = audit.events(user);
     assert.ok(events.length > 0, `no audit event for ${user} in ${audit.file}`);
     const describe = (e: AuditEvent): string => `${e.verb} ${e.requestURI} -> ${String(e.responseStatus?.code)}`;
-    const refused = events.filter((e) => e.responseStatus?.code === 403 || e.annotations?.['authorization.k8s.io/decision'] === 'forbid');
+    // RBAC's own verdict: a 403 can also come from admission (an object in another test's namespace being deleted, which the operator watching all namespaces reconciles).
+    const undecided = events.filter((e) => e.annotations?.['authorization.k8s.io/decision'] === undefined);
+    assert.deepEqual(undecided.map(describe), [], 'requests without an authorization decision in the audit log');
+    const refused = events.filter((e) => e.annotations?.['authorization.k8s.io/decision'] === 'forbid');
     assert.deepEqual(refused.map(describe), [], 'requests of the operator that RBAC refused');
 
     const rules = rbacRules(installed);
