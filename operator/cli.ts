@@ -1,6 +1,7 @@
 // `logshipper operator`: runs the operator against the cluster of KUBECONFIG (or in-cluster config).
 import { KubeConfig } from '@kubernetes/client-node';
 import { isIP } from 'node:net';
+import { brokerEntryProblem, imageEntryProblem } from './admin-policy.ts';
 import { createLogger } from '../sidecar/log.ts';
 import { servingNames } from './certs.ts';
 import { defaultIdentity, Operator, type WebhookOptions } from './controller.ts';
@@ -10,7 +11,8 @@ import { DEFAULT_LEASE_TIMINGS } from './leader.ts';
 export const OPERATOR_USAGE = `Usage: logshipper operator [options]
 
 Renders LogShipper resources into sidecar agent configuration (ConfigMaps) and reports their status;
-with --webhook-port, also injects the sidecar into pods annotated logshipper.io/inject=<LogShipper>.
+with --webhook-port, also injects the sidecar into pods annotated logshipper.io/inject=<LogShipper>
+(and labelled logshipper.io/inject=true, which the chart's webhook configuration selects on).
 
 Options:
   --namespace NS|all        watch one namespace, or all of them (default: all)
@@ -28,6 +30,14 @@ Options:
   --workers N               LogShippers reconciled in parallel (default: 2)
   --log-level LEVEL         fatal, error, warn, info, debug, trace, silent (default: info)
   -h, --help                this help
+
+What LogShipper authors may use (the cluster admin's allow-lists; refused: Ready=False, not injected):
+  --allowed-sidecar-images LIST  images spec.sidecar.image may name, comma-separated: exact references,
+                            or prefixes ending in /*, :* or @* (e.g. registry.example/logshipper:*);
+                            --sidecar-image is always allowed (default: none, so only --sidecar-image)
+  --allowed-brokers LIST    brokers spec.kafka.brokers may name, comma-separated: host:port, with host
+                            exact or *.domain (any name under domain) and port a number or *
+                            (default: none, any broker)
 
 Sidecar injection (a mutating admission webhook, served by every replica; off unless --webhook-port):
   --webhook-port PORT|off   HTTPS port of the webhook (POST /mutate) (default: off; 0: any free port)
@@ -68,6 +78,16 @@ function integer(flag: string, text: string, min: number, max: number): number {
   return value;
 }
 
+/** A comma-separated list, each entry checked by `problem`. */
+function entries(flag: string, text: string, problem: (entry: string) => string | undefined): string[] {
+  const list = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const entry of list) {
+    const why = problem(entry);
+    if (why !== undefined) throw new UsageError(`${flag}: invalid entry "${entry}": ${why}`);
+  }
+  return list;
+}
+
 interface Flags {
   namespace: string | undefined;
   leaderElect: boolean;
@@ -93,6 +113,8 @@ interface Flags {
   extraSans: string[];
   certDir: string | undefined;
   certCheckIntervalMs: number;
+  allowedSidecarImages: string[];
+  allowedBrokers: string[];
 }
 
 function bool(flag: string, args: string[], i: number, value: string | undefined): { value: boolean; i: number } {
@@ -109,7 +131,7 @@ export function parseOperatorArgs(args: string[]): Flags | 'help' {
     ...DEFAULT_LEASE_TIMINGS, identity: defaultIdentity(), port: 8080, host: '0.0.0.0', workers: 2, logLevel: undefined,
     webhookPort: undefined, webhookHost: '0.0.0.0', sidecarImage: undefined, sidecarMode: 'native', injectStrict: false,
     certSecret: 'logshipper-webhook-tls', certNamespace: undefined, webhookConfig: 'logshipper', webhookService: 'logshipper-webhook',
-    extraSans: [], certDir: undefined, certCheckIntervalMs: 60_000,
+    extraSans: [], certDir: undefined, certCheckIntervalMs: 60_000, allowedSidecarImages: [], allowedBrokers: [],
   };
   for (let i = 0; i < args.length; i++) {
     let arg = args[i] ?? '';
@@ -173,6 +195,8 @@ export function parseOperatorArgs(args: string[]): Flags | 'help' {
         if (bad !== undefined) throw new UsageError(`--webhook-extra-sans: invalid value "${bad}": DNS names or IP addresses are allowed`);
         break;
       }
+      case '--allowed-sidecar-images': flags.allowedSidecarImages = entries(arg, next(), imageEntryProblem); break;
+      case '--allowed-brokers': flags.allowedBrokers = entries(arg, next(), brokerEntryProblem); break;
       case '--webhook-cert-dir': flags.certDir = next(); break;
       case '--webhook-cert-check-interval': flags.certCheckIntervalMs = duration(arg, next()); break;
       default: throw new UsageError(`unknown option "${arg}"`);
@@ -211,6 +235,7 @@ export async function runOperatorCommand(args: string[]): Promise<number> {
   kubeConfig.loadFromDefault();
   const leaseNamespace = flags.leaseNamespace ?? process.env['POD_NAMESPACE'] ?? flags.namespace ?? 'default';
   const certNamespace = flags.certNamespace ?? process.env['POD_NAMESPACE'] ?? leaseNamespace;
+  const policy = { sidecarImages: flags.allowedSidecarImages, brokers: flags.allowedBrokers };
   const webhook: WebhookOptions | undefined = flags.webhookPort === undefined || flags.sidecarImage === undefined ? undefined : {
     host: flags.webhookHost,
     port: flags.webhookPort,
@@ -218,7 +243,7 @@ export async function runOperatorCommand(args: string[]): Promise<number> {
       ? { kind: 'secret', namespace: certNamespace, secretName: flags.certSecret, webhookConfigName: flags.webhookConfig, names: servingNames(flags.webhookService, certNamespace, flags.extraSans) }
       : { kind: 'directory', dir: flags.certDir },
     checkIntervalMs: flags.certCheckIntervalMs,
-    inject: { defaultImage: flags.sidecarImage, defaultMode: flags.sidecarMode },
+    inject: { defaultImage: flags.sidecarImage, defaultMode: flags.sidecarMode, policy },
     strict: flags.injectStrict,
   };
   const operator = new Operator({
@@ -231,6 +256,7 @@ export async function runOperatorCommand(args: string[]): Promise<number> {
     http: { host: flags.host, port: flags.port },
     workers: flags.workers,
     webhook,
+    policy,
     log,
   });
   let signals = 0;

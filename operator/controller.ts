@@ -15,6 +15,7 @@ import { DirectoryCertificates, SecretCertificates, servingExpiry, type Certific
 import { EventRecorder } from './events.ts';
 import { startHttpServer } from './http.ts';
 import { informerFor, summarizingInformerFor, supervise, type SupervisedInformer } from './informer.ts';
+import type { AdminPolicy } from './admin-policy.ts';
 import { INJECTED_LABEL, requestedLogShipper, type InjectOptions } from './inject.ts';
 import { monotonicMs } from '../sidecar/clock.ts';
 import { LeaderElector } from './leader.ts';
@@ -39,6 +40,8 @@ export interface OperatorOptions {
   backoff?: BackoffOptions;
   /** The injection webhook (every replica serves it); undefined: off. */
   webhook?: WebhookOptions | undefined;
+  /** The cluster admin's allow-lists (the webhook's inject options carry the same). */
+  policy: AdminPolicy;
   log: Logger;
 }
 
@@ -188,6 +191,7 @@ export class Operator {
     const reconciler = new Reconciler({
       shippers, configMaps, secrets, api, events, log: this.log, metrics: this.metrics,
       pods: (podNamespace) => pods.list(podNamespace),
+      policy: { policy: this.options.policy, defaultImage: this.options.webhook?.inject.defaultImage },
     });
 
     const enqueue = (key: string): void => {

@@ -98,8 +98,11 @@ export interface ResourceRequirements {
 }
 
 export interface SidecarSpec {
+  /** Only an image the cluster admin allows (operator/admin-policy.ts). */
   image?: string;
   resources?: ResourceRequirements;
+  /** The agent's HTTP port (probes, /metrics); default DEFAULT_HTTP_PORT of sidecar/http.ts. */
+  httpPort?: number;
 }
 
 export interface LogShipperSpec {
@@ -177,6 +180,9 @@ export interface ResolvedSpec {
   enrichment: { fields: EnrichmentField[]; labels: string[]; headerPrefix: string };
   extraProperties: ExtraPropertySpec[];
 }
+
+/** spec.sidecar.httpPort's range: no privileged port (the sidecar runs as a non-root user). */
+export const SIDECAR_HTTP_PORT_RANGE = { min: 1024, max: 65_535 } as const;
 
 /** Schema defaults (the CRD's `default:` values; test/unit/operator/crd.test.ts keeps them equal). */
 export const DEFAULTS = {

@@ -8,12 +8,21 @@
 //   Always, appended after the pod's own init containers) or, in `container` mode, a plain container
 //   whose agent reads on at pod deletion until the app's files are quiet;
 // - volumes: the ConfigMap `<name>-logshipper` (a directory, never subPath, so hot reload works), an
-//   emptyDir for the position file, and one per TLS Secret (the key projected to the layout's file);
+//   emptyDir for the position file, and one per TLS Secret (the key projected to the layout's file).
+//   The ConfigMap and Secret volumes are optional: deleting the LogShipper, its ConfigMap or a Secret
+//   must never leave a pod that cannot start (the kubelet would refuse to start the whole pod);
+//   the agent waits for its configuration instead;
 // - the label `logshipper.io/injected=<LogShipper>` (to count pods) and the annotations
 //   `logshipper.io/config-hash` and `logshipper.io/injection` (what was injected).
 // Idempotent: a pod that already has a container named `logshipper` is left alone (a re-invoked
 // webhook, or a pod spec copied from an injected pod).
+// Refused (a Skip with failure: Event, metric, denied in strict mode): a sidecar image or a broker
+// the cluster admin does not allow (operator/admin-policy.ts: the webhook may read a LogShipper
+// before the reconciler judged its new spec), and a spec.volume that is not an emptyDir, a PVC or a
+// generic ephemeral volume (the sidecar would ship a Secret's, a ConfigMap's or the node's files).
 import type { V1Container, V1EnvVar, V1Pod, V1Probe, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { DEFAULT_HTTP_PORT } from '../sidecar/http.ts';
+import { policyRefusal, type AdminPolicy, type PolicyReason } from './admin-policy.ts';
 import { GROUP, type LogShipper, type ResolvedSpec, type ResourceRequirements } from './crd-types.ts';
 import { render } from './render.ts';
 import {
@@ -24,6 +33,13 @@ import { resolveSpec, SpecError } from './spec.ts';
 
 /** Opt-in: the name of a LogShipper in the pod's namespace. */
 export const INJECT_ANNOTATION = `${GROUP}/inject`;
+/**
+ * Opt-in, second half: the chart's MutatingWebhookConfiguration selects pods with this label
+ * (objectSelector), so the apiserver sends only those to the webhook instead of every pod created
+ * in the cluster. A pod with the annotation and without the label is never injected: the
+ * reconciler reports it (operator/uninjected-pods.ts) and says to add the label.
+ */
+export const INJECT_LABEL = { key: INJECT_ANNOTATION, value: 'true' } as const;
 /** Per-pod overrides (the only ones): */
 export const ANNOTATIONS = {
   /** `native` (init container with restartPolicy Always, Kubernetes >= 1.29) or `container` (a plain container). */
@@ -32,7 +48,7 @@ export const ANNOTATIONS = {
   cpuLimit: `${GROUP}/sidecar-cpu-limit`,
   memoryRequest: `${GROUP}/sidecar-memory-request`,
   memoryLimit: `${GROUP}/sidecar-memory-limit`,
-  /** The agent's HTTP port (probes, metrics), when the app already uses the default 9464. */
+  /** The agent's HTTP port (probes, metrics); wins over spec.sidecar.httpPort. */
   httpPort: `${GROUP}/sidecar-http-port`,
   /** `true`: deny the pod when the sidecar cannot be injected; `false`: admit it unchanged. Default: the operator's --inject-strict. */
   strict: `${GROUP}/inject-strict`,
@@ -42,7 +58,10 @@ export const INJECTED_LABEL = `${GROUP}/injected`;
 /** Set on injected pods: JSON of InjectionRecord. */
 export const INJECTION_ANNOTATION = `${GROUP}/injection`;
 
-export const DEFAULT_HTTP_PORT = 9464;
+/** The name of the sidecar's HTTP container port, for PodMonitors and Services to select. */
+export const HTTP_PORT_NAME = 'logshipper-http';
+/** The pod volume types spec.volume may name: volumes that hold what the app writes, never a Secret, a ConfigMap or the node's files. */
+export const ALLOWED_VOLUME_TYPES = ['emptyDir', 'persistentVolumeClaim', 'ephemeral'] as const;
 /**
  * The agent's --drain-quiet-period in `container` mode, where the kubelet sends SIGTERM to the app
  * and the sidecar at once: the agent reads on until the app's files have not grown for this long,
@@ -76,6 +95,8 @@ export interface InjectOptions {
   /** The mode when the pod has no sidecar-mode annotation. */
   defaultMode: SidecarMode;
   defaultResources?: ResourceRequirements;
+  /** What the cluster admin allows LogShippers (images besides defaultImage, brokers). */
+  policy: AdminPolicy;
 }
 
 /** RFC 6902 operations the injector emits. */
@@ -86,11 +107,15 @@ export interface InjectionRecord {
   configHash: string;
   mode: SidecarMode;
   image: string;
+  httpPort: number;
+  /** The port asked for (annotation, spec.sidecar.httpPort or the default) when the pod already declares it: httpPort is the next free one. */
+  httpPortMovedFrom?: number;
 }
 
 export type SkipReason =
   | 'NotRequested' | 'AlreadyInjected'
-  | 'InvalidAnnotation' | 'LogShipperNotFound' | 'LogShipperNotReady' | 'InvalidSpec' | 'VolumeNotFound' | 'NameConflict'
+  | 'InvalidAnnotation' | 'LogShipperNotFound' | 'LogShipperNotReady' | 'InvalidSpec' | 'VolumeNotFound' | 'VolumeTypeNotAllowed' | 'NameConflict'
+  | PolicyReason
   /** Set by the webhook when the LogShipper cannot be read (API error) or the injector threw. */
   | 'InternalError';
 
@@ -260,6 +285,18 @@ function appendToArray(current: unknown[] | undefined, path: string, items: unkn
   return items.map((value) => ({ op: 'add', path: `${path}/-`, value }));
 }
 
+/** The volume's type: its source field (`emptyDir`, `secret`, `hostPath`, ...). */
+export function volumeTypeOf(volume: V1Volume): string {
+  return Object.keys(volume).find((key) => key !== 'name' && (volume as unknown as Record<string, unknown>)[key] !== undefined) ?? 'none';
+}
+
+/** `wanted`, or the next port no container or init container of the pod declares; undefined when none is left. */
+export function freePort(pod: V1Pod, wanted: number): number | undefined {
+  const declared = new Set([...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].flatMap((c) => (c.ports ?? []).map((p) => p.containerPort)));
+  for (let port = wanted; port <= 65_535; port++) if (!declared.has(port)) return port;
+  return undefined;
+}
+
 export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: InjectOptions): InjectResult {
   const wanted = requestedLogShipper(pod);
   if (wanted === undefined) return skip('NotRequested', `no ${INJECT_ANNOTATION} annotation`);
@@ -276,12 +313,6 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
   }
   const namespace = pod.metadata?.namespace ?? shipper?.metadata?.namespace ?? '';
   if (shipper === undefined) return skip('LogShipperNotFound', `LogShipper ${wanted} not found in namespace ${namespace} (${INJECT_ANNOTATION})`);
-  const ready = shipper.status?.conditions?.find((c) => c.type === 'Ready');
-  const configHash = shipper.status?.configHash;
-  if (ready?.status !== 'True' || configHash === undefined) {
-    const why = ready === undefined ? 'not reconciled yet' : `Ready=${ready.status} ${ready.reason}: ${ready.message}`;
-    return skip('LogShipperNotReady', `LogShipper ${wanted} is not ready (${why})`);
-  }
   let spec: ResolvedSpec;
   let needed: string[];
   try {
@@ -291,10 +322,25 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
     if (!(error instanceof SpecError)) throw error;
     return skip('InvalidSpec', `LogShipper ${wanted}: ${error.message}`);
   }
+  // Before the Ready check: the status may be older than the spec (not reconciled yet).
+  const refusal = policyRefusal(shipper.spec.sidecar?.image, spec.kafka.brokers, options.policy, options.defaultImage);
+  if (refusal !== undefined) return skip(refusal.reason, `LogShipper ${wanted}: ${refusal.message}`);
+  const ready = shipper.status?.conditions?.find((c) => c.type === 'Ready');
+  const configHash = shipper.status?.configHash;
+  if (ready?.status !== 'True' || configHash === undefined) {
+    const why = ready === undefined ? 'not reconciled yet' : `Ready=${ready.status} ${ready.reason}: ${ready.message}`;
+    return skip('LogShipperNotReady', `LogShipper ${wanted} is not ready (${why})`);
+  }
   const podVolumes = pod.spec?.volumes ?? [];
-  if (!podVolumes.some((v) => v.name === spec.volume)) {
+  const logVolume = podVolumes.find((v) => v.name === spec.volume);
+  if (logVolume === undefined) {
     const names = podVolumes.map((v) => v.name);
     return skip('VolumeNotFound', `the pod has no volume ${JSON.stringify(spec.volume)} (spec.volume of LogShipper ${wanted}); its volumes: ${names.length === 0 ? 'none' : names.join(', ')}`);
+  }
+  const volumeType = volumeTypeOf(logVolume);
+  if (!ALLOWED_VOLUME_TYPES.some((type) => type === volumeType)) {
+    return skip('VolumeTypeNotAllowed', `the pod's volume ${JSON.stringify(spec.volume)} (spec.volume of LogShipper ${wanted}) is of type ${volumeType}: `
+      + `only ${ALLOWED_VOLUME_TYPES.join(', ')} volumes may be shipped from (the sidecar must never read a Secret's, a ConfigMap's or the node's files)`);
   }
 
   let requirements: V1ResourceRequirements;
@@ -305,11 +351,13 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
     return skip('InvalidAnnotation', error.message);
   }
   const mode = overrides.mode ?? options.defaultMode;
-  const port = overrides.httpPort ?? DEFAULT_HTTP_PORT;
+  const wantedPort = overrides.httpPort ?? shipper.spec.sidecar?.httpPort ?? DEFAULT_HTTP_PORT;
+  const port = freePort(pod, wantedPort);
+  if (port === undefined) return skip('NameConflict', `the pod declares every port from ${String(wantedPort)} up: the sidecar's HTTP port needs one (${ANNOTATIONS.httpPort})`);
   const image = shipper.spec.sidecar?.image ?? options.defaultImage;
 
   const volumes: V1Volume[] = [
-    { name: VOLUMES.config, configMap: { name: configMapName(wanted) } },
+    { name: VOLUMES.config, configMap: { name: configMapName(wanted), optional: true } },
     { name: VOLUMES.state, emptyDir: { sizeLimit: '16Mi' } },
   ];
   const mounts: V1VolumeMount[] = [
@@ -319,12 +367,12 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
   ];
   const tls = spec.kafka.tls;
   if (tls?.ca !== undefined) {
-    volumes.push({ name: VOLUMES.kafkaCa, secret: { secretName: tls.ca.secretName, items: [{ key: tls.ca.key, path: basename(TLS_CA_FILE_PATH) }] } });
+    volumes.push({ name: VOLUMES.kafkaCa, secret: { secretName: tls.ca.secretName, items: [{ key: tls.ca.key, path: basename(TLS_CA_FILE_PATH) }], optional: true } });
     mounts.push({ name: VOLUMES.kafkaCa, mountPath: TLS_CA_MOUNT_PATH, readOnly: true });
   }
   if (tls?.clientCertificate !== undefined) {
     const ref = tls.clientCertificate;
-    volumes.push({ name: VOLUMES.kafkaClient, secret: { secretName: ref.secretName, items: [{ key: ref.key, path: basename(TLS_CLIENT_FILE_PATH) }] } });
+    volumes.push({ name: VOLUMES.kafkaClient, secret: { secretName: ref.secretName, items: [{ key: ref.key, path: basename(TLS_CLIENT_FILE_PATH) }], optional: true } });
     mounts.push({ name: VOLUMES.kafkaClient, mountPath: TLS_CLIENT_MOUNT_PATH, readOnly: true });
   }
   const taken = volumes.filter((v) => podVolumes.some((existing) => existing.name === v.name)).map((v) => v.name);
@@ -343,7 +391,7 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
       ...(mode === 'container' ? ['--drain-quiet-period', String(CONTAINER_MODE_DRAIN_QUIET_MS)] : []),
     ],
     env,
-    ports: [{ name: 'logshipper', containerPort: port, protocol: 'TCP' }],
+    ports: [{ name: HTTP_PORT_NAME, containerPort: port, protocol: 'TCP' }],
     resources: requirements,
     volumeMounts: mounts,
     // Startup: the configuration is loaded (for a native sidecar the app starts after this succeeds;
@@ -364,7 +412,7 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
     terminationMessagePolicy: 'FallbackToLogsOnError',
     ...(mode === 'native' ? { restartPolicy: 'Always' } : {}),
   };
-  const injection: InjectionRecord = { logShipper: wanted, configHash, mode, image };
+  const injection: InjectionRecord = { logShipper: wanted, configHash, mode, image, httpPort: port, ...(port === wantedPort ? {} : { httpPortMovedFrom: wantedPort }) };
 
   const patch: JsonPatchOp[] = [];
   const metadata = pod.metadata ?? {};

@@ -12,6 +12,7 @@ import { ApiException, type KubernetesObject, type ObjectCache, type V1ConfigMap
 import type { Logger } from 'pino';
 import { monotonicMs } from '../sidecar/clock.ts';
 import { API_VERSION, KIND, type LogShipper, type LogShipperStatus, type ResolvedSpec } from './crd-types.ts';
+import { policyRefusal, type AdminPolicy } from './admin-policy.ts';
 import { render, type RenderResult } from './render.ts';
 import {
   CONFIG_FILE_KEY, CONFIG_HASH_ANNOTATION, configMapName, LOGSHIPPER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE,
@@ -55,6 +56,8 @@ export interface ReconcilerDeps {
   pods?: (namespace: string) => readonly V1Pod[];
   /** The per-LogShipper gauge of pods admitted without the sidecar. */
   metrics?: Pick<OperatorMetrics, 'uninjectedPods'>;
+  /** The cluster admin's allow-lists, and the operator's own sidecar image (always allowed). Without it: anything. */
+  policy?: { policy: AdminPolicy; defaultImage: string | undefined };
 }
 
 export interface ReconcileOutcome {
@@ -197,6 +200,14 @@ export class Reconciler {
     } catch (error) {
       if (!(error instanceof SpecError)) throw error;
       const readiness: Readiness = { ready: false, reason: REASONS.invalidSpec, message: error.message };
+      await this.writeStatus(shipper, readiness, undefined, writes);
+      return { writes, readiness };
+    }
+    // Refused: no ConfigMap either, or the pods already injected would reload the new brokers.
+    const policy = this.deps.policy;
+    const refusal = policy === undefined ? undefined : policyRefusal(shipper.spec.sidecar?.image, spec.kafka.brokers, policy.policy, policy.defaultImage);
+    if (refusal !== undefined) {
+      const readiness: Readiness = { ready: false, reason: refusal.reason, message: refusal.message };
       await this.writeStatus(shipper, readiness, undefined, writes);
       return { writes, readiness };
     }

@@ -160,7 +160,14 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
     const group = groups[index] ?? '';
     put(`${source}filegroups.${group}`, agentPath(file.path, `spec.files[${index}].path`));
     const headers: Record<string, IntendedValue> = { ...enrichment };
-    for (const [name, value] of Object.entries(file.headers)) headers[name] = { literal: value };
+    for (const [name, value] of Object.entries(file.headers)) {
+      // A static header must not stand in for a pod fact: a consumer trusts k8s.pod.namespace & co.
+      // to say where a line comes from, and the author could otherwise claim another namespace's pods.
+      if (Object.hasOwn(enrichment, name) || (spec.enrichment.fields.includes('FilePath') && name === prefix + ENRICHMENT_HEADERS.FilePath)) {
+        throw new SpecError(`spec.files[${index}].headers[${JSON.stringify(name)}]`, `invalid name ${JSON.stringify(name)}: it is an enrichment header (spec.enrichment), which the sidecar sets from the pod; choose another name`);
+      }
+      headers[name] = { literal: value };
+    }
     for (const [name, value] of byKey(headers)) put(`${source}headers.${group}.${name}`, value);
   });
   if (spec.enrichment.fields.includes('FilePath')) {

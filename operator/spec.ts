@@ -3,7 +3,7 @@
 // stores; this runs for `logshipper render -f` on a file nobody validated yet, and as a second line
 // of defence in the reconciler. Errors name the field, the bad value and what is allowed.
 import {
-  ACKS, COMPRESSIONS, DEFAULTS, ENCODINGS, ENRICHMENT_FIELDS, LONG_LINE_POLICIES, MULTILINE_MODES, POD_FIELDS, SASL_MECHANISMS,
+  ACKS, COMPRESSIONS, DEFAULTS, ENCODINGS, ENRICHMENT_FIELDS, LONG_LINE_POLICIES, MULTILINE_MODES, POD_FIELDS, SASL_MECHANISMS, SIDECAR_HTTP_PORT_RANGE,
   type EnrichmentField, type ExtraPropertySpec, type KafkaKeySpec, type ResolvedSpec, type SecretKeyRef,
 } from './crd-types.ts';
 import { checkExtraValue, EXTRA_PROPERTIES } from './extra-properties.ts';
@@ -264,6 +264,7 @@ export function resolveSpec(raw: unknown): ResolvedSpec {
 
   const sidecar = spec.object('sidecar');
   sidecar?.string('image', { pattern: /^\S+$/, max: 512, allowed: 'an image reference' });
+  sidecar?.int('httpPort', 0, SIDECAR_HTTP_PORT_RANGE.min, SIDECAR_HTTP_PORT_RANGE.max);
 
   return {
     volume,

@@ -1,5 +1,6 @@
 // The LogShipper's status, computed purely from what the reconciler found; the Ready condition keeps
 // its lastTransitionTime while its status stays the same, so an unchanged world gives an equal status.
+import { POLICY_REASONS } from './admin-policy.ts';
 import type { Condition, LogShipperStatus } from './crd-types.ts';
 
 /** Reasons of the Ready condition (documented in the CRD and the README). */
@@ -16,6 +17,10 @@ export const REASONS = {
   configMapConflict: 'ConfigMapConflict',
   /** Writing the ConfigMap failed (retried with backoff). */
   apiError: 'ApiError',
+  /** spec.sidecar.image is not in the cluster admin's allow-list (no ConfigMap is written). */
+  imageNotAllowed: POLICY_REASONS.imageNotAllowed,
+  /** A broker of spec.kafka.brokers is not in the cluster admin's allow-list (no ConfigMap is written). */
+  brokerNotAllowed: POLICY_REASONS.brokerNotAllowed,
 } as const;
 export type Reason = (typeof REASONS)[keyof typeof REASONS];
 

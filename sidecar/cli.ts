@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_DRAIN_MS, DEFAULT_DRAIN_QUIET_MS } from './agent.ts';
+import { DEFAULT_HTTP_PORT } from './http.ts';
 import { createLogger } from './log.ts';
 import { runAgent, type RuntimeOptions } from './runtime.ts';
 
-const DEFAULT_HTTP_PORT = 9464;
 const DEFAULT_READY_BACKOFF_LIMIT_MS = 60_000;
 
 export const AGENT_USAGE = `Usage: logshipper agent --conf-file FILE --name AGENT [options]

@@ -8,6 +8,16 @@ import type { ReloadState } from './metrics.ts';
 import { flumeJson } from './metrics.ts';
 import type { Logger } from './log.ts';
 
+/**
+ * The agent's HTTP port (probes, /metrics) unless --http-port says otherwise; the injector's default
+ * for the sidecar too. Outside 9100-9999, the Prometheus exporters' range, which is fully allocated
+ * (9464, the former default, is the OpenTelemetry Prometheus exporter's, so an instrumented app
+ * clashed with its sidecar); not the default of any common server or proxy we know of (Istio's
+ * 15000-15090, Envoy's 9901, Linkerd's 4191, Vector's 8686, Fluent Bit's 2020 are all elsewhere);
+ * and below the Linux ephemeral range (32768-60999), so no outgoing connection of the app holds it.
+ */
+export const DEFAULT_HTTP_PORT = 18464;
+
 export interface HttpOptions {
   host: string;
   /** 0 picks a free port (tests); the port used is logged and returned. */

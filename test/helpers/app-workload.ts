@@ -12,7 +12,7 @@
 //
 // So the lines a pod wrote are known exactly once its `end` line is read (expectedLines).
 import type { V1Container, V1Deployment, V1PodSpec } from '@kubernetes/client-node';
-import { DEFAULT_HTTP_PORT } from '../../operator/inject.ts';
+import { DEFAULT_HTTP_PORT } from '../../sidecar/http.ts';
 import { multisetDiff } from './multiset.ts';
 
 export const APP_IMAGE = 'logshipper.test/busybox:1';

@@ -21,13 +21,17 @@ import { eventually, kubeConfig, unique } from '../../env/testing.ts';
 import { freePorts } from '../../env/ports.ts';
 import type { LogShipper, LogShipperSpec } from '../../../operator/crd-types.ts';
 import { planCertificates } from '../../../operator/certs.ts';
-import { inject, INJECTED_LABEL, INJECTION_ANNOTATION } from '../../../operator/inject.ts';
+import { inject, INJECT_LABEL, INJECTED_LABEL, INJECTION_ANNOTATION } from '../../../operator/inject.ts';
+import { DEFAULT_HTTP_PORT } from '../../../sidecar/http.ts';
 import { CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, labelEnvName, LOG_VOLUME_MOUNT_PATH, TLS_CA_FILE_PATH } from '../../../operator/sidecar-layout.ts';
 import { createNamespace, deleteNamespace, installCrd, Shippers, startOperator, type OperatorProcess } from './helpers.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const IMAGE = 'registry.example/logshipper:test';
 const SECRET = 'logshipper-webhook-tls';
+/** The cluster admin's allow-lists the operators run with (examples/logshipper.yaml's brokers are under *.kafka.svc). */
+const ALLOWED_IMAGES = ['registry.example/team/*'];
+const ALLOWED_BROKERS = ['kafka:9092', '*.kafka.svc:9092'];
 
 /** A client-node model object as plain JSON (its classes do not deep-equal object literals). */
 function plain(value: unknown): unknown {
@@ -56,6 +60,8 @@ function webhook(name: string, port: number, namespace: string, extra: Partial<V
     clientConfig: { url: `https://127.0.0.1:${port}/mutate` },
     rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    // As the chart registers it: only pods with the opt-in label are sent to the webhook.
+    objectSelector: { matchLabels: { [INJECT_LABEL.key]: INJECT_LABEL.value } },
     failurePolicy: 'Ignore',
     sideEffects: 'NoneOnDryRun',
     admissionReviewVersions: ['v1'],
@@ -66,9 +72,14 @@ function webhook(name: string, port: number, namespace: string, extra: Partial<V
   };
 }
 
-function appPod(name: string, annotations: Record<string, string> | undefined, labels: Record<string, string> = {}): V1Pod {
+/** An app pod; one that asks for a LogShipper (the annotation) has the opt-in label too, unless `optIn` is false. */
+function appPod(name: string, annotations: Record<string, string> | undefined, labels: Record<string, string> = {}, optIn = true): V1Pod {
+  const asks = annotations?.['logshipper.io/inject'] !== undefined && optIn;
   return {
-    metadata: { name, labels: { 'app.kubernetes.io/name': 'shop-web', ...labels }, ...(annotations === undefined ? {} : { annotations }) },
+    metadata: {
+      name, labels: { 'app.kubernetes.io/name': 'shop-web', ...(asks ? { [INJECT_LABEL.key]: INJECT_LABEL.value } : {}), ...labels },
+      ...(annotations === undefined ? {} : { annotations }),
+    },
     spec: {
       containers: [{ name: 'web', image: 'busybox:1.36', volumeMounts: [{ name: 'logs', mountPath: '/var/log/shop' }] }],
       volumes: [{ name: 'logs', emptyDir: {} }],
@@ -140,6 +151,7 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1', '--sidecar-image', IMAGE,
     '--webhook-cert-secret', SECRET, '--webhook-cert-namespace', ns, '--webhook-config', config,
     '--webhook-service', 'logshipper-webhook', '--webhook-extra-sans', '127.0.0.1', '--webhook-cert-check-interval', '1s',
+    '--allowed-sidecar-images', ALLOWED_IMAGES.join(','), '--allowed-brokers', ALLOWED_BROKERS.join(','),
   ];
   const caBundle = async (name: string): Promise<string | undefined> => (await admission.readMutatingWebhookConfiguration({ name })).webhooks?.[0]?.clientConfig.caBundle;
   /** Pods are admitted with the sidecar: the webhook is registered, trusted and has the LogShipper. */
@@ -205,7 +217,7 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     const sent = appPod('web-1', { 'logshipper.io/inject': 'app', 'logshipper.io/sidecar-cpu-limit': '500m' });
     await core.createNamespacedPod({ namespace: ns, body: sent });
     const pod = await stored('web-1');
-    const expected = inject({ ...sent, metadata: { ...sent.metadata, namespace: ns } }, shipper, { defaultImage: IMAGE, defaultMode: 'native' });
+    const expected = inject({ ...sent, metadata: { ...sent.metadata, namespace: ns } }, shipper, { defaultImage: IMAGE, defaultMode: 'native', policy: { sidecarImages: ALLOWED_IMAGES, brokers: ALLOWED_BROKERS } });
     assert.ok('patch' in expected);
     const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.name === 'logshipper');
     assert.equal(sidecars.length, 1);
@@ -218,11 +230,15 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     assert.ok(c);
     assert.equal(c.restartPolicy, 'Always');
     assert.equal(c.image, IMAGE);
-    assert.deepEqual(c.args, ['agent', '--conf-file', CONFIG_FILE_PATH, '--name', 'logshipper', '--http-port', '9464']);
+    assert.deepEqual(c.args, ['agent', '--conf-file', CONFIG_FILE_PATH, '--name', 'logshipper', '--http-port', String(DEFAULT_HTTP_PORT)]);
+    assert.deepEqual(plain(c.ports), [{ name: 'logshipper-http', containerPort: DEFAULT_HTTP_PORT, protocol: 'TCP' }]);
+    // Optional: deleting the LogShipper, its ConfigMap or a Secret never leaves a pod that cannot start.
+    assert.deepEqual(pod.spec.volumes?.filter((v) => v.configMap !== undefined || v.secret !== undefined).map((v) => [v.name, v.configMap?.optional ?? v.secret?.optional]),
+      [['logshipper-config', true], ['logshipper-kafka-ca', true]]);
     assert.deepEqual(plain(c.volumeMounts?.find((m) => m.name === 'logs')), { name: 'logs', mountPath: LOG_VOLUME_MOUNT_PATH, readOnly: true });
     assert.equal(c.volumeMounts?.find((m) => m.mountPath === TLS_CA_FILE_PATH.replace(/\/ca\.crt$/, ''))?.readOnly, true);
     assert.ok(c.volumeMounts.every((m) => m.subPath === undefined));
-    assert.equal(pod.spec.volumes?.find((v) => v.name === 'logshipper-config')?.configMap?.name, 'app-logshipper');
+    assert.equal(pod.spec.volumes.find((v) => v.name === 'logshipper-config')?.configMap?.name, 'app-logshipper');
     const env = new Map(c.env?.map((e) => [e.name, e]));
     assert.equal(env.get('POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name');
     assert.equal(env.get('CONTAINER_NAME')?.value, 'web');
@@ -236,7 +252,7 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
     assert.equal(pod.metadata?.labels?.[INJECTED_LABEL], 'app');
     assert.equal(pod.metadata.annotations?.[CONFIG_HASH_ANNOTATION], shipper.status?.configHash);
-    assert.deepEqual(JSON.parse(pod.metadata.annotations?.[INJECTION_ANNOTATION] ?? '{}'), { logShipper: 'app', configHash: shipper.status?.configHash, mode: 'native', image: IMAGE });
+    assert.deepEqual(JSON.parse(pod.metadata.annotations?.[INJECTION_ANNOTATION] ?? '{}'), { logShipper: 'app', configHash: shipper.status?.configHash, mode: 'native', image: IMAGE, httpPort: DEFAULT_HTTP_PORT });
   });
 
   it('a pod without the annotation is stored unchanged', async () => {
@@ -318,7 +334,7 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     broken.metadata = { ...broken.metadata, name: 'broken-web', namespace: ns };
     broken.spec.replicas = 1;
     broken.spec.selector = { matchLabels: { app: 'broken-web' } };
-    template.metadata = { ...template.metadata, labels: { app: 'broken-web' }, annotations: { ...template.metadata?.annotations, 'logshipper.io/inject': 'app' } };
+    template.metadata = { ...template.metadata, labels: { app: 'broken-web', [INJECT_LABEL.key]: INJECT_LABEL.value }, annotations: { ...template.metadata?.annotations, 'logshipper.io/inject': 'app' } };
     template.spec.volumes = [{ name: 'data', emptyDir: {} }];
     template.spec.containers = template.spec.containers.map((c) => ({ ...c, volumeMounts: [{ name: 'data', mountPath: '/data' }] }));
     await apps.createNamespacedDeployment({ namespace: ns, body: broken });
@@ -421,6 +437,87 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     await core.deleteNamespacedPod({ namespace: ns, name: 'svc-missed', gracePeriodSeconds: 0 });
     await uninjected(0, 'True');
     assert.equal(await operator.metric('logshipper_operator_uninjected_pods', { namespace: ns, logshipper: 'svc' }), 0);
+  });
+
+  it('the image allow-list: a LogShipper naming another image is Ready=False ImageNotAllowed (no ConfigMap, pods not injected); an allowed one is Ready', async () => {
+    assert.ok(operatorA);
+    const spec: LogShipperSpec = { volume: 'logs', files: [{ path: '*.log' }], kafka: { brokers: ['kafka:9092'], topic: 'img' }, sidecar: { image: 'evil.example/miner:1' } };
+    await shippers.create('img', spec);
+    const refused = await shippers.waitReady('img', 'False', 'ImageNotAllowed');
+    assert.equal(refused.status?.conditions?.find((c) => c.type === 'Ready')?.message,
+      `spec.sidecar.image: image "evil.example/miner:1" is not allowed by the cluster admin (operator flag --allowed-sidecar-images, chart value sidecar.allowedImages); allowed: ${IMAGE} (the operator's default), registry.example/team/*`);
+    await assert.rejects(core.readNamespacedConfigMap({ namespace: ns, name: 'img-logshipper' }), (error: unknown) => error instanceof ApiException && error.code === 404);
+    await core.createNamespacedPod({ namespace: ns, body: appPod('img-refused', { 'logshipper.io/inject': 'img' }) });
+    assert.equal((await stored('img-refused')).spec?.initContainers, undefined);
+    assert.equal(await operatorA.metric('logshipper_operator_injections_total', { result: 'failed', reason: 'ImageNotAllowed' }), 1);
+
+    await shippers.replaceSpec('img', { ...spec, sidecar: { image: 'registry.example/team/agent:2' } });
+    await shippers.waitReady('img', 'True');
+    await waitInjecting(ns, 'img');
+    await core.createNamespacedPod({ namespace: ns, body: appPod('img-allowed', { 'logshipper.io/inject': 'img' }) });
+    assert.equal((await stored('img-allowed')).spec?.initContainers?.find((c) => c.name === 'logshipper')?.image, 'registry.example/team/agent:2');
+  });
+
+  it('volume types, the HTTP port and the opt-in label: a Secret volume is refused (Event, metric); a declared port is moved past; a pod without the label never reaches the webhook and is reported with the fix', async () => {
+    assert.ok(operatorA);
+    const operator = operatorA;
+    await shippers.create('guard', { volume: 'logs', files: [{ path: '*.log' }], kafka: { brokers: ['kafka:9092'], topic: 'guard' } });
+    await shippers.waitReady('guard', 'True');
+    await waitInjecting(ns, 'guard');
+
+    const secretVolume = appPod('guard-secret', { 'logshipper.io/inject': 'guard' });
+    assert.ok(secretVolume.spec);
+    secretVolume.spec.volumes = [{ name: 'logs', secret: { secretName: 'kafka-user' } }];
+    await core.createNamespacedPod({ namespace: ns, body: secretVolume });
+    assert.equal((await stored('guard-secret')).spec?.initContainers, undefined, 'admitted without the sidecar');
+    const event = await eventually('the SidecarInjectionFailed Event', 10_000, async () =>
+      (await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=guard-secret' })).items.find((e) => e.reason === 'SidecarInjectionFailed'));
+    assert.match(event.message ?? '', /the pod's volume "logs" \(spec\.volume of LogShipper guard\) is of type secret: only emptyDir, persistentVolumeClaim, ephemeral volumes/);
+    assert.equal(await operator.metric('logshipper_operator_injections_total', { result: 'failed', reason: 'VolumeTypeNotAllowed' }), 1);
+    const strict = appPod('guard-host-strict', { 'logshipper.io/inject': 'guard', 'logshipper.io/inject-strict': 'true' });
+    assert.ok(strict.spec);
+    strict.spec.volumes = [{ name: 'logs', hostPath: { path: '/var/log' } }];
+    await assert.rejects(core.createNamespacedPod({ namespace: ns, body: strict }),
+      (error: unknown) => error instanceof ApiException && error.code === 403 && /is of type hostPath/.test(String(error.body)));
+
+    const busy = appPod('guard-port', { 'logshipper.io/inject': 'guard' });
+    assert.ok(busy.spec?.containers[0]);
+    busy.spec.containers[0].ports = [{ containerPort: DEFAULT_HTTP_PORT }];
+    await core.createNamespacedPod({ namespace: ns, body: busy });
+    const moved = await stored('guard-port');
+    const sidecar = moved.spec?.initContainers?.find((c) => c.name === 'logshipper');
+    assert.deepEqual(plain(sidecar?.ports), [{ name: 'logshipper-http', containerPort: DEFAULT_HTTP_PORT + 1, protocol: 'TCP' }]);
+    assert.equal(sidecar?.startupProbe?.httpGet?.port, DEFAULT_HTTP_PORT + 1);
+    const record = JSON.parse(moved.metadata?.annotations?.[INJECTION_ANNOTATION] ?? '{}') as Record<string, unknown>;
+    assert.deepEqual([record['httpPort'], record['httpPortMovedFrom']], [DEFAULT_HTTP_PORT + 1, DEFAULT_HTTP_PORT]);
+
+    await core.createNamespacedPod({ namespace: ns, body: appPod('guard-unlabelled', { 'logshipper.io/inject': 'guard' }, {}, false) });
+    assert.equal((await stored('guard-unlabelled')).spec?.initContainers, undefined);
+    const unlabelledEvent = await eventually('the SidecarNotInjected Event on the unlabelled pod', 20_000, async () =>
+      (await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=guard-unlabelled' })).items.find((e) => e.reason === 'SidecarNotInjected'));
+    assert.match(unlabelledEvent.message ?? '', /lacks the label logshipper\.io\/inject: "true", so the injection webhook never saw it .* To get the sidecar, add the label logshipper\.io\/inject: "true" next to the annotation/);
+    assert.equal(operator.logs.some((l) => l['pod'] === `${ns}/guard-unlabelled` && l['msg'] !== 'pod runs without the sidecar'), false, 'the apiserver never sent it to the webhook');
+    const condition = await eventually('guard: 2 uninjected pods, 1 without the label', 20_000, async () => {
+      const status = (await shippers.get('guard')).status;
+      const c = status?.conditions?.find((x) => x.type === 'SidecarsInjected');
+      return status?.uninjectedPods === 2 && c?.status === 'False' ? c : undefined;
+    });
+    assert.match(condition.message, /NOT shipped: guard-secret, guard-unlabelled\. .* 1 of them lacks the label logshipper\.io\/inject: "true" \(never sent to the webhook\)/);
+  });
+
+  it('the broker allow-list: a LogShipper moved to another broker is Ready=False BrokerNotAllowed, its ConfigMap keeps the allowed brokers, and new pods are not injected', async () => {
+    assert.ok(operatorA);
+    const before = await core.readNamespacedConfigMap({ namespace: ns, name: 'guard-logshipper' });
+    await shippers.replaceSpec('guard', { volume: 'logs', files: [{ path: '*.log' }], kafka: { brokers: ['kafka:9092', 'evil.example:9092'], topic: 'guard' } });
+    const refused = await shippers.waitReady('guard', 'False', 'BrokerNotAllowed');
+    assert.equal(refused.status?.conditions?.find((c) => c.type === 'Ready')?.message,
+      'spec.kafka.brokers[1]: broker "evil.example:9092" is not allowed by the cluster admin (operator flag --allowed-brokers, chart value kafka.allowedBrokers); allowed: kafka:9092, *.kafka.svc:9092');
+    const after = await core.readNamespacedConfigMap({ namespace: ns, name: 'guard-logshipper' });
+    assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion, 'the ConfigMap the injected pods read is not rewritten');
+    assert.doesNotMatch(Object.values(after.data ?? {}).join('\n'), /evil/);
+    await core.createNamespacedPod({ namespace: ns, body: appPod('guard-evil', { 'logshipper.io/inject': 'guard' }) });
+    assert.equal((await stored('guard-evil')).spec?.initContainers, undefined);
+    assert.equal(await operatorA.metric('logshipper_operator_injections_total', { result: 'failed', reason: 'BrokerNotAllowed' }), 1);
   });
 
   it('the certificate Secret changes (serving certificate gone): the operator reissues it from the same CA, reloads, and keeps injecting', async () => {

@@ -7,9 +7,12 @@ import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import {
   ACKS, COMPRESSIONS, DEFAULTS, ENCODINGS, ENRICHMENT_FIELDS, GROUP, KIND, LONG_LINE_POLICIES, MULTILINE_MODES, PLURAL, POD_FIELDS,
-  SASL_MECHANISMS, VERSION,
+  SASL_MECHANISMS, SIDECAR_HTTP_PORT_RANGE, VERSION,
 } from '../../../operator/crd-types.ts';
 import { EXTRA_PROPERTY_KEYS } from '../../../operator/extra-properties.ts';
+import { HTTP_PORT_NAME } from '../../../operator/inject.ts';
+import { REASONS } from '../../../operator/status.ts';
+import { DEFAULT_HTTP_PORT } from '../../../sidecar/http.ts';
 
 interface Schema {
   type?: string;
@@ -93,6 +96,18 @@ describe('CRD', () => {
       ['spec.enrichment.headerPrefix', DEFAULTS.headerPrefix],
     ];
     for (const [path, value] of expected) assert.equal(at(path).default, value, path);
+  });
+
+  it('spec.sidecar.httpPort: the range spec.ts checks; its description names the agent\'s default port and the container port name', () => {
+    const schema = at('spec.sidecar.httpPort') as Schema & { minimum?: number; maximum?: number };
+    assert.deepEqual([schema.minimum, schema.maximum], [SIDECAR_HTTP_PORT_RANGE.min, SIDECAR_HTTP_PORT_RANGE.max]);
+    assert.match(schema.description ?? '', new RegExp(`default ${String(DEFAULT_HTTP_PORT)}\\.`));
+    assert.match(schema.description ?? '', new RegExp(`container port named ${HTTP_PORT_NAME}`));
+  });
+
+  it('the Ready condition\'s documented reasons are the reconciler\'s', () => {
+    const text = at('status.conditions').description ?? '';
+    for (const reason of Object.values(REASONS)) assert.match(text, new RegExp(`\\b${reason}\\b`), reason);
   });
 
   it('the status schema has every field of LogShipperStatus', () => {

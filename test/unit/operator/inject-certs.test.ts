@@ -18,6 +18,7 @@ import {
 } from '../../../operator/certs.ts';
 import { createMetrics } from '../../../operator/metrics.ts';
 import { startWebhookServer } from '../../../operator/webhook.ts';
+import { OPEN_POLICY } from '../../../operator/admin-policy.ts';
 
 const DAY = 86_400_000;
 const POLICY: CertPolicy = { caValidityMs: 300 * DAY, servingValidityMs: 90 * DAY, renewFraction: 1 / 3, caPropagationMs: 10 * 60_000 };
@@ -114,7 +115,7 @@ describe('certificate reload', () => {
     const loaded = await source.start();
     assert.equal(loaded.cert, first.cert);
     const server = await startWebhookServer('127.0.0.1', 0, loaded, {
-      inject: { defaultImage: 'x', defaultMode: 'native' }, strict: false, findShipper: () => Promise.resolve(undefined),
+      inject: { defaultImage: 'x', defaultMode: 'native', policy: OPEN_POLICY }, strict: false, findShipper: () => Promise.resolve(undefined),
       recordEvent: () => Promise.resolve(), metrics: createMetrics(), log: pino({ level: 'silent' }),
     });
     const changed = new Promise<ServingCertificate>((resolve) => {

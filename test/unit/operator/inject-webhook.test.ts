@@ -10,6 +10,7 @@ import { createMetrics } from '../../../operator/metrics.ts';
 import { countPods } from '../../../operator/pod-counts.ts';
 import { SecretCertificates, servingNames } from '../../../operator/certs.ts';
 import type { LogShipper } from '../../../operator/crd-types.ts';
+import { OPEN_POLICY } from '../../../operator/admin-policy.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -22,7 +23,7 @@ const SHIPPER: LogShipper = {
 function podObject(annotations: Record<string, string>, owner = false): V1Pod {
   return {
     metadata: {
-      generateName: 'web-7d9-', annotations,
+      generateName: 'web-7d9-', labels: { 'logshipper.io/inject': 'true' }, annotations,
       ...(owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9', uid: 'rs-uid', controller: true }] } : {}),
     },
     spec: { containers: [{ name: 'web', image: 'w' }], volumes: [{ name: 'logs', emptyDir: {} }] },
@@ -36,7 +37,7 @@ function request(object: unknown, extra: Partial<AdmissionRequest> = {}): Admiss
 function deps(overrides: Partial<WebhookDeps> = {}): WebhookDeps & { events: [V1ObjectReference, string, string][] } {
   const events: [V1ObjectReference, string, string][] = [];
   return {
-    inject: { defaultImage: 'img', defaultMode: 'native' },
+    inject: { defaultImage: 'img', defaultMode: 'native', policy: OPEN_POLICY },
     strict: false,
     findShipper: (namespace, name) => Promise.resolve(namespace === 'shop' && name === 'app' ? SHIPPER : undefined),
     recordEvent: (ref, reason, message) => {

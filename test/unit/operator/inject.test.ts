@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { V1Pod } from '@kubernetes/client-node';
 import {
-  ANNOTATIONS, appContainerName, CONTAINER_MODE_DRAIN_QUIET_MS, DEFAULT_RESOURCES, escapePointer, inject, INJECTED_LABEL, INJECTION_ANNOTATION, isStrict, parseQuantity,
-  type InjectOptions, type JsonPatchOp,
+  ANNOTATIONS, appContainerName, CONTAINER_MODE_DRAIN_QUIET_MS, DEFAULT_RESOURCES, escapePointer, HTTP_PORT_NAME, inject, INJECT_LABEL, INJECTED_LABEL, INJECTION_ANNOTATION,
+  isStrict, parseQuantity, type InjectOptions, type JsonPatchOp,
 } from '../../../operator/inject.ts';
+import { DEFAULT_HTTP_PORT } from '../../../sidecar/http.ts';
 import type { LogShipper, LogShipperSpec } from '../../../operator/crd-types.ts';
 import { render } from '../../../operator/render.ts';
 import { DEFAULT_DRAIN_QUIET_MS } from '../../../sidecar/agent.ts';
@@ -75,7 +76,7 @@ function shipper(spec: LogShipperSpec = SPEC, ready = true): LogShipper {
 function pod(annotations: Record<string, string> | null = { 'logshipper.io/inject': 'app' }, extra: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod {
   return {
     apiVersion: 'v1', kind: 'Pod',
-    metadata: { generateName: 'web-', namespace: 'shop', ...(annotations === null ? {} : { annotations }) },
+    metadata: { generateName: 'web-', namespace: 'shop', labels: { [INJECT_LABEL.key]: INJECT_LABEL.value }, ...(annotations === null ? {} : { annotations }) },
     spec: {
       containers: [
         { name: 'proxy', image: 'envoy' },
@@ -87,7 +88,7 @@ function pod(annotations: Record<string, string> | null = { 'logshipper.io/injec
   };
 }
 
-const OPTIONS: InjectOptions = { defaultImage: 'registry.example/logshipper:1.0', defaultMode: 'native' };
+const OPTIONS: InjectOptions = { defaultImage: 'registry.example/logshipper:1.0', defaultMode: 'native', policy: { sidecarImages: ['mine:2'], brokers: [] } };
 
 function injected(p: V1Pod, s: LogShipper | undefined = shipper(), options: InjectOptions = OPTIONS): { pod: V1Pod; patch: JsonPatchOp[] } {
   const result = inject(p, s, options);
@@ -114,7 +115,7 @@ describe('inject: the sidecar as specified', () => {
     same(c, {
       name: 'logshipper',
       image: 'registry.example/logshipper:1.0',
-      args: ['agent', '--conf-file', CONFIG_FILE_PATH, '--name', 'logshipper', '--http-port', '9464'],
+      args: ['agent', '--conf-file', CONFIG_FILE_PATH, '--name', 'logshipper', '--http-port', String(DEFAULT_HTTP_PORT)],
       env: [
         { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -122,15 +123,15 @@ describe('inject: the sidecar as specified', () => {
         { name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
         { name: 'CONTAINER_NAME', value: 'web' },
       ],
-      ports: [{ name: 'logshipper', containerPort: 9464, protocol: 'TCP' }],
+      ports: [{ name: HTTP_PORT_NAME, containerPort: DEFAULT_HTTP_PORT, protocol: 'TCP' }],
       resources: { requests: { cpu: '50m', memory: '48Mi' }, limits: { memory: '256Mi' } },
       volumeMounts: [
         { name: 'logs', mountPath: LOG_VOLUME_MOUNT_PATH, readOnly: true },
         { name: 'logshipper-config', mountPath: '/etc/logshipper', readOnly: true },
         { name: 'logshipper-state', mountPath: STATE_MOUNT_PATH },
       ],
-      startupProbe: { httpGet: { path: '/readyz', port: 9464 }, periodSeconds: 1, failureThreshold: 60, timeoutSeconds: 2, successThreshold: 1 },
-      livenessProbe: { httpGet: { path: '/healthz', port: 9464 }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2, successThreshold: 1 },
+      startupProbe: { httpGet: { path: '/readyz', port: DEFAULT_HTTP_PORT }, periodSeconds: 1, failureThreshold: 60, timeoutSeconds: 2, successThreshold: 1 },
+      livenessProbe: { httpGet: { path: '/healthz', port: DEFAULT_HTTP_PORT }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2, successThreshold: 1 },
       securityContext: {
         runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
         capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
@@ -142,20 +143,22 @@ describe('inject: the sidecar as specified', () => {
     assert.ok(POSITION_FILE_PATH.startsWith(`${STATE_MOUNT_PATH}/`));
     same(spec.volumes, [
       { name: 'logs', emptyDir: {} },
-      { name: 'logshipper-config', configMap: { name: 'app-logshipper' } },
+      { name: 'logshipper-config', configMap: { name: 'app-logshipper', optional: true } },
       { name: 'logshipper-state', emptyDir: { sizeLimit: '16Mi' } },
     ]);
     assert.equal(out.metadata?.labels?.[INJECTED_LABEL], 'app');
     assert.equal(out.metadata.annotations?.[CONFIG_HASH_ANNOTATION], 'abc123');
     same(JSON.parse(out.metadata.annotations[INJECTION_ANNOTATION] ?? ''), {
-      logShipper: 'app', configHash: 'abc123', mode: 'native', image: 'registry.example/logshipper:1.0',
+      logShipper: 'app', configHash: 'abc123', mode: 'native', image: 'registry.example/logshipper:1.0', httpPort: DEFAULT_HTTP_PORT,
     });
     // The app's containers are untouched.
     same(spec.containers, pod().spec?.containers);
   });
 
   it('JSON Patch: creates absent labels/annotations/initContainers, appends to present ones, escapes / as ~1', () => {
+    // Without labels: the injector does not require the opt-in label (the webhook's objectSelector does).
     const bare = pod();
+    delete bare.metadata?.labels;
     const { patch } = injected(bare);
     same(patch.map((op) => [op.op, op.path]), [
       ['add', '/metadata/labels'],
@@ -184,7 +187,7 @@ describe('inject: the sidecar as specified', () => {
       assert.equal(sidecarOf(out).restartPolicy, undefined);
       // SIGTERM reaches the app and the agent at once: the agent reads the app's shutdown lines.
       same(sidecarOf(out).args, [
-        'agent', '--conf-file', CONFIG_FILE_PATH, '--name', 'logshipper', '--http-port', '9464', '--drain-quiet-period', String(CONTAINER_MODE_DRAIN_QUIET_MS),
+        'agent', '--conf-file', CONFIG_FILE_PATH, '--name', 'logshipper', '--http-port', String(DEFAULT_HTTP_PORT), '--drain-quiet-period', String(CONTAINER_MODE_DRAIN_QUIET_MS),
       ]);
       assert.equal((JSON.parse(out.metadata?.annotations?.[INJECTION_ANNOTATION] ?? '{}') as { mode: string }).mode, 'container');
     }
@@ -233,8 +236,8 @@ describe('inject: the sidecar as specified', () => {
     const out = injected(pod(), s).pod;
     const c = sidecarOf(out);
     same(out.spec?.volumes?.slice(3), [
-      { name: 'logshipper-kafka-ca', secret: { secretName: 'kafka-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-      { name: 'logshipper-kafka-client', secret: { secretName: 'kafka-client', items: [{ key: 'combined.pem', path: 'keystore.pem' }] } },
+      { name: 'logshipper-kafka-ca', secret: { secretName: 'kafka-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }], optional: true } },
+      { name: 'logshipper-kafka-client', secret: { secretName: 'kafka-client', items: [{ key: 'combined.pem', path: 'keystore.pem' }], optional: true } },
     ]);
     const mount = (name: string): string | undefined => c.volumeMounts?.find((m) => m.name === name)?.mountPath;
     assert.equal(`${mount('logshipper-kafka-ca') ?? ''}/ca.crt`, TLS_CA_FILE_PATH);
@@ -316,6 +319,87 @@ describe('inject: when the sidecar cannot be injected (failures)', () => {
   });
 });
 
+describe('inject: what a LogShipper author may ask for', () => {
+  const result = (p: V1Pod, s: LogShipper, options: InjectOptions = OPTIONS): [string, string] => {
+    const r = inject(p, s, options);
+    return 'skip' in r ? [r.skip.reason, r.skip.message] : ['injected', r.container.image ?? ''];
+  };
+  it('spec.sidecar.image only from the allow-list (the default is always allowed); refused even while the status still says Ready (not reconciled yet)', () => {
+    const withImage = (image: string): LogShipper => shipper({ ...SPEC, sidecar: { image } });
+    same(result(pod(), withImage('evil.example/miner:1')), ['ImageNotAllowed',
+      'LogShipper app: spec.sidecar.image: image "evil.example/miner:1" is not allowed by the cluster admin (operator flag --allowed-sidecar-images, chart value sidecar.allowedImages); '
+      + 'allowed: registry.example/logshipper:1.0 (the operator\'s default), mine:2']);
+    same(result(pod(), withImage('mine:2')), ['injected', 'mine:2']);
+    same(result(pod(), withImage('registry.example/logshipper:1.0')), ['injected', 'registry.example/logshipper:1.0']);
+    const prefixes: InjectOptions = { ...OPTIONS, policy: { sidecarImages: ['registry.example/team/*', 'registry.example/agent:*'], brokers: [] } };
+    same(result(pod(), withImage('registry.example/team/agent:3'), prefixes), ['injected', 'registry.example/team/agent:3']);
+    same(result(pod(), withImage('registry.example/agent:9'), prefixes), ['injected', 'registry.example/agent:9']);
+    assert.equal(result(pod(), withImage('registry.example/team-evil/agent:3'), prefixes)[0], 'ImageNotAllowed');
+    assert.equal(result(pod(), withImage('registry.example/agent-evil:9'), prefixes)[0], 'ImageNotAllowed');
+    const failure = inject(pod(), withImage('evil.example/miner:1'), OPTIONS);
+    assert.ok('skip' in failure && failure.skip.failure, 'a failure: Event, metric, denied in strict mode');
+  });
+
+  it('spec.kafka.brokers only from the allow-list when there is one', () => {
+    const to = (...brokers: string[]): LogShipper => shipper({ ...SPEC, kafka: { ...SPEC.kafka, brokers } });
+    const policy = (...brokers: string[]): InjectOptions => ({ ...OPTIONS, policy: { sidecarImages: [], brokers } });
+    assert.equal(result(pod(), to('anywhere.example:1234'))[0], 'injected', 'no list: any broker');
+    const allowed = policy('kafka-0.infra:9092', '*.kafka.infra.svc:9093', '*.any.port:*');
+    same(result(pod(), to('kafka-0.infra:9092', 'b-1.kafka.infra.svc:9093', 'X.Any.Port:1'), allowed), ['injected', 'registry.example/logshipper:1.0']);
+    same(result(pod(), to('kafka-0.infra:9092', 'evil.example:9092'), allowed), ['BrokerNotAllowed',
+      'LogShipper app: spec.kafka.brokers[1]: broker "evil.example:9092" is not allowed by the cluster admin (operator flag --allowed-brokers, chart value kafka.allowedBrokers); '
+      + 'allowed: kafka-0.infra:9092, *.kafka.infra.svc:9093, *.any.port:*']);
+    for (const refused of ['kafka-0.infra:9093', 'kafka.infra.svc:9093', 'b-1.kafka.infra.svc.evil.example:9093', 'b-1.evilkafka.infra.svc:9093']) {
+      assert.equal(result(pod(), to(refused), allowed)[0], 'BrokerNotAllowed', refused);
+    }
+  });
+
+  it('spec.volume must be an emptyDir, a PVC or a generic ephemeral volume: any other type is named and refused', () => {
+    const withLogs = (volume: NonNullable<NonNullable<V1Pod['spec']>['volumes']>[number]): V1Pod => pod({ 'logshipper.io/inject': 'app' }, { volumes: [volume] });
+    for (const volume of [
+      { name: 'logs', emptyDir: {} },
+      { name: 'logs', persistentVolumeClaim: { claimName: 'data' } },
+      { name: 'logs', ephemeral: { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } } },
+    ]) assert.equal(result(withLogs(volume), shipper())[0], 'injected', JSON.stringify(volume));
+    const refused: [string, NonNullable<NonNullable<V1Pod['spec']>['volumes']>[number]][] = [
+      ['secret', { name: 'logs', secret: { secretName: 'db-password' } }],
+      ['configMap', { name: 'logs', configMap: { name: 'settings' } }],
+      ['projected', { name: 'logs', projected: { sources: [] } }],
+      ['downwardAPI', { name: 'logs', downwardAPI: { items: [] } }],
+      ['hostPath', { name: 'logs', hostPath: { path: '/var/log' } }],
+      ['nfs', { name: 'logs', nfs: { server: 'nfs', path: '/' } }],
+    ];
+    for (const [type, volume] of refused) {
+      same(result(withLogs(volume), shipper()), ['VolumeTypeNotAllowed', `the pod's volume "logs" (spec.volume of LogShipper app) is of type ${type}: `
+        + 'only emptyDir, persistentVolumeClaim, ephemeral volumes may be shipped from (the sidecar must never read a Secret\'s, a ConfigMap\'s or the node\'s files)']);
+    }
+  });
+
+  it('the HTTP port: the default, spec.sidecar.httpPort, the annotation winning; moved past the ports the pod declares (recorded); the port is named', () => {
+    const portOf = (p: V1Pod, s: LogShipper = shipper()): { port: number | undefined; record: Record<string, unknown> } => {
+      const out = injected(p, s).pod;
+      const c = sidecarOf(out);
+      assert.equal(c.ports?.[0]?.name, HTTP_PORT_NAME);
+      const port = c.ports[0].containerPort;
+      same([c.args?.at(-1), c.startupProbe?.httpGet?.port, c.livenessProbe?.httpGet?.port], [String(port), port, port]);
+      return { port, record: JSON.parse(out.metadata?.annotations?.[INJECTION_ANNOTATION] ?? '{}') as Record<string, unknown> };
+    };
+    assert.equal(portOf(pod()).port, DEFAULT_HTTP_PORT);
+    const own = shipper({ ...SPEC, sidecar: { httpPort: 9100 } });
+    assert.equal(portOf(pod(), own).port, 9100);
+    assert.equal(portOf(pod({ 'logshipper.io/inject': 'app', [ANNOTATIONS.httpPort]: '9200' }), own).port, 9200);
+    // The app (or its init container) declares the port: the next free one, said in the record.
+    const busy = pod({ 'logshipper.io/inject': 'app' }, {
+      initContainers: [{ name: 'warm', image: 'w', ports: [{ containerPort: DEFAULT_HTTP_PORT + 1 }] }],
+      containers: [{ name: 'web', image: 'web:1', ports: [{ containerPort: DEFAULT_HTTP_PORT }, { containerPort: 8080 }] }],
+    });
+    const moved = portOf(busy);
+    assert.equal(moved.port, DEFAULT_HTTP_PORT + 2);
+    same([moved.record['httpPort'], moved.record['httpPortMovedFrom']], [DEFAULT_HTTP_PORT + 2, DEFAULT_HTTP_PORT]);
+    assert.equal(portOf(pod()).record['httpPortMovedFrom'], undefined);
+  });
+});
+
 describe('inject: property (random pods)', () => {
   const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/);
   const map = fc.option(fc.dictionary(fc.stringMatching(/^[a-z~/.]{1,12}$/), fc.string({ maxLength: 5 }), { maxKeys: 3 }), { nil: undefined });
@@ -328,7 +412,7 @@ describe('inject: property (random pods)', () => {
         const p: V1Pod = {
           metadata: {
             namespace: 'shop',
-            ...(labels === undefined ? {} : { labels }),
+            labels: { ...labels, [INJECT_LABEL.key]: INJECT_LABEL.value },
             annotations: { ...annotations, 'logshipper.io/inject': 'app' },
           },
           spec: {

@@ -12,7 +12,7 @@ import { compileFilePattern } from '../../../sidecar/sources/taildir/pattern.ts'
 import { agentPath, escapeEnvReferences, render, renderEntries, type RenderedEntry } from '../../../operator/render.ts';
 import { resolveSpec, SpecError } from '../../../operator/spec.ts';
 import { AGENT_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH } from '../../../operator/sidecar-layout.ts';
-import { EXTRA_PROPERTIES } from '../../../operator/extra-properties.ts';
+import { agentKey, EXTRA_PROPERTIES } from '../../../operator/extra-properties.ts';
 import type { LogShipperSpec, ResolvedSpec } from '../../../operator/crd-types.ts';
 
 const CONTEXT = { namespace: 'shop', name: 'app-logs' };
@@ -241,6 +241,13 @@ describe('resolveSpec: errors name the field, the bad value and what is allowed'
     ['bad regex', minimal({ multiline: { mode: 'Start', pattern: '(' } }), /^spec\.multiline\.pattern: invalid value "\(": a JavaScript regular expression/],
     ['bad header name', minimal({ files: [{ path: 'a.log', headers: { 'a b': 'x' } }] }), /^spec\.files\[0\]\.headers\["a b"\]: invalid name "a b"/],
     ['sasl without mechanism', minimal({ kafka: { brokers: ['k:1'], topic: 't', sasl: { secretName: 's' } as never } }), /^spec\.kafka\.sasl\.mechanism: is required/],
+    ['static header posing as a pod fact', minimal({ files: [{ path: 'a.log', headers: { 'k8s.pod.namespace': 'kube-system' } }], enrichment: { fields: ['Namespace'] } }),
+      /^spec\.files\[0\]\.headers\["k8s\.pod\.namespace"\]: invalid name "k8s\.pod\.namespace": it is an enrichment header/],
+    ['static header posing as a pod label', minimal({ files: [{ path: 'a.log', headers: { 'x.pod.label.team': 'other' } }], enrichment: { labels: ['team'], headerPrefix: 'x.' } }),
+      /^spec\.files\[0\]\.headers\["x\.pod\.label\.team"\]: invalid name/],
+    ['static header posing as the file path', minimal({ files: [{ path: 'a.log', headers: { 'k8s.file.path': '/etc/shadow' } }], enrichment: { fields: ['FilePath'] } }),
+      /^spec\.files\[0\]\.headers\["k8s\.file\.path"\]: invalid name/],
+    ['privileged sidecar port', minimal({ sidecar: { httpPort: 80 } }), /^spec\.sidecar\.httpPort: invalid value 80: an integer 1024\.\.65535 is allowed/],
   ];
   for (const [name, spec, message] of cases) {
     it(name, () => {
@@ -251,6 +258,36 @@ describe('resolveSpec: errors name the field, the bad value and what is allowed'
       });
     });
   }
+});
+
+describe('overreach: what no LogShipper string can reach', () => {
+  // The keys the operator and the injector must agree on, or that would re-point the pipeline: the
+  // source's type, files and position file, the wiring, the brokers, and the TLS/SASL material.
+  const GUARDED = /^(sources|channels|sinks)$|^[a-z]+\.[^.]+\.(type|channels?|positionFile|filegroups(\..*)?|kafka\.bootstrap\.servers|kafka\.producer\.(ssl|sasl|security)\..*|confineTo)$/;
+  it('no extraProperties name maps to a guarded agent key', () => {
+    for (const property of EXTRA_PROPERTIES) assert.doesNotMatch(agentKey(property.key), GUARDED, property.key);
+  });
+  it('a spec full of hostile strings renders the guarded keys exactly as the operator sets them', () => {
+    const hostile = '\\n${KAFKA_SASL_PASSWORD}\n logshipper.sinks.kafka.kafka.bootstrap.servers = evil:9092\r\nlogshipper.sources.files.positionFile=/tmp/p';
+    const spec = minimal({
+      files: [{ path: 'app/*.log', headers: { h: hostile } }],
+      kafka: { brokers: ['kafka:9092'], topic: 'app-logs', key: { value: hostile } },
+      extraProperties: [{ name: 'sink.kafka.producer.client.id', value: 'id' }, { name: 'sink.topicHeader', value: 'x' }],
+    });
+    const result = render(resolveSpec(spec), CONTEXT);
+    const read = agentRead(result.text, sidecarEnv(result.env, (name) => `<${name}>`));
+    const guarded = [...read].filter(([key]) => GUARDED.test(key.slice(AGENT_NAME.length + 1)));
+    assert.deepEqual(Object.fromEntries(guarded), {
+      'logshipper.sources': 'files', 'logshipper.channels': 'memory', 'logshipper.sinks': 'kafka',
+      'logshipper.sources.files.type': 'TAILDIR', 'logshipper.sources.files.channels': 'memory',
+      'logshipper.sources.files.positionFile': '/var/lib/logshipper/taildir_position.json',
+      'logshipper.sources.files.filegroups': 'f1', 'logshipper.sources.files.filegroups.f1': `${LOG_VOLUME_MOUNT_PATH}/app/*.log`,
+      'logshipper.channels.memory.type': 'memory', 'logshipper.sinks.kafka.type': 'org.apache.flume.sink.kafka.KafkaSink',
+      'logshipper.sinks.kafka.channel': 'memory', 'logshipper.sinks.kafka.kafka.bootstrap.servers': 'kafka:9092',
+      'logshipper.sinks.kafka.kafka.producer.security.protocol': 'PLAINTEXT',
+    });
+    assert.equal(read.get('logshipper.sinks.kafka.partition.key'), hostile, 'the hostile value stays one literal value, nothing substituted');
+  });
 });
 
 describe('layout', () => {

@@ -9,11 +9,16 @@ import {
   NotInjectedNotices, notInjectedMessage, podReference, sidecarsInjectedState, uninjectedPods,
 } from '../../../operator/uninjected-pods.ts';
 
-function pod(name: string, options: { asks?: string; injected?: string; sidecar?: boolean; phase?: string; terminating?: boolean; owner?: string } = {}): V1Pod {
+function pod(name: string, options: { asks?: string; unlabelled?: boolean; injected?: string; sidecar?: boolean; phase?: string; terminating?: boolean; owner?: string } = {}): V1Pod {
   return {
     metadata: {
       name, namespace: 'shop', uid: `uid-${name}`, resourceVersion: '7',
-      labels: { app: 'web', ...(options.injected === undefined ? {} : { 'logshipper.io/injected': options.injected }) },
+      labels: {
+        app: 'web',
+        // A pod that asks has the opt-in label too (the webhook selects on it), unless the test says otherwise.
+        ...(options.asks === undefined || options.unlabelled === true ? {} : { 'logshipper.io/inject': 'true' }),
+        ...(options.injected === undefined ? {} : { 'logshipper.io/injected': options.injected }),
+      },
       annotations: {
         'kubectl.kubernetes.io/last-applied-configuration': '{"a":"big"}',
         ...(options.asks === undefined ? {} : { 'logshipper.io/inject': options.asks }),
@@ -68,6 +73,7 @@ describe('podSummary', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(summary)), {
       metadata: {
         name: 'web', namespace: 'shop', uid: 'uid-web', resourceVersion: '7',
+        labels: { 'logshipper.io/inject': 'true' },
         annotations: { 'logshipper.io/inject': 'app' },
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9', uid: 'rs-uid', controller: true }],
       },
@@ -88,7 +94,9 @@ describe('SidecarsInjected condition and the Event', () => {
     assert.equal(one.reason, 'PodsWithoutSidecar');
     assert.match(one.message, /^1 pod asks for LogShipper app \(logshipper\.io\/inject\) and runs without the sidecar, so its logs are NOT shipped: web-1\. /);
     const seven = sidecarsInjectedState(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((n) => pod(n, { asks: 'app' })), 'app');
-    assert.match(seven.message, /^7 pods ask .* run without the sidecar, so their logs are NOT shipped: a, b, c, d, e and 2 more\. Admitted while the injection webhook was unavailable or failed \(SidecarNotInjected Events on the pods\); recreate them to get the sidecar \(kubectl rollout restart of their workload\)$/);
+    const mixed = sidecarsInjectedState([pod('a', { asks: 'app' }), pod('b', { asks: 'app', unlabelled: true })], 'app');
+    assert.match(mixed.message, /recreate them to get the sidecar \(kubectl rollout restart of their workload\)\. 1 of them lacks the label logshipper\.io\/inject: "true" \(never sent to the webhook\): add the label logshipper\.io\/inject: "true" next to the annotation .*, then recreate them\.$/);
+    assert.match(seven.message, /^7 pods ask .* run without the sidecar, so their logs are NOT shipped: a, b, c, d, e and 2 more\. Admitted while the injection webhook was unavailable or failed \(SidecarNotInjected Events on the pods\); recreate them to get the sidecar \(kubectl rollout restart of their workload\)\.$/);
   });
 
   it('the Event message names the pod, the LogShipper, that it was admitted without the sidecar, that its logs are not shipped, and how to recreate it', () => {
@@ -96,6 +104,11 @@ describe('SidecarsInjected condition and the Event', () => {
       'pod shop/web-1 asks for LogShipper app (logshipper.io/inject) but was admitted without the logshipper sidecar (the injection webhook was unavailable or failed): '
       + 'its logs are NOT shipped. To get the sidecar, recreate it, e.g. kubectl rollout restart of the workload that owns it (ReplicaSet web-7d9) once the webhook answers again');
     assert.match(notInjectedMessage(pod('solo', { asks: 'app' }), 'app'), /To get the sidecar, delete it and create it again once the webhook answers again$/);
+    // Without the opt-in label the webhook never saw the pod: the fix is the label.
+    assert.equal(notInjectedMessage(pod('web-2', { asks: 'app', unlabelled: true, owner: 'web-7d9' }), 'app'),
+      'pod shop/web-2 asks for LogShipper app (logshipper.io/inject annotation) but lacks the label logshipper.io/inject: "true", so the injection webhook never saw it '
+      + 'and it runs without the logshipper sidecar: its logs are NOT shipped. To get the sidecar, add the label logshipper.io/inject: "true" next to the annotation '
+      + '(in the workload\'s pod template), which the injection webhook selects pods by, then recreate it, e.g. kubectl rollout restart of the workload that owns it (ReplicaSet web-7d9)');
     assert.deepEqual(podReference(pod('web-1')), { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web-1', uid: 'uid-web-1' });
   });
 });
