@@ -11,7 +11,7 @@ import { eventually } from '../env/testing.ts';
 import { readTopic } from '../helpers/kafka.ts';
 import { containerStatus, podRunning, setUpShipping, tearDownShipping, type Shipping } from '../helpers/cluster.ts';
 import { containerCgroup, cpuSeconds, workingSetBytes } from '../helpers/cgroup.ts';
-import { appPodSpec } from '../helpers/app-workload.ts';
+import { appPodSpec, injectMetadata } from '../helpers/app-workload.ts';
 import { DEFAULT_RESOURCES, parseQuantity } from '../../operator/inject.ts';
 
 const SIDECAR = 'logshipper';
@@ -59,7 +59,7 @@ describe('the sidecar\'s resource use on a real node, next to what the operator 
   });
 
   const run = async (name: string, rate: number): Promise<{ pod: V1Pod; usage: Usage }> => {
-    await core.createNamespacedPod({ namespace: appNs, body: { metadata: { name, annotations: { 'logshipper.io/inject': 'app' } }, spec: appPodSpec({ rate }) } });
+    await core.createNamespacedPod({ namespace: appNs, body: { metadata: { name, ...injectMetadata('app') }, spec: appPodSpec({ rate }) } });
     const pod = await podRunning(core, appNs, name);
     const id = containerStatus(pod, SIDECAR)?.containerID ?? '';
     // Let start-up settle (module loading, compiling, the first connection) before sampling.

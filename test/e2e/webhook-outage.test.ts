@@ -8,7 +8,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { eventually } from '../env/testing.ts';
 import { Shippers } from '../integration/operator/helpers.ts';
 import { operatorLeader, podRunning, scaleOperator, setUpShipping, tearDownShipping, type Shipping } from '../helpers/cluster.ts';
-import { appPodSpec } from '../helpers/app-workload.ts';
+import { appPodSpec, injectMetadata } from '../helpers/app-workload.ts';
 import { NOT_INJECTED_EVENT_REASON, notInjectedMessage, SIDECARS_INJECTED } from '../../operator/uninjected-pods.ts';
 
 describe('the webhook down on a real node: pods start without the sidecar, the operator reports them once back, new pods get it', { timeout: 600_000 }, () => {
@@ -17,7 +17,7 @@ describe('the webhook down on a real node: pods start without the sidecar, the o
   let appNs = '';
   const annotated = (name: string): Parameters<CoreV1Api['createNamespacedPod']>[0] => ({
     namespace: appNs,
-    body: { metadata: { name, annotations: { 'logshipper.io/inject': 'app' } }, spec: appPodSpec({ rate: 10 }) },
+    body: { metadata: { name, ...injectMetadata('app') }, spec: appPodSpec({ rate: 10 }) },
   });
   const hasSidecar = async (name: string): Promise<boolean> =>
     (await core.readNamespacedPod({ namespace: appNs, name })).spec?.initContainers?.some((c) => c.name === 'logshipper') === true;

@@ -10,7 +10,7 @@ import { eventually } from '../env/testing.ts';
 import { kubectl } from '../helpers/chart.ts';
 import { readTopic } from '../helpers/kafka.ts';
 import { containerStatus, podGone, podRunning, setUpShipping, tearDownShipping, type Shipping } from '../helpers/cluster.ts';
-import { appPodSpec, assertAllShippedOnce, DEFAULT_LAST_WORDS, expectedLines } from '../helpers/app-workload.ts';
+import { appPodSpec, assertAllShippedOnce, DEFAULT_LAST_WORDS, expectedLines, injectMetadata } from '../helpers/app-workload.ts';
 
 const SIDECAR = 'logshipper';
 const JOB_LINES = 5000;
@@ -42,7 +42,7 @@ describe('workloads on a real node: Jobs and CronJobs with the native sidecar co
   const jobTemplate = (annotations: Record<string, string> = {}, stopSidecar = false): V1Job['spec'] => ({
     backoffLimit: 0,
     template: {
-      metadata: { annotations: { 'logshipper.io/inject': 'app', ...annotations } },
+      metadata: injectMetadata('app', annotations),
       spec: appPodSpec({ rate: 0, count: JOB_LINES, stopSidecar }, { restartPolicy: 'Never' }),
     },
   });
@@ -85,7 +85,7 @@ describe('workloads on a real node: Jobs and CronJobs with the native sidecar co
 
   it('container mode: the sidecar is a plain container beside the app; it ships the app\'s lines, and those written at deletion', async () => {
     const spec = appPodSpec({ rate: 50 });
-    await core.createNamespacedPod({ namespace: appNs, body: { metadata: { name: 'classic', annotations: { 'logshipper.io/inject': 'app', 'logshipper.io/sidecar-mode': 'container' } }, spec } });
+    await core.createNamespacedPod({ namespace: appNs, body: { metadata: { name: 'classic', ...injectMetadata('app', { 'logshipper.io/sidecar-mode': 'container' }) }, spec } });
     const pod = await podRunning(core, appNs, 'classic');
     assert.deepEqual(pod.spec?.containers.map((c) => c.name), ['app', SIDECAR]);
     assert.equal(pod.spec.initContainers, undefined);

@@ -11,7 +11,8 @@
 //   <pod> end n                                  and exit 0
 //
 // So the lines a pod wrote are known exactly once its `end` line is read (expectedLines).
-import type { V1Container, V1Deployment, V1PodSpec } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1ObjectMeta, V1PodSpec } from '@kubernetes/client-node';
+import { INJECT_ANNOTATION, INJECT_LABEL } from '../../operator/inject.ts';
 import { DEFAULT_HTTP_PORT } from '../../sidecar/http.ts';
 import { multisetDiff } from './multiset.ts';
 
@@ -92,6 +93,11 @@ export function appPodSpec(options: AppOptions, extra: Partial<V1PodSpec> = {}):
   return { containers: [appContainer(options)], volumes: [{ name: 'logs', emptyDir: {} }], terminationGracePeriodSeconds: 30, ...extra };
 }
 
+/** Pod metadata that asks for `logShipper`'s sidecar: the opt-in label the webhook selects on and the annotation naming it, plus `annotations` (overrides). */
+export function injectMetadata(logShipper: string, annotations: Record<string, string> = {}, labels: Record<string, string> = {}): V1ObjectMeta {
+  return { labels: { ...labels, [INJECT_LABEL.key]: INJECT_LABEL.value }, annotations: { [INJECT_ANNOTATION]: logShipper, ...annotations } };
+}
+
 /** A Deployment of the app whose pods ask for `logShipper`'s sidecar. */
 export function appDeployment(name: string, namespace: string, logShipper: string, replicas: number, options: AppOptions): V1Deployment {
   const labels = { app: name };
@@ -102,7 +108,7 @@ export function appDeployment(name: string, namespace: string, logShipper: strin
     spec: {
       replicas,
       selector: { matchLabels: labels },
-      template: { metadata: { labels, annotations: { 'logshipper.io/inject': logShipper } }, spec: appPodSpec(options) },
+      template: { metadata: injectMetadata(logShipper, {}, labels), spec: appPodSpec(options) },
     },
   };
 }

@@ -8,8 +8,11 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1MutatingWebhookConfiguration, type V1Pod } from '@kubernetes/client-node';
 import { eventually, kubeConfig, unique } from '../env/testing.ts';
+import { INJECT_LABEL } from '../../operator/inject.ts';
+import { injectMetadata } from '../helpers/app-workload.ts';
 import { freePorts } from '../env/ports.ts';
 import { createNamespace, deleteNamespace, installCrd, Shippers } from './operator/helpers.ts';
+import { parseOperatorArgs } from '../../operator/cli.ts';
 import type { OperatorProcess } from './operator/helpers.ts';
 import {
   AuditLog, auditResource, CHART, helm, helmRun, kinds, kubectl, localOperatorCommand, only, parseObjects, rbacRules, ROOT, ruleGrants,
@@ -126,7 +129,8 @@ describe('helm chart charts/logshipper', () => {
       assert.equal(webhook.reinvocationPolicy, 'IfNeeded');
       assert.deepEqual(webhook.rules, [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }]);
       assert.deepEqual(webhook.namespaceSelector, { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [NS, 'kube-system'] }] });
-      assert.equal(webhook.objectSelector, undefined);
+      // Only pods with the opt-in label are sent to the webhook: the key and value of operator/inject.ts.
+      assert.deepEqual(webhook.objectSelector, { matchLabels: { [INJECT_LABEL.key]: INJECT_LABEL.value } });
 
       assert.deepEqual(rulesOf(objects, 'ClusterRole', 'shop-logshipper'), [
         ...WATCH_RULES,
@@ -209,6 +213,20 @@ describe('helm chart charts/logshipper', () => {
       assert.equal(args.get('--sidecar-mode'), 'container');
       assert.equal(args.get('--sidecar-image'), 'registry.example/agent:1.2');
       assert.equal(args.get('--inject-strict'), 'true');
+      assert.equal(args.has('--allowed-sidecar-images'), false, 'empty lists: no flag');
+      assert.equal(args.has('--allowed-brokers'), false);
+    });
+
+    it('sidecar.allowedImages and kafka.allowedBrokers: comma-joined flags the operator accepts (brokers even without the webhook)', async () => {
+      const values = { sidecar: { allowedImages: ['registry.example/team/*', 'agent:1'] }, kafka: { allowedBrokers: ['*.kafka.infra.svc:9093', 'kafka-0:9092'] } };
+      const args = flags(operatorContainer(await template('shop', NS, values)));
+      assert.equal(args.get('--allowed-sidecar-images'), 'registry.example/team/*,agent:1');
+      assert.equal(args.get('--allowed-brokers'), '*.kafka.infra.svc:9093,kafka-0:9092');
+      const parsed = parseOperatorArgs([`--allowed-sidecar-images=${args.get('--allowed-sidecar-images') ?? ''}`, `--allowed-brokers=${args.get('--allowed-brokers') ?? ''}`]);
+      assert.ok(parsed !== 'help');
+      assert.deepEqual([parsed.allowedSidecarImages, parsed.allowedBrokers], [values.sidecar.allowedImages, values.kafka.allowedBrokers]);
+      const noWebhook = flags(operatorContainer(await template('shop', NS, { ...values, webhook: { enabled: false } })));
+      assert.equal(noWebhook.get('--allowed-brokers'), '*.kafka.infra.svc:9093,kafka-0:9092');
     });
 
     it('replicaCount 1: no PodDisruptionBudget (it would block every drain); leader election off: no Lease rule', async () => {
@@ -250,6 +268,8 @@ describe('helm chart charts/logshipper', () => {
         [{ webhok: { enabled: false } }, /additional properties 'webhok' not allowed/],
         [{ webhook: { certManager: { issuerRef: { nmae: 'x' } } } }, /issuerRef.*'nmae' not allowed/],
         [{ sidecar: { mode: 'sidecar' } }, /sidecar\/mode/],
+        [{ sidecar: { allowedImages: ['registry.example/team*'] } }, /sidecar\/allowedImages/],
+        [{ kafka: { allowedBrokers: ['kafka'] } }, /kafka\/allowedBrokers/],
         [{ replicaCount: 0 }, /replicaCount/],
         [{ operator: { watchNamespace: 'Shop_Prod' } }, /operator\/watchNamespace/],
         [{ operator: { leaderElection: { leaseDuration: '15' } } }, /leaseDuration/],
@@ -334,7 +354,7 @@ describe('helm chart charts/logshipper', () => {
 
 function appPod(name: string, shipper: string): V1Pod {
   return {
-    metadata: { name, annotations: { 'logshipper.io/inject': shipper } },
+    metadata: { name, ...injectMetadata(shipper) },
     spec: { containers: [{ name: 'web', image: 'busybox:1.36', volumeMounts: [{ name: 'logs', mountPath: '/var/log/app' }] }], volumes: [{ name: 'logs', emptyDir: {} }] },
   };
 }
