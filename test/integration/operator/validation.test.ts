@@ -40,6 +40,8 @@ const BAD: [string, Spec, string, RegExp][] = [
   ['unknown enrichment field', { ...GOOD, enrichment: { fields: ['HostIP'] } }, 'spec.enrichment.fields[0]', /Unsupported value: "HostIP"/],
   ['volume not a DNS label', { ...GOOD, volume: 'Logs_Volume' }, 'spec.volume', /should match/],
   ['bad resource quantity', { ...GOOD, sidecar: { resources: { limits: { memory: 'lots' } } } }, 'spec.sidecar.resources.limits.memory', /should match/],
+  ['privileged sidecar port', { ...GOOD, sidecar: { httpPort: 80 } }, 'spec.sidecar.httpPort', /should be greater than or equal to 1024/],
+  ['sidecar port out of range', { ...GOOD, sidecar: { httpPort: 70000 } }, 'spec.sidecar.httpPort', /should be less than or equal to 65535/],
 ];
 
 /** The Status message of an API error body (what kubectl prints). */
