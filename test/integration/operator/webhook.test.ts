@@ -162,6 +162,13 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     });
   };
 
+  /** A minimal LogShipper `name` (files *.log on volume logs, topic `name`), Ready and injecting. */
+  const injectingShipper = async (name: string): Promise<void> => {
+    await shippers.create(name, { volume: 'logs', files: [{ path: '*.log' }], kafka: { brokers: ['kafka:9092'], topic: name } });
+    await shippers.waitReady(name, 'True');
+    await waitInjecting(ns, name);
+  };
+
   before(async () => {
     kc = kubeConfig();
     core = kc.makeApiClient(CoreV1Api);
@@ -377,9 +384,7 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
   it('webhook unreachable (failurePolicy Ignore): the leader finds the pod admitted without the sidecar: one Warning Event on it, status.uninjectedPods and the gauge 1, SidecarsInjected False; injected pods never counted; deleted: 0', async () => {
     assert.ok(operatorA);
     const operator = operatorA;
-    await shippers.create('svc', { volume: 'logs', files: [{ path: '*.log' }], kafka: { brokers: ['kafka:9092'], topic: 'svc' } });
-    await shippers.waitReady('svc', 'True');
-    await waitInjecting(ns, 'svc');
+    await injectingShipper('svc');
     await core.createNamespacedPod({ namespace: ns, body: appPod('svc-ok-1', { 'logshipper.io/inject': 'svc' }) });
     assert.equal((await stored('svc-ok-1')).metadata?.labels?.[INJECTED_LABEL], 'svc');
 
@@ -461,9 +466,7 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
   it('volume types, the HTTP port and the opt-in label: a Secret volume is refused (Event, metric); a declared port is moved past; a pod without the label never reaches the webhook and is reported with the fix', async () => {
     assert.ok(operatorA);
     const operator = operatorA;
-    await shippers.create('guard', { volume: 'logs', files: [{ path: '*.log' }], kafka: { brokers: ['kafka:9092'], topic: 'guard' } });
-    await shippers.waitReady('guard', 'True');
-    await waitInjecting(ns, 'guard');
+    await injectingShipper('guard');
 
     const secretVolume = appPod('guard-secret', { 'logshipper.io/inject': 'guard' });
     assert.ok(secretVolume.spec);
