@@ -23,7 +23,7 @@
 import type { V1Container, V1EnvVar, V1Pod, V1Probe, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { DEFAULT_HTTP_PORT } from '../sidecar/http.ts';
 import { policyRefusal, type AdminPolicy, type PolicyReason } from './admin-policy.ts';
-import { GROUP, type LogShipper, type ResolvedSpec, type ResourceRequirements } from './crd-types.ts';
+import { GROUP, SIDECAR_HTTP_PORT_RANGE, type LogShipper, type ResolvedSpec, type ResourceRequirements } from './crd-types.ts';
 import { render } from './render.ts';
 import {
   AGENT_NAME, CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, CONFIG_MOUNT_PATH, configMapName, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH,
@@ -189,7 +189,8 @@ function readOverrides(pod: V1Pod): Overrides {
   const port = annotations[ANNOTATIONS.httpPort];
   if (port !== undefined) {
     const value = /^\d+$/.test(port) ? Number(port) : Number.NaN;
-    if (!(value >= 1 && value <= 65_535)) throw new AnnotationError(`${ANNOTATIONS.httpPort}: invalid value ${JSON.stringify(port)}: a port 1..65535 is allowed`);
+    const { min, max } = SIDECAR_HTTP_PORT_RANGE;
+    if (!(value >= min && value <= max)) throw new AnnotationError(`${ANNOTATIONS.httpPort}: invalid value ${JSON.stringify(port)}: a port ${String(min)}..${String(max)} is allowed`);
     overrides.httpPort = value;
   }
   const strict = annotations[ANNOTATIONS.strict];

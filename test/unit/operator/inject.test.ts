@@ -298,7 +298,8 @@ describe('inject: when the sidecar cannot be injected (failures)', () => {
     assert.match(reason(pod({ 'logshipper.io/inject': 'App_1' }), shipper())[1], /logshipper\.io\/inject: invalid value "App_1"/);
     assert.equal(bad({ [ANNOTATIONS.mode]: 'sidecar' }), 'logshipper.io/sidecar-mode: invalid value "sidecar": native or container is allowed');
     assert.equal(bad({ [ANNOTATIONS.cpuRequest]: 'lots' }), 'logshipper.io/sidecar-cpu-request: invalid value "lots": a quantity such as 100m, 0.5, 128Mi is allowed');
-    assert.equal(bad({ [ANNOTATIONS.httpPort]: '70000' }), 'logshipper.io/sidecar-http-port: invalid value "70000": a port 1..65535 is allowed');
+    assert.equal(bad({ [ANNOTATIONS.httpPort]: '70000' }), 'logshipper.io/sidecar-http-port: invalid value "70000": a port 1024..65535 is allowed');
+    assert.equal(bad({ [ANNOTATIONS.httpPort]: '80' }), 'logshipper.io/sidecar-http-port: invalid value "80": a port 1024..65535 is allowed', 'the same range as spec.sidecar.httpPort');
     assert.equal(bad({ [ANNOTATIONS.strict]: 'yes' }), 'logshipper.io/inject-strict: invalid value "yes": true or false is allowed');
     assert.equal(bad({ [ANNOTATIONS.memoryRequest]: '1Gi' }), 'sidecar memory request 1Gi exceeds its limit 256Mi');
   });
