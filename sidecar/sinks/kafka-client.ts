@@ -143,12 +143,13 @@ export class RotatingClients {
     if (old === undefined || old.digest === digest) return;
     let open = (): void => undefined;
     this.swapping = new Promise<void>((resolve) => (open = resolve));
+    const inFlight = this.leases;
     try {
-      if (this.leases > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      if (inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
       this.drained = undefined;
       await disconnect(old.clients);
       this.current = this.create(credentials);
-      this.log.info({ ...describeCredentials(credentials), files: credentialFiles(this.security) }, 'Kafka credentials changed: client rebuilt after the deliveries in flight completed');
+      this.log.info({ ...describeCredentials(credentials), files: credentialFiles(this.security), waitedForDeliveries: inFlight }, 'Kafka credentials changed: client rebuilt after the deliveries in flight completed');
     } finally {
       this.swapping = undefined;
       open();
