@@ -70,7 +70,12 @@ async function startShipping(prefix: string, sink: string[]): Promise<Running> {
     sink: ['flumeBatchSize = 20', ...sink],
   }));
   const agent = startAgent(conf, 'a', ['--drain-timeout', '30000']);
-  return { agent, writer, topic, port: await httpPort(agent) };
+  try {
+    return { agent, writer, topic, port: await httpPort(agent) };
+  } catch (error) {
+    abandon({ agent, writer });
+    throw error;
+  }
 }
 
 /** Waits until every line written so far is in the topic (at least once), returning the records' values. */
@@ -112,7 +117,7 @@ async function finish(running: Running): Promise<{ phases: { phase: number; writ
 }
 
 /** After a failed step: nothing left running. */
-function abandon(running: Running): void {
+function abandon(running: Pick<Running, 'agent' | 'writer'>): void {
   running.writer.stop();
   running.agent.process.kill('SIGKILL');
 }
