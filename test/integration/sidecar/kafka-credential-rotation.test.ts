@@ -8,7 +8,7 @@
 //    uses it: deliveries stop), then a new pair from the broker's CA (deliveries resume).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -178,6 +178,41 @@ describe('Kafka credentials rotated under a running agent, against the real brok
     console.log(`SCRAM rotation: ${String(phases.reduce((sum, phase) => sum + phase.written, 0))} lines, phases ${JSON.stringify(phases)}, duplicates ${String(duplicates.length)}${duplicates.length > 0 ? ` (first: ${duplicates.slice(0, 5).join(', ')})` : ''}`);
     assert.equal(clean.length, phases.length, `phases clean: ${String(clean.length)} of ${String(phases.length)}`);
     assert.equal(running.agent.logs.filter((line) => line['level'] === 'fatal').length, 0);
+  });
+
+  it('SASL password file missing at start (Secret not created yet): the agent stays up, says which file in the log and /readyz, and delivers every line once it appears', async () => {
+    const user = uniqueName('rotation');
+    users.push(user);
+    await setScramPassword(user, 'late-password');
+    // An optional Secret volume whose Secret does not exist yet: the username is there, the password not.
+    const volume = new ConfigMapDir({ username: user });
+    const running = await startShipping('scram-missing', [
+      `kafka.bootstrap.servers = ${requireEnv('KAFKA_SASL_BROKERS')}`,
+      'kafka.producer.security.protocol = SASL_PLAINTEXT',
+      'kafka.producer.sasl.mechanism = SCRAM-SHA-512',
+      `kafka.producer.sasl.username.file = ${volume.path('username')}`,
+      `kafka.producer.sasl.password.file = ${volume.path('password')}`,
+    ]);
+    try {
+      const failed = await running.agent.waitForLog((line) => String(line['msg']).startsWith('delivery failed'));
+      const reason = String((failed['err'] as { message?: unknown } | undefined)?.message);
+      assert.ok(reason.includes(`sasl.password.file: "${volume.path('password')}" cannot be read (ENOENT`), reason);
+      await sleep(3000);
+      const sink = await readiness(running.port);
+      assert.equal(sink.status, 'BACKOFF');
+      assert.match(sink.lastError ?? '', /sasl\.password\.file: ".*password" cannot be read \(ENOENT/);
+      assert.equal(running.agent.process.exitCode, null, 'the agent keeps running');
+      volume.update({ username: user, password: 'late-password\n' });
+      symlinkSync(join('..data', 'password'), volume.path('password'));
+      await waitDelivered(running);
+      assert.equal((await readiness(running.port)).status, 'READY');
+    } catch (error) {
+      abandon(running);
+      throw error;
+    }
+    const { phases, duplicates } = await finish(running);
+    console.log(`SASL file missing at start: phases ${JSON.stringify(phases)}, duplicates ${String(duplicates.length)}`);
+    assert.deepEqual(phases.map((phase) => phase.missing + phase.extra), [0]);
   });
 
   it(`TLS: the client certificate replaced ${ROTATIONS} times (a truncated file refused, an untrusted pair used and refused by the broker, then a new pair from its CA): every line once`, async () => {
