@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { createTopic, readTopic } from '../../helpers/kafka.ts';
+import { createTopic, deleteTopics, readTopic } from '../../helpers/kafka.ts';
 import { getJson, httpPort, startAgent, type RunningAgent } from '../../helpers/agent.ts';
 import { requireEnv, uniqueName } from '../../helpers/env.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
@@ -25,6 +25,9 @@ const ROTATIONS = 3;
 /** Lines appended every WRITE_EVERY_MS: about 2000 lines/s in batches of 20, so that swaps find deliveries in flight. */
 const LINES_PER_WRITE = 50;
 const WRITE_EVERY_MS = 25;
+
+/** Every topic made here, deleted after the suite. */
+const topics: string[] = [];
 
 /** Appends numbered lines of the current phase to a log file until stopped; remembers every line. */
 class Writer {
@@ -61,6 +64,7 @@ async function startShipping(prefix: string, sink: string[]): Promise<Running> {
   mkdirSync(join(dir, 'logs'));
   const topic = uniqueName(prefix);
   await createTopic(topic);
+  topics.push(topic);
   const writer = new Writer(join(dir, 'logs', 'app.log'));
   const conf = join(dir, 'agent.properties');
   writeFileSync(conf, kafkaPipeline({
@@ -112,7 +116,7 @@ async function finish(running: Running): Promise<{ phases: { phase: number; writ
   const seen = new Set<string>();
   const duplicates = found.filter((line) => seen.has(line) || !seen.add(line));
   const swaps = running.agent.logs.filter((line) => String(line['msg']).startsWith('Kafka credentials changed'));
-  console.log(`${running.topic}: ${String(swaps.length)} client rebuilds, waiting for ${swaps.map((line) => String(line['waitedForDeliveries'])).join(', ')} deliveries in flight`);
+  if (swaps.length > 0) console.log(`${running.topic}: ${String(swaps.length)} client rebuilds, waiting for ${swaps.map((line) => String(line['waitedForDeliveries'])).join(', ')} deliveries in flight`);
   return { phases, duplicates };
 }
 
@@ -133,6 +137,7 @@ describe('Kafka credentials rotated under a running agent, against the real brok
   const users: string[] = [];
   after(async () => {
     for (const user of users) await deleteScramUser(user);
+    await deleteTopics(topics);
   });
 
   it(`SCRAM: the password changed on the broker then in the Secret volume, ${ROTATIONS} times, an empty file refused first: every line once`, async () => {
