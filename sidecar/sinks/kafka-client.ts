@@ -42,9 +42,11 @@ export interface RotatingClientsOptions {
  * The order of a swap matters: (1) no new delivery takes the old clients, (2) the deliveries in
  * flight finish on them, so their acknowledgements commit their batches (and move the sources'
  * checkpoints) as always, (3) only then is the old producer disconnected, (4) the next delivery
- * connects the new one. Disconnecting first would fail requests the broker may already have
- * written, and their batches would be sent again: duplicates. Letting new deliveries start on the
- * old clients would never let the swap happen under a steady stream.
+ * connects the new one. Disconnecting first would fail deliveries midway (kafkajs waits for the
+ * requests already queued on a connection, but a batch cut into several requests, or one not yet
+ * queued, meets "The producer is disconnected"): the runner would send the whole batch again,
+ * duplicating the requests already acknowledged. Letting new deliveries start on the old clients
+ * would never let the swap happen under a steady stream.
  */
 export class RotatingClients {
   private readonly security: KafkaSecurity;
