@@ -27,7 +27,7 @@ import { GROUP, SIDECAR_HTTP_PORT_RANGE, type LogShipper, type ResolvedSpec, typ
 import { render } from './render.ts';
 import {
   AGENT_NAME, CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, CONFIG_MOUNT_PATH, configMapName, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH,
-  SIDECAR_CONTAINER_NAME, STATE_MOUNT_PATH, TLS_CA_FILE_PATH, TLS_CA_MOUNT_PATH, TLS_CLIENT_FILE_PATH, TLS_CLIENT_MOUNT_PATH,
+  SASL_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH, SIDECAR_CONTAINER_NAME, STATE_MOUNT_PATH, TLS_CA_FILE_PATH, TLS_CA_MOUNT_PATH, TLS_CLIENT_FILE_PATH, TLS_CLIENT_MOUNT_PATH,
 } from './sidecar-layout.ts';
 import { resolveSpec, SpecError } from './spec.ts';
 
@@ -85,6 +85,7 @@ export const VOLUMES = {
   state: 'logshipper-state',
   kafkaCa: 'logshipper-kafka-ca',
   kafkaClient: 'logshipper-kafka-client',
+  kafkaSasl: 'logshipper-kafka-sasl',
 } as const;
 
 export type SidecarMode = 'native' | 'container';
@@ -255,11 +256,6 @@ export function sidecarEnv(spec: ResolvedSpec, containerName: string): V1EnvVar[
     // A label key is a DNS subdomain prefix plus a name: neither holds a quote or bracket.
     env.push(fieldEnv(labelEnvName(label), `metadata.labels['${label}']`));
   }
-  const { sasl } = spec.kafka;
-  if (sasl !== undefined) {
-    env.push({ name: ENV.saslUsername, valueFrom: { secretKeyRef: { name: sasl.secretName, key: sasl.usernameKey } } });
-    env.push({ name: ENV.saslPassword, valueFrom: { secretKeyRef: { name: sasl.secretName, key: sasl.passwordKey } } });
-  }
   return env;
 }
 
@@ -375,6 +371,13 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
     const ref = tls.clientCertificate;
     volumes.push({ name: VOLUMES.kafkaClient, secret: { secretName: ref.secretName, items: [{ key: ref.key, path: basename(TLS_CLIENT_FILE_PATH) }], optional: true } });
     mounts.push({ name: VOLUMES.kafkaClient, mountPath: TLS_CLIENT_MOUNT_PATH, readOnly: true });
+  }
+  const { sasl } = spec.kafka;
+  if (sasl !== undefined) {
+    // optional: a deleted Secret (or key) must not keep the pod from starting; the agent reports the missing file and retries.
+    const items = [{ key: sasl.usernameKey, path: basename(SASL_USERNAME_FILE_PATH) }, { key: sasl.passwordKey, path: basename(SASL_PASSWORD_FILE_PATH) }];
+    volumes.push({ name: VOLUMES.kafkaSasl, secret: { secretName: sasl.secretName, items, optional: true } });
+    mounts.push({ name: VOLUMES.kafkaSasl, mountPath: SASL_MOUNT_PATH, readOnly: true });
   }
   const taken = volumes.filter((v) => podVolumes.some((existing) => existing.name === v.name)).map((v) => v.name);
   if (taken.length > 0) return skip('NameConflict', `the pod already has volumes named ${taken.join(', ')}, which the sidecar needs`);

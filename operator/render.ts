@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 import { escapeKey, escapeValue } from 'properties-file/escape';
 import type { Acks, EnrichmentField, PodField, ResolvedSpec } from './crd-types.ts';
 import { agentKey } from './extra-properties.ts';
+import { SASL_PASSWORD_FILE_KEY, SASL_USERNAME_FILE_KEY } from '../sidecar/sinks/kafka-config.ts';
 import {
-  AGENT_NAME, CHANNEL_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH, SINK_NAME, SOURCE_NAME,
-  TLS_CA_FILE_PATH, TLS_CLIENT_FILE_PATH,
+  AGENT_NAME, CHANNEL_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH,
+  SINK_NAME, SOURCE_NAME, TLS_CA_FILE_PATH, TLS_CLIENT_FILE_PATH,
 } from './sidecar-layout.ts';
 import { SpecError } from './spec.ts';
 
@@ -218,8 +219,8 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   }
   if (kafka.sasl !== undefined) {
     put(`${sink}kafka.producer.sasl.mechanism`, kafka.sasl.mechanism);
-    put(`${sink}kafka.producer.sasl.username`, { env: ENV.saslUsername });
-    put(`${sink}kafka.producer.sasl.password`, { env: ENV.saslPassword });
+    put(`${sink}${SASL_USERNAME_FILE_KEY}`, SASL_USERNAME_FILE_PATH);
+    put(`${sink}${SASL_PASSWORD_FILE_KEY}`, SASL_PASSWORD_FILE_PATH);
   }
   putExtras(sink);
   return entries.map((entry) => ({ key: `${AGENT_NAME}.${entry.key}`, value: entry.value }));

@@ -33,6 +33,14 @@ export const TLS_CLIENT_MOUNT_PATH = '/var/run/secrets/logshipper/kafka-client';
 /** A PEM file holding the client certificate (chain) and its private key: the agent reads both from one keystore file. */
 export const TLS_CLIENT_FILE_PATH = `${TLS_CLIENT_MOUNT_PATH}/keystore.pem`;
 
+/**
+ * The SASL Secret's username and password keys, mounted as two files (not env vars: a rotated
+ * password reaches a running sidecar through the volume, which the agent watches).
+ */
+export const SASL_MOUNT_PATH = '/var/run/secrets/logshipper/kafka-sasl';
+export const SASL_USERNAME_FILE_PATH = `${SASL_MOUNT_PATH}/username`;
+export const SASL_PASSWORD_FILE_PATH = `${SASL_MOUNT_PATH}/password`;
+
 /** Environment variables the injector sets on the sidecar. The renderer refers to them as `${NAME}`. */
 export const ENV = {
   /** downward API fieldRef metadata.name */
@@ -45,10 +53,6 @@ export const ENV = {
   podUID: 'POD_UID',
   /** set by the injector to the name of the (first) application container that mounts spec.volume */
   container: 'CONTAINER_NAME',
-  /** secretKeyRef to spec.kafka.sasl.secretName / usernameKey */
-  saslUsername: 'KAFKA_SASL_USERNAME',
-  /** secretKeyRef to spec.kafka.sasl.secretName / passwordKey */
-  saslPassword: 'KAFKA_SASL_PASSWORD',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 

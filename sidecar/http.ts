@@ -81,6 +81,7 @@ export async function startHttpServer(agent: () => Agent, registry: Registry, re
       const sinks = Object.fromEntries([...agent().sinks].map(([name, runner]) => [name, {
         status: runner.status,
         failingForMs: runner.failingSince === undefined ? 0 : Math.round(now - runner.failingSince),
+        lastError: runner.lastError ?? null,
       }]));
       const ready = Object.values(sinks).every((sink) => sink.failingForMs < options.readyBackoffLimitMs);
       reply(ready ? 200 : 503, 'application/json', JSON.stringify({

@@ -7,7 +7,8 @@ import { dirname } from 'node:path';
  * file: a Kubernetes ConfigMap volume updates by swapping its `..data` symlink, so the file's
  * own inode never changes (and `subPath` mounts never update at all). A slow poll backs up
  * the watch on filesystems whose events are unreliable. Content is compared by hash, so
- * touching the file or unrelated changes in the directory do nothing.
+ * touching the file or unrelated changes in the directory do nothing. The Kafka sink watches its
+ * credential files (Secret volumes, swapped alike) with it too.
  */
 export class ConfigWatcher {
   private readonly file: string;

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Settings } from '../config/settings.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../size-limits.ts';
 
@@ -49,11 +48,28 @@ export type Compression = (typeof COMPRESSIONS)[number];
 export const OVERSIZE_POLICIES = ['truncate', 'skip', 'split'] as const;
 export type OversizePolicy = (typeof OVERSIZE_POLICIES)[number];
 
+/**
+ * Where a credential comes from: the properties file itself, or a file read whenever the Kafka
+ * client is built (a mounted Secret, which may change under the running agent). `key` is the
+ * setting that named the file, for messages.
+ */
+export type CredentialSource = { value: string } | { file: string; key: string };
+
+/** A PEM part read from a file: `key` is the setting that named the file. */
+export interface PemSource {
+  file: string;
+  key: string;
+}
+
 export interface KafkaSecurity {
   protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-  tls?: { ca?: string; cert?: string; key?: string; passphrase?: string; verifyHostname: boolean };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: CredentialSource; password: CredentialSource };
+  tls?: { ca?: PemSource; cert?: PemSource; key?: PemSource; passphrase?: string; verifyHostname: boolean };
 }
+
+/** Settings naming files that hold the SASL username and password (e.g. keys of a mounted Secret), read again when they change. */
+export const SASL_USERNAME_FILE_KEY = 'kafka.producer.sasl.username.file';
+export const SASL_PASSWORD_FILE_KEY = 'kafka.producer.sasl.password.file';
 
 export const KAFKA_SINK_TYPES = ['kafka', 'org.apache.flume.sink.kafka.KafkaSink'] as const;
 
@@ -163,49 +179,53 @@ function configureSecurity(settings: Settings): KafkaSecurity {
     const mechanism = settings.oneOf(mechanismKey, ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], 'PLAIN');
     const jaasKey = PRODUCER + 'sasl.jaas.config';
     const jaas = settings.string(jaasKey);
-    const username = settings.string(PRODUCER + 'sasl.username') ?? (jaas === undefined ? undefined : jaasOption(jaas, 'username'));
-    const password = settings.string(PRODUCER + 'sasl.password') ?? (jaas === undefined ? undefined : jaasOption(jaas, 'password'));
+    const username = credential(settings, 'username', SASL_USERNAME_FILE_KEY, jaas);
+    const password = credential(settings, 'password', SASL_PASSWORD_FILE_KEY, jaas);
     if (username === undefined || password === undefined) {
-      throw settings.error(jaasKey, `${protocol} needs a username and password: set ${settings.prefix}${jaasKey} (username="..." password="\${KAFKA_PASSWORD}") or ${settings.prefix}${PRODUCER}sasl.username / sasl.password`);
+      throw settings.error(jaasKey, `${protocol} needs a username and password: set ${settings.prefix}${jaasKey} (username="..." password="\${KAFKA_PASSWORD}"), or ${settings.prefix}${PRODUCER}sasl.username / sasl.password, or files holding them: ${settings.prefix}${SASL_USERNAME_FILE_KEY} / ${SASL_PASSWORD_FILE_KEY}`);
     }
     security.sasl = { mechanism: mechanism.toLowerCase() as 'plain' | 'scram-sha-256' | 'scram-sha-512', username, password };
   }
   if (protocol === 'SSL' || protocol === 'SASL_SSL') {
-    security.tls = {
-      ...pemFile(settings, 'ca', ['ssl.truststore', 'ssl.ca']),
-      ...pemFile(settings, 'cert', ['ssl.keystore', 'ssl.certificate']),
-      ...pemFile(settings, 'key', ['ssl.keystore', 'ssl.key']),
-      verifyHostname: settings.string(PRODUCER + 'ssl.endpoint.identification.algorithm', 'https') !== '',
-    };
+    for (const store of ['ssl.truststore', 'ssl.keystore']) settings.oneOf(`${PRODUCER}${store}.type`, ['PEM'], 'PEM');
+    security.tls = { verifyHostname: settings.string(PRODUCER + 'ssl.endpoint.identification.algorithm', 'https') !== '' };
+    const parts = { ca: ['ssl.truststore', 'ssl.ca'], cert: ['ssl.keystore', 'ssl.certificate'], key: ['ssl.keystore', 'ssl.key'] } as const;
+    for (const [part, stores] of Object.entries(parts) as [keyof typeof parts, readonly string[]][]) {
+      const source = pemLocation(settings, stores);
+      if (source !== undefined) security.tls[part] = source;
+    }
     const passphrase = settings.string(PRODUCER + 'ssl.key.password');
     if (passphrase !== undefined) security.tls.passphrase = passphrase;
   }
   return security;
 }
 
+/** The username or password: a literal (sasl.<name>, or the JAAS line's) or a file (sasl.<name>.file), not both. */
+function credential(settings: Settings, name: 'username' | 'password', fileKey: string, jaas: string | undefined): CredentialSource | undefined {
+  const literalKey = `${PRODUCER}sasl.${name}`;
+  const value = settings.string(literalKey) ?? (jaas === undefined ? undefined : jaasOption(jaas, name));
+  const file = settings.string(fileKey);
+  if (file === undefined) return value === undefined ? undefined : { value };
+  if (value !== undefined) {
+    throw settings.error(fileKey, `the ${name} is set twice: ${settings.prefix}${fileKey} names a file, and ${settings.has(literalKey) ? `${settings.prefix}${literalKey}` : `the JAAS line (${settings.prefix}${PRODUCER}sasl.jaas.config)`} sets it too: keep one`);
+  }
+  if (file.trim() === '') throw settings.error(fileKey, 'empty path: the path of a file holding the ' + name + ' is allowed');
+  return { file, key: settings.prefix + fileKey };
+}
+
 /**
- * Reads a PEM file for `part`: Kafka's PEM trust- or keystore (`ssl.truststore.location`,
+ * Where a PEM part is: Kafka's PEM trust- or keystore (`ssl.truststore.location`,
  * `ssl.keystore.location` holding certificate and key), or librdkafka's separate files
  * (`ssl.ca.location`, `ssl.certificate.location`, `ssl.key.location`, as in a Kubernetes TLS Secret).
- * Java's JKS/PKCS12 stores cannot be read here: convert them to PEM.
+ * Java's JKS/PKCS12 stores cannot be read here: convert them to PEM. The files are read (and
+ * checked) whenever the Kafka client is built: see kafka-credentials.ts.
  */
-function pemFile(settings: Settings, part: 'ca' | 'cert' | 'key', stores: readonly string[]): Record<string, string> {
+function pemLocation(settings: Settings, stores: readonly string[]): PemSource | undefined {
   const locationKeys = stores.map((store) => `${PRODUCER}${store}.location`);
   const location = settings.string(locationKeys);
-  if (location === undefined) return {};
+  if (location === undefined) return undefined;
   const locationKey = locationKeys.find((key) => settings.string(key) === location) ?? locationKeys[0] ?? '';
-  for (const store of ['ssl.truststore', 'ssl.keystore']) settings.oneOf(`${PRODUCER}${store}.type`, ['PEM'], 'PEM');
-  let text: string;
-  try {
-    text = readFileSync(location, 'utf8');
-  } catch (error) {
-    throw settings.error(locationKey, `cannot read "${location}" (${(error as Error).message})`);
-  }
-  if (part === 'ca') return { ca: text };
-  const pattern = part === 'cert' ? /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g : /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/;
-  const found = text.match(pattern);
-  if (found === null) throw settings.error(locationKey, `"${location}" holds no PEM ${part === 'cert' ? 'certificate' : 'private key'}`);
-  return { [part]: found.join('\n') };
+  return { file: location, key: settings.prefix + locationKey };
 }
 
 /** Reads `name="value"` from a JAAS line such as `...PlainLoginModule required username="u" password="p";`. */

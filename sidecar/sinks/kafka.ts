@@ -1,13 +1,15 @@
 import { TextDecoder } from 'node:util';
 // First: it replaces kafkajs internals as kafkajs loads (see the file).
 import { crc32cInHardware, kafkajsPatched, WRITTEN, WrittenTracker } from './kafkajs-fast.ts';
-import { Kafka, Partitioners, CompressionTypes, logLevel, type Producer, type Message, type TopicMessages, type LogEntry, type SASLOptions } from 'kafkajs';
+import { Kafka, Partitioners, CompressionTypes, logLevel, type Message, type TopicMessages, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Event } from '../event.ts';
 import { batchBytes, fitValue, isTooLarge, recordOverhead, splitBySize } from './request-size.ts';
-import { adminLimitReader, TopicLimits, type LimitAdmin } from './topic-limits.ts';
+import { TopicLimits } from './topic-limits.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
-import type { KafkaSecurity, KafkaSinkConfig } from './kafka-config.ts';
+import type { KafkaSinkConfig } from './kafka-config.ts';
+import type { KafkaCredentials } from './kafka-credentials.ts';
+import { RotatingClients, type KafkaClients } from './kafka-client.ts';
 import type { SinkCounters } from '../counters.ts';
 
 const COMPRESSION: Record<KafkaSinkConfig['compression'], CompressionTypes> = {
@@ -57,13 +59,11 @@ export class KafkaSink implements Sink {
   readonly maxInFlight: number;
   private readonly config: KafkaSinkConfig;
   private readonly log: Logger;
-  private readonly producer: KafkaClients['producer'];
-  private readonly admin: KafkaClients['admin'];
+  private readonly clients: RotatingClients;
   private readonly limits: TopicLimits;
   /** Events already counted and logged as over the limit (their batch may be retried). */
   private readonly reported = new WeakSet<Event>();
   private readonly decoder: TextDecoder | undefined;
-  private connected = false;
   private readonly counters: SinkCounters;
 
   /** `clients`: kafkajs's unless a test hands in fakes. */
@@ -77,55 +77,33 @@ export class KafkaSink implements Sink {
     // Batches in flight keep their order only through the patched kafkajs, which tells when a batch is written.
     this.maxInFlight = kafkajsPatched ? config.maxInFlight : 1;
     this.decoder = config.bodyEncoding === null ? undefined : new TextDecoder(config.bodyEncoding);
-    const { security } = config;
-    const kafka = new Kafka({
-      clientId: config.clientId,
-      brokers: config.brokers,
-      requestTimeout: config.requestTimeoutMs,
-      connectionTimeout: 5000,
-      // Fail fast into the sink runner, which rolls back and backs off (and reports BACKOFF).
-      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
-      ...(security.tls === undefined ? {} : {
-        ssl: {
-          ...(security.tls.ca === undefined ? {} : { ca: security.tls.ca }),
-          ...(security.tls.cert === undefined ? {} : { cert: security.tls.cert }),
-          ...(security.tls.key === undefined ? {} : { key: security.tls.key }),
-          ...(security.tls.passphrase === undefined ? {} : { passphrase: security.tls.passphrase }),
-          ...(security.tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
-        },
-      }),
-      ...(security.sasl === undefined ? {} : { sasl: saslOptions(security.sasl) }),
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry: LogEntry) => {
-        // kafkajs logs every connection retry; the sink runner reports failures once per state change.
-        this.log.debug({ kafka: entry.namespace, ...entry.log }, entry.log.message);
-      },
-    });
-    this.producer = clients?.producer ?? kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
-    this.admin = clients?.admin ?? kafka.admin();
-    this.limits = new TopicLimits(adminLimitReader(this.admin), log);
+    // Test fakes stand for kafkajs's clients, whatever the credentials.
+    const build = clients === undefined ? (credentials: KafkaCredentials) => kafkajsClients(config, credentials, log) : () => clients;
+    this.clients = new RotatingClients(config.security, config.brokers, build, log);
+    this.limits = new TopicLimits(this.clients.readLimit, log);
     if (!kafkajsPatched) log.warn('kafkajs runs unpatched (not version 2.2.4, or loaded before the sink): a leader failover can lose acknowledged records, and batches encode slower');
     else if (!crc32cInHardware) log.debug('@node-rs/crc32 has no binary for this platform: record batch checksums are computed in JS, slower');
   }
 
-  async start(): Promise<void> {
-    // Connect lazily in deliver(): a broker that is down at start must not stop the agent.
+  start(): Promise<void> {
+    // Connect lazily in deliver(): a broker that is down (or credentials missing) at start must not stop the agent.
+    this.clients.watch();
+    return Promise.resolve();
   }
 
   async deliver(events: readonly Event[], written: () => void): Promise<void> {
-    if (!this.connected) {
-      await this.producer.connect();
-      this.connected = true;
-      this.log.info({ brokers: this.config.brokers }, 'connected to Kafka');
+    const lease = await this.clients.acquire();
+    try {
+      const records = events.map((event) => this.toRecord(event));
+      await this.limits.learn(new Set(records.map((record) => record.topic)));
+      await this.send(lease.producer, records, written);
+    } finally {
+      lease.release();
     }
-    const records = events.map((event) => this.toRecord(event));
-    await this.limits.learn(new Set(records.map((record) => record.topic)));
-    await this.send(records, written);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
-    this.connected = false;
+    await this.clients.close();
   }
 
   /**
@@ -135,7 +113,7 @@ export class KafkaSink implements Sink {
    * that no batch is retried unchanged forever; any other failure rejects, and the runner
    * retries the whole batch (records already acknowledged are then sent again: at least once).
    */
-  private async send(records: readonly OutgoingRecord[], written: () => void): Promise<void> {
+  private async send(producer: KafkaClients['producer'], records: readonly OutgoingRecord[], written: () => void): Promise<void> {
     const limit = this.limitOf(records);
     const pieces = splitBySize(this.fit(records, limit), (record) => record.bytes, limit);
     const outcomes: Promise<PieceOutcome>[] = [];
@@ -143,7 +121,7 @@ export class KafkaSink implements Sink {
     const state = { failed: false };
     for (const piece of pieces) {
       if (state.failed) break;
-      const { acknowledged, onWire } = this.sendPiece(piece);
+      const { acknowledged, onWire } = this.sendPiece(producer, piece);
       const outcome = acknowledged.then((): PieceOutcome => ({ piece }), (error: unknown): PieceOutcome => {
         if (!isTooLarge(error)) state.failed = true;
         return { piece, error };
@@ -161,12 +139,12 @@ export class KafkaSink implements Sink {
     for (const piece of refused) {
       const bytes = batchBytes(piece.map((record) => record.bytes));
       for (const topic of new Set(piece.map((record) => record.topic))) await this.limits.refused(topic, bytes);
-      await this.send(piece, () => undefined);
+      await this.send(producer, piece, () => undefined);
     }
   }
 
   /** One sendBatch; `onWire` resolves once all its records are in requests on their way. */
-  private sendPiece(piece: readonly OutgoingRecord[]): { acknowledged: Promise<unknown>; onWire: Promise<void> } {
+  private sendPiece(producer: KafkaClients['producer'], piece: readonly OutgoingRecord[]): { acknowledged: Promise<unknown>; onWire: Promise<void> } {
     let markOnWire = (): void => undefined;
     const onWire = new Promise<void>((resolve) => (markOnWire = resolve));
     const tracker = new WrittenTracker(markOnWire);
@@ -178,7 +156,7 @@ export class KafkaSink implements Sink {
       messages.push(message);
     }
     tracker.expect(piece.length);
-    const acknowledged = this.producer.sendBatch({
+    const acknowledged = producer.sendBatch({
       // A number timestamp is what kafkajs encodes (see OutgoingMessage); its types say string.
       topicMessages: Array.from(byTopic, ([topic, messages]): TopicMessages => ({ topic, messages: messages as unknown as Message[] })),
       acks: this.config.acks,
@@ -252,14 +230,37 @@ export class KafkaSink implements Sink {
   }
 }
 
-/** What the sink uses of kafkajs: a producer, and an admin client to read topics' size limits. */
-export interface KafkaClients {
-  producer: Pick<Producer, 'connect' | 'disconnect' | 'sendBatch'>;
-  admin: LimitAdmin;
+/** kafkajs's producer and admin client for these settings and credentials. */
+function kafkajsClients(config: KafkaSinkConfig, credentials: KafkaCredentials, log: Logger): KafkaClients {
+  const { tls, sasl } = credentials;
+  const kafka = new Kafka({
+    clientId: config.clientId,
+    brokers: config.brokers,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: 5000,
+    // Fail fast into the sink runner, which rolls back and backs off (and reports BACKOFF).
+    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
+    ...(tls === undefined ? {} : {
+      ssl: {
+        ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+        ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+        ...(tls.key === undefined ? {} : { key: tls.key }),
+        ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
+        ...(tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
+      },
+    }),
+    ...(sasl === undefined ? {} : { sasl: saslOptions(sasl) }),
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      // kafkajs logs every connection retry; the sink runner reports failures once per state change.
+      log.debug({ kafka: entry.namespace, ...entry.log }, entry.log.message);
+    },
+  });
+  return { producer: kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true }), admin: kafka.admin() };
 }
 
 /** kafkajs types each SASL mechanism separately. */
-function saslOptions({ mechanism, username, password }: NonNullable<KafkaSecurity['sasl']>): SASLOptions {
+function saslOptions({ mechanism, username, password }: NonNullable<KafkaCredentials['sasl']>): SASLOptions {
   switch (mechanism) {
     case 'plain': return { mechanism, username, password };
     case 'scram-sha-256': return { mechanism, username, password };

@@ -47,6 +47,8 @@ export class SinkRunner {
   status: SinkStatus = 'READY';
   /** When the current run of failed deliveries began (monotonic ms, for readiness); undefined while READY. */
   failingSince: number | undefined;
+  /** Why the last delivery failed (e.g. a credential file that cannot be read), for /readyz; undefined while READY. */
+  lastError: string | undefined;
 
   constructor(name: string, sink: Sink, channel: MemoryChannel, log: Logger, counters = new SinkCounters()) {
     this.name = name;
@@ -162,6 +164,7 @@ export class SinkRunner {
     if (this.status === 'BACKOFF') this.log.info({ sink: this.name }, 'sink delivering again');
     this.status = 'READY';
     this.failingSince = undefined;
+    this.lastError = undefined;
     this.backoffMs = 0;
   }
 
@@ -169,6 +172,7 @@ export class SinkRunner {
     this.counters.rollbacks += batches;
     this.counters.deliveryFailures += batches;
     this.failingSince ??= monotonicMs();
+    this.lastError = error instanceof Error ? error.message : String(error);
     this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(INITIAL_BACKOFF_MS, this.backoffMs * 2));
     // Log once per state change and then at the cap, not once per retry.
     if (this.status === 'READY' || this.backoffMs === MAX_BACKOFF_MS) {

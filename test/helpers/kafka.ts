@@ -24,6 +24,18 @@ export async function createTopic(topic: string, partitions = 1, config: Record<
   }
 }
 
+/** Deletes topics a test made (the broker is shared by every test run). */
+export async function deleteTopics(topics: string[]): Promise<void> {
+  if (topics.length === 0) return;
+  const admin = new Kafka({ clientId: 'logshipper-test', brokers: brokers().split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Until every partition of a new topic has a leader. kafkajs's own wait gives up when the broker's
  * metadata does not know the topic yet (UNKNOWN_TOPIC_OR_PARTITION, seen right after a KRaft

@@ -23,7 +23,7 @@ import type { LogShipper, LogShipperSpec } from '../../../operator/crd-types.ts'
 import { planCertificates } from '../../../operator/certs.ts';
 import { inject, INJECT_LABEL, INJECTED_LABEL, INJECTION_ANNOTATION } from '../../../operator/inject.ts';
 import { DEFAULT_HTTP_PORT } from '../../../sidecar/http.ts';
-import { CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, labelEnvName, LOG_VOLUME_MOUNT_PATH, TLS_CA_FILE_PATH } from '../../../operator/sidecar-layout.ts';
+import { CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, labelEnvName, LOG_VOLUME_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, TLS_CA_FILE_PATH } from '../../../operator/sidecar-layout.ts';
 import { createNamespace, deleteNamespace, installCrd, Shippers, startOperator, type OperatorProcess } from './helpers.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -250,7 +250,11 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     assert.equal(env.get('POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name');
     assert.equal(env.get('CONTAINER_NAME')?.value, 'web');
     assert.equal(env.get(labelEnvName('app.kubernetes.io/name'))?.valueFrom?.fieldRef?.fieldPath, "metadata.labels['app.kubernetes.io/name']");
-    assert.deepEqual(plain(env.get('KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef), { name: 'kafka-user', key: 'password' });
+    assert.deepEqual(c.env?.filter((e) => e.valueFrom?.secretKeyRef !== undefined), [], 'the SASL Secret is a volume, not env vars');
+    assert.deepEqual(plain(pod.spec.volumes.find((v) => v.name === 'logshipper-kafka-sasl')?.secret), {
+      secretName: 'kafka-user', items: [{ key: 'username', path: 'username' }, { key: 'password', path: 'password' }], optional: true, defaultMode: 420,
+    });
+    assert.equal(c.volumeMounts.find((m) => m.name === 'logshipper-kafka-sasl')?.mountPath, SASL_PASSWORD_FILE_PATH.replace(/\/password$/, ''));
     assert.deepEqual(plain(c.resources), { requests: { cpu: '20m', memory: '48Mi' }, limits: { cpu: '500m', memory: '200Mi' } });
     assert.equal(c.securityContext?.runAsUser, 65534);
     assert.equal(c.securityContext.readOnlyRootFilesystem, true);

@@ -11,7 +11,8 @@ import { parseAgentConfig } from '../../../sidecar/config/agent-config.ts';
 import { compileFilePattern } from '../../../sidecar/sources/taildir/pattern.ts';
 import { agentPath, escapeEnvReferences, render, renderEntries, type RenderedEntry } from '../../../operator/render.ts';
 import { resolveSpec, SpecError } from '../../../operator/spec.ts';
-import { AGENT_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH } from '../../../operator/sidecar-layout.ts';
+import { AGENT_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH } from '../../../operator/sidecar-layout.ts';
+import { credentialFiles } from '../../../sidecar/sinks/kafka-credentials.ts';
 import { agentKey, EXTRA_PROPERTIES } from '../../../operator/extra-properties.ts';
 import type { LogShipperSpec, ResolvedSpec } from '../../../operator/crd-types.ts';
 
@@ -175,28 +176,27 @@ describe('render: the agent accepts the result', () => {
     });
   }
 
-  it('the examples render and the agent accepts them (TLS file paths aside, which exist only in the pod)', () => {
+  it('the examples render and the agent accepts them (the TLS and SASL files are read only when the Kafka client is built)', () => {
     for (const file of ['examples/logshipper.yaml', 'examples/logshipper-secure.yaml']) {
       const doc = yaml.load(readFileSync(file, 'utf8')) as { spec: unknown; metadata: { name: string; namespace: string } };
       const result = render(resolveSpec(doc.spec), { namespace: doc.metadata.namespace, name: doc.metadata.name });
       const env = sidecarEnv(result.env, (variable) => `value-of-${variable}`);
-      try {
-        assert.deepEqual(agentConfig(result.text, env).warnings, [], file);
-      } catch (error) {
-        // Only the TLS files, mounted from Secrets by the injector, are missing outside a pod.
-        assert.match((error as Error).message, /ssl\.truststore\.location: cannot read "\/var\/run\/secrets\/logshipper\//, `${file}: ${(error as Error).message}`);
-      }
+      assert.deepEqual(agentConfig(result.text, env).warnings, [], file);
     }
   });
 
-  it('enrichment and SASL refer to the sidecar env vars of the layout', () => {
+  it('enrichment refers to the sidecar env vars of the layout; SASL to the files of the mounted Secret', () => {
     const result = render(resolveSpec(full()), CONTEXT);
     assert.deepEqual(result.env, [
-      ENV.container, ENV.saslPassword, ENV.saslUsername, ENV.nodeName, ENV.podName, ENV.podNamespace, ENV.podUID,
+      ENV.container, ENV.nodeName, ENV.podName, ENV.podNamespace, ENV.podUID,
       labelEnvName('app.kubernetes.io/name'), labelEnvName('team'),
     ].sort());
-    assert.match(result.text, /^logshipper\.sinks\.kafka\.kafka\.producer\.sasl\.password = \$\{KAFKA_SASL_PASSWORD\}$/m);
-    assert.doesNotMatch(result.text, /password = [^$]/);
+    assert.match(result.text, new RegExp(`^logshipper\\.sinks\\.kafka\\.kafka\\.producer\\.sasl\\.username\\.file = ${SASL_USERNAME_FILE_PATH}$`, 'm'));
+    assert.match(result.text, new RegExp(`^logshipper\\.sinks\\.kafka\\.kafka\\.producer\\.sasl\\.password\\.file = ${SASL_PASSWORD_FILE_PATH}$`, 'm'));
+    assert.doesNotMatch(result.text, /sasl\.(username|password) =/, 'no credential in the ConfigMap');
+    const config = agentConfig(result.text, sidecarEnv(result.env, (variable) => `value-of-${variable}`));
+    const sink = config.sinks[0]?.spec;
+    assert.deepEqual(sink?.type === 'kafka' ? credentialFiles(sink.config.security) : undefined, [SASL_USERNAME_FILE_PATH, SASL_PASSWORD_FILE_PATH]);
   });
 });
 

@@ -1,8 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseProperties } from '../../../sidecar/config/properties.ts';
 import { parseAgentConfig, type AgentConfig } from '../../../sidecar/config/agent-config.ts';
 import { ConfigError } from '../../../sidecar/config/errors.ts';
@@ -88,34 +86,48 @@ describe('agent configuration', () => {
     assert.equal(sink.config.allowTopicOverride, false);
     assert.equal(sink.config.partitionIdHeader, 'p');
     assert.equal(sink.config.partition, 2);
-    assert.deepEqual(sink.config.security.sasl, { mechanism: 'scram-sha-512', username: 'svc', password: 's3"cret' });
+    assert.deepEqual(sink.config.security.sasl, { mechanism: 'scram-sha-512', username: { value: 'svc' }, password: { value: 's3"cret' } });
   });
 
-  it('reads TLS from a PEM keystore, or from separate certificate and key files as in a Kubernetes TLS Secret', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'logshipper-tls-'));
-    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
-    const key = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----';
-    writeFileSync(join(dir, 'ca.crt'), cert);
-    writeFileSync(join(dir, 'tls.crt'), cert);
-    writeFileSync(join(dir, 'tls.key'), key);
-    writeFileSync(join(dir, 'keystore.pem'), `${key}\n${cert}\n`);
+  it('takes TLS from a PEM keystore, or from separate certificate and key files as in a Kubernetes TLS Secret (read when the client is built)', () => {
     const base = { 'a.sinks.k.type': 'kafka', 'a.sinks.k.kafka.bootstrap.servers': 'b:9093', 'a.sinks.k.kafka.producer.security.protocol': 'SSL' };
     const separate = load(variant({ ...base,
-      'a.sinks.k.kafka.producer.ssl.ca.location': join(dir, 'ca.crt'),
-      'a.sinks.k.kafka.producer.ssl.certificate.location': join(dir, 'tls.crt'),
-      'a.sinks.k.kafka.producer.ssl.key.location': join(dir, 'tls.key') }));
+      'a.sinks.k.kafka.producer.ssl.ca.location': '/tls/ca.crt',
+      'a.sinks.k.kafka.producer.ssl.certificate.location': '/tls/tls.crt',
+      'a.sinks.k.kafka.producer.ssl.key.location': '/tls/tls.key' }));
+    assert.deepEqual(separate.sinks[0]?.spec.type === 'kafka' ? separate.sinks[0].spec.config.security.tls : undefined, {
+      ca: { file: '/tls/ca.crt', key: 'a.sinks.k.kafka.producer.ssl.ca.location' },
+      cert: { file: '/tls/tls.crt', key: 'a.sinks.k.kafka.producer.ssl.certificate.location' },
+      key: { file: '/tls/tls.key', key: 'a.sinks.k.kafka.producer.ssl.key.location' },
+      verifyHostname: true,
+    });
     const combined = load(variant({ ...base,
-      'a.sinks.k.kafka.producer.ssl.truststore.location': join(dir, 'ca.crt'),
+      'a.sinks.k.kafka.producer.ssl.truststore.location': '/tls/ca.crt',
       'a.sinks.k.kafka.producer.ssl.truststore.type': 'PEM',
-      'a.sinks.k.kafka.producer.ssl.keystore.location': join(dir, 'keystore.pem') }));
-    for (const config of [separate, combined]) {
-      const sink = config.sinks[0]?.spec;
-      assert.equal(sink?.type, 'kafka');
-      assert.deepEqual(sink.config.security.tls, { ca: cert, cert, key, verifyHostname: true });
-      assert.deepEqual(config.warnings, []);
-    }
-    assert.throws(() => load(variant({ ...base, 'a.sinks.k.kafka.producer.ssl.truststore.location': join(dir, 'ca.crt'), 'a.sinks.k.kafka.producer.ssl.truststore.type': 'JKS' })),
+      'a.sinks.k.kafka.producer.ssl.keystore.location': '/tls/keystore.pem' }));
+    const keystore = { file: '/tls/keystore.pem', key: 'a.sinks.k.kafka.producer.ssl.keystore.location' };
+    assert.deepEqual(combined.sinks[0]?.spec.type === 'kafka' ? combined.sinks[0].spec.config.security.tls : undefined, {
+      ca: { file: '/tls/ca.crt', key: 'a.sinks.k.kafka.producer.ssl.truststore.location' }, cert: keystore, key: keystore, verifyHostname: true,
+    });
+    assert.deepEqual(combined.warnings, []);
+    assert.throws(() => load(variant({ ...base, 'a.sinks.k.kafka.producer.ssl.truststore.location': '/tls/ca.crt', 'a.sinks.k.kafka.producer.ssl.truststore.type': 'JKS' })),
       /ssl\.truststore\.type: invalid value "JKS": one of PEM is allowed/);
+  });
+
+  it('takes the SASL username and password from files, never both a file and a literal', () => {
+    const base = { 'a.sinks.k.type': 'kafka', 'a.sinks.k.kafka.bootstrap.servers': 'b:9092', 'a.sinks.k.kafka.producer.security.protocol': 'SASL_PLAINTEXT',
+      'a.sinks.k.kafka.producer.sasl.mechanism': 'SCRAM-SHA-256', 'a.sinks.k.kafka.producer.sasl.password.file': '/sasl/password' };
+    const config = load(variant({ ...base, 'a.sinks.k.kafka.producer.sasl.username.file': '/sasl/username' }));
+    assert.deepEqual(config.sinks[0]?.spec.type === 'kafka' ? config.sinks[0].spec.config.security.sasl : undefined, {
+      mechanism: 'scram-sha-256',
+      username: { file: '/sasl/username', key: 'a.sinks.k.kafka.producer.sasl.username.file' },
+      password: { file: '/sasl/password', key: 'a.sinks.k.kafka.producer.sasl.password.file' },
+    });
+    assert.deepEqual(config.warnings, []);
+    const literalUser = load(variant({ ...base, 'a.sinks.k.kafka.producer.sasl.username': 'svc' }));
+    assert.deepEqual(literalUser.sinks[0]?.spec.type === 'kafka' ? literalUser.sinks[0].spec.config.security.sasl?.username : undefined, { value: 'svc' });
+    assert.throws(() => load(variant({ ...base, 'a.sinks.k.kafka.producer.sasl.username': 'svc', 'a.sinks.k.kafka.producer.sasl.password': 'pw' })),
+      /sasl\.password\.file: the password is set twice: .*sasl\.password sets it too: keep one/);
   });
 
   it('maps any *KafkaSink class to the Kafka sink', () => {

@@ -1,0 +1,291 @@
+// Kafka credentials rotated under a running agent (a real process shipping a file that grows all
+// along) against the test broker's SASL and SSL listeners, the credential files laid out and
+// swapped as a kubelet does for a Secret volume. Each rotation is looped; every line written is
+// counted against the topic as a multiset, per phase (the lines written between two steps).
+//  - SCRAM: the user's password is changed on the broker, then the password file; a half-written
+//    (empty) file first, which must be refused while the old client keeps delivering.
+//  - TLS: a truncated certificate (refused), then a pair the broker does not trust (the agent
+//    uses it: deliveries stop), then a new pair from the broker's CA (deliveries resume).
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import { createTopic, deleteTopics, readTopic } from '../../helpers/kafka.ts';
+import { getJson, httpPort, startAgent, type RunningAgent } from '../../helpers/agent.ts';
+import { requireEnv, uniqueName } from '../../helpers/env.ts';
+import { kafkaPipeline } from '../../helpers/pipeline.ts';
+import { ConfigMapDir } from '../../helpers/configmap-dir.ts';
+import { multisetDiff } from '../../helpers/multiset.ts';
+import { deleteScramUser, issueClientPair, setScramPassword } from '../../helpers/kafka-credentials.ts';
+
+const ROTATIONS = 3;
+/** Lines appended every WRITE_EVERY_MS: about 2000 lines/s in batches of 20, so that swaps find deliveries in flight. */
+const LINES_PER_WRITE = 50;
+const WRITE_EVERY_MS = 25;
+
+/** Every topic made here, deleted after the suite. */
+const topics: string[] = [];
+
+/** Appends numbered lines of the current phase to a log file until stopped; remembers every line. */
+class Writer {
+  readonly file: string;
+  readonly written: string[] = [];
+  phase = 0;
+  private readonly timer: NodeJS.Timeout;
+  private n = 0;
+
+  constructor(file: string) {
+    this.file = file;
+    writeFileSync(file, '');
+    this.timer = setInterval(() => {
+      const lines = Array.from({ length: LINES_PER_WRITE }, () => `phase${this.phase}-${String(++this.n)}`);
+      appendFileSync(file, lines.map((line) => `${line}\n`).join(''));
+      this.written.push(...lines);
+    }, WRITE_EVERY_MS);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+interface Running {
+  agent: RunningAgent;
+  writer: Writer;
+  topic: string;
+  port: number;
+}
+
+async function startShipping(prefix: string, sink: string[]): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), `logshipper-${prefix}-`));
+  mkdirSync(join(dir, 'logs'));
+  const topic = uniqueName(prefix);
+  await createTopic(topic);
+  topics.push(topic);
+  const writer = new Writer(join(dir, 'logs', 'app.log'));
+  const conf = join(dir, 'agent.properties');
+  writeFileSync(conf, kafkaPipeline({
+    topic,
+    source: ['type = TAILDIR', 'filegroups = g', `filegroups.g = ${writer.file}`, `positionFile = ${join(dir, 'positions.json')}`, 'batchSize = 20'],
+    channel: ['capacity = 100000', 'transactionCapacity = 20'],
+    sink: ['flumeBatchSize = 20', ...sink],
+  }));
+  const agent = startAgent(conf, 'a', ['--drain-timeout', '30000']);
+  try {
+    return { agent, writer, topic, port: await httpPort(agent) };
+  } catch (error) {
+    abandon({ agent, writer });
+    throw error;
+  }
+}
+
+/** Waits until every line written so far is in the topic (at least once), returning the records' values. */
+async function waitDelivered(running: Running, timeoutMs = 60_000): Promise<string[]> {
+  const expected = running.writer.written.length;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const values = (await readTopic(running.topic)).map((record) => record.value);
+    const found = new Set(values);
+    if (running.writer.written.slice(0, expected).every((line) => found.has(line))) return values;
+    if (Date.now() > deadline) assert.fail(`${running.topic}: ${expected - found.size} of ${expected} lines not delivered within ${timeoutMs} ms`);
+    await sleep(500);
+  }
+}
+
+async function waitForCount(agent: RunningAgent, message: string, count: number, timeoutMs = 30_000): Promise<Record<string, unknown>[]> {
+  const matching = (): Record<string, unknown>[] => agent.logs.filter((line) => String(line['msg']).startsWith(message));
+  await agent.waitForLog(() => matching().length >= count, timeoutMs);
+  return matching();
+}
+
+/** Stops writing and the agent, then counts every phase's lines against the topic. */
+async function finish(running: Running): Promise<{ phases: { phase: number; written: number; missing: number; extra: number }[]; duplicates: string[] }> {
+  running.writer.stop();
+  await waitDelivered(running);
+  running.agent.process.kill('SIGTERM');
+  assert.equal(await running.agent.exited, 0, 'the agent drained and exited cleanly');
+  const found = (await readTopic(running.topic)).map((record) => record.value);
+  const phases = [...new Set(running.writer.written.map((line) => line.split('-')[0]))].map((name) => {
+    const written = running.writer.written.filter((line) => line.startsWith(`${name ?? ''}-`));
+    const diff = multisetDiff(written, found.filter((line) => line.startsWith(`${name ?? ''}-`)));
+    return { phase: Number(name?.slice('phase'.length)), written: written.length, ...diff };
+  });
+  const seen = new Set<string>();
+  const duplicates = found.filter((line) => seen.has(line) || !seen.add(line));
+  const swaps = running.agent.logs.filter((line) => String(line['msg']).startsWith('Kafka credentials changed'));
+  if (swaps.length > 0) console.log(`${running.topic}: ${String(swaps.length)} client rebuilds, waiting for ${swaps.map((line) => String(line['waitedForDeliveries'])).join(', ')} deliveries in flight`);
+  return { phases, duplicates };
+}
+
+/** After a failed step: nothing left running. */
+function abandon(running: Pick<Running, 'agent' | 'writer'>): void {
+  running.writer.stop();
+  running.agent.process.kill('SIGKILL');
+}
+
+async function readiness(port: number): Promise<{ status: string; lastError: string | null }> {
+  const body = (await getJson(port, '/readyz')).body as { sinks: Record<string, { status: string; lastError: string | null }> };
+  const sink = body.sinks['k'];
+  assert.ok(sink);
+  return sink;
+}
+
+describe('Kafka credentials rotated under a running agent, against the real broker', () => {
+  const users: string[] = [];
+  after(async () => {
+    for (const user of users) await deleteScramUser(user);
+    await deleteTopics(topics);
+  });
+
+  it(`SCRAM: the password changed on the broker then in the Secret volume, ${ROTATIONS} times, an empty file refused first: every line once`, async () => {
+    const user = uniqueName('rotation');
+    users.push(user);
+    await setScramPassword(user, 'password-0');
+    const volume = new ConfigMapDir({ username: `${user}\n`, password: 'password-0\n' });
+    const running = await startShipping('scram-rotation', [
+      `kafka.bootstrap.servers = ${requireEnv('KAFKA_SASL_BROKERS')}`,
+      'kafka.producer.security.protocol = SASL_PLAINTEXT',
+      'kafka.producer.sasl.mechanism = SCRAM-SHA-512',
+      `kafka.producer.sasl.username.file = ${volume.path('username')}`,
+      `kafka.producer.sasl.password.file = ${volume.path('password')}`,
+    ]);
+    try {
+      await running.agent.waitForLog((line) => line['msg'] === 'connected to Kafka');
+      for (let rotation = 1; rotation <= ROTATIONS; rotation++) {
+        running.writer.phase = rotation * 2 - 1;
+        await waitDelivered(running);
+        // A half-written file: refused, naming the file; the client keeps its password and keeps delivering.
+        volume.update({ username: `${user}\n`, password: '' });
+        const refused = await waitForCount(running.agent, 'new Kafka credentials refused', rotation);
+        assert.equal(refused.at(-1)?.['file'], volume.path('password'));
+        await waitDelivered(running);
+        const password = `password-${String(rotation)}`;
+        await setScramPassword(user, password);
+        await assert.rejects(scramProbe(user, `password-${String(rotation - 1)}`), 'the old password no longer authenticates');
+        running.writer.phase = rotation * 2;
+        volume.update({ username: `${user}\n`, password: `${password}\n` });
+        const rebuilt = await waitForCount(running.agent, 'Kafka credentials changed', rotation);
+        assert.equal(rebuilt.at(-1)?.['saslUsername'], user);
+        await sleep(1000);
+        // Lines written after the swap arrive: the new connection authenticated with the new password.
+        await waitDelivered(running);
+        assert.equal((await readiness(running.port)).status, 'READY');
+      }
+    } catch (error) {
+      abandon(running);
+      throw error;
+    }
+    const { phases, duplicates } = await finish(running);
+    const clean = phases.filter((phase) => phase.missing === 0 && phase.extra === 0);
+    console.log(`SCRAM rotation: ${String(phases.reduce((sum, phase) => sum + phase.written, 0))} lines, phases ${JSON.stringify(phases)}, duplicates ${String(duplicates.length)}${duplicates.length > 0 ? ` (first: ${duplicates.slice(0, 5).join(', ')})` : ''}`);
+    assert.equal(clean.length, phases.length, `phases clean: ${String(clean.length)} of ${String(phases.length)}`);
+    assert.equal(running.agent.logs.filter((line) => line['level'] === 'fatal').length, 0);
+  });
+
+  it('SASL password file missing at start (Secret not created yet): the agent stays up, says which file in the log and /readyz, and delivers every line once it appears', async () => {
+    const user = uniqueName('rotation');
+    users.push(user);
+    await setScramPassword(user, 'late-password');
+    // An optional Secret volume whose Secret does not exist yet: the username is there, the password not.
+    const volume = new ConfigMapDir({ username: user });
+    const running = await startShipping('scram-missing', [
+      `kafka.bootstrap.servers = ${requireEnv('KAFKA_SASL_BROKERS')}`,
+      'kafka.producer.security.protocol = SASL_PLAINTEXT',
+      'kafka.producer.sasl.mechanism = SCRAM-SHA-512',
+      `kafka.producer.sasl.username.file = ${volume.path('username')}`,
+      `kafka.producer.sasl.password.file = ${volume.path('password')}`,
+    ]);
+    try {
+      const failed = await running.agent.waitForLog((line) => String(line['msg']).startsWith('delivery failed'));
+      const reason = String((failed['err'] as { message?: unknown } | undefined)?.message);
+      assert.ok(reason.includes(`sasl.password.file: "${volume.path('password')}" cannot be read (ENOENT`), reason);
+      await sleep(3000);
+      const sink = await readiness(running.port);
+      assert.equal(sink.status, 'BACKOFF');
+      assert.match(sink.lastError ?? '', /sasl\.password\.file: ".*password" cannot be read \(ENOENT/);
+      assert.equal(running.agent.process.exitCode, null, 'the agent keeps running');
+      volume.update({ username: user, password: 'late-password\n' });
+      symlinkSync(join('..data', 'password'), volume.path('password'));
+      await waitDelivered(running);
+      assert.equal((await readiness(running.port)).status, 'READY');
+    } catch (error) {
+      abandon(running);
+      throw error;
+    }
+    const { phases, duplicates } = await finish(running);
+    console.log(`SASL file missing at start: phases ${JSON.stringify(phases)}, duplicates ${String(duplicates.length)}`);
+    assert.deepEqual(phases.map((phase) => phase.missing + phase.extra), [0]);
+  });
+
+  it(`TLS: the client certificate replaced ${ROTATIONS} times (a truncated file refused, an untrusted pair used and refused by the broker, then a new pair from its CA): every line once`, async () => {
+    const pki = mkdtempSync(join(tmpdir(), 'logshipper-rotation-pki-'));
+    const ca = readFileSync(requireEnv('KAFKA_SSL_CA'), 'utf8');
+    const first = await issueClientPair(pki, 'logshipper-rotation-0');
+    const volume = new ConfigMapDir({ 'ca.crt': ca, 'keystore.pem': first.keystore });
+    const running = await startShipping('tls-rotation', [
+      `kafka.bootstrap.servers = ${requireEnv('KAFKA_SSL_BROKERS')}`,
+      'kafka.producer.security.protocol = SSL',
+      `kafka.producer.ssl.truststore.location = ${volume.path('ca.crt')}`,
+      `kafka.producer.ssl.keystore.location = ${volume.path('keystore.pem')}`,
+    ]);
+    try {
+      await running.agent.waitForLog((line) => line['msg'] === 'connected to Kafka');
+      let rebuilds = 0;
+      for (let rotation = 1; rotation <= ROTATIONS; rotation++) {
+        running.writer.phase = rotation * 3 - 2;
+        await waitDelivered(running);
+        const current = readFileSync(volume.path('keystore.pem'), 'utf8');
+        volume.update({ 'ca.crt': ca, 'keystore.pem': current.slice(0, current.length - 200) });
+        const refused = await waitForCount(running.agent, 'new Kafka credentials refused', rotation);
+        assert.equal(refused.at(-1)?.['file'], volume.path('keystore.pem'));
+        await waitDelivered(running);
+
+        // A pair the broker does not trust: used (the client is rebuilt with it), so deliveries stop.
+        const untrusted = await issueClientPair(pki, `logshipper-untrusted-${String(rotation)}`, { selfSigned: true });
+        running.writer.phase = rotation * 3 - 1;
+        volume.update({ 'ca.crt': ca, 'keystore.pem': untrusted.keystore });
+        const withUntrusted = await waitForCount(running.agent, 'Kafka credentials changed', ++rebuilds);
+        assert.equal(withUntrusted.at(-1)?.['certificateSerial'], untrusted.serial);
+        const deadline = Date.now() + 30_000;
+        while ((await readiness(running.port)).status !== 'BACKOFF' && Date.now() < deadline) await sleep(200);
+        const failing = await readiness(running.port);
+        assert.equal(failing.status, 'BACKOFF', 'the broker refuses the untrusted certificate');
+        assert.notEqual(failing.lastError, null);
+
+        const issued = await issueClientPair(pki, `logshipper-rotation-${String(rotation)}`);
+        running.writer.phase = rotation * 3;
+        volume.update({ 'ca.crt': ca, 'keystore.pem': issued.keystore });
+        const withIssued = await waitForCount(running.agent, 'Kafka credentials changed', ++rebuilds);
+        assert.equal(withIssued.at(-1)?.['certificateSerial'], issued.serial);
+        assert.match(String(withIssued.at(-1)?.['certificateSubject']), new RegExp(`CN=logshipper-rotation-${String(rotation)}`));
+        await sleep(1000);
+        await waitDelivered(running);
+        assert.equal((await readiness(running.port)).status, 'READY');
+      }
+    } catch (error) {
+      abandon(running);
+      throw error;
+    }
+    const { phases, duplicates } = await finish(running);
+    const clean = phases.filter((phase) => phase.missing === 0 && phase.extra === 0);
+    console.log(`TLS rotation: ${String(phases.reduce((sum, phase) => sum + phase.written, 0))} lines, phases ${JSON.stringify(phases)}, duplicates ${String(duplicates.length)}${duplicates.length > 0 ? ` (first: ${duplicates.slice(0, 5).join(', ')})` : ''}`);
+    assert.equal(clean.length, phases.length, `phases clean: ${String(clean.length)} of ${String(phases.length)}`);
+  });
+});
+
+/** Connects to the SASL listener as `user` with `password` (rejects when the broker refuses it). */
+async function scramProbe(user: string, password: string): Promise<void> {
+  const admin = new Kafka({
+    clientId: 'logshipper-rotation-probe', brokers: [requireEnv('KAFKA_SASL_BROKERS')], logLevel: logLevel.NOTHING,
+    sasl: { mechanism: 'scram-sha-512', username: user, password }, retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+  } finally {
+    await admin.disconnect();
+  }
+}
