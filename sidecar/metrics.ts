@@ -62,13 +62,18 @@ export function createMetrics(agent: () => Agent, reloads: ReloadState): { regis
       if (report !== undefined) yield [source, report];
     }
   };
-  const reported = (field: Exclude<keyof SourceReport, 'files'>): Read => function* () {
+  const reported = (field: Exclude<keyof SourceReport, 'files' | 'filesRefused'>): Read => function* () {
     for (const [source, report] of reports()) yield [{ source }, report[field]];
   };
   counter('logshipper_source_long_lines_total', 'Lines longer than the maximum line length (split or truncated).', ['source'], reported('longLines'));
   counter('logshipper_source_invalid_sequences_total', 'Byte sequences invalid in the source encoding, replaced by U+FFFD.', ['source'], reported('invalidSequences'));
   counter('logshipper_source_rotations_total', 'Files renamed away or deleted while being read (read to their end first).', ['source'], reported('rotations'));
   counter('logshipper_source_truncations_total', 'Files truncated in place (copytruncate), read again from the start.', ['source'], reported('truncations'));
+  counter('logshipper_source_files_refused_total', 'Files not read: their real path (symlinks resolved) is outside the source\'s confineTo (reason outside), or could not be resolved (unverifiable).', ['source', 'reason'], function* () {
+    for (const [source, report] of reports()) {
+      for (const [reason, value] of Object.entries(report.filesRefused)) yield [{ source, reason }, value];
+    }
+  });
   gauge('logshipper_source_files', 'Files the source has open.', ['source'], function* () {
     for (const [source, report] of reports()) yield [{ source }, report.files.length];
   });

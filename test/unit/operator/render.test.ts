@@ -189,6 +189,16 @@ describe('render: the agent accepts the result', () => {
     }
   });
 
+  it('the TAILDIR source is always confined to the log volume\'s mount path', () => {
+    for (const spec of [minimal(), full()]) {
+      const result = render(resolveSpec(spec), CONTEXT);
+      const config = agentConfig(result.text, sidecarEnv(result.env, (variable) => `value-of-${variable}`));
+      const source = config.sources[0]?.spec;
+      assert.ok(source?.type === 'taildir');
+      assert.equal(source.config.confineTo, LOG_VOLUME_MOUNT_PATH);
+    }
+  });
+
   it('enrichment and SASL refer to the sidecar env vars of the layout', () => {
     const result = render(resolveSpec(full()), CONTEXT);
     assert.deepEqual(result.env, [

@@ -1,0 +1,133 @@
+// TAILDIR's confineTo: a file is read only when the real path of what was opened is inside the
+// directory. Symlinks that stay inside work; one leading out (to a file, through a directory, or
+// re-pointed out while tailed) is refused, logged once and counted once. Without the key every
+// symlink is followed, as in Flume.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { parseProperties } from '../../../sidecar/config/properties.ts';
+import { Settings } from '../../../sidecar/config/settings.ts';
+import { ConfigError } from '../../../sidecar/config/errors.ts';
+import { settleReceipts, type Event } from '../../../sidecar/event.ts';
+import { configureTaildirSource, TaildirSource, type BatchProcessor } from '../../../sidecar/sources/taildir.ts';
+import { isInside } from '../../../sidecar/sources/taildir/confinement.ts';
+import { escapingVolume, type EscapingVolume } from '../../helpers/escaping-volume.ts';
+
+class Processor implements BatchProcessor {
+  readonly delivered: string[] = [];
+  put(events: Event[]): Promise<void> {
+    for (const event of events) this.delivered.push(event.body.toString('utf8'));
+    settleReceipts(events);
+    return Promise.resolve();
+  }
+}
+
+function capturingLog(): { log: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+  return { log, lines };
+}
+
+function configure(lines: string[]): ReturnType<typeof configureTaildirSource> {
+  return configureTaildirSource(new Settings('a.sources.s.', parseProperties(lines.join('\n')), 'confine.properties'));
+}
+
+async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The escaping volume with one line in each file, and a third outside file for the swap. */
+function layout(): EscapingVolume {
+  const root = escapingVolume();
+  const [app = '', dated = '', sub = ''] = root.insideFiles;
+  writeFileSync(app, 'app 1\n');
+  writeFileSync(dated, 'dated 1\n');
+  writeFileSync(sub, 'sub 1\n');
+  const [key = '', dirFile = ''] = root.outsideFiles;
+  writeFileSync(key, 'SECRET outside line\n');
+  writeFileSync(dirFile, 'SECRET outside dir line\n');
+  writeFileSync(join(root.outside, 'later.key'), 'SECRET swapped-in line\n');
+  return root;
+}
+
+function sourceLines(root: EscapingVolume, confineTo: string | undefined): string[] {
+  return [
+    'filegroups = top sub out', `filegroups.top = ${root.mount}/*.log`, `filegroups.sub = ${root.mount}/sub/*.log`, `filegroups.out = ${root.mount}/outdir/*.log`,
+    `positionFile = ${root.state}/positions.json`, 'pollInterval = 50', 'rescanInterval = 100',
+    ...(confineTo === undefined ? [] : [`confineTo = ${confineTo}`]),
+  ];
+}
+
+describe('TAILDIR confineTo', () => {
+  it('isInside compares whole path components', () => {
+    assert.equal(isInside('/vol', '/vol'), true);
+    assert.equal(isInside('/vol', '/vol/a.log'), true);
+    assert.equal(isInside('/vol', '/vol/sub/a.log'), true);
+    assert.equal(isInside('/vol', '/volume/a.log'), false);
+    assert.equal(isInside('/vol', '/etc/passwd'), false);
+    assert.equal(isInside('/', '/etc/passwd'), true);
+  });
+
+  it('a relative confineTo is refused, naming the key', () => {
+    assert.throws(() => configure(['filegroups = g', 'filegroups.g = /v/a.log', 'confineTo = var/log']), (error: unknown) =>
+      error instanceof ConfigError && error.message.includes('a.sources.s.confineTo') && error.message.includes('"var/log"') && error.message.includes('absolute'));
+  });
+
+  it('reads files and symlinks inside the volume, refuses those leading out (file, directory, re-pointed later), each logged and counted once', { timeout: 20_000 }, async () => {
+    const root = layout();
+    const processor = new Processor();
+    const { log, lines } = capturingLog();
+    // The volume is named through its symlink, as the operator names the mount path.
+    const tailer = new TaildirSource(configure(sourceLines(root, root.mount)), processor, log);
+    await tailer.start();
+    try {
+      await until('the inside lines', () => processor.delivered.length >= 3);
+      // Re-pointed from inside to outside while tailed; then every file gains a line.
+      symlinkSync('app.log', join(root.volume, 'swap.log.tmp'));
+      renameSync(join(root.volume, 'swap.log.tmp'), join(root.volume, 'swap.log'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      symlinkSync(join(root.outside, 'later.key'), join(root.volume, 'swap.log.tmp'));
+      renameSync(join(root.volume, 'swap.log.tmp'), join(root.volume, 'swap.log'));
+      appendFileSync(join(root.volume, 'app.log'), 'app 2\n');
+      appendFileSync(join(root.volume, '2026-12-01.log'), 'dated 2\n');
+      appendFileSync(join(root.outside, 'client.key'), 'SECRET outside line 2\n');
+      appendFileSync(join(root.outside, 'later.key'), 'SECRET swapped-in line 2\n');
+      await until('the second inside lines', () => processor.delivered.length >= 5);
+      await until('three refusals', () => (tailer.report().filesRefused['outside'] ?? 0) >= 3);
+      // Several more rescans and polls: nothing more is refused, logged or read.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.deepEqual([...processor.delivered].sort(), ['app 1', 'app 2', 'dated 1', 'dated 2', 'sub 1']);
+      assert.deepEqual(tailer.report().filesRefused, { outside: 3, unverifiable: 0 });
+      const refusals = lines.filter((line) => String(line['msg']).startsWith('file refused'));
+      assert.deepEqual(refusals.map((line) => [line['file'], line['realPath'], line['root'], line['level']]).sort(), [
+        [join(root.mount, 'evil.log'), join(root.outside, 'client.key'), root.volume, 40],
+        [join(root.mount, 'outdir', 'x.log'), join(root.outside, 'dir', 'x.log'), root.volume, 40],
+        [join(root.mount, 'swap.log'), join(root.outside, 'later.key'), root.volume, 40],
+      ]);
+    } finally {
+      await tailer.stop();
+      await tailer.close();
+    }
+  });
+
+  it('without confineTo every symlink is followed, as in Flume', { timeout: 20_000 }, async () => {
+    const root = layout();
+    const processor = new Processor();
+    const tailer = new TaildirSource(configure(sourceLines(root, undefined)), processor, capturingLog().log);
+    await tailer.start();
+    try {
+      await until('every line', () => processor.delivered.length >= 5);
+      assert.deepEqual([...processor.delivered].sort(), ['SECRET outside dir line', 'SECRET outside line', 'app 1', 'dated 1', 'sub 1']);
+      assert.deepEqual(tailer.report().filesRefused, { outside: 0, unverifiable: 0 });
+    } finally {
+      await tailer.stop();
+      await tailer.close();
+    }
+  });
+});
