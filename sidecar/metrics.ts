@@ -3,6 +3,13 @@ import type { Agent } from './agent.ts';
 import type { LatencyObserver } from './counters.ts';
 import type { SourceReport } from './component.ts';
 
+/**
+ * The configuration file: `loaded` (the running configuration is its content, or a refused reload
+ * of it), `waiting` (it did not exist at start: nothing runs until it appears and loads), `gone`
+ * (removed since: the last configuration keeps running).
+ */
+export type ConfigFileState = 'loaded' | 'waiting' | 'gone';
+
 /** Counts config reloads, for /metrics and /readyz. */
 export interface ReloadState {
   loadedAt: Date;
@@ -10,6 +17,7 @@ export interface ReloadState {
   successes: number;
   failures: number;
   lastError: string | undefined;
+  file: ConfigFileState;
 }
 
 type Read = () => Iterable<[Record<string, string>, number]>;

@@ -56,8 +56,10 @@ describe('logshipper agent (CLI)', () => {
     assert.ok(jsonLines(result.stdout).some((line) => line['msg'] === 'cannot run command'));
   });
 
-  it('exits 2 on a missing file or usage errors, and 0 on --help', () => {
-    assert.equal(logshipper('agent', '-f', '/nonexistent.properties', '-n', 'a').status, 2);
+  it('exits 2 on a file in a directory that does not exist (a mistyped --conf-file) or usage errors, and 0 on --help', () => {
+    const missing = logshipper('agent', '-f', '/nonexistent/agent.properties', '-n', 'a');
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /configuration error: \/nonexistent\/agent\.properties: cannot read the configuration file/);
     assert.match(logshipper('agent', '-n', 'a').stderr, /--conf-file is required/);
     assert.equal(logshipper('agent', '--bogus').status, 2);
     const quiet = logshipper('agent', '-f', 'examples/quickstart.properties', '-n', 'quickstart', '--drain-timeout', '3000', '--drain-quiet-period', '3000');

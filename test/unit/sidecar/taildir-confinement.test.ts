@@ -14,6 +14,7 @@ import { settleReceipts, type Event } from '../../../sidecar/event.ts';
 import { configureTaildirSource, TaildirSource, type BatchProcessor } from '../../../sidecar/sources/taildir.ts';
 import { isInside } from '../../../sidecar/sources/taildir/confinement.ts';
 import { escapingVolume, type EscapingVolume } from '../../helpers/escaping-volume.ts';
+import { until } from '../../helpers/until.ts';
 
 class Processor implements BatchProcessor {
   readonly delivered: string[] = [];
@@ -32,14 +33,6 @@ function capturingLog(): { log: pino.Logger; lines: Record<string, unknown>[] } 
 
 function configure(lines: string[]): ReturnType<typeof configureTaildirSource> {
   return configureTaildirSource(new Settings('a.sources.s.', parseProperties(lines.join('\n')), 'confine.properties'));
-}
-
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** The escaping volume with one line in each file, and a third outside file for the swap. */
