@@ -109,6 +109,32 @@ describe('TAILDIR confineTo', () => {
     }
   });
 
+  it('an idle file moved out of the volume, a symlink left at its path, is refused when it is reopened', { timeout: 20_000 }, async () => {
+    const root = layout();
+    const processor = new Processor();
+    const { log, lines } = capturingLog();
+    const tailer = new TaildirSource(configure([...sourceLines(root, root.mount), 'idleTimeout = 100']), processor, log);
+    await tailer.start();
+    try {
+      await until('the inside lines', () => processor.delivered.length >= 3);
+      await until('app.log to be closed as idle', () => lines.some((line) => line['msg'] === 'file idle: closed until it changes' && line['path'] === join(root.mount, 'app.log')));
+      // Same inode, now outside: the path still names it (through a symlink), so it is reopened.
+      const [app = ''] = root.insideFiles;
+      const moved = join(root.outside, 'moved.log');
+      renameSync(app, moved);
+      symlinkSync(moved, app);
+      appendFileSync(moved, 'SECRET written after the move\n');
+      await until('the refusal', () => lines.some((line) => String(line['msg']).startsWith('file refused')));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.ok(!processor.delivered.some((line) => line.startsWith('SECRET')), processor.delivered.join('|'));
+      const refusals = lines.filter((line) => String(line['msg']).startsWith('file refused'));
+      assert.deepEqual(refusals.filter((line) => line['realPath'] === moved).length, 1, 'logged once');
+    } finally {
+      await tailer.stop();
+      await tailer.close();
+    }
+  });
+
   it('without confineTo every symlink is followed, as in Flume', { timeout: 20_000 }, async () => {
     const root = layout();
     const processor = new Processor();
