@@ -64,7 +64,6 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   const reloads: ReloadState = {
     loadedAt: new Date(), configHash: contentHash(options.file), successes: 0, failures: 0, lastError: undefined, file: waiting ? 'waiting' : 'loaded',
   };
-  if (waiting) log.warn({ file: options.file, agent: options.name }, 'configuration file does not exist: waiting for it (HTTP endpoints up, /readyz 503 until it appears and loads)');
   // The metrics read the agent at scrape time; the agent's sinks record latency into the metrics.
   const metrics = createMetrics(() => running, reloads);
   const running = new Agent(config, log, new CounterStore(metrics.latencyFor));
@@ -100,6 +99,7 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
       return 2;
     }
   }
+  if (waiting) log.warn({ file: options.file, agent: options.name }, 'configuration file does not exist: waiting for it (/readyz 503 until it appears and loads)');
   await running.start();
 
   // Reloads run one at a time, and never once stopping began. A reload in progress at a signal

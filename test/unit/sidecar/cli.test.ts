@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startAgent } from '../../helpers/agent.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -54,6 +55,17 @@ describe('logshipper agent (CLI)', () => {
     const result = logshipper('agent', '-f', file, '-n', 'a');
     assert.equal(result.status, 1);
     assert.ok(jsonLines(result.stdout).some((line) => line['msg'] === 'cannot run command'));
+  });
+
+  it('waits for a missing file in a directory that exists, and stops cleanly on SIGTERM while waiting', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-cli-'));
+    const file = join(dir, 'agent.properties');
+    const agent = startAgent(file, 'a');
+    const line = await agent.waitForLog((l) => String(l['msg']).startsWith('configuration file does not exist'));
+    assert.equal(line['file'], file);
+    assert.equal(line['level'], 40);
+    agent.process.kill('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
   });
 
   it('exits 2 on a file in a directory that does not exist (a mistyped --conf-file) or usage errors, and 0 on --help', () => {
