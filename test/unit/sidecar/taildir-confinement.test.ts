@@ -135,6 +135,53 @@ describe('TAILDIR confineTo', () => {
     }
   });
 
+  it('a reload that adds confineTo stops reading the files outside it; a later reload neither logs nor counts them again', { timeout: 20_000 }, async () => {
+    const root = layout();
+    const processor = new Processor();
+    const { log, lines } = capturingLog();
+    let tailer = new TaildirSource(configure(sourceLines(root, undefined)), processor, log);
+    await tailer.start();
+    const reload = async (confineTo: string, rescan: string): Promise<void> => {
+      await tailer.stop();
+      tailer = new TaildirSource(configure([...sourceLines(root, confineTo), `rescanInterval = ${rescan}`]), processor, log, await tailer.handOver());
+      await tailer.start();
+    };
+    try {
+      await until('every line, the outside ones too (no confineTo yet)', () => processor.delivered.length >= 5);
+      await reload(root.mount, '100');
+      const [key = '', dirFile = ''] = root.outsideFiles;
+      appendFileSync(key, 'SECRET after the reload\n');
+      appendFileSync(dirFile, 'SECRET dir after the reload\n');
+      appendFileSync(root.insideFiles[0] ?? '', 'app 2\n');
+      await until('the inside line', () => processor.delivered.includes('app 2'));
+      await until('two refusals', () => tailer.report().filesRefused['outside'] === 2);
+      await reload(root.mount, '101'); // another change of the source's keys
+      appendFileSync(root.insideFiles[0] ?? '', 'app 3\n');
+      await until('the inside line', () => processor.delivered.includes('app 3'));
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.ok(!processor.delivered.some((line) => line.includes('after the reload')), processor.delivered.join('|'));
+      assert.deepEqual(tailer.report().filesRefused, { outside: 2, unverifiable: 0 }, 'counted once across reloads');
+      assert.equal(lines.filter((line) => String(line['msg']).startsWith('file refused')).length, 2, 'logged once across reloads');
+    } finally {
+      await tailer.stop();
+      await tailer.close();
+    }
+  });
+
+  it('a confineTo that does not exist refuses every file as unverifiable', { timeout: 20_000 }, async () => {
+    const root = layout();
+    const processor = new Processor();
+    const tailer = new TaildirSource(configure(sourceLines(root, join(root.base, 'no-such-dir'))), processor, capturingLog().log);
+    await tailer.start();
+    try {
+      await until('the refusals', () => (tailer.report().filesRefused['unverifiable'] ?? 0) >= 5);
+      assert.deepEqual(processor.delivered, []);
+    } finally {
+      await tailer.stop();
+      await tailer.close();
+    }
+  });
+
   it('without confineTo every symlink is followed, as in Flume', { timeout: 20_000 }, async () => {
     const root = layout();
     const processor = new Processor();
