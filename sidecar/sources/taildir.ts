@@ -153,7 +153,7 @@ export class TaildirSource implements Source {
     // Watch first, then list: a file created in between is seen by one or the other.
     this.watcher = new GroupWatcher(this.config.groups, (path) => this.isOwnFile(path), (event, path) => {
       this.onWatch(event, path);
-    });
+    }, this.config.confineTo);
     await this.watcher.ready();
     await this.rescan(entries);
     await this.adoptUnlisted();

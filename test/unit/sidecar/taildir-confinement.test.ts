@@ -13,6 +13,7 @@ import { ConfigError } from '../../../sidecar/config/errors.ts';
 import { settleReceipts, type Event } from '../../../sidecar/event.ts';
 import { configureTaildirSource, TaildirSource, type BatchProcessor } from '../../../sidecar/sources/taildir.ts';
 import { isInside } from '../../../sidecar/sources/taildir/confinement.ts';
+import { GroupWatcher } from '../../../sidecar/sources/taildir/discovery.ts';
 import { escapingVolume, type EscapingVolume } from '../../helpers/escaping-volume.ts';
 import { until } from '../../helpers/until.ts';
 
@@ -180,6 +181,27 @@ describe('TAILDIR confineTo', () => {
       await tailer.stop();
       await tailer.close();
     }
+  });
+
+  it('the watcher does not watch a directory symlink leading out of confineTo (it does without)', { timeout: 20_000 }, async () => {
+    const root = layout();
+    const { groups } = configure(['filegroups = all', `filegroups.all = ${root.mount}/**/*.log`]);
+    const watch = async (confineTo: string | undefined, round: number): Promise<string[]> => {
+      const paths: string[] = [];
+      const watcher = new GroupWatcher(groups, () => false, (_event, path) => paths.push(path), confineTo);
+      await watcher.ready();
+      try {
+        writeFileSync(join(root.outside, 'dir', `new-${round}.log`), 'SECRET\n');
+        appendFileSync(root.insideFiles[0] ?? '', `app ${round}\n`);
+        await until('the inside event', () => paths.some((path) => path.endsWith('app.log')));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return paths.filter((path) => path.includes('/outdir'));
+      } finally {
+        await watcher.close();
+      }
+    };
+    assert.notDeepEqual(await watch(undefined, 1), [], 'chokidar follows the directory symlink');
+    assert.deepEqual(await watch(root.mount, 2), []);
   });
 
   it('without confineTo every symlink is followed, as in Flume', { timeout: 20_000 }, async () => {
