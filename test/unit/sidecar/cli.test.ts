@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent } from '../../helpers/agent.ts';
@@ -66,6 +66,7 @@ describe('logshipper agent (CLI)', () => {
     assert.equal(line['level'], 40);
     agent.process.kill('SIGTERM');
     assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('exits 2 on a file in a directory that does not exist (a mistyped --conf-file) or usage errors, and 0 on --help', () => {

@@ -2,6 +2,7 @@
 // disappearing and coming back (an optional ConfigMap deleted and re-created), each reported once.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { ConfigWatcher } from '../../../sidecar/config/watch.ts';
 import { configFileReason } from '../../../sidecar/http.ts';
 import { ConfigMapDir } from '../../helpers/configmap-dir.ts';
@@ -25,6 +26,7 @@ describe('ConfigWatcher', () => {
       assert.deepEqual(seen, ['present', 'change', 'gone', 'present', 'change']);
     } finally {
       watcher.close();
+      rmSync(dir.dir, { recursive: true, force: true });
     }
   });
 

@@ -4,7 +4,7 @@
 // symlink is followed, as in Flume.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseProperties } from '../../../sidecar/config/properties.ts';
@@ -107,6 +107,7 @@ describe('TAILDIR confineTo', () => {
     } finally {
       await tailer.stop();
       await tailer.close();
+      rmSync(root.base, { recursive: true, force: true });
     }
   });
 
@@ -133,6 +134,7 @@ describe('TAILDIR confineTo', () => {
     } finally {
       await tailer.stop();
       await tailer.close();
+      rmSync(root.base, { recursive: true, force: true });
     }
   });
 
@@ -166,6 +168,7 @@ describe('TAILDIR confineTo', () => {
     } finally {
       await tailer.stop();
       await tailer.close();
+      rmSync(root.base, { recursive: true, force: true });
     }
   });
 
@@ -180,6 +183,7 @@ describe('TAILDIR confineTo', () => {
     } finally {
       await tailer.stop();
       await tailer.close();
+      rmSync(root.base, { recursive: true, force: true });
     }
   });
 
@@ -200,8 +204,12 @@ describe('TAILDIR confineTo', () => {
         await watcher.close();
       }
     };
-    assert.notDeepEqual(await watch(undefined, 1), [], 'chokidar follows the directory symlink');
-    assert.deepEqual(await watch(root.mount, 2), []);
+    try {
+      assert.notDeepEqual(await watch(undefined, 1), [], 'chokidar follows the directory symlink');
+      assert.deepEqual(await watch(root.mount, 2), []);
+    } finally {
+      rmSync(root.base, { recursive: true, force: true });
+    }
   });
 
   it('without confineTo every symlink is followed, as in Flume', { timeout: 20_000 }, async () => {
@@ -216,6 +224,7 @@ describe('TAILDIR confineTo', () => {
     } finally {
       await tailer.stop();
       await tailer.close();
+      rmSync(root.base, { recursive: true, force: true });
     }
   });
 });
