@@ -398,9 +398,11 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
     ports: [{ name: HTTP_PORT_NAME, containerPort: port, protocol: 'TCP' }],
     resources: requirements,
     volumeMounts: mounts,
-    // Startup: the configuration is loaded (for a native sidecar the app starts after this succeeds;
-    // /readyz answers 200 while Kafka has failed for less than the agent's --ready-backoff-limit).
-    startupProbe: probe('/readyz', port, { periodSeconds: 1, failureThreshold: 60 }),
+    // Startup: the agent answers (for a native sidecar the app starts after this succeeds). Not
+    // /readyz: with its ConfigMap deleted (the volume is optional) the agent idles, /readyz 503 until
+    // the file appears, and the app must start all the same. A present file is loaded before the
+    // agent listens, so the app still starts after the configuration is loaded.
+    startupProbe: probe('/healthz', port, { periodSeconds: 1, failureThreshold: 60 }),
     // Liveness: restart a stalled process. No readiness probe: a native sidecar's readiness is part of
     // the pod's, and a Kafka outage must not take the application out of its Service.
     livenessProbe: probe('/healthz', port, { periodSeconds: 10, failureThreshold: 3 }),

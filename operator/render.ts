@@ -9,6 +9,7 @@ import { escapeKey, escapeValue } from 'properties-file/escape';
 import type { Acks, EnrichmentField, PodField, ResolvedSpec } from './crd-types.ts';
 import { agentKey } from './extra-properties.ts';
 import { SASL_PASSWORD_FILE_KEY, SASL_USERNAME_FILE_KEY } from '../sidecar/sinks/kafka-config.ts';
+import { CONFINE_TO_KEY } from '../sidecar/sources/taildir/config.ts';
 import {
   AGENT_NAME, CHANNEL_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH,
   SINK_NAME, SOURCE_NAME, TLS_CA_FILE_PATH, TLS_CLIENT_FILE_PATH,
@@ -156,6 +157,8 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   put(`${source}type`, 'TAILDIR');
   put(`${source}channels`, CHANNEL_NAME);
   put(`${source}positionFile`, POSITION_FILE_PATH);
+  // Symlinks on the app's volume must not lead the agent to files only the sidecar sees (its Kafka key).
+  put(`${source}${CONFINE_TO_KEY}`, LOG_VOLUME_MOUNT_PATH);
   put(`${source}filegroups`, groups.join(' '));
   spec.files.forEach((file, index) => {
     const group = groups[index] ?? '';

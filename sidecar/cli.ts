@@ -12,7 +12,8 @@ Runs the agent AGENT defined in the Flume-style properties file FILE
 (the same file and flags as 'flume-ng agent').
 
 Options:
-  -f, --conf-file FILE         properties file (required)
+  -f, --conf-file FILE         properties file (required); one that does not exist (in a directory
+                               that does) is waited for: /readyz 503 until it appears and loads
   -n, --name AGENT             agent name: the prefix of its keys, e.g. 'producer' (required)
       --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
                                (also LOGSHIPPER_LOG_LEVEL)

@@ -60,6 +60,8 @@ export interface SourceReport {
   rotations: number;
   /** Files truncated in place (copytruncate), read again from the start. */
   truncations: number;
+  /** Files not read because their real path is outside the source's confinement, by reason; each counted once. */
+  filesRefused: Readonly<Record<string, number>>;
 }
 
 /** What a component gets when it is created. */

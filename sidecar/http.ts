@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import type { Agent } from './agent.ts';
 import { monotonicMs } from './clock.ts';
-import type { ReloadState } from './metrics.ts';
+import type { ConfigFileState, ReloadState } from './metrics.ts';
 import { flumeJson } from './metrics.ts';
 import type { Logger } from './log.ts';
 
@@ -36,6 +36,13 @@ export function isLoopback(address: string | undefined): boolean {
   return address !== undefined && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
 }
 
+/** What /readyz says about the configuration file when it is not simply loaded. */
+export function configFileReason(state: ConfigFileState, file: string): string | undefined {
+  if (state === 'waiting') return `configuration file ${file} does not exist: waiting for it, nothing runs until it appears`;
+  if (state === 'gone') return `configuration file ${file} was removed: the last loaded configuration keeps running`;
+  return undefined;
+}
+
 /** An event-loop delay above this over the last window makes /healthz answer 503. */
 const STALL_MS = 5000;
 
@@ -44,7 +51,7 @@ const STALL_MS = 5000;
  * - /metrics       Prometheus text
  * - /metrics/json  Flume's JSON monitoring shape
  * - /healthz       liveness: the process answers and its event loop is not stalled
- * - /readyz        readiness: configuration loaded, every sink delivering or failing for less than the limit
+ * - /readyz        readiness: configuration loaded (not waiting for its file), every sink delivering or failing for less than the limit
  * - POST /stop     stops the agent (drain, exit) as SIGTERM does, from a loopback peer only: how an
  *                  app ends a plain-container sidecar that would keep its Job's pod running
  */
@@ -83,10 +90,14 @@ export async function startHttpServer(agent: () => Agent, registry: Registry, re
         failingForMs: runner.failingSince === undefined ? 0 : Math.round(now - runner.failingSince),
         lastError: runner.lastError ?? null,
       }]));
-      const ready = Object.values(sinks).every((sink) => sink.failingForMs < options.readyBackoffLimitMs);
+      const ready = reloads.file !== 'waiting' && Object.values(sinks).every((sink) => sink.failingForMs < options.readyBackoffLimitMs);
+      const file = agent().config.file;
       reply(ready ? 200 : 503, 'application/json', JSON.stringify({
         ready,
-        config: { file: agent().config.file, hash: reloads.configHash, loadedAt: reloads.loadedAt.toISOString(), lastReloadError: reloads.lastError ?? null },
+        config: {
+          file, state: reloads.file, reason: configFileReason(reloads.file, file) ?? null,
+          hash: reloads.configHash, loadedAt: reloads.loadedAt.toISOString(), lastReloadError: reloads.lastError ?? null,
+        },
         sinks,
       }));
     } else if (url === '/stop') {

@@ -3,6 +3,13 @@ import type { Agent } from './agent.ts';
 import type { LatencyObserver } from './counters.ts';
 import type { SourceReport } from './component.ts';
 
+/**
+ * The configuration file: `loaded` (the running configuration is its content, or a refused reload
+ * of it), `waiting` (it did not exist at start: nothing runs until it appears and loads), `gone`
+ * (removed since: the last configuration keeps running).
+ */
+export type ConfigFileState = 'loaded' | 'waiting' | 'gone';
+
 /** Counts config reloads, for /metrics and /readyz. */
 export interface ReloadState {
   loadedAt: Date;
@@ -10,6 +17,7 @@ export interface ReloadState {
   successes: number;
   failures: number;
   lastError: string | undefined;
+  file: ConfigFileState;
 }
 
 type Read = () => Iterable<[Record<string, string>, number]>;
@@ -62,13 +70,18 @@ export function createMetrics(agent: () => Agent, reloads: ReloadState): { regis
       if (report !== undefined) yield [source, report];
     }
   };
-  const reported = (field: Exclude<keyof SourceReport, 'files'>): Read => function* () {
+  const reported = (field: Exclude<keyof SourceReport, 'files' | 'filesRefused'>): Read => function* () {
     for (const [source, report] of reports()) yield [{ source }, report[field]];
   };
   counter('logshipper_source_long_lines_total', 'Lines longer than the maximum line length (split or truncated).', ['source'], reported('longLines'));
   counter('logshipper_source_invalid_sequences_total', 'Byte sequences invalid in the source encoding, replaced by U+FFFD.', ['source'], reported('invalidSequences'));
   counter('logshipper_source_rotations_total', 'Files renamed away or deleted while being read (read to their end first).', ['source'], reported('rotations'));
   counter('logshipper_source_truncations_total', 'Files truncated in place (copytruncate), read again from the start.', ['source'], reported('truncations'));
+  counter('logshipper_source_files_refused_total', 'Files not read: their real path (symlinks resolved) is outside the source\'s confineTo (reason outside), or could not be resolved (unverifiable).', ['source', 'reason'], function* () {
+    for (const [source, report] of reports()) {
+      for (const [reason, value] of Object.entries(report.filesRefused)) yield [{ source, reason }, value];
+    }
+  });
   gauge('logshipper_source_files', 'Files the source has open.', ['source'], function* () {
     for (const [source, report] of reports()) yield [{ source }, report.files.length];
   });

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { dirname } from 'node:path';
 import { Agent } from './agent.ts';
-import { loadAgentConfig } from './config/agent-config.ts';
+import { loadAgentConfig, type AgentConfig } from './config/agent-config.ts';
 import { ConfigError } from './config/errors.ts';
 import { ConfigWatcher, contentHash } from './config/watch.ts';
 import { Deadline } from './deadline.ts';
@@ -29,14 +31,27 @@ interface Ending {
 }
 
 /**
+ * The configuration at start: loaded, or (the file missing from a directory that exists: an
+ * `optional` ConfigMap volume whose ConfigMap is gone) an agent without components that waits for
+ * the file. A directory that does not exist either is a mistyped --conf-file: an error.
+ */
+function initialConfig(options: RuntimeOptions): { config: AgentConfig; waiting: boolean } {
+  if (!existsSync(options.file) && existsSync(dirname(options.file))) {
+    return { config: { file: options.file, agent: options.name, sources: [], channels: [], sinks: [], warnings: [] }, waiting: true };
+  }
+  return { config: loadAgentConfig(options.file, options.name), waiting: false };
+}
+
+/**
  * The agent process: loads the configuration, runs the agent with its HTTP endpoints,
  * reloads on file change or SIGHUP, and drains on SIGTERM/SIGINT, POST /stop, or when every source finished.
  * Resolves with the exit code.
  */
 export async function runAgent(options: RuntimeOptions, log: Logger): Promise<number> {
   let config;
+  let waiting;
   try {
-    config = loadAgentConfig(options.file, options.name);
+    ({ config, waiting } = initialConfig(options));
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`logshipper: configuration error: ${error.message}`);
@@ -46,7 +61,9 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   }
   for (const warning of config.warnings) log.warn({ file: warning.file, line: warning.line, key: warning.key }, warning.message);
 
-  const reloads: ReloadState = { loadedAt: new Date(), configHash: contentHash(options.file), successes: 0, failures: 0, lastError: undefined };
+  const reloads: ReloadState = {
+    loadedAt: new Date(), configHash: contentHash(options.file), successes: 0, failures: 0, lastError: undefined, file: waiting ? 'waiting' : 'loaded',
+  };
   // The metrics read the agent at scrape time; the agent's sinks record latency into the metrics.
   const metrics = createMetrics(() => running, reloads);
   const running = new Agent(config, log, new CounterStore(metrics.latencyFor));
@@ -82,6 +99,7 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
       return 2;
     }
   }
+  if (waiting) log.warn({ file: options.file, agent: options.name }, 'configuration file does not exist: waiting for it (/readyz 503 until it appears and loads)');
   await running.start();
 
   // Reloads run one at a time, and never once stopping began. A reload in progress at a signal
@@ -117,7 +135,9 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
       reloads.lastError = undefined;
       reloads.loadedAt = new Date();
       reloads.configHash = hash;
-      log.info({ trigger, ...summary }, 'configuration reloaded');
+      const first = reloads.file === 'waiting';
+      reloads.file = 'loaded';
+      log.info({ trigger, ...summary }, first ? 'configuration file appeared: pipeline started' : 'configuration reloaded');
     }).catch((error: unknown) => {
       reloads.failures++;
       reloads.lastError = String(error);
@@ -126,6 +146,16 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   };
   const watcher = options.reload ? new ConfigWatcher(options.file, () => {
     reload('file changed');
+  }, undefined, (present) => {
+    // Gone: the last configuration keeps running (a deleted ConfigMap must not stop shipping). Back
+    // with other content: a reload (onChange); with the same: nothing to do.
+    if (!present && reloads.file === 'loaded') {
+      reloads.file = 'gone';
+      log.warn({ file: options.file }, 'configuration file removed: the running configuration stays until a new file appears');
+    } else if (present && reloads.file === 'gone') {
+      reloads.file = 'loaded';
+      log.info({ file: options.file }, 'configuration file is back');
+    }
   }) : undefined;
   const onHangup = (): void => {
     reload('SIGHUP');

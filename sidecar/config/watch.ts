@@ -2,8 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 
+/** What the watcher reports besides content changes: the file went away, or is there (again). */
+export type PresenceListener = (present: boolean) => void;
+
 /**
- * Calls `onChange` when the content of `file` changes. Watches the file's directory, not the
+ * Calls `onChange` when the content of `file` changes, and `onPresence` when it disappears or
+ * (re)appears: a ConfigMap volume mounted `optional` loses its file when the ConfigMap is deleted,
+ * and gets it back when it is created again. Watches the file's directory, not the
  * file: a Kubernetes ConfigMap volume updates by swapping its `..data` symlink, so the file's
  * own inode never changes (and `subPath` mounts never update at all). A slow poll backs up
  * the watch on filesystems whose events are unreliable. Content is compared by hash, so
@@ -13,15 +18,19 @@ import { dirname } from 'node:path';
 export class ConfigWatcher {
   private readonly file: string;
   private readonly onChange: () => void;
+  private readonly onPresence: PresenceListener;
   private lastHash: string;
+  private present: boolean;
   private watcher: FSWatcher | undefined;
   private readonly poll: NodeJS.Timeout;
   private debounce: NodeJS.Timeout | undefined;
 
-  constructor(file: string, onChange: () => void, pollMs = 2000) {
+  constructor(file: string, onChange: () => void, pollMs = 2000, onPresence: PresenceListener = () => undefined) {
     this.file = file;
     this.onChange = onChange;
+    this.onPresence = onPresence;
     this.lastHash = contentHash(file);
+    this.present = this.lastHash !== '';
     try {
       this.watcher = watch(dirname(file), () => {
         this.schedule();
@@ -57,8 +66,14 @@ export class ConfigWatcher {
 
   private check(): void {
     const hash = contentHash(this.file);
-    // '' means unreadable right now (mid-swap, or removed): keep the running config.
-    if (hash === '' || hash === this.lastHash) return;
+    // '' means unreadable (removed): the running config stays. The kubelet's swap of ..data is one
+    // rename, so a ConfigMap's file is never missing mid-update.
+    const present = hash !== '';
+    if (present !== this.present) {
+      this.present = present;
+      this.onPresence(present);
+    }
+    if (!present || hash === this.lastHash) return;
     this.lastHash = hash;
     this.onChange();
   }

@@ -1,4 +1,4 @@
-import { open, readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
+import { readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monotonicMs } from '../clock.ts';
@@ -8,6 +8,7 @@ import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { TaildirConfig } from './taildir/config.ts';
 import { GroupWatcher, groupMatches, listFiles, type Found, type WatchEvent } from './taildir/discovery.ts';
+import { ConfinedOpener } from './taildir/confinement.ts';
 import { TaildirHandover } from './taildir/handover.ts';
 import { fileKey, fingerprint, FINGERPRINT_BYTES, sameStart, type Fingerprint } from './taildir/identity.ts';
 import { LineDecoder } from './line-reader.ts';
@@ -106,12 +107,15 @@ export class TaildirSource implements Source {
   private readonly unreadable = new Set<string>();
   /** The files of the source this one replaces (a reload), until start() took them over. */
   private handover: TaildirHandover | undefined;
+  /** Every open of a file goes through it: confineTo is checked on what was opened. */
+  private readonly opener: ConfinedOpener;
 
   constructor(config: TaildirConfig, processor: BatchProcessor, log: Logger, handover?: TaildirHandover) {
     this.config = config;
     this.log = log;
     this.decoder = new LineDecoder(config.encoding);
     this.handover = handover;
+    this.opener = new ConfinedOpener(config.confineTo, log, handover?.refusals);
     this.turns = new Turns(config);
     this.fileReader = new FileReader({ config, processor, decoder: this.decoder, totals: this.totals, stopping: this.stopping.signal, now: () => this.now });
     this.positions = new Positions(config.positionFile, () => [...this.files.values()].map((file) => file.position()), log);
@@ -132,7 +136,10 @@ export class TaildirSource implements Source {
 
   report(): SourceReport {
     const { files, totals } = this.stats;
-    return { files, longLines: totals.longLines, invalidSequences: totals.invalidSequences, rotations: totals.rotations, truncations: totals.truncations };
+    return {
+      files, longLines: totals.longLines, invalidSequences: totals.invalidSequences, rotations: totals.rotations, truncations: totals.truncations,
+      filesRefused: { ...this.opener.counts },
+    };
   }
 
   async start(): Promise<void> {
@@ -146,7 +153,7 @@ export class TaildirSource implements Source {
     // Watch first, then list: a file created in between is seen by one or the other.
     this.watcher = new GroupWatcher(this.config.groups, (path) => this.isOwnFile(path), (event, path) => {
       this.onWatch(event, path);
-    });
+    }, this.config.confineTo);
     await this.watcher.ready();
     await this.rescan(entries);
     await this.adoptUnlisted();
@@ -279,7 +286,7 @@ export class TaildirSource implements Source {
     this.closed = true;
     await this.positions.stop();
     await this.positions.write();
-    const handover = new TaildirHandover(this.files.values(), this.stats.totals);
+    const handover = new TaildirHandover(this.files.values(), this.stats.totals, this.opener.reported);
     this.files.clear();
     this.byPath.clear();
     return handover;
@@ -389,6 +396,7 @@ export class TaildirSource implements Source {
    */
   private async rescan(entries?: PositionEntry[]): Promise<void> {
     const found = await listFiles(this.config.groups, (path) => this.isOwnFile(path));
+    this.opener.retain(new Set(found.map((item) => fileKey(item.stats))));
     const seen = new Set<string>();
     const before = this.files.size;
     for (const item of found) {
@@ -403,6 +411,7 @@ export class TaildirSource implements Source {
           await this.track(item, entries);
           continue;
         }
+        if (!(await this.admitsHanded(handed, item.path))) continue;
         known = this.adopt(handed, item.group, entries);
       }
       this.moveTo(known, item.path);
@@ -422,15 +431,16 @@ export class TaildirSource implements Source {
 
   /** Starts tailing a newly found file: from its position entry, else its start (its end at start-up with skipToEnd). */
   private async track(item: Found, entries: PositionEntry[] | undefined): Promise<void> {
-    let handle: FileHandle;
+    let handle: FileHandle | undefined;
     try {
-      handle = await open(item.path, 'r');
+      handle = await this.opener.open(item.path);
     } catch (error) {
       if (!this.unreadable.has(item.path)) this.log.warn({ err: error, path: item.path }, 'cannot open file: skipped until it can be');
       this.unreadable.add(item.path);
       return;
     }
     this.unreadable.delete(item.path);
+    if (handle === undefined) return; // outside confineTo
     // The identity of what was opened (the path may name another file by now).
     const stats = await handle.stat({ bigint: true });
     const key = fileKey(stats);
@@ -506,6 +516,7 @@ export class TaildirSource implements Source {
     const rest = this.handover?.rest() ?? [];
     this.handover = undefined;
     for (const old of rest) {
+      if (!(await this.admitsHanded(old, old.path))) continue;
       const group = this.config.groups.find((g) => g.name === old.group.name);
       if (group !== undefined && (old.goneSince !== undefined || old.state === 'retired' || groupMatches(group, old.path))) {
         const file = this.adopt(old, group, undefined);
@@ -533,12 +544,13 @@ export class TaildirSource implements Source {
       if (path === undefined) continue;
       const group = this.config.groups.find((g) => entry.file.startsWith(g.pattern.baseDir)) ?? this.config.groups[0];
       if (group === undefined) continue;
-      let handle: FileHandle;
+      let handle: FileHandle | undefined;
       try {
-        handle = await open(path, 'r');
+        handle = await this.opener.open(path);
       } catch {
         continue;
       }
+      if (handle === undefined) continue; // outside confineTo
       const stats = await handle.stat({ bigint: true });
       const size = Number(stats.size);
       const key = fileKey(stats);
@@ -557,6 +569,17 @@ export class TaildirSource implements Source {
       file.goneSince = this.now;
       this.log.info({ path, offset, size }, 'rotated file with undelivered lines found again: reading it to its end');
     }
+  }
+
+  /**
+   * Whether a file of the replaced source may be read on under this source's confineTo (the old
+   * one may have had none); one that may not is closed and dropped, its position with it.
+   */
+  private async admitsHanded(old: TailedFile, path: string): Promise<boolean> {
+    if (old.handle === undefined || (await this.opener.admits(old.handle, path))) return true;
+    await old.handle.close().catch(() => undefined);
+    old.handle = undefined;
+    return false;
   }
 
   private moveTo(file: TailedFile, path: string): void {
@@ -640,10 +663,15 @@ export class TaildirSource implements Source {
 
   /** Opens an idle or released file again, checking that it is still the same content. */
   private async reopen(file: TailedFile): Promise<void> {
-    let handle: FileHandle;
+    let handle: FileHandle | undefined;
     try {
-      handle = await open(file.path, 'r');
+      handle = await this.opener.open(file.path);
     } catch {
+      return;
+    }
+    if (handle === undefined) {
+      // Its path leads outside confineTo now: not read further.
+      if (file.state === 'idle') this.state(file, 'retired');
       return;
     }
     const stats = await handle.stat({ bigint: true });

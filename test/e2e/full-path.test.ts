@@ -106,7 +106,7 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
       const sidecar = pod.spec?.initContainers?.find((c) => c.name === SIDECAR);
       assert.ok(sidecar, `${name} has the sidecar`);
       assert.equal(sidecar.restartPolicy, 'Always', 'a native sidecar');
-      assert.equal(sidecar.startupProbe?.httpGet?.path, '/readyz');
+      assert.equal(sidecar.startupProbe?.httpGet?.path, '/healthz');
       const ready = await podRunning(core, appNs, name);
       pods[i] = ready;
       const sidecarStatus = containerStatus(ready, SIDECAR);

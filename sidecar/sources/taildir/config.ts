@@ -8,6 +8,9 @@ import { DEFAULT_MAX_LINE_BYTES } from '../../size-limits.ts';
 
 export const TAILDIR_SOURCE_TYPES = ['TAILDIR', 'org.apache.flume.source.taildir.TaildirSource'] as const;
 
+/** logshipper's key confining a TAILDIR source to a directory (the operator renders it too). */
+export const CONFINE_TO_KEY = 'confineTo';
+
 /** One `filegroups.<g>` entry: which files, and the static headers their events get. */
 export interface FileGroup {
   name: string;
@@ -41,6 +44,8 @@ export interface TaildirConfig {
   partialLineTimeoutMs: number;
   encoding: Encoding;
   multiline: MultilineConfig | undefined;
+  /** Only files whose real path (symlinks resolved) is inside this directory are read; undefined: any (Flume). */
+  confineTo: string | undefined;
 }
 
 /** Spellings accepted for `encoding`, with what they mean. */
@@ -91,8 +96,12 @@ export function configureTaildirSource(settings: Settings): TaildirConfig {
     partialLineTimeoutMs: settings.int('partialLineTimeout', 5000, { min: 0 }),
     encoding,
     multiline: configureMultiline(settings, maxLineLength),
+    confineTo: settings.string(CONFINE_TO_KEY),
   };
   if (!isAbsolute(config.positionFile)) throw settings.error('positionFile', `invalid value "${config.positionFile}": an absolute path is allowed`);
+  if (config.confineTo !== undefined && !isAbsolute(config.confineTo)) {
+    throw settings.error(CONFINE_TO_KEY, `invalid value "${config.confineTo}": an absolute directory path is allowed`);
+  }
   // Flume's polling back-off keys mean nothing here (reads are woken by the watcher); accepted and checked.
   settings.int('backoffSleepIncrement', 1000, { min: 0 });
   settings.int('maxBackoffSleep', 5000, { min: 0 });

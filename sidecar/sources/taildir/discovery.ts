@@ -1,8 +1,9 @@
 import { watch, type FSWatcher } from 'chokidar';
-import type { BigIntStats } from 'node:fs';
+import { realpathSync, type BigIntStats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { FileGroup } from './config.ts';
+import { isInside } from './confinement.ts';
 
 /** A file a group matches, with its stats (followed through symbolic links). */
 export interface Found {
@@ -60,10 +61,21 @@ export function groupMatches(group: FileGroup, path: string): boolean {
 export class GroupWatcher {
   private readonly watcher: FSWatcher;
 
-  constructor(groups: readonly FileGroup[], exclude: (path: string) => boolean, onEvent: (event: WatchEvent, path: string) => void) {
+  /**
+   * `confineTo`: directories (and symlinks) whose real path leaves it are not watched: chokidar
+   * follows directory symlinks, and one to `/` under a `**` pattern would have it watch the whole
+   * filesystem (the files there are refused at open anyway).
+   */
+  constructor(groups: readonly FileGroup[], exclude: (path: string) => boolean, onEvent: (event: WatchEvent, path: string) => void, confineTo?: string) {
     const depths = groups.map((group) => group.pattern.depth);
     const depth = Math.max(...depths);
     const matches = (path: string): boolean => groups.some((group) => groupMatches(group, path));
+    const root = confineTo === undefined ? undefined : realpathOrUndefined(confineTo);
+    const leavesRoot = (path: string): boolean => {
+      if (root === undefined) return false;
+      const real = realpathOrUndefined(path);
+      return real !== undefined && !isInside(root, real);
+    };
     this.watcher = watch([...new Set(groups.map((group) => group.pattern.baseDir))], {
       ignoreInitial: true,
       // Not atomic: a rename+create rotation must be seen as unlink then add, not as a change.
@@ -71,7 +83,7 @@ export class GroupWatcher {
       ignorePermissionErrors: true,
       ...(Number.isFinite(depth) ? { depth } : {}),
       // Only files a group matches produce events; directories are watched to find them.
-      ignored: (path, stats) => stats?.isFile() === true && (!matches(path) || exclude(path)),
+      ignored: (path, stats) => stats !== undefined && (stats.isFile() ? !matches(path) || exclude(path) : leavesRoot(path)),
     });
     this.watcher.on('add', (path) => { onEvent('add', path); });
     this.watcher.on('change', (path) => { onEvent('change', path); });
@@ -103,5 +115,13 @@ export class GroupWatcher {
 
   close(): Promise<void> {
     return this.watcher.close();
+  }
+}
+
+function realpathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
   }
 }

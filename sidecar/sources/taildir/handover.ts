@@ -1,4 +1,5 @@
 import type { TaildirTotals } from '../taildir.ts';
+import type { ConfinedOpener } from './confinement.ts';
 import type { TailedFile } from './tailed-file.ts';
 
 /**
@@ -17,10 +18,13 @@ export class TaildirHandover {
   private readonly files = new Map<string, TailedFile>();
   /** The old source's counts, continued by the new one (its counters do not fall back to 0). */
   readonly totals: Readonly<TaildirTotals>;
+  /** The files the old source refused (outside confineTo): already logged and counted. */
+  readonly refusals: ConfinedOpener['reported'] | undefined;
 
-  constructor(files: Iterable<TailedFile>, totals: Readonly<TaildirTotals>) {
+  constructor(files: Iterable<TailedFile>, totals: Readonly<TaildirTotals>, refusals?: ConfinedOpener['reported']) {
     for (const file of files) this.files.set(file.key, file);
     this.totals = totals;
+    this.refusals = refusals;
   }
 
   /** The old source's state of the file with this identity (device:inode), once. */

@@ -259,7 +259,7 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     assert.equal(c.securityContext?.runAsUser, 65534);
     assert.equal(c.securityContext.readOnlyRootFilesystem, true);
     assert.equal(c.readinessProbe, undefined, 'no readiness probe: a native sidecar\'s readiness would gate the pod on Kafka');
-    assert.equal(c.startupProbe?.httpGet?.path, '/readyz');
+    assert.equal(c.startupProbe?.httpGet?.path, '/healthz');
     assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
     assert.equal(pod.metadata?.labels?.[INJECTED_LABEL], 'app');
     assert.equal(pod.metadata.annotations?.[CONFIG_HASH_ANNOTATION], shipper.status?.configHash);

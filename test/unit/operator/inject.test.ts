@@ -130,7 +130,7 @@ describe('inject: the sidecar as specified', () => {
         { name: 'logshipper-config', mountPath: '/etc/logshipper', readOnly: true },
         { name: 'logshipper-state', mountPath: STATE_MOUNT_PATH },
       ],
-      startupProbe: { httpGet: { path: '/readyz', port: DEFAULT_HTTP_PORT }, periodSeconds: 1, failureThreshold: 60, timeoutSeconds: 2, successThreshold: 1 },
+      startupProbe: { httpGet: { path: '/healthz', port: DEFAULT_HTTP_PORT }, periodSeconds: 1, failureThreshold: 60, timeoutSeconds: 2, successThreshold: 1 },
       livenessProbe: { httpGet: { path: '/healthz', port: DEFAULT_HTTP_PORT }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2, successThreshold: 1 },
       securityContext: {
         runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,

@@ -185,6 +185,16 @@ describe('render: the agent accepts the result', () => {
     }
   });
 
+  it('the TAILDIR source is always confined to the log volume\'s mount path', () => {
+    for (const spec of [minimal(), full()]) {
+      const result = render(resolveSpec(spec), CONTEXT);
+      const config = agentConfig(result.text, sidecarEnv(result.env, (variable) => `value-of-${variable}`));
+      const source = config.sources[0]?.spec;
+      assert.ok(source?.type === 'taildir');
+      assert.equal(source.config.confineTo, LOG_VOLUME_MOUNT_PATH);
+    }
+  });
+
   it('enrichment refers to the sidecar env vars of the layout; SASL to the files of the mounted Secret', () => {
     const result = render(resolveSpec(full()), CONTEXT);
     assert.deepEqual(result.env, [
@@ -280,7 +290,7 @@ describe('overreach: what no LogShipper string can reach', () => {
     assert.deepEqual(Object.fromEntries(guarded), {
       'logshipper.sources': 'files', 'logshipper.channels': 'memory', 'logshipper.sinks': 'kafka',
       'logshipper.sources.files.type': 'TAILDIR', 'logshipper.sources.files.channels': 'memory',
-      'logshipper.sources.files.positionFile': '/var/lib/logshipper/taildir_position.json',
+      'logshipper.sources.files.positionFile': '/var/lib/logshipper/taildir_position.json', 'logshipper.sources.files.confineTo': LOG_VOLUME_MOUNT_PATH,
       'logshipper.sources.files.filegroups': 'f1', 'logshipper.sources.files.filegroups.f1': `${LOG_VOLUME_MOUNT_PATH}/app/*.log`,
       'logshipper.channels.memory.type': 'memory', 'logshipper.sinks.kafka.type': 'org.apache.flume.sink.kafka.KafkaSink',
       'logshipper.sinks.kafka.channel': 'memory', 'logshipper.sinks.kafka.kafka.bootstrap.servers': 'kafka:9092',

@@ -2,9 +2,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startAgent } from '../../helpers/agent.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -56,8 +57,22 @@ describe('logshipper agent (CLI)', () => {
     assert.ok(jsonLines(result.stdout).some((line) => line['msg'] === 'cannot run command'));
   });
 
-  it('exits 2 on a missing file or usage errors, and 0 on --help', () => {
-    assert.equal(logshipper('agent', '-f', '/nonexistent.properties', '-n', 'a').status, 2);
+  it('waits for a missing file in a directory that exists, and stops cleanly on SIGTERM while waiting', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-cli-'));
+    const file = join(dir, 'agent.properties');
+    const agent = startAgent(file, 'a');
+    const line = await agent.waitForLog((l) => String(l['msg']).startsWith('configuration file does not exist'));
+    assert.equal(line['file'], file);
+    assert.equal(line['level'], 40);
+    agent.process.kill('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits 2 on a file in a directory that does not exist (a mistyped --conf-file) or usage errors, and 0 on --help', () => {
+    const missing = logshipper('agent', '-f', '/nonexistent/agent.properties', '-n', 'a');
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /configuration error: \/nonexistent\/agent\.properties: cannot read the configuration file/);
     assert.match(logshipper('agent', '-n', 'a').stderr, /--conf-file is required/);
     assert.equal(logshipper('agent', '--bogus').status, 2);
     const quiet = logshipper('agent', '-f', 'examples/quickstart.properties', '-n', 'quickstart', '--drain-timeout', '3000', '--drain-quiet-period', '3000');
