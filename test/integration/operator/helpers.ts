@@ -52,9 +52,11 @@ export class Shippers {
     return read as LogShipper;
   }
 
+  /** A JSON patch of the spec alone: a status the operator writes meanwhile is no conflict. */
   async replaceSpec(name: string, spec: LogShipperSpec): Promise<LogShipper> {
-    const current = await this.get(name);
-    const replaced: unknown = await this.custom.replaceNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, name, body: { ...current, spec } });
+    const replaced: unknown = await this.custom.patchNamespacedCustomObject({
+      group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, name, body: [{ op: 'replace', path: '/spec', value: spec }],
+    });
     return replaced as LogShipper;
   }
 

@@ -241,7 +241,7 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     assert.deepEqual(plain(c.ports), [{ name: 'logshipper-http', containerPort: DEFAULT_HTTP_PORT, protocol: 'TCP' }]);
     // Optional: deleting the LogShipper, its ConfigMap or a Secret never leaves a pod that cannot start.
     assert.deepEqual(pod.spec.volumes?.filter((v) => v.configMap !== undefined || v.secret !== undefined).map((v) => [v.name, v.configMap?.optional ?? v.secret?.optional]),
-      [['logshipper-config', true], ['logshipper-kafka-ca', true]]);
+      [['logshipper-config', true], ['logshipper-kafka-ca', true], ['logshipper-kafka-sasl', true]]);
     assert.deepEqual(plain(c.volumeMounts?.find((m) => m.name === 'logs')), { name: 'logs', mountPath: LOG_VOLUME_MOUNT_PATH, readOnly: true });
     assert.equal(c.volumeMounts?.find((m) => m.mountPath === TLS_CA_FILE_PATH.replace(/\/ca\.crt$/, ''))?.readOnly, true);
     assert.ok(c.volumeMounts.every((m) => m.subPath === undefined));
