@@ -57,10 +57,10 @@ function rulesOf(objects: K8sObject[], kind: string, name: string): unknown {
 
 /** The operator's rules where it watches (the same for a ClusterRole and a one-namespace Role). */
 const WATCH_RULES = [
-  { apiGroups: ['logshipper.io'], resources: ['logshippers'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['logshipper.io'], resources: ['logshippers'], verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroups: ['logshipper.io'], resources: ['logshippers/status'], verbs: ['patch'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-  { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
@@ -159,7 +159,7 @@ describe('helm chart charts/logshipper', () => {
       const args = flags(operatorContainer(objects));
       assert.deepEqual([...args.keys()].filter((k) => k.startsWith('--webhook') || k.startsWith('--sidecar') || k === '--inject-strict'), []);
       // No webhook: no LogShipper reads outside the informer's list/watch.
-      assert.deepEqual(rulesOf(objects, 'ClusterRole', 'shop-logshipper'), [{ ...WATCH_RULES[0], verbs: ['list', 'watch'] }, ...WATCH_RULES.slice(1)]);
+      assert.deepEqual(rulesOf(objects, 'ClusterRole', 'shop-logshipper'), [{ ...WATCH_RULES[0], verbs: ['list', 'watch', 'patch'] }, ...WATCH_RULES.slice(1)]);
       assert.deepEqual(rulesOf(objects, 'Role', 'shop-logshipper'), [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
     });
 

@@ -80,8 +80,19 @@ export async function createNamespace(kc: KubeConfig, name: string): Promise<voi
   await eventually(`the default ServiceAccount of namespace ${name}`, 30_000, () => core.readNamespacedServiceAccount({ namespace: name, name: 'default' }));
 }
 
+/**
+ * Deletes a namespace, and the operator's finalizer from its LogShippers: the test's operator is
+ * stopped by now, and nothing else would remove it (the namespace would stay Terminating).
+ */
 export async function deleteNamespace(kc: KubeConfig, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).deleteNamespace({ name }).catch(() => undefined);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const listed = await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: name, plural: PLURAL }).catch(() => ({ items: [] })) as { items: LogShipper[] };
+  await Promise.all(listed.items.filter((shipper) => (shipper.metadata?.finalizers?.length ?? 0) > 0).map(async (shipper) => {
+    await custom.patchNamespacedCustomObject({
+      group: GROUP, version: VERSION, namespace: name, plural: PLURAL, name: shipper.metadata?.name ?? '', body: [{ op: 'remove', path: '/metadata/finalizers' }],
+    }).catch(() => undefined);
+  }));
 }
 
 export type { OperatorProcess } from '../../helpers/operator-process.ts';
