@@ -9,7 +9,7 @@ import { before, describe, it } from 'node:test';
 import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1MutatingWebhookConfiguration, type V1Pod } from '@kubernetes/client-node';
 import { eventually, kubeConfig, unique } from '../env/testing.ts';
 import { freePorts } from '../env/ports.ts';
-import { createNamespace, deleteNamespace, installCrd, Shippers } from './operator/helpers.ts';
+import { createNamespace, deleteNamespace, installCrd, releaseFinalizers, Shippers } from './operator/helpers.ts';
 import type { OperatorProcess } from './operator/helpers.ts';
 import {
   AuditLog, auditResource, CHART, helm, helmRun, kinds, kubectl, localOperatorCommand, only, parseObjects, rbacRules, ROOT, ruleGrants,
@@ -418,6 +418,9 @@ async function leastPrivilege(kc: KubeConfig, mode: 'all' | 'one namespace'): Pr
     await operatorB.waitForLog('leader', (l) => l['msg'] === 'caches synced; reconciling');
 
     await shippers.delete('app');
+    // Held by the finalizer while the injected pod mounts its ConfigMap; released once the pods are gone.
+    await eventually('the Deleting condition', 15_000, async () => (await shippers.get('app')).status?.conditions?.find((c) => c.type === 'Deleting'));
+    for (const pod of ['web-1', 'web-2']) await core.deleteNamespacedPod({ namespace: appNs, name: pod, gracePeriodSeconds: 0 });
     // The garbage collector learns of a resource type at its discovery resync (every 30 s): on a fresh
     // control plane the CRD may be newer than that, so up to two resyncs.
     await eventually('the ConfigMap garbage-collected', 75_000, async () => {
@@ -455,6 +458,8 @@ async function leastPrivilege(kc: KubeConfig, mode: 'all' | 'one namespace'): Pr
     console.log(`# least privilege (${mode}): ${String(events.length)} requests, ${String(rules.length)} rules, ${((Date.now() - started) / 1000).toFixed(1)} s; used: ${seen.join('; ')}`);
   } finally {
     for (const operator of operators) await operator.stop();
+    // Watching every namespace, the operators put their finalizer on other tests' LogShippers too.
+    if (mode === 'all') await releaseFinalizers(kc);
     await helmRun(['uninstall', release, '--namespace', ns]);
     await deleteNamespace(kc, appNs);
     await deleteNamespace(kc, ns);

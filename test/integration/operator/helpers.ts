@@ -7,6 +7,7 @@ import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from
 import { eventually, testEnv } from '../../env/testing.ts';
 import { operatorProcess, type OperatorProcess } from '../../helpers/operator-process.ts';
 import { GROUP, PLURAL, VERSION, type LogShipper, type LogShipperSpec } from '../../../operator/crd-types.ts';
+import { FINALIZER, withoutFinalizer } from '../../../operator/deletion.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -81,18 +82,33 @@ export async function createNamespace(kc: KubeConfig, name: string): Promise<voi
 }
 
 /**
- * Deletes a namespace, and the operator's finalizer from its LogShippers: the test's operator is
- * stopped by now, and nothing else would remove it (the namespace would stay Terminating).
+ * Removes the operator's finalizers from the LogShippers of `namespace` (every namespace when
+ * undefined): after a test whose operator is stopped, nothing else would (a namespace being deleted
+ * would stay Terminating).
  */
+export async function releaseFinalizers(kc: KubeConfig, namespace?: string): Promise<void> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const crd = { group: GROUP, version: VERSION, plural: PLURAL };
+  // A patch whose object changed meanwhile (its resourceVersion test fails) is tried again on the next read.
+  for (let round = 0; round < 5; round++) {
+    const listed = await (namespace === undefined ? custom.listClusterCustomObject(crd) : custom.listNamespacedCustomObject({ ...crd, namespace }))
+      .catch(() => ({ items: [] })) as { items: LogShipper[] };
+    const held = listed.items.filter((shipper) => shipper.metadata?.finalizers?.includes(FINALIZER) === true);
+    if (held.length === 0) return;
+    await Promise.all(held.map(async (shipper) => {
+      const meta = shipper.metadata ?? {};
+      await custom.patchNamespacedCustomObject({
+        ...crd, namespace: meta.namespace ?? '', name: meta.name ?? '',
+        body: [{ op: 'test', path: '/metadata/resourceVersion', value: meta.resourceVersion }, { op: 'add', path: '/metadata/finalizers', value: withoutFinalizer(meta.finalizers) }],
+      }).catch(() => undefined);
+    }));
+  }
+}
+
+/** Deletes a namespace, and the operator's finalizer from its LogShippers (the test's operator is stopped by now). */
 export async function deleteNamespace(kc: KubeConfig, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).deleteNamespace({ name }).catch(() => undefined);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const listed = await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: name, plural: PLURAL }).catch(() => ({ items: [] })) as { items: LogShipper[] };
-  await Promise.all(listed.items.filter((shipper) => (shipper.metadata?.finalizers?.length ?? 0) > 0).map(async (shipper) => {
-    await custom.patchNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace: name, plural: PLURAL, name: shipper.metadata?.name ?? '', body: [{ op: 'remove', path: '/metadata/finalizers' }],
-    }).catch(() => undefined);
-  }));
+  await releaseFinalizers(kc, name);
 }
 
 export type { OperatorProcess } from '../../helpers/operator-process.ts';
