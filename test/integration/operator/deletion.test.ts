@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiException, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { eventually, kubeConfig, unique } from '../../env/testing.ts';
+import { eventually, unique } from '../../env/testing.ts';
 import type { LogShipperSpec } from '../../../operator/crd-types.ts';
 import { FINALIZER } from '../../../operator/deletion.ts';
 import { INJECT_ANNOTATION, INJECTED_LABEL } from '../../../operator/inject.ts';
 import { CONFIG_HASH_ANNOTATION, configMapName } from '../../../operator/sidecar-layout.ts';
 import { STATUS_WRITE_WINDOW_MS } from '../../../operator/status-window.ts';
-import { createNamespace, deleteNamespace, installCrd, Shippers, startOperator, type OperatorProcess } from './helpers.ts';
+import { deleteNamespace, operatorSuite, startOperator, type OperatorProcess, type Shippers } from './helpers.ts';
 
 const SPEC: LogShipperSpec = { volume: 'logs', files: [{ path: '*.log' }], kafka: { brokers: ['kafka-0.kafka:9092'], topic: 'app-logs' } };
 const ROLLOUT_PODS = 60;
@@ -54,13 +54,7 @@ describe('operator: coalesced status writes and LogShipper deletion against the 
   };
 
   before(async () => {
-    kc = kubeConfig();
-    core = kc.makeApiClient(CoreV1Api);
-    await installCrd(kc);
-    await createNamespace(kc, namespace);
-    shippers = new Shippers(kc, namespace);
-    operator = startOperator(namespace, 'del-1');
-    await operator.waitForLog('caches synced', (l) => l['msg'] === 'caches synced; reconciling');
+    ({ kc, core, shippers, operator } = await operatorSuite(namespace, 'del-1'));
   });
 
   after(async () => {

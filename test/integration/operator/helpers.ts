@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { eventually, testEnv } from '../../env/testing.ts';
+import { eventually, kubeConfig, testEnv } from '../../env/testing.ts';
 import { operatorProcess, type OperatorProcess } from '../../helpers/operator-process.ts';
 import { GROUP, PLURAL, VERSION, type LogShipper, type LogShipperSpec } from '../../../operator/crd-types.ts';
 import { FINALIZER, withoutFinalizer } from '../../../operator/deletion.ts';
@@ -123,4 +123,21 @@ export function startOperator(namespace: string, identity: string, extraArgs: st
   ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: testEnv('KUBECONFIG') } });
   // Every line also goes to a file, for a post-mortem of a failed run.
   return operatorProcess(child, identity, join(tmpdir(), `logshipper-operator-${namespace}-${identity}.log`));
+}
+
+export interface OperatorSuite {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  shippers: Shippers;
+  operator: OperatorProcess;
+}
+
+/** The CRD installed, `namespace` created, and an operator process watching it, its caches synced. */
+export async function operatorSuite(namespace: string, identity: string): Promise<OperatorSuite> {
+  const kc = kubeConfig();
+  await installCrd(kc);
+  await createNamespace(kc, namespace);
+  const operator = startOperator(namespace, identity);
+  await operator.waitForLog('caches synced', (l) => l['msg'] === 'caches synced; reconciling');
+  return { kc, core: kc.makeApiClient(CoreV1Api), shippers: new Shippers(kc, namespace), operator };
 }

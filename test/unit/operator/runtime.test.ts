@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { KubernetesObject, ObjectCache, V1ConfigMap, V1ObjectReference, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { WorkQueue } from '../../../operator/queue.ts';
-import { supervise, type Cache } from '../../../operator/informer.ts';
+import { LIST_PAGE_SIZE, listAllPages, supervise, type Cache } from '../../../operator/informer.ts';
 import { Reconciler, type ReconcilerApi } from '../../../operator/reconcile.ts';
 import { RecentWrites } from '../../../operator/recent-writes.ts';
 import { StatusWriteWindow } from '../../../operator/status-window.ts';
@@ -101,6 +101,28 @@ describe('supervise (informer restart)', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(starts, 3);
     await informer.stop();
+  });
+});
+
+describe('listAllPages', () => {
+  it('follows continue tokens page by page (limit sent), maps each item, keeps the snapshot\'s resourceVersion; an empty metadata list has items: null', async () => {
+    const asked: [string | undefined, number][] = [];
+    const pages: Record<string, { items: V1ConfigMap[]; next?: string }> = {
+      first: { items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }], next: 't1' },
+      t1: { items: [{ metadata: { name: 'c' } }], next: 't2' },
+      t2: { items: [{ metadata: { name: 'd' } }] },
+    };
+    const listed = await listAllPages<V1ConfigMap>(async (token, limit) => {
+      asked.push([token, limit]);
+      const page = pages[token ?? 'first'];
+      assert.ok(page);
+      return Promise.resolve({ metadata: { resourceVersion: '42', ...(page.next === undefined ? {} : { _continue: page.next }) }, items: page.items });
+    }, (cm) => ({ metadata: { name: (cm.metadata?.name ?? '').toUpperCase() } }));
+    assert.deepEqual(asked, [[undefined, LIST_PAGE_SIZE], ['t1', LIST_PAGE_SIZE], ['t2', LIST_PAGE_SIZE]]);
+    assert.deepEqual(listed.items.map((cm) => cm.metadata?.name), ['A', 'B', 'C', 'D']);
+    assert.equal(listed.metadata?.resourceVersion, '42');
+    const empty = await listAllPages<V1ConfigMap>(async () => Promise.resolve({ metadata: { resourceVersion: '7' }, items: null as unknown as V1ConfigMap[] }));
+    assert.deepEqual(empty.items, []);
   });
 });
 
