@@ -310,6 +310,7 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
   }
   const namespace = pod.metadata?.namespace ?? shipper?.metadata?.namespace ?? '';
   if (shipper === undefined) return skip('LogShipperNotFound', `LogShipper ${wanted} not found in namespace ${namespace} (${INJECT_ANNOTATION})`);
+  if (shipper.metadata?.deletionTimestamp !== undefined) return skip('LogShipperNotReady', `LogShipper ${wanted} is being deleted`);
   let spec: ResolvedSpec;
   let needed: string[];
   try {

@@ -13,10 +13,15 @@ export interface PodCounts {
   stalePods: number;
 }
 
+/** Succeeded or Failed: its containers will not run again. (The pod cache holds no such pod: operator/pod-summary.ts.) */
+export function isFinished(pod: V1Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
 /** Neither terminating nor finished: a pod whose logs are (or should be) shipped now. */
 export function isLivePod(pod: V1Pod): boolean {
-  const phase = pod.status?.phase;
-  return pod.metadata?.deletionTimestamp === undefined && phase !== 'Succeeded' && phase !== 'Failed';
+  return pod.metadata?.deletionTimestamp === undefined && !isFinished(pod);
 }
 
 /** Counts the live pods injected for `logShipper`. */

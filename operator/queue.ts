@@ -11,19 +11,43 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 250, maxMs: 60_000 };
 
+/** Per-key exponential delays: baseMs, doubled per consecutive attempt up to maxMs, until reset. */
+export class KeyBackoff {
+  private readonly attempts = new Map<string, number>();
+  private readonly options: BackoffOptions;
+
+  constructor(options: BackoffOptions) {
+    this.options = options;
+  }
+
+  /** The delay before the next attempt for `key`. */
+  next(key: string): number {
+    const attempts = this.attempts.get(key) ?? 0;
+    this.attempts.set(key, attempts + 1);
+    return Math.min(this.options.baseMs * 2 ** attempts, this.options.maxMs);
+  }
+
+  reset(key: string): void {
+    this.attempts.delete(key);
+  }
+
+  count(key: string): number {
+    return this.attempts.get(key) ?? 0;
+  }
+}
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
-  private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
-  private readonly backoff: BackoffOptions;
+  private readonly failures: KeyBackoff;
   private closed = false;
 
   constructor(backoff: BackoffOptions = DEFAULT_BACKOFF) {
-    this.backoff = backoff;
+    this.failures = new KeyBackoff(backoff);
   }
 
   /** Queues `key` now (a pending delayed retry is superseded). */
@@ -51,9 +75,7 @@ export class WorkQueue {
 
   /** Queues `key` after its next backoff delay; returns the delay. */
   addRateLimited(key: string): number {
-    const failures = this.failures.get(key) ?? 0;
-    this.failures.set(key, failures + 1);
-    const delay = Math.min(this.backoff.baseMs * 2 ** failures, this.backoff.maxMs);
+    const delay = this.failures.next(key);
     this.addAfter(key, delay);
     return delay;
   }
@@ -70,11 +92,11 @@ export class WorkQueue {
 
   /** The key succeeded: its next failure starts the backoff again. */
   forget(key: string): void {
-    this.failures.delete(key);
+    this.failures.reset(key);
   }
 
   failureCount(key: string): number {
-    return this.failures.get(key) ?? 0;
+    return this.failures.count(key);
   }
 
   /** The next key to process (it is then "in process" until done(key)), or undefined once shut down. */

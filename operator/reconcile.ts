@@ -1,16 +1,18 @@
 // The reconciler: a thin shell around render(). For one LogShipper key it compares the world (from
 // the informer caches) with what should be, and writes only the difference:
+//   the finalizer logshipper.io/pods          -> added; on deletion removed once no injected pod is
+//                                                left (operator/deletion.ts)
 //   spec -> render -> ConfigMap <name>-logshipper (owned by the LogShipper, server-side apply)
-//   referenced Secrets and keys exist?        -> Ready condition
+//   referenced Secrets and keys exist (read)  -> Ready condition; re-checked later while missing
 //   pods of the namespace (the pod cache)     -> pod counts, SidecarsInjected condition, and a Warning
 //                                                Event on each pod admitted without the sidecar
-//   status (observedGeneration, configHash, conditions, counts) through the status subresource
+//   status (observedGeneration, configHash, conditions, counts) through the status subresource,
+//   pod-driven changes coalesced (operator/status-window.ts)
 // Level-based and idempotent: reconciling an unchanged world writes nothing.
 // client-node's model types (V1Lease, V1ConfigMap, ...) are classes with only public data fields;
 // its API takes plain object literals for them.
-import { ApiException, type KubernetesObject, type ObjectCache, type V1ConfigMap, type V1ObjectReference, type V1Pod, type V1Secret } from '@kubernetes/client-node';
+import { ApiException, type KubernetesObject, type ObjectCache, type V1ConfigMap, type V1ObjectReference, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { monotonicMs } from '../sidecar/clock.ts';
 import { API_VERSION, KIND, type LogShipper, type LogShipperStatus, type ResolvedSpec } from './crd-types.ts';
 import { policyRefusal, type AdminPolicy } from './admin-policy.ts';
 import { render, type RenderResult } from './render.ts';
@@ -18,8 +20,14 @@ import {
   CONFIG_FILE_KEY, CONFIG_HASH_ANNOTATION, configMapName, LOGSHIPPER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE,
 } from './sidecar-layout.ts';
 import { resolveSpec, SpecError } from './spec.ts';
-import { findCondition, nextCondition, nextStatus, REASONS, sameStatus, setCondition, type Readiness } from './status.ts';
+import { findCondition, nextCondition, nextStatus, promptPart, REASONS, sameStatus, setCondition, type Readiness } from './status.ts';
+import { DELETING, deletingState, FINALIZER, podsUsing, WAITING_FOR_PODS, withoutFinalizer } from './deletion.ts';
+import { KeyBackoff } from './queue.ts';
+import { SECRET_RECHECK, secretReadiness, waitsForSecret } from './secret-refs.ts';
+import { StatusWriteWindow } from './status-window.ts';
 import { countPods } from './pod-counts.ts';
+import { objectKey, splitKey } from './object-keys.ts';
+import { RecentWrites } from './recent-writes.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import {
   NOT_INJECTED_EVENT_REASON, NotInjectedNotices, notInjectedMessage, podReference, SIDECARS_INJECTED, sidecarsInjectedState, uninjectedPods,
@@ -33,6 +41,10 @@ export interface ReconcilerApi {
   applyConfigMap(configMap: V1ConfigMap): Promise<V1ConfigMap>;
   /** Replaces the status, on condition that the object still has `resourceVersion`. */
   replaceStatus(namespace: string, name: string, resourceVersion: string, status: LogShipperStatus): Promise<LogShipper>;
+  /** Replaces metadata.finalizers, on condition that the object still has `resourceVersion`; undefined when it is gone. */
+  replaceFinalizers(namespace: string, name: string, resourceVersion: string, finalizers: string[]): Promise<LogShipper | undefined>;
+  /** The key names of a Secret (read when reconciling, never cached), undefined when it does not exist. */
+  readSecretKeys(namespace: string, name: string): Promise<string[] | undefined>;
 }
 
 export interface EventSink {
@@ -44,7 +56,6 @@ export interface EventSink {
 export interface ReconcilerDeps {
   shippers: ObjectCache<LogShipper>;
   configMaps: ObjectCache<V1ConfigMap>;
-  secrets: ObjectCache<V1Secret>;
   api: ReconcilerApi;
   events: EventSink;
   log: Logger;
@@ -58,82 +69,16 @@ export interface ReconcilerDeps {
   metrics?: Pick<OperatorMetrics, 'uninjectedPods'>;
   /** The cluster admin's allow-lists, and the operator's own sidecar image (always allowed). Without it: anything. */
   policy?: { policy: AdminPolicy; defaultImage: string | undefined };
+  /** The coalescing of pod-driven status writes (tests give a window of their own). */
+  statusWindow?: StatusWriteWindow;
 }
 
 export interface ReconcileOutcome {
-  /** What was written: 'configmap', 'status' (events are not counted here). */
+  /** What was written: 'finalizer', 'configmap', 'status' (events are not counted here). */
   writes: string[];
   readiness?: Readiness;
-}
-
-/** How long a write's own result is preferred over a cache that has not seen it yet. */
-const READ_YOUR_WRITES_MS = 30_000;
-
-/**
- * The objects this process wrote, until its informer delivers them: a reconcile that runs before the
- * watch event must compare with what it wrote, not with the older cached object (or it would write again).
- */
-export class RecentWrites<T extends KubernetesObject> {
-  private readonly entries = new Map<string, { object: T; at: number }>();
-  /** The last resourceVersions the informer delivered per key: the watch event may beat the write's response. */
-  private readonly seen = new Map<string, string[]>();
-
-  remember(object: T): void {
-    const key = objectKey(object);
-    const version = object.metadata?.resourceVersion;
-    if (version !== undefined && this.seen.get(key)?.includes(version) === true) return;
-    this.entries.set(key, { object, at: monotonicMs() });
-  }
-
-  /** An informer event: once the cache holds the version written, the cache is current again. */
-  observe(object: T): void {
-    const key = objectKey(object);
-    const version = object.metadata?.resourceVersion ?? '';
-    const seen = this.seen.get(key) ?? [];
-    seen.push(version);
-    if (seen.length > 16) seen.shift();
-    this.seen.set(key, seen);
-    const entry = this.entries.get(key);
-    if (entry !== undefined && entry.object.metadata?.resourceVersion === version) this.entries.delete(key);
-  }
-
-  forget(key: string): void {
-    this.entries.delete(key);
-    this.seen.delete(key);
-  }
-
-  /** The freshest known version: the write not yet seen by the cache, else the cached object. */
-  get(key: string, cached: T | undefined): T | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return cached;
-    if (monotonicMs() - entry.at > READ_YOUR_WRITES_MS) {
-      this.entries.delete(key);
-      return cached;
-    }
-    return entry.object;
-  }
-}
-
-export function objectKey(object: KubernetesObject): string {
-  return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
-}
-
-export function splitKey(key: string): { namespace: string; name: string } {
-  const slash = key.indexOf('/');
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
-/** The Secret references of a spec, with the field that makes each. */
-export function secretReferences(spec: ResolvedSpec): { secretName: string; key: string; field: string }[] {
-  const refs: { secretName: string; key: string; field: string }[] = [];
-  const { tls, sasl } = spec.kafka;
-  if (tls?.ca !== undefined) refs.push({ ...tls.ca, field: 'spec.kafka.tls.ca' });
-  if (tls?.clientCertificate !== undefined) refs.push({ ...tls.clientCertificate, field: 'spec.kafka.tls.clientCertificate' });
-  if (sasl !== undefined) {
-    refs.push({ secretName: sasl.secretName, key: sasl.usernameKey, field: 'spec.kafka.sasl (usernameKey)' });
-    refs.push({ secretName: sasl.secretName, key: sasl.passwordKey, field: 'spec.kafka.sasl (passwordKey)' });
-  }
-  return refs;
+  /** Reconcile the key again after this long (a deferred status write, a Secret re-check), unless an event does sooner. */
+  requeueAfterMs?: number;
 }
 
 /** The ConfigMap a LogShipper should have. */
@@ -174,24 +119,33 @@ export class Reconciler {
   readonly shipperWrites = new RecentWrites<LogShipper>();
   private readonly deps: ReconcilerDeps;
   private readonly notices = new NotInjectedNotices();
+  private readonly statusWindow: StatusWriteWindow;
+  private readonly secretRecheck = new KeyBackoff(SECRET_RECHECK);
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
+    this.statusWindow = deps.statusWindow ?? new StatusWriteWindow();
   }
 
   /** Reconciles one LogShipper. Throws on API errors (the caller retries with backoff). */
   async reconcile(key: string): Promise<ReconcileOutcome> {
     const { namespace, name } = splitKey(key);
     const { log } = this.deps;
-    const shipper = this.shipperWrites.get(key, this.deps.shippers.get(name, namespace));
-    if (shipper === undefined || shipper.metadata?.deletionTimestamp !== undefined) {
-      // Deleted: the garbage collector removes the ConfigMap through its owner reference.
-      this.shipperWrites.forget(key);
-      this.notices.forget(key);
-      this.deps.metrics?.uninjectedPods.remove({ namespace, logshipper: name });
+    let shipper = this.shipperWrites.get(key, this.deps.shippers.get(name, namespace));
+    if (shipper === undefined) {
+      this.forget(key);
       return { writes: [] };
     }
+    if (shipper.metadata?.deletionTimestamp !== undefined) return this.finalize(key, shipper);
     const writes: string[] = [];
+    if (shipper.metadata?.finalizers?.includes(FINALIZER) !== true) {
+      const meta = shipper.metadata ?? {};
+      const updated = await this.deps.api.replaceFinalizers(namespace, name, meta.resourceVersion ?? '', [...(meta.finalizers ?? []), FINALIZER]);
+      if (updated === undefined) return { writes };
+      this.shipperWrites.remember(updated);
+      writes.push('finalizer');
+      shipper = updated;
+    }
     let spec: ResolvedSpec;
     let rendered: RenderResult;
     try {
@@ -200,16 +154,14 @@ export class Reconciler {
     } catch (error) {
       if (!(error instanceof SpecError)) throw error;
       const readiness: Readiness = { ready: false, reason: REASONS.invalidSpec, message: error.message };
-      await this.writeStatus(shipper, readiness, undefined, writes);
-      return { writes, readiness };
+      return { writes, readiness, ...await this.writeStatus(shipper, readiness, undefined, writes) };
     }
     // Refused: no ConfigMap either, or the pods already injected would reload the new brokers.
     const policy = this.deps.policy;
     const refusal = policy === undefined ? undefined : policyRefusal(shipper.spec.sidecar?.image, spec.kafka.brokers, policy.policy, policy.defaultImage);
     if (refusal !== undefined) {
       const readiness: Readiness = { ready: false, reason: refusal.reason, message: refusal.message };
-      await this.writeStatus(shipper, readiness, undefined, writes);
-      return { writes, readiness };
+      return { writes, readiness, ...await this.writeStatus(shipper, readiness, undefined, writes) };
     }
 
     const cmName = configMapName(name);
@@ -231,8 +183,7 @@ export class Reconciler {
         try {
           applied = await this.deps.api.applyConfigMap(desired);
         } catch (error) {
-          const message = `cannot write ConfigMap ${cmName}: ${apiErrorMessage(error)}`;
-          await this.writeStatus(shipper, { ready: false, reason: REASONS.apiError, message }, undefined, writes).catch(() => undefined);
+          await this.reportApiError(shipper, `cannot write ConfigMap ${cmName}`, error, writes);
           throw error;
         }
         this.configMapWrites.remember(applied);
@@ -244,29 +195,69 @@ export class Reconciler {
       }
     }
 
-    readiness ??= this.secretReadiness(namespace, spec) ?? {
-      ready: true, reason: REASONS.reconciled, message: `agent configuration rendered into ConfigMap ${cmName} (key ${CONFIG_FILE_KEY})`,
-    };
-    const config = readiness.reason === REASONS.configMapConflict ? undefined : { hash: rendered.hash, configMapName: cmName };
-    await this.writeStatus(shipper, readiness, config, writes);
-    return { writes, readiness };
-  }
-
-  private secretReadiness(namespace: string, spec: ResolvedSpec): Readiness | undefined {
-    for (const ref of secretReferences(spec)) {
-      const secret = this.deps.secrets.get(ref.secretName, namespace);
-      if (secret === undefined) {
-        return { ready: false, reason: REASONS.secretNotFound, message: `Secret ${ref.secretName} (${ref.field}) not found in namespace ${namespace}: create it; the operator retries when it appears` };
-      }
-      if (secret.data?.[ref.key] === undefined) {
-        const keys = Object.keys(secret.data ?? {}).sort();
-        return {
-          ready: false, reason: REASONS.secretKeyNotFound,
-          message: `Secret ${ref.secretName} (${ref.field}) has no key ${ref.key}: it has ${keys.length === 0 ? 'no keys' : keys.join(', ')}`,
-        };
+    if (readiness === undefined) {
+      try {
+        readiness = await secretReadiness(namespace, spec, async (secretNamespace, secretName) => this.deps.api.readSecretKeys(secretNamespace, secretName));
+      } catch (error) {
+        await this.reportApiError(shipper, 'cannot read the referenced Secrets', error, writes);
+        throw error;
       }
     }
-    return undefined;
+    readiness ??= { ready: true, reason: REASONS.reconciled, message: `agent configuration rendered into ConfigMap ${cmName} (key ${CONFIG_FILE_KEY})` };
+    const config = readiness.reason === REASONS.configMapConflict ? undefined : { hash: rendered.hash, configMapName: cmName };
+    const deferred = await this.writeStatus(shipper, readiness, config, writes);
+    // No watch tells when a missing Secret appears: look again, sooner at first.
+    let requeueAfterMs = deferred.requeueAfterMs;
+    if (waitsForSecret(readiness)) {
+      const recheck = this.secretRecheck.next(key);
+      requeueAfterMs = Math.min(requeueAfterMs ?? recheck, recheck);
+    } else {
+      this.secretRecheck.reset(key);
+    }
+    return { writes, readiness, ...(requeueAfterMs === undefined ? {} : { requeueAfterMs }) };
+  }
+
+  /** A LogShipper being deleted: the finalizer stays while injected pods mount the ConfigMap. */
+  private async finalize(key: string, shipper: LogShipper): Promise<ReconcileOutcome> {
+    const meta = shipper.metadata ?? {};
+    const name = meta.name ?? '';
+    const writes: string[] = [];
+    if (meta.finalizers?.includes(FINALIZER) !== true) {
+      this.forget(key);
+      return { writes };
+    }
+    const using = podsUsing(this.deps.pods?.(meta.namespace ?? '') ?? [], name);
+    if (using.length === 0) {
+      await this.deps.api.replaceFinalizers(meta.namespace ?? '', name, meta.resourceVersion ?? '', withoutFinalizer(meta.finalizers));
+      writes.push('finalizer');
+      this.deps.log.info({ logshipper: key }, 'no injected pod left: finalizer removed, the ConfigMap goes with the LogShipper');
+      this.forget(key);
+      return { writes };
+    }
+    const now = this.deps.now?.() ?? new Date();
+    const previous = findCondition(shipper.status, DELETING);
+    const condition = nextCondition(previous, DELETING, deletingState(using, configMapName(name)), meta.generation, now);
+    const status: LogShipperStatus = { ...shipper.status, conditions: setCondition(shipper.status?.conditions, condition) };
+    const deferred = await this.commitStatus(shipper, status, writes);
+    if (previous?.reason !== WAITING_FOR_PODS && writes.includes('status')) {
+      await this.deps.events.record(this.target(shipper), 'Normal', WAITING_FOR_PODS, condition.message);
+    }
+    return { writes, ...deferred };
+  }
+
+  private forget(key: string): void {
+    const { namespace, name } = splitKey(key);
+    this.shipperWrites.forget(key);
+    this.notices.forget(key);
+    this.statusWindow.forget(key);
+    this.secretRecheck.reset(key);
+    this.deps.metrics?.uninjectedPods.remove({ namespace, logshipper: name });
+  }
+
+  /** A failed API call into the Ready condition (best effort: the caller rethrows and retries). */
+  private async reportApiError(shipper: LogShipper, what: string, error: unknown, writes: string[]): Promise<void> {
+    const message = `${what}: ${apiErrorMessage(error)}`;
+    await this.writeStatus(shipper, { ready: false, reason: REASONS.apiError, message }, undefined, writes).catch(() => undefined);
   }
 
   /** The pod counts and the SidecarsInjected condition into `status`; an Event on each pod newly found without the sidecar; the gauge. */
@@ -290,18 +281,17 @@ export class Reconciler {
     return { namespace: meta.namespace ?? '', name: meta.name ?? '', uid: meta.uid ?? '', ...(meta.resourceVersion === undefined ? {} : { resourceVersion: meta.resourceVersion }) };
   }
 
-  private async writeStatus(shipper: LogShipper, readiness: Readiness, config: { hash: string; configMapName: string } | undefined, writes: string[]): Promise<void> {
+  private async writeStatus(
+    shipper: LogShipper, readiness: Readiness, config: { hash: string; configMapName: string } | undefined, writes: string[],
+  ): Promise<{ requeueAfterMs?: number }> {
     const now = this.deps.now?.() ?? new Date();
     const status = nextStatus(shipper.status, readiness, shipper.metadata?.generation, config, now);
-    const meta = shipper.metadata ?? {};
-    const pods = this.deps.pods?.(meta.namespace ?? '');
+    const pods = this.deps.pods?.(shipper.metadata?.namespace ?? '');
     if (pods !== undefined) await this.podStatus(shipper, status, pods, now);
-    if (sameStatus(status, shipper.status)) return;
-    const updated = await this.deps.api.replaceStatus(meta.namespace ?? '', meta.name ?? '', meta.resourceVersion ?? '', status);
-    this.shipperWrites.remember(updated);
-    writes.push('status');
-    const before = shipper.status?.conditions?.find((condition) => condition.type === 'Ready');
-    const after = status.conditions?.find((condition) => condition.type === 'Ready');
+    const deferred = await this.commitStatus(shipper, status, writes);
+    if (!writes.includes('status')) return deferred;
+    const before = findCondition(shipper.status, 'Ready');
+    const after = findCondition(status, 'Ready');
     this.deps.log.info({
       logshipper: objectKey(shipper), ready: after?.status, reason: after?.reason, observedGeneration: status.observedGeneration,
       injectedPods: status.injectedPods, currentPods: status.currentPods, stalePods: status.stalePods, uninjectedPods: status.uninjectedPods,
@@ -309,6 +299,23 @@ export class Reconciler {
     if (before?.status !== after?.status || before?.reason !== after?.reason) {
       await this.deps.events.record(this.target(shipper), readiness.ready ? 'Normal' : 'Warning', readiness.ready ? 'Ready' : readiness.reason, readiness.message);
     }
+    return deferred;
+  }
+
+  /** Writes `status` if it differs: at once when its prompt part changed, else at most once per window (re-queued for then). */
+  private async commitStatus(shipper: LogShipper, status: LogShipperStatus, writes: string[]): Promise<{ requeueAfterMs?: number }> {
+    if (sameStatus(status, shipper.status)) return {};
+    const key = objectKey(shipper);
+    if (sameStatus(promptPart(status), promptPart(shipper.status))) {
+      const wait = this.statusWindow.wait(key);
+      if (wait > 0) return { requeueAfterMs: wait };
+    }
+    const meta = shipper.metadata ?? {};
+    const updated = await this.deps.api.replaceStatus(meta.namespace ?? '', meta.name ?? '', meta.resourceVersion ?? '', status);
+    this.statusWindow.wrote(key);
+    this.shipperWrites.remember(updated);
+    writes.push('status');
+    return {};
   }
 }
 

@@ -73,6 +73,19 @@ export function nextStatus(
   return status;
 }
 
+/**
+ * The part of a status a user's change drives, written at once: the generation seen, the
+ * configuration, the Ready condition. The rest (pod counts, pod-driven conditions) is coalesced
+ * (operator/status-window.ts).
+ */
+export function promptPart(status: LogShipperStatus | undefined): LogShipperStatus {
+  const ready = findCondition(status, 'Ready');
+  return {
+    observedGeneration: status?.observedGeneration, configHash: status?.configHash, configMapName: status?.configMapName,
+    ...(ready === undefined ? {} : { conditions: [ready] }),
+  };
+}
+
 /** Equal as the API stores them (key order and undefined fields do not matter). */
 export function sameStatus(a: LogShipperStatus | undefined, b: LogShipperStatus | undefined): boolean {
   return canonical(a ?? {}) === canonical(b ?? {});

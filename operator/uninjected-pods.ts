@@ -8,7 +8,7 @@
 // not shipped either. So are pods with the annotation and without the opt-in label (INJECT_LABEL),
 // which the chart's webhook configuration never sends to the webhook: the texts say to add it.
 import type { V1ObjectReference, V1Pod } from '@kubernetes/client-node';
-import { hasSidecar, INJECT_ANNOTATION, INJECT_LABEL, INJECTED_LABEL, requestedLogShipper } from './inject.ts';
+import { INJECT_ANNOTATION, INJECT_LABEL, INJECTED_LABEL, requestedLogShipper } from './inject.ts';
 import { isLivePod } from './pod-counts.ts';
 
 /** The condition type, True while every live pod that asks for the LogShipper carries the sidecar. */
@@ -26,10 +26,13 @@ function podName(pod: V1Pod): string {
   return pod.metadata?.name ?? '';
 }
 
-/** The live pods of `pods` (one namespace's) that ask for `logShipper` and lack the sidecar, by name. */
+/**
+ * The live pods of `pods` (one namespace's) that ask for `logShipper` and lack the sidecar, by name.
+ * The pod cache holds metadata only: the sidecar is told by the label the webhook sets with it.
+ */
 export function uninjectedPods(pods: readonly V1Pod[], logShipper: string): V1Pod[] {
   return pods
-    .filter((pod) => requestedLogShipper(pod) === logShipper && pod.metadata?.labels?.[INJECTED_LABEL] === undefined && !hasSidecar(pod) && isLivePod(pod))
+    .filter((pod) => requestedLogShipper(pod) === logShipper && pod.metadata?.labels?.[INJECTED_LABEL] === undefined && isLivePod(pod))
     .sort((a, b) => (podName(a) < podName(b) ? -1 : podName(a) > podName(b) ? 1 : 0));
 }
 

@@ -11,7 +11,7 @@ import { eventually, kubeConfig, unique } from '../env/testing.ts';
 import { INJECT_LABEL } from '../../operator/inject.ts';
 import { injectMetadata } from '../helpers/app-workload.ts';
 import { freePorts } from '../env/ports.ts';
-import { createNamespace, deleteNamespace, installCrd, Shippers } from './operator/helpers.ts';
+import { createNamespace, deleteNamespace, installCrd, releaseFinalizers, Shippers } from './operator/helpers.ts';
 import { parseOperatorArgs } from '../../operator/cli.ts';
 import type { OperatorProcess } from './operator/helpers.ts';
 import {
@@ -60,10 +60,10 @@ function rulesOf(objects: K8sObject[], kind: string, name: string): unknown {
 
 /** The operator's rules where it watches (the same for a ClusterRole and a one-namespace Role). */
 const WATCH_RULES = [
-  { apiGroups: ['logshipper.io'], resources: ['logshippers'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['logshipper.io'], resources: ['logshippers'], verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroups: ['logshipper.io'], resources: ['logshippers/status'], verbs: ['patch'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-  { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
@@ -163,7 +163,7 @@ describe('helm chart charts/logshipper', () => {
       const args = flags(operatorContainer(objects));
       assert.deepEqual([...args.keys()].filter((k) => k.startsWith('--webhook') || k.startsWith('--sidecar') || k === '--inject-strict'), []);
       // No webhook: no LogShipper reads outside the informer's list/watch.
-      assert.deepEqual(rulesOf(objects, 'ClusterRole', 'shop-logshipper'), [{ ...WATCH_RULES[0], verbs: ['list', 'watch'] }, ...WATCH_RULES.slice(1)]);
+      assert.deepEqual(rulesOf(objects, 'ClusterRole', 'shop-logshipper'), [{ ...WATCH_RULES[0], verbs: ['list', 'watch', 'patch'] }, ...WATCH_RULES.slice(1)]);
       assert.deepEqual(rulesOf(objects, 'Role', 'shop-logshipper'), [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
     });
 
@@ -438,6 +438,9 @@ async function leastPrivilege(kc: KubeConfig, mode: 'all' | 'one namespace'): Pr
     await operatorB.waitForLog('leader', (l) => l['msg'] === 'caches synced; reconciling');
 
     await shippers.delete('app');
+    // Held by the finalizer while the injected pod mounts its ConfigMap; released once the pods are gone.
+    await eventually('the Deleting condition', 15_000, async () => (await shippers.get('app')).status?.conditions?.find((c) => c.type === 'Deleting'));
+    for (const pod of ['web-1', 'web-2']) await core.deleteNamespacedPod({ namespace: appNs, name: pod, gracePeriodSeconds: 0 });
     // The garbage collector learns of a resource type at its discovery resync (every 30 s): on a fresh
     // control plane the CRD may be newer than that, so up to two resyncs.
     await eventually('the ConfigMap garbage-collected', 75_000, async () => {
@@ -475,6 +478,8 @@ async function leastPrivilege(kc: KubeConfig, mode: 'all' | 'one namespace'): Pr
     console.log(`# least privilege (${mode}): ${String(events.length)} requests, ${String(rules.length)} rules, ${((Date.now() - started) / 1000).toFixed(1)} s; used: ${seen.join('; ')}`);
   } finally {
     for (const operator of operators) await operator.stop();
+    // Watching every namespace, the operators put their finalizer on other tests' LogShippers too.
+    if (mode === 'all') await releaseFinalizers(kc);
     await helmRun(['uninstall', release, '--namespace', ns]);
     await deleteNamespace(kc, appNs);
     await deleteNamespace(kc, ns);

@@ -40,10 +40,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 
 {{/* What the operator does in the namespaces it watches (all: a ClusterRole; one: a Role there). */}}
 {{- define "logshipper.watchRules" -}}
-# get: the webhook reads a LogShipper its cache does not have (yet).
+# get: the webhook reads a LogShipper its cache does not have (yet). patch: the finalizer that keeps
+# a deleted LogShipper (and so its ConfigMap) while injected pods still mount the ConfigMap.
 - apiGroups: [logshipper.io]
   resources: [logshippers]
-  verbs: [{{ if .Values.webhook.enabled }}get, {{ end }}list, watch]
+  verbs: [{{ if .Values.webhook.enabled }}get, {{ end }}list, watch, patch]
 - apiGroups: [logshipper.io]
   resources: [logshippers/status]
   verbs: [patch]
@@ -51,10 +52,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 - apiGroups: [""]
   resources: [configmaps]
   verbs: [get, list, watch, create, patch]
-# Only to check that referenced Secrets and keys exist (from the cache); their values are never copied.
+# Only to check that the Secrets a LogShipper references exist with their keys (read at reconcile,
+# never listed or cached); their values are never copied.
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [list, watch]
+  verbs: [get]
 # Pods: injected ones counted into LogShipper status, annotated ones admitted without the sidecar reported.
 - apiGroups: [""]
   resources: [pods]

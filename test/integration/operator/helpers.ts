@@ -4,9 +4,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { eventually, testEnv } from '../../env/testing.ts';
+import { eventually, kubeConfig, testEnv } from '../../env/testing.ts';
 import { operatorProcess, type OperatorProcess } from '../../helpers/operator-process.ts';
 import { GROUP, PLURAL, VERSION, type LogShipper, type LogShipperSpec } from '../../../operator/crd-types.ts';
+import { FINALIZER, withoutFinalizer } from '../../../operator/deletion.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -82,8 +83,34 @@ export async function createNamespace(kc: KubeConfig, name: string): Promise<voi
   await eventually(`the default ServiceAccount of namespace ${name}`, 30_000, () => core.readNamespacedServiceAccount({ namespace: name, name: 'default' }));
 }
 
+/**
+ * Removes the operator's finalizers from the LogShippers of `namespace` (every namespace when
+ * undefined): after a test whose operator is stopped, nothing else would (a namespace being deleted
+ * would stay Terminating).
+ */
+export async function releaseFinalizers(kc: KubeConfig, namespace?: string): Promise<void> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const crd = { group: GROUP, version: VERSION, plural: PLURAL };
+  // A patch whose object changed meanwhile (its resourceVersion test fails) is tried again on the next read.
+  for (let round = 0; round < 5; round++) {
+    const listed = await (namespace === undefined ? custom.listClusterCustomObject(crd) : custom.listNamespacedCustomObject({ ...crd, namespace }))
+      .catch(() => ({ items: [] })) as { items: LogShipper[] };
+    const held = listed.items.filter((shipper) => shipper.metadata?.finalizers?.includes(FINALIZER) === true);
+    if (held.length === 0) return;
+    await Promise.all(held.map(async (shipper) => {
+      const meta = shipper.metadata ?? {};
+      await custom.patchNamespacedCustomObject({
+        ...crd, namespace: meta.namespace ?? '', name: meta.name ?? '',
+        body: [{ op: 'test', path: '/metadata/resourceVersion', value: meta.resourceVersion }, { op: 'add', path: '/metadata/finalizers', value: withoutFinalizer(meta.finalizers) }],
+      }).catch(() => undefined);
+    }));
+  }
+}
+
+/** Deletes a namespace, and the operator's finalizer from its LogShippers (the test's operator is stopped by now). */
 export async function deleteNamespace(kc: KubeConfig, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).deleteNamespace({ name }).catch(() => undefined);
+  await releaseFinalizers(kc, name);
 }
 
 export type { OperatorProcess } from '../../helpers/operator-process.ts';
@@ -98,4 +125,21 @@ export function startOperator(namespace: string, identity: string, extraArgs: st
   ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: testEnv('KUBECONFIG') } });
   // Every line also goes to a file, for a post-mortem of a failed run.
   return operatorProcess(child, identity, join(tmpdir(), `logshipper-operator-${namespace}-${identity}.log`));
+}
+
+export interface OperatorSuite {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  shippers: Shippers;
+  operator: OperatorProcess;
+}
+
+/** The CRD installed, `namespace` created, and an operator process watching it, its caches synced. */
+export async function operatorSuite(namespace: string, identity: string): Promise<OperatorSuite> {
+  const kc = kubeConfig();
+  await installCrd(kc);
+  await createNamespace(kc, namespace);
+  const operator = startOperator(namespace, identity);
+  await operator.waitForLog('caches synced', (l) => l['msg'] === 'caches synced; reconciling');
+  return { kc, core: kc.makeApiClient(CoreV1Api), shippers: new Shippers(kc, namespace), operator };
 }

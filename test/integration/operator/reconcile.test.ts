@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import { eventually, kubeConfig, unique } from '../../env/testing.ts';
+import { eventually, unique } from '../../env/testing.ts';
 import { parseProperties } from '../../../sidecar/config/properties.ts';
 import type { LogShipperSpec } from '../../../operator/crd-types.ts';
 import { render } from '../../../operator/render.ts';
 import { resolveSpec } from '../../../operator/spec.ts';
 import { CONFIG_FILE_KEY, CONFIG_HASH_ANNOTATION, configMapName, SASL_PASSWORD_FILE_PATH } from '../../../operator/sidecar-layout.ts';
-import { createNamespace, deleteNamespace, installCrd, Shippers, startOperator, type OperatorProcess } from './helpers.ts';
+import { deleteNamespace, operatorSuite, startOperator, type OperatorProcess, type Shippers } from './helpers.ts';
 
 const SPEC: LogShipperSpec = {
   volume: 'logs',
@@ -28,13 +28,7 @@ describe('operator: reconciliation against the real kube-apiserver', () => {
   const configMap = async (name: string): Promise<V1ConfigMap> => core.readNamespacedConfigMap({ namespace, name: configMapName(name) });
 
   before(async () => {
-    kc = kubeConfig();
-    core = kc.makeApiClient(CoreV1Api);
-    await installCrd(kc);
-    await createNamespace(kc, namespace);
-    shippers = new Shippers(kc, namespace);
-    operator = startOperator(namespace, 'rec-1');
-    await operator.waitForLog('caches synced', (l) => l['msg'] === 'caches synced; reconciling');
+    ({ kc, core, shippers, operator } = await operatorSuite(namespace, 'rec-1'));
   });
 
   after(async () => {

@@ -287,6 +287,10 @@ describe('inject: when the sidecar cannot be injected (failures)', () => {
     const fresh = shipper();
     delete fresh.status;
     same(reason(pod(), fresh), ['LogShipperNotReady', 'LogShipper app is not ready (not reconciled yet)', true]);
+    // Being deleted (held by the operator's finalizer while its pods remain): Ready still, but no new pod gets it.
+    const deleting = shipper();
+    deleting.metadata = { ...deleting.metadata, deletionTimestamp: new Date() };
+    same(reason(pod(), deleting), ['LogShipperNotReady', 'LogShipper app is being deleted', true]);
   });
   it('volume not in the pod; a volume name the sidecar needs is taken', () => {
     same(reason(pod({ 'logshipper.io/inject': 'app' }, { volumes: [{ name: 'data', emptyDir: {} }] }), shipper()),

@@ -1,12 +1,16 @@
 // The operator's runtime pieces without a cluster: the work queue, the informer supervisor, and
-// the reconciler against in-memory caches and a fake API (idempotence, secrets, conflicts).
+// the reconciler against in-memory caches and a fake API (idempotence, secrets, conflicts, the
+// finalizer, coalesced status writes).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubernetesObject, ObjectCache, V1ConfigMap, V1ObjectReference, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { WorkQueue } from '../../../operator/queue.ts';
-import { supervise, type Cache } from '../../../operator/informer.ts';
-import { RecentWrites, Reconciler, type ReconcilerApi } from '../../../operator/reconcile.ts';
+import { LIST_PAGE_SIZE, listAllPages, supervise, type Cache } from '../../../operator/informer.ts';
+import { Reconciler, type ReconcilerApi } from '../../../operator/reconcile.ts';
+import { RecentWrites } from '../../../operator/recent-writes.ts';
+import { StatusWriteWindow } from '../../../operator/status-window.ts';
+import { FINALIZER } from '../../../operator/deletion.ts';
 import type { LogShipper, LogShipperStatus } from '../../../operator/crd-types.ts';
 import { configMapName } from '../../../operator/sidecar-layout.ts';
 import { createMetrics, type OperatorMetrics } from '../../../operator/metrics.ts';
@@ -100,12 +104,34 @@ describe('supervise (informer restart)', () => {
   });
 });
 
+describe('listAllPages', () => {
+  it('follows continue tokens page by page (limit sent), maps each item, keeps the snapshot\'s resourceVersion; an empty metadata list has items: null', async () => {
+    const asked: [string | undefined, number][] = [];
+    const pages: Record<string, { items: V1ConfigMap[]; next?: string }> = {
+      first: { items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }], next: 't1' },
+      t1: { items: [{ metadata: { name: 'c' } }], next: 't2' },
+      t2: { items: [{ metadata: { name: 'd' } }] },
+    };
+    const listed = await listAllPages<V1ConfigMap>(async (token, limit) => {
+      asked.push([token, limit]);
+      const page = pages[token ?? 'first'];
+      assert.ok(page);
+      return Promise.resolve({ metadata: { resourceVersion: '42', ...(page.next === undefined ? {} : { _continue: page.next }) }, items: page.items });
+    }, (cm) => ({ metadata: { name: (cm.metadata?.name ?? '').toUpperCase() } }));
+    assert.deepEqual(asked, [[undefined, LIST_PAGE_SIZE], ['t1', LIST_PAGE_SIZE], ['t2', LIST_PAGE_SIZE]]);
+    assert.deepEqual(listed.items.map((cm) => cm.metadata?.name), ['A', 'B', 'C', 'D']);
+    assert.equal(listed.metadata?.resourceVersion, '42');
+    const empty = await listAllPages<V1ConfigMap>(async () => Promise.resolve({ metadata: { resourceVersion: '7' }, items: null as unknown as V1ConfigMap[] }));
+    assert.deepEqual(empty.items, []);
+  });
+});
+
 describe('Reconciler (fake API)', () => {
   interface Setup {
     reconciler: Reconciler; calls: string[]; shippers: MapCache<LogShipper>; configMaps: MapCache<V1ConfigMap>; secrets: MapCache<V1Secret>;
     pods: MapCache<V1Pod>; metrics: OperatorMetrics;
   }
-  const setup = (spec: LogShipper['spec'], options: { pods?: boolean } = {}): Setup => {
+  const setup = (spec: LogShipper['spec'], options: { pods?: boolean; statusWindow?: StatusWriteWindow } = {}): Setup => {
     const shippers = new MapCache<LogShipper>();
     const configMaps = new MapCache<V1ConfigMap>();
     const secrets = new MapCache<V1Secret>();
@@ -129,6 +155,22 @@ describe('Reconciler (fake API)', () => {
         shippers.put(stored);
         return Promise.resolve(stored);
       },
+      replaceFinalizers: (namespace, name, resourceVersion, finalizers) => {
+        calls.push(`replaceFinalizers:${finalizers.join(',')}`);
+        const current = shippers.get(name, namespace);
+        assert.ok(current);
+        assert.equal(current.metadata?.resourceVersion, resourceVersion);
+        const stored = { ...current, metadata: { ...current.metadata, resourceVersion: String(++rv), finalizers } };
+        // The apiserver deletes an object being deleted once its last finalizer is gone.
+        if (finalizers.length === 0 && current.metadata.deletionTimestamp !== undefined) shippers.objects.delete(`${namespace}/${name}`);
+        else shippers.put(stored);
+        return Promise.resolve(stored);
+      },
+      readSecretKeys: (namespace, name) => {
+        calls.push(`readSecret:${name}`);
+        const secret = secrets.get(name, namespace);
+        return Promise.resolve(secret === undefined ? undefined : Object.keys(secret.data ?? {}));
+      },
     };
     const events = {
       record: (_t: unknown, _type: string, reason: string) => {
@@ -143,30 +185,45 @@ describe('Reconciler (fake API)', () => {
     const pods = new MapCache<V1Pod>();
     const metrics = createMetrics();
     const reconciler = new Reconciler({
-      shippers, configMaps, secrets, api, events, log, ...(options.pods === true ? { pods: (namespace: string) => pods.list(namespace), metrics } : {}),
+      shippers, configMaps, api, events, log, statusWindow: options.statusWindow ?? new StatusWriteWindow(0),
+      ...(options.pods === true ? { pods: (namespace: string) => pods.list(namespace), metrics } : {}),
     });
     return { reconciler, calls, shippers, configMaps, secrets, pods, metrics };
   };
   const spec = { volume: 'logs', files: [{ path: 'a.log' }], kafka: { brokers: ['k:9092'], topic: 't' } };
 
-  it('first reconcile writes ConfigMap + status (+ events); the second writes nothing', async () => {
+  it('first reconcile writes the finalizer, ConfigMap + status (+ events); the second writes nothing', async () => {
     const { reconciler, calls } = setup(spec);
     const first = await reconciler.reconcile('ns/app');
-    assert.deepEqual(first.writes, ['configmap', 'status']);
-    assert.deepEqual(calls, ['applyConfigMap', 'event:ConfigCreated', 'replaceStatus', 'event:Ready']);
+    assert.deepEqual(first.writes, ['finalizer', 'configmap', 'status']);
+    assert.deepEqual(calls, [`replaceFinalizers:${FINALIZER}`, 'applyConfigMap', 'event:ConfigCreated', 'replaceStatus', 'event:Ready']);
+    assert.equal(first.requeueAfterMs, undefined);
     calls.length = 0;
     const second = await reconciler.reconcile('ns/app');
     assert.deepEqual(second.writes, []);
     assert.deepEqual(calls, []);
   });
 
-  it('a missing Secret gives SecretNotFound, and Ready once it exists', async () => {
-    const { reconciler, secrets } = setup({ ...spec, kafka: { ...spec.kafka, tls: { ca: { secretName: 'ca' } } } });
-    assert.equal((await reconciler.reconcile('ns/app')).readiness?.reason, 'SecretNotFound');
-    secrets.put({ metadata: { name: 'ca', namespace: 'ns' }, data: { 'ca.crt': 'LS0t' } });
+  it('a missing Secret gives SecretNotFound and a re-check with backoff (each Secret read once, none cached); Ready once it exists', async () => {
+    const { reconciler, secrets, calls } = setup({ ...spec, kafka: { ...spec.kafka, sasl: { mechanism: 'PLAIN', secretName: 'user' } } });
+    const first = await reconciler.reconcile('ns/app');
+    assert.equal(first.readiness?.reason, 'SecretNotFound');
+    assert.equal(first.requeueAfterMs, 1000);
+    assert.deepEqual(calls.filter((c) => c.startsWith('readSecret')), ['readSecret:user'], 'two keys of one Secret: one read');
+    assert.equal((await reconciler.reconcile('ns/app')).requeueAfterMs, 2000);
+    assert.equal((await reconciler.reconcile('ns/app')).requeueAfterMs, 4000);
+    secrets.put({ metadata: { name: 'user', namespace: 'ns' }, data: { username: 'dQ==' } });
+    const missingKey = await reconciler.reconcile('ns/app');
+    assert.equal(missingKey.readiness?.reason, 'SecretKeyNotFound');
+    assert.match(missingKey.readiness.message, /has no key password: it has username/);
+    assert.equal(missingKey.requeueAfterMs, 8000);
+    secrets.put({ metadata: { name: 'user', namespace: 'ns' }, data: { username: 'dQ==', password: 'cA==' } });
     const outcome = await reconciler.reconcile('ns/app');
     assert.equal(outcome.readiness?.reason, 'Reconciled');
     assert.deepEqual(outcome.writes, ['status']);
+    assert.equal(outcome.requeueAfterMs, undefined, 'ready: no re-check (a rotated Secret needs no reconcile)');
+    secrets.objects.clear();
+    assert.equal((await reconciler.reconcile('ns/app')).requeueAfterMs, 1000, 'the backoff starts again');
   });
 
   it('a foreign ConfigMap of the same name is not overwritten (ConfigMapConflict)', async () => {
@@ -228,6 +285,91 @@ describe('Reconciler (fake API)', () => {
     shippers.objects.delete('ns/app');
     await reconciler.reconcile('ns/app');
     assert.equal(await gauge(), undefined, 'the LogShipper gone: its series removed');
+  });
+
+  /** A change by someone else, as the informer delivers it (after the reconciler's own last write). */
+  const deliver = (reconciler: Reconciler, shippers: MapCache<LogShipper>, object: LogShipper): void => {
+    const written = shippers.get(object.metadata?.name ?? '', object.metadata?.namespace);
+    if (written !== undefined) reconciler.shipperWrites.observe(written);
+    shippers.put(object);
+    reconciler.shipperWrites.observe(object);
+  };
+  const injectedPod = (name: string): V1Pod => ({ metadata: { name, namespace: 'ns', uid: `u-${name}`, labels: { 'logshipper.io/injected': 'app' }, annotations: { 'logshipper.io/inject': 'app' } } });
+
+  it('pod-driven status changes are coalesced: at most one write per window, the counts of that moment; a spec change is written at once', async () => {
+    let clock = 0;
+    const { reconciler, calls, shippers, pods } = setup(spec, { pods: true, statusWindow: new StatusWriteWindow(2000, () => clock) });
+    await reconciler.reconcile('ns/app');
+    const statusWrites = (): number => calls.filter((c) => c === 'replaceStatus').length;
+    assert.equal(statusWrites(), 1);
+    // A rollout: 25 pods, one every 100 ms, a reconcile per pod event.
+    const delays: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      clock += 100;
+      pods.put(injectedPod(`web-${String(i)}`));
+      const outcome = await reconciler.reconcile('ns/app');
+      if (outcome.requeueAfterMs !== undefined) delays.push(outcome.requeueAfterMs);
+    }
+    assert.equal(statusWrites(), 1 + 1, 'one pod-driven write in the 2.5 s of the rollout (at t=2000, 20 pods)');
+    assert.equal(delays[0], 1900, 'deferred to the end of the window');
+    // The deferred reconcile (the queue runs it after requeueAfterMs) writes the last counts.
+    clock += 2000;
+    const last = await reconciler.reconcile('ns/app');
+    assert.deepEqual(last.writes, ['status']);
+    assert.equal(shippers.get('app', 'ns')?.status?.injectedPods, 25);
+    // A new generation, right after a write: at once.
+    const current = shippers.get('app', 'ns');
+    assert.ok(current);
+    deliver(reconciler, shippers, { ...current, metadata: { ...current.metadata, generation: 2, resourceVersion: '900' }, spec: { ...spec, kafka: { ...spec.kafka, topic: 't2' } } });
+    clock += 10;
+    pods.put(injectedPod('web-late'));
+    const changed = await reconciler.reconcile('ns/app');
+    assert.deepEqual(changed.writes, ['configmap', 'status']);
+    assert.equal(shippers.get('app', 'ns')?.status?.observedGeneration, 2);
+    assert.equal(shippers.get('app', 'ns')?.status?.injectedPods, 26, 'the counts go with it');
+  });
+
+  it('deletion: the finalizer stays while injected pods remain (Deleting condition, one Event), removed when none is left', async () => {
+    const { reconciler, calls, shippers, pods } = setup(spec, { pods: true });
+    pods.put(injectedPod('web-1'));
+    pods.put(injectedPod('web-2'));
+    pods.put({ metadata: { name: 'other', namespace: 'ns', labels: { 'logshipper.io/injected': 'other' } } });
+    await reconciler.reconcile('ns/app');
+    const current = shippers.get('app', 'ns');
+    assert.deepEqual(current?.metadata?.finalizers, [FINALIZER]);
+    assert.ok(current);
+    deliver(reconciler, shippers, { ...current, metadata: { ...current.metadata, deletionTimestamp: new Date(), resourceVersion: '900' } });
+    calls.length = 0;
+    const held = await reconciler.reconcile('ns/app');
+    assert.deepEqual(held.writes, ['status']);
+    const deleting = shippers.get('app', 'ns')?.status?.conditions?.find((c) => c.type === 'Deleting');
+    assert.equal(deleting?.reason, 'WaitingForInjectedPods');
+    assert.match(deleting.message, /^deleted: ConfigMap app-logshipper is kept while 2 injected pods still mount it \(web-1, web-2\)/);
+    assert.ok(calls.some((c) => c === 'event:WaitingForInjectedPods'));
+    assert.ok(!calls.some((c) => c.startsWith('replaceFinalizers') || c === 'applyConfigMap'));
+
+    pods.objects.delete('ns/web-1');
+    calls.length = 0;
+    await reconciler.reconcile('ns/app');
+    assert.match(shippers.get('app', 'ns')?.status?.conditions?.find((c) => c.type === 'Deleting')?.message ?? '', /while 1 injected pod still mounts it \(web-2\)/);
+    assert.ok(!calls.includes('event:WaitingForInjectedPods'), 'one Event, not one per pod');
+
+    pods.objects.delete('ns/web-2');
+    calls.length = 0;
+    const released = await reconciler.reconcile('ns/app');
+    assert.deepEqual(released.writes, ['finalizer']);
+    assert.deepEqual(calls, ['replaceFinalizers:']);
+    assert.equal(shippers.get('app', 'ns'), undefined, 'gone (the garbage collector takes the ConfigMap)');
+    assert.deepEqual((await reconciler.reconcile('ns/app')).writes, []);
+  });
+
+  it('a LogShipper being deleted without the operator\'s finalizer is left alone', async () => {
+    const { reconciler, calls, shippers } = setup(spec);
+    const current = shippers.get('app', 'ns');
+    assert.ok(current);
+    shippers.put({ ...current, metadata: { ...current.metadata, deletionTimestamp: new Date(), finalizers: ['someone.else/x'] } });
+    assert.deepEqual((await reconciler.reconcile('ns/app')).writes, []);
+    assert.deepEqual(calls, []);
   });
 });
 

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import { countPods } from '../../../operator/pod-counts.ts';
-import { podSummary } from '../../../operator/pod-summary.ts';
+import { LIVE_PODS_FIELD_SELECTOR, podSummary } from '../../../operator/pod-summary.ts';
 import {
   NotInjectedNotices, notInjectedMessage, podReference, sidecarsInjectedState, uninjectedPods,
 } from '../../../operator/uninjected-pods.ts';
@@ -44,7 +44,6 @@ describe('uninjectedPods', () => {
     pod('web-a', { asks: ' app ' }), // the webhook trims the annotation too
     pod('injected', { asks: 'app', injected: 'app', sidecar: true }),
     pod('injected-by-other-label', { asks: 'app', injected: 'other', sidecar: true }),
-    pod('has-sidecar', { asks: 'app', sidecar: true }), // a copied pod spec: the sidecar is there
     pod('other', { asks: 'other' }),
     pod('plain'),
     pod('done', { asks: 'app', phase: 'Succeeded' }),
@@ -52,14 +51,16 @@ describe('uninjectedPods', () => {
     pod('going', { asks: 'app', terminating: true }),
   ];
 
-  it('finds the live pods asking for the LogShipper without the injected label or the sidecar, sorted by name', () => {
+  it('finds the live pods asking for the LogShipper without the injected label, sorted by name', () => {
     assert.deepEqual(names(uninjectedPods(pods, 'app')), ['web-a', 'web-b']);
     assert.deepEqual(names(uninjectedPods(pods, 'other')), ['other']);
     assert.deepEqual(uninjectedPods(pods, 'nope'), []);
   });
 
-  it('gives the same answers (and the same countPods) on the cached pod summaries', () => {
-    const summaries = pods.map(podSummary);
+  it('gives the same answers (and the same countPods) on the cached pod summaries of the pods the cache holds', () => {
+    // The apiserver applies the cache's field selector: finished pods are not sent.
+    assert.equal(LIVE_PODS_FIELD_SELECTOR, 'status.phase!=Succeeded,status.phase!=Failed');
+    const summaries = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').map(podSummary);
     assert.deepEqual(names(uninjectedPods(summaries, 'app')), ['web-a', 'web-b']);
     assert.deepEqual(countPods(summaries, 'app', 'h1'), countPods(pods, 'app', 'h1'));
     assert.deepEqual(countPods(summaries, 'app', 'h1'), { injectedPods: 1, currentPods: 1, stalePods: 0 });
@@ -67,7 +68,7 @@ describe('uninjectedPods', () => {
 });
 
 describe('podSummary', () => {
-  it('keeps identity, resourceVersion, logshipper.io/ keys, the controlling owner, container names and phase; drops the rest', () => {
+  it('keeps identity, resourceVersion, logshipper.io/ keys and the controlling owner; drops the rest (the cache asks for metadata only)', () => {
     const full = pod('web', { asks: 'app', owner: 'web-7d9', sidecar: true });
     const summary = podSummary(full);
     assert.deepEqual(JSON.parse(JSON.stringify(summary)), {
@@ -77,8 +78,6 @@ describe('podSummary', () => {
         annotations: { 'logshipper.io/inject': 'app' },
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9', uid: 'rs-uid', controller: true }],
       },
-      spec: { containers: [{ name: 'web' }], initContainers: [{ name: 'logshipper' }] },
-      status: { phase: 'Running' },
     });
     assert.equal(podSummary(pod('going', { terminating: true })).metadata?.deletionTimestamp instanceof Date, true);
   });
