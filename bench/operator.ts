@@ -66,11 +66,10 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i
   }));
 }
 
-async function retrying(fn: () => Promise<unknown>): Promise<void> {
+async function retrying<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await fn();
-      return;
+      return await fn();
     } catch (error) {
       if (attempt >= 5) throw error;
       await sleep(200 * 2 ** attempt);
@@ -219,11 +218,24 @@ function benchPod(name: string, shipper: string | undefined): V1Pod {
   };
 }
 
-/** Waits until every LogShipper's status counts `perShipper` current pods; returns when. */
-async function converged(perShipper: number, timeoutMs: number): Promise<number> {
-  await until(`status of every LogShipper to count ${perShipper} pods`, timeoutMs, async () => {
+/** Per LogShipper (namespace/name): its pods as stored, with the sidecar and without (admitted while the webhook timed out). */
+type PodCounts = Map<string, { injected: number; uninjected: number }>;
+
+function count(counts: PodCounts, key: string, stored: V1Pod, sign: 1 | -1): void {
+  const entry = counts.get(key) ?? { injected: 0, uninjected: 0 };
+  if (stored.spec?.initContainers?.some((c) => c.name === 'logshipper') === true) entry.injected += sign;
+  else entry.uninjected += sign;
+  counts.set(key, entry);
+}
+
+/** Waits until every LogShipper's status counts its pods as stored; returns when. */
+async function converged(counts: PodCounts, timeoutMs: number): Promise<number> {
+  await until('the status of every LogShipper to count its pods', timeoutMs, async () => {
     const all = await listShippers();
-    return all.length === SIZE.shippers && all.every((s) => s.status?.injectedPods === perShipper && s.status.currentPods === perShipper);
+    return all.length === SIZE.shippers && all.every((s) => {
+      const want = counts.get(`${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`) ?? { injected: 0, uninjected: 0 };
+      return (s.status?.injectedPods ?? 0) === want.injected && (s.status?.currentPods ?? 0) === want.injected && (s.status?.uninjectedPods ?? 0) === want.uninjected;
+    });
   }, 250);
   return performance.now();
 }
@@ -251,6 +263,8 @@ interface Result {
   restartPeakMb: number;
   restartReadySeconds: number;
   statusWrites: number;
+  /** Pods admitted without the sidecar (the apiserver gave up on the webhook: failurePolicy Ignore). */
+  uninjected: number;
 }
 
 async function cleanUp(): Promise<void> {
@@ -308,7 +322,7 @@ async function runOnce(run: number): Promise<Result> {
     const shippersStart = performance.now();
     const pairs = namespaces.flatMap((namespace) => shipperNames.map((name) => ({ namespace, name })));
     await pool(pairs, CONCURRENCY, async ({ namespace, name }) => {
-      await retrying(async () => custom.createNamespacedCustomObject({
+      await retrying(async (): Promise<unknown> => custom.createNamespacedCustomObject({
         group: GROUP, version: VERSION, namespace, plural: PLURAL,
         body: logShipper(namespace, name, { volume: 'logs', files: [{ path: 'app/*.log' }], kafka: { brokers: ['kafka:9092'], topic: `${namespace}-${name}` } }),
       }));
@@ -328,9 +342,10 @@ async function runOnce(run: number): Promise<Result> {
     const controlTimes: number[] = [];
     const metricsBefore = admissionBuckets(rawMetrics());
     const statusBefore = await operator.metric('logshipper_operator_writes_total', { kind: 'status' });
+    const counts: PodCounts = new Map();
     await pool(specs, CONCURRENCY, async ({ namespace, name, pod }, index) => {
       let started = performance.now();
-      await retrying(async () => core.createNamespacedPod({ namespace, body: benchPod(pod, name) }));
+      count(counts, `${namespace}/${name}`, await retrying(async () => core.createNamespacedPod({ namespace, body: benchPod(pod, name) })), 1);
       webhookTimes.push(performance.now() - started);
       if (index % CONTROL_EVERY === 0) {
         started = performance.now();
@@ -340,24 +355,25 @@ async function runOnce(run: number): Promise<Result> {
     });
     const lastCreate = performance.now();
     const metricsAfter = admissionBuckets(rawMetrics());
-    const convergedAt = await converged(perShipper, 600_000);
+    const uninjected = [...counts.values()].reduce((sum, c) => sum + c.uninjected, 0);
+    const convergedAt = await converged(counts, 600_000);
     const statusWrites = await operator.metric('logshipper_operator_writes_total', { kind: 'status' }) - statusBefore;
     const rssAfterPodsMb = rss.now();
     const peakPodsMb = rss.mark();
     webhookTimes.sort((a, b) => a - b);
     controlTimes.sort((a, b) => a - b);
-    console.log(`run ${run}: ${specs.length} pods; converged ${((convergedAt - lastCreate) / 1000).toFixed(1)} s after the last; RSS ${rssAfterPodsMb.toFixed(0)} MB`);
+    console.log(`run ${run}: ${specs.length} pods (${uninjected} without the sidecar); converged ${((convergedAt - lastCreate) / 1000).toFixed(1)} s after the last; RSS ${rssAfterPodsMb.toFixed(0)} MB`);
 
     // Rollout: ROLLOUT pods replaced (deleted, and new ones created through the webhook).
     const replaced = specs.slice(0, SIZE.rollout);
     const writesBefore = await operator.metric('logshipper_operator_writes_total');
     const rolloutStart = performance.now();
     await pool(replaced, CONCURRENCY, async ({ namespace, name, pod }) => {
-      await retrying(async () => core.deleteNamespacedPod({ namespace, name: pod, gracePeriodSeconds: 0 }));
-      await retrying(async () => core.createNamespacedPod({ namespace, body: benchPod(`${pod}-r`, name) }));
+      count(counts, `${namespace}/${name}`, await retrying(async () => core.deleteNamespacedPod({ namespace, name: pod, gracePeriodSeconds: 0 })), -1);
+      count(counts, `${namespace}/${name}`, await retrying(async () => core.createNamespacedPod({ namespace, body: benchPod(`${pod}-r`, name) })), 1);
     });
     const rolloutEnd = performance.now();
-    const rolloutConvergedAt = await converged(perShipper, 600_000);
+    const rolloutConvergedAt = await converged(counts, 600_000);
     const rolloutWrites = await operator.metric('logshipper_operator_writes_total') - writesBefore;
     const rolloutSeconds = (rolloutEnd - rolloutStart) / 1000;
     const rssAfterRolloutMb = rss.now();
@@ -393,7 +409,7 @@ async function runOnce(run: number): Promise<Result> {
       apiserverP50Ms: bucketQuantile(metricsBefore, metricsAfter, 0.5), apiserverP99Ms: bucketQuantile(metricsBefore, metricsAfter, 0.99),
       rssAfterPodsMb, peakPodsMb, convergedSeconds: (convergedAt - lastCreate) / 1000,
       rolloutSeconds, rolloutWritesPerSecond: rolloutWrites / rolloutSeconds, rolloutConvergedSeconds: (rolloutConvergedAt - rolloutEnd) / 1000,
-      rssAfterRolloutMb, peakRolloutMb, secretsRssMb, restartPeakMb, restartReadySeconds, statusWrites,
+      rssAfterRolloutMb, peakRolloutMb, secretsRssMb, restartPeakMb, restartReadySeconds, statusWrites, uninjected,
     };
   } catch (error) {
     console.error(`bench: run ${run} failed: ${(error as Error).message}\noperator log: ${log}`);
@@ -424,6 +440,7 @@ const rows: [string, string, string][] = [
   ['pod create through the webhook p50 / p99 (ms)', `${ms(med((r) => r.webhookP50Ms))} / ${ms(med((r) => r.webhookP99Ms))}`, ''],
   ['same create, no webhook p50 / p99 (ms)', `${ms(med((r) => r.controlP50Ms))} / ${ms(med((r) => r.controlP99Ms))}`, ''],
   ['added by the webhook p50 / p99 (ms)', `+${ms(med((r) => r.webhookP50Ms - r.controlP50Ms))} / +${ms(addedP99)}`, `p99 <= 20 ms added: ${target(addedP99 <= 20)}`],
+  ['pods admitted without the sidecar (webhook timed out)', mb(med((r) => r.uninjected)), `none: ${target(med((r) => r.uninjected) === 0)}`],
   ['apiserver admission_duration for the webhook p50 / p99 (ms, bucket bound)', `<= ${ms(med((r) => r.apiserverP50Ms))} / <= ${ms(med((r) => r.apiserverP99Ms))}`, ''],
   [`RSS after ${SIZE.pods.toLocaleString('en-US')} pods (MB), peak`, `${mb(med((r) => r.rssAfterPodsMb))} (peak ${mb(med((r) => r.peakPodsMb))})`, `<= 150 MB: ${target(med((r) => r.peakPodsMb) <= 150)}`],
   ['status converged after the last pod (s); status writes', `${s(med((r) => r.convergedSeconds))}; ${mb(med((r) => r.statusWrites))}`, `<= 10 s: ${target(med((r) => r.convergedSeconds) <= 10)}`],

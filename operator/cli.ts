@@ -3,9 +3,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { isIP } from 'node:net';
 import { createLogger } from '../sidecar/log.ts';
 import { servingNames } from './certs.ts';
-import { defaultIdentity, Operator, type WebhookOptions } from './controller.ts';
+import { defaultIdentity, Operator } from './controller.ts';
 import type { SidecarMode } from './inject.ts';
 import { DEFAULT_LEASE_TIMINGS } from './leader.ts';
+import type { WebhookOptions } from './webhook-service.ts';
 
 export const OPERATOR_USAGE = `Usage: logshipper operator [options]
 
