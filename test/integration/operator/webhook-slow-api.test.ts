@@ -75,8 +75,9 @@ describe('webhook answers within its budget while the Kubernetes API is slow', (
       '--webhook-cert-secret', 'logshipper-webhook-tls', '--webhook-cert-namespace', ns, '--webhook-config', config,
       '--webhook-service', 'logshipper-webhook', '--webhook-extra-sans', '127.0.0.1',
     ], proxy.kubeconfig);
-    await operator.waitForLog('webhook listening', (l) => l['msg'] === 'webhook listening');
-    await operator.waitForLog('caches synced', (l) => l['msg'] === 'caches synced; reconciling');
+    // Generous: a loaded 2-core machine takes long to start a process and its worker thread.
+    await operator.waitForLog('webhook listening', (l) => l['msg'] === 'webhook listening', 90_000);
+    await operator.waitForLog('caches synced', (l) => l['msg'] === 'caches synced; reconciling', 90_000);
     // The caBundle is patched in and trusted: a pod asking for nothing is admitted through the webhook.
     await create(pod('warm-up', {}));
   });
@@ -126,5 +127,12 @@ describe('webhook answers within its budget while the Kubernetes API is slow', (
     assert.ok((proxy?.held.filter((h) => h.startsWith('POST')).length ?? 0) > 0, 'Events were sent, and held');
     t.diagnostic(`${clean} of ${ROUNDS} rounds clean; answered after ${times.join(', ')} ms`);
     assert.equal(operator?.logs.filter((l) => String(l['msg']).startsWith('cannot record events')).length, 1);
+  });
+
+  it('SIGTERM: the webhook thread stops cleanly (Events still held are given up), the process exits 0', async () => {
+    assert.ok(operator);
+    assert.equal(await operator.stop(), 0);
+    assert.ok(operator.logs.some((l) => l['msg'] === 'webhook stopped' && l['component'] === 'webhook'), 'the worker logged its stop');
+    assert.ok(operator.logs.some((l) => l['msg'] === 'operator stopped'));
   });
 });
