@@ -2,9 +2,7 @@
 // aborts the request (and its socket) once `ms` have passed, so a slow apiserver cannot hold a caller
 // (an admission answer, an Event queue) for longer than its budget.
 import { Observable, type ConfigurationOptions, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
-
-/** How long the webhook waits for any API call it makes (well inside the chart's timeoutSeconds: 5). */
-export const ADMISSION_API_TIMEOUT_MS = 2000;
+import { noAnswerMessage } from './admission-budget.ts';
 
 export class ApiTimeoutError extends Error {}
 
@@ -27,7 +25,7 @@ export async function withDeadline<T>(what: string, ms: number, call: (options: 
   try {
     return await call(deadline(ms));
   } catch (error) {
-    if (isAbort(error)) throw new ApiTimeoutError(`${what}: no answer from the Kubernetes API within ${ms} ms`, { cause: error });
+    if (isAbort(error)) throw new ApiTimeoutError(noAnswerMessage(what, ms), { cause: error });
     throw error;
   }
 }

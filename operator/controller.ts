@@ -22,8 +22,7 @@ import { objectKey, Reconciler, secretReferences, type ReconcilerApi } from './r
 import { podSummary } from './pod-summary.ts';
 import { LOGSHIPPER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './sidecar-layout.ts';
 import { resolveSpec } from './spec.ts';
-import type { WebhookOptions } from './webhook-service.ts';
-import { WebhookThread } from './webhook-thread.ts';
+import { WebhookService, type WebhookOptions } from './webhook-service.ts';
 
 export const FIELD_MANAGER = 'logshipper-operator';
 
@@ -61,7 +60,7 @@ export class Operator {
   private running = false;
   private healthy = true;
   private stopping: Promise<void> | undefined;
-  private webhook: WebhookThread | undefined;
+  private webhook: WebhookService | undefined;
 
   constructor(options: OperatorOptions) {
     this.options = options;
@@ -86,14 +85,15 @@ export class Operator {
     this.log.info({ port: started.port, namespace: this.options.namespace ?? 'all' }, 'operator listening (/healthz, /readyz, /metrics)');
     if (this.options.webhook !== undefined) {
       const webhook = this.options.webhook;
-      this.webhook = new WebhookThread({
-        options: webhook, kubeConfig, namespace: this.options.namespace, identity: this.identity, metrics: this.metrics, log: this.log,
-        onFailure: (message) => {
-          if (this.stopping !== undefined) return;
-          this.log.fatal({ err: message }, 'injection webhook cannot start');
-          this.healthy = false;
-          void this.shutdown(1);
-        },
+      const fail = (message: string): void => {
+        if (this.stopping !== undefined) return;
+        this.log.fatal({ err: message }, 'injection webhook cannot start');
+        this.healthy = false;
+        void this.shutdown(1);
+      };
+      this.webhook = new WebhookService(webhook, { kubeConfig, namespace: this.options.namespace, identity: this.identity, metrics: this.metrics, log: this.log, onFailure: fail });
+      this.webhook.start().catch((error: unknown) => {
+        fail((error as Error).message);
       });
     }
     if (leaderElection === undefined) {

@@ -12,7 +12,7 @@ import { AdmissionregistrationV1Api, ApiException, CoreV1Api, type KubeConfig, t
 import { kubeConfig, unique } from '../../env/testing.ts';
 import { freePorts } from '../../env/ports.ts';
 import { GROUP, PLURAL, VERSION } from '../../../operator/crd-types.ts';
-import { ADMISSION_API_TIMEOUT_MS } from '../../../operator/api-timeout.ts';
+import { ADMISSION_API_TIMEOUT_MS } from '../../../operator/admission-budget.ts';
 import { startApiProxy, type ApiProxy } from './api-proxy.ts';
 import { createNamespace, deleteNamespace, installCrd, startOperator, type OperatorProcess } from './helpers.ts';
 
