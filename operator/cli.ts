@@ -4,9 +4,10 @@ import { isIP } from 'node:net';
 import { brokerEntryProblem, imageEntryProblem } from './admin-policy.ts';
 import { createLogger } from '../sidecar/log.ts';
 import { servingNames } from './certs.ts';
-import { defaultIdentity, Operator, type WebhookOptions } from './controller.ts';
+import { defaultIdentity, Operator } from './controller.ts';
 import type { SidecarMode } from './inject.ts';
 import { DEFAULT_LEASE_TIMINGS } from './leader.ts';
+import type { WebhookOptions } from './webhook-service.ts';
 
 export const OPERATOR_USAGE = `Usage: logshipper operator [options]
 

@@ -3,31 +3,24 @@
 // (operator/workers.ts) through the API adapter (operator/kube-api.ts). With leader election only the Lease holder
 // runs informers and workers; a standby waits, serving its probes. Losing the Lease ends the process
 // (exit 1, the Deployment restarts it as a standby); SIGTERM stops it cleanly and releases the Lease.
-import {
-  AdmissionregistrationV1Api, ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi,
-  type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1ObjectReference,
-} from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { leaderCaches } from './caches.ts';
-import { GROUP, PLURAL, VERSION, type LogShipper } from './crd-types.ts';
-import { DirectoryCertificates, SecretCertificates, servingExpiry, type CertificateSource, type CertPolicy } from './certs.ts';
 import { EventRecorder } from './events.ts';
 import { startHttpServer } from './http.ts';
 import { routeEvents } from './event-keys.ts';
-import { informerFor, supervise, type Cache, type SupervisedInformer } from './informer.ts';
-import type { InjectOptions } from './inject.ts';
+import { supervise, type Cache, type SupervisedInformer } from './informer.ts';
 import { kubeReconcilerApi } from './kube-api.ts';
 import type { AdminPolicy } from './admin-policy.ts';
-import { monotonicMs } from '../sidecar/clock.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
 import { Reconciler } from './reconcile.ts';
-import { startWebhookServer, type WebhookServer } from './webhook.ts';
 import { work } from './workers.ts';
+import { WebhookService, type WebhookOptions } from './webhook-service.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -44,21 +37,6 @@ export interface OperatorOptions {
   policy: AdminPolicy;
   log: Logger;
 }
-
-export interface WebhookOptions {
-  host: string;
-  port: number;
-  /** Operator-managed CA and certificate in a shared Secret (caBundle patched), or a cert-manager directory. */
-  certificates:
-    | { kind: 'secret'; namespace: string; secretName: string; webhookConfigName: string; names: string[]; policy?: CertPolicy }
-    | { kind: 'directory'; dir: string };
-  checkIntervalMs: number;
-  inject: InjectOptions;
-  strict: boolean;
-}
-
-/** Failure Events about the same object and reason are recorded at most this often (a ReplicaSet creates many pods). */
-const EVENT_REPEAT_MS = 60_000;
 
 export function defaultIdentity(): string {
   return `${hostname()}_${randomUUID().slice(0, 8)}`;
@@ -80,9 +58,7 @@ export class Operator {
   private running = false;
   private healthy = true;
   private stopping: Promise<void> | undefined;
-  private webhookServer: WebhookServer | undefined;
-  private certificates: CertificateSource | undefined;
-  private webhookShippers: Pick<SupervisedInformer<LogShipper>, 'isSynced' | 'stop'> | undefined;
+  private webhook: WebhookService | undefined;
 
   constructor(options: OperatorOptions) {
     this.options = options;
@@ -101,17 +77,21 @@ export class Operator {
     const started = await startHttpServer(http.host, http.port, {
       healthy: () => this.healthy,
       ready: () => this.healthy && (!this.running || this.informers.every((informer) => informer.isSynced()))
-        && (this.options.webhook === undefined || (this.webhookServer !== undefined && this.webhookShippers?.isSynced() === true)),
+        && (this.webhook?.isReady() ?? true),
     }, this.metrics.registry);
     this.server = started.server;
     this.log.info({ port: started.port, namespace: this.options.namespace ?? 'all' }, 'operator listening (/healthz, /readyz, /metrics)');
     if (this.options.webhook !== undefined) {
       const webhook = this.options.webhook;
-      this.startWebhook(webhook).catch((error: unknown) => {
+      const fail = (message: string): void => {
         if (this.stopping !== undefined) return;
-        this.log.fatal({ err: (error as Error).message }, 'injection webhook cannot start');
+        this.log.fatal({ err: message }, 'injection webhook cannot start');
         this.healthy = false;
         void this.shutdown(1);
+      };
+      this.webhook = new WebhookService(webhook, { kubeConfig, namespace: this.options.namespace, identity: this.identity, metrics: this.metrics, log: this.log, onFailure: fail });
+      this.webhook.start().catch((error: unknown) => {
+        fail((error as Error).message);
       });
     }
     if (leaderElection === undefined) {
@@ -164,85 +144,6 @@ export class Operator {
     });
   }
 
-  /** The injection webhook: TLS from the shared Secret (or a directory), a LogShipper cache of its own, HTTPS. */
-  private async startWebhook(webhook: WebhookOptions): Promise<void> {
-    const { kubeConfig, namespace } = this.options;
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-    const log = this.log.child({ component: 'webhook' });
-    const ns = namespace === undefined ? '' : `/namespaces/${namespace}`;
-    const cache = informerFor<LogShipper>(kubeConfig, `/apis/${GROUP}/${VERSION}${ns}/${PLURAL}`, async () =>
-      (namespace === undefined
-        ? await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })
-        : await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })) as KubernetesListObject<LogShipper>);
-    this.webhookShippers = supervise(cache, {
-      name: 'webhook-logshippers', log,
-      onRestart: () => {
-        this.metrics.informerRestarts.inc({ informer: 'webhook-logshippers' });
-      },
-    });
-
-    const { certificates } = webhook;
-    const source: CertificateSource = certificates.kind === 'secret'
-      ? new SecretCertificates({
-        core, admission: kubeConfig.makeApiClient(AdmissionregistrationV1Api), namespace: certificates.namespace, secretName: certificates.secretName,
-        webhookConfigName: certificates.webhookConfigName, names: certificates.names, policy: certificates.policy,
-        checkIntervalMs: webhook.checkIntervalMs, log,
-        onWrite: (kind) => {
-          this.metrics.writes.inc({ kind });
-        },
-      })
-      : new DirectoryCertificates(certificates.dir, webhook.checkIntervalMs, log);
-    this.certificates = source;
-    const certificate = await source.start();
-    const expiry = (cert: { cert: string }): void => {
-      const notAfter = servingExpiry(cert);
-      if (notAfter !== undefined) this.metrics.webhookCertificateExpiry.set(notAfter.getTime() / 1000);
-    };
-    expiry(certificate);
-
-    const events = new EventRecorder(core, this.identity, log, () => {
-      this.metrics.writes.inc({ kind: 'event' });
-    });
-    const recent = new Map<string, number>();
-    const findShipper = async (shipperNamespace: string, name: string): Promise<LogShipper | undefined> => {
-      const cached = cache.get(name, shipperNamespace);
-      if (cached?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true) return cached;
-      // Not in the cache, or not ready there: the cache may lag behind a LogShipper just created or reconciled.
-      try {
-        return await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: shipperNamespace, plural: PLURAL, name }) as LogShipper;
-      } catch (error) {
-        if (error instanceof ApiException && error.code === 404) return undefined;
-        throw error;
-      }
-    };
-    const server = await startWebhookServer(webhook.host, webhook.port, certificate, {
-      inject: webhook.inject,
-      strict: webhook.strict,
-      findShipper,
-      recordEvent: async (involvedObject: V1ObjectReference, reason, message) => {
-        const key = `${involvedObject.namespace ?? ''}/${involvedObject.kind ?? ''}/${involvedObject.name ?? ''}/${reason}`;
-        const now = monotonicMs();
-        if (now - (recent.get(key) ?? Number.NEGATIVE_INFINITY) < EVENT_REPEAT_MS) return;
-        recent.set(key, now);
-        if (recent.size > 1000) for (const [k, at] of recent) if (now - at >= EVENT_REPEAT_MS) recent.delete(k);
-        await events.recordOn(involvedObject, 'Warning', reason, message);
-      },
-      metrics: this.metrics,
-      log,
-    });
-    if (this.stopping !== undefined) {
-      await server.close();
-      return;
-    }
-    this.webhookServer = server;
-    source.onChange((next) => {
-      server.setCertificate(next);
-      expiry(next);
-    });
-    log.info({ port: server.port, path: '/mutate', strict: webhook.strict, mode: webhook.inject.defaultMode, certificates: certificates.kind }, 'webhook listening');
-  }
-
   private informer<T extends KubernetesObject>(name: string, cache: Cache<T>): void {
     this.informers.push(supervise(cache, {
       name,
@@ -263,9 +164,11 @@ export class Operator {
       this.log.info({ code }, 'operator stopping');
       this.running = false;
       this.queue.shutDown();
+      const webhookStopped = this.webhook?.stop();
       await Promise.race([Promise.all(this.workers), new Promise((resolve) => {
         setTimeout(resolve, 10_000).unref();
       })]);
+      await webhookStopped;
       await Promise.all(this.informers.map((informer) => informer.stop().catch(() => undefined)));
       await this.elector?.release();
       this.metrics.leader.set(0);

@@ -2,7 +2,7 @@
 // so `kubectl describe logshipper` tells the story.
 // client-node's model types (CoreV1Event, ...) are classes with only public data fields; its API
 // takes plain object literals for them.
-import type { CoreV1Api, V1ObjectReference } from '@kubernetes/client-node';
+import type { ConfigurationOptions, CoreV1Api, V1ObjectReference } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from './crd-types.ts';
 
@@ -35,31 +35,39 @@ export class EventRecorder {
 
   /** Records an Event on any object (the webhook's go on pods and their owners). Best effort, like record(). */
   async recordOn(involvedObject: V1ObjectReference, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    try {
+      await this.send(involvedObject, type, reason, message);
+    } catch (error) {
+      this.log.warn({ object: describeObject(involvedObject), reason, err: (error as Error).message }, 'cannot record event');
+    }
+  }
+
+  /** Creates the Event; throws what the API said (for callers that log failures their own way). `options`: per-call client options (a deadline). */
+  async send(involvedObject: V1ObjectReference, type: 'Normal' | 'Warning', reason: string, message: string, options?: ConfigurationOptions): Promise<void> {
     const now = new Date();
     const namespace = involvedObject.namespace ?? '';
     const name = involvedObject.name ?? '';
-    const what = `${(involvedObject.kind ?? '').toLowerCase()} ${namespace}/${name}`;
-    try {
-      this.onWrite();
-      await this.core.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { namespace, generateName: `${name.replace(/[^a-z0-9.-]/g, '').replace(/^[.-]+|[.-]+$/g, '') || 'object'}.` },
-          involvedObject,
-          type,
-          reason,
-          message: message.slice(0, 1024),
-          source: { component: COMPONENT },
-          reportingComponent: COMPONENT,
-          reportingInstance: this.identity,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      });
-      this.log.info({ object: what, type, reason, event: message }, 'event recorded');
-    } catch (error) {
-      this.log.warn({ object: what, reason, err: (error as Error).message }, 'cannot record event');
-    }
+    this.onWrite();
+    await this.core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { namespace, generateName: `${name.replace(/[^a-z0-9.-]/g, '').replace(/^[.-]+|[.-]+$/g, '') || 'object'}.` },
+        involvedObject,
+        type,
+        reason,
+        message: message.slice(0, 1024),
+        source: { component: COMPONENT },
+        reportingComponent: COMPONENT,
+        reportingInstance: this.identity,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    }, options);
+    this.log.info({ object: describeObject(involvedObject), type, reason, event: message }, 'event recorded');
   }
+}
+
+function describeObject(involvedObject: V1ObjectReference): string {
+  return `${(involvedObject.kind ?? '').toLowerCase()} ${involvedObject.namespace ?? ''}/${involvedObject.name ?? ''}`;
 }

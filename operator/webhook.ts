@@ -10,7 +10,6 @@ import type { V1ObjectReference, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { LogShipper } from './crd-types.ts';
 import { inject, isStrict, requestedLogShipper, type InjectOptions, type Skip } from './inject.ts';
-import type { OperatorMetrics } from './metrics.ts';
 import type { ServingCertificate } from './certs.ts';
 
 export const WEBHOOK_PATH = '/mutate';
@@ -43,10 +42,16 @@ export interface WebhookDeps {
   strict: boolean;
   /** The LogShipper, or undefined when it does not exist. Throws on API errors. */
   findShipper: (namespace: string, name: string) => Promise<LogShipper | undefined>;
-  /** Records a Kubernetes Event (best effort, never throws). */
-  recordEvent: (involvedObject: V1ObjectReference, reason: string, message: string) => Promise<void>;
-  metrics: Pick<OperatorMetrics, 'injections' | 'admissionDuration'>;
+  /** Queues a Kubernetes Event (best effort; returns at once: the answer never waits on the Events API). */
+  recordEvent: (involvedObject: V1ObjectReference, reason: string, message: string) => void;
+  metrics: AdmissionMetrics;
   log: Logger;
+}
+
+/** The metrics the webhook updates (the registry's, or their stand-ins in the webhook's worker thread). */
+export interface AdmissionMetrics {
+  injections: { inc: (labels: Record<'result' | 'reason', string>) => void };
+  admissionDuration: { startTimer: () => () => unknown };
 }
 
 /**
@@ -106,7 +111,7 @@ export async function review(request: AdmissionRequest, deps: WebhookDeps): Prom
   deps.log.warn({ pod: who, uid: request.uid, reason: outcome.reason, strict, err: outcome.message }, strict ? 'pod denied: sidecar cannot be injected' : 'pod admitted without the sidecar');
   // Events are side effects: none for dry-run requests (the webhook is registered with sideEffects: NoneOnDryRun).
   if (request.dryRun !== true) {
-    await deps.recordEvent(eventTarget(pod, namespace), strict ? 'SidecarInjectionDenied' : 'SidecarInjectionFailed', `pod ${who}: ${strict ? 'denied' : 'admitted without the logshipper sidecar'}: ${outcome.message}`);
+    deps.recordEvent(eventTarget(pod, namespace), strict ? 'SidecarInjectionDenied' : 'SidecarInjectionFailed', `pod ${who}: ${strict ? 'denied' : 'admitted without the logshipper sidecar'}: ${outcome.message}`);
   }
   if (strict) return { uid: request.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message } };
   return { ...allowed, warnings: [message.slice(0, 400)] };

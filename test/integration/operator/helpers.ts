@@ -118,11 +118,12 @@ export type { OperatorProcess } from '../../helpers/operator-process.ts';
 /** Short Lease timings so tests see a takeover within seconds. */
 export const FAST_LEASE = ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'];
 
-export function startOperator(namespace: string, identity: string, extraArgs: string[] = []): OperatorProcess {
+/** `kubeconfig`: another kubeconfig file than the test env's (an API proxy's). */
+export function startOperator(namespace: string, identity: string, extraArgs: string[] = [], kubeconfig = testEnv('KUBECONFIG')): OperatorProcess {
   const child = spawn(process.execPath, [
     'cli/main.ts', 'operator', '--namespace', namespace, '--lease-namespace', namespace, '--identity', identity,
     '--metrics-port', '0', '--bind-address', '127.0.0.1', ...FAST_LEASE, ...extraArgs,
-  ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: testEnv('KUBECONFIG') } });
+  ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: kubeconfig } });
   // Every line also goes to a file, for a post-mortem of a failed run.
   return operatorProcess(child, identity, join(tmpdir(), `logshipper-operator-${namespace}-${identity}.log`));
 }

@@ -116,7 +116,7 @@ describe('certificate reload', () => {
     assert.equal(loaded.cert, first.cert);
     const server = await startWebhookServer('127.0.0.1', 0, loaded, {
       inject: { defaultImage: 'x', defaultMode: 'native', policy: OPEN_POLICY }, strict: false, findShipper: () => Promise.resolve(undefined),
-      recordEvent: () => Promise.resolve(), metrics: createMetrics(), log: pino({ level: 'silent' }),
+      recordEvent: () => undefined, metrics: createMetrics(), log: pino({ level: 'silent' }),
     });
     const changed = new Promise<ServingCertificate>((resolve) => {
       source.onChange(resolve);

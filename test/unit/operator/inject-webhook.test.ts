@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ApiException, type AdmissionregistrationV1Api, type CoreV1Api, type V1ObjectReference, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { eventTarget, review, type AdmissionRequest, type WebhookDeps } from '../../../operator/webhook.ts';
-import { createMetrics } from '../../../operator/metrics.ts';
+import { createMetrics, type OperatorMetrics } from '../../../operator/metrics.ts';
 import { countPods } from '../../../operator/pod-counts.ts';
 import { SecretCertificates, servingNames } from '../../../operator/certs.ts';
 import type { LogShipper } from '../../../operator/crd-types.ts';
@@ -34,7 +34,7 @@ function request(object: unknown, extra: Partial<AdmissionRequest> = {}): Admiss
   return { uid: 'req-1', kind: { group: '', version: 'v1', kind: 'Pod' }, namespace: 'shop', operation: 'CREATE', object, ...extra };
 }
 
-function deps(overrides: Partial<WebhookDeps> = {}): WebhookDeps & { events: [V1ObjectReference, string, string][] } {
+function deps(overrides: Partial<Omit<WebhookDeps, 'metrics'>> = {}): WebhookDeps & { events: [V1ObjectReference, string, string][]; metrics: OperatorMetrics } {
   const events: [V1ObjectReference, string, string][] = [];
   return {
     inject: { defaultImage: 'img', defaultMode: 'native', policy: OPEN_POLICY },
@@ -42,7 +42,6 @@ function deps(overrides: Partial<WebhookDeps> = {}): WebhookDeps & { events: [V1
     findShipper: (namespace, name) => Promise.resolve(namespace === 'shop' && name === 'app' ? SHIPPER : undefined),
     recordEvent: (ref, reason, message) => {
       events.push([ref, reason, message]);
-      return Promise.resolve();
     },
     metrics: createMetrics(),
     log,
