@@ -6,6 +6,7 @@
 // ConfigMap update -> pod deletion: the lines the app writes in its SIGTERM handler arrive.
 // Every line is accounted for (test/helpers/app-workload.ts), across both topics.
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import { CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
@@ -15,6 +16,7 @@ import { helmRun, kubectl } from '../helpers/chart.ts';
 import { createTopic, readTopic, type ConsumedRecord } from '../helpers/kafka.ts';
 import { containerStatus, execIn, installChart, operatorLeader, operatorPods, podGone, podRunning, projectImageOnNode, restartCounts, type Release } from '../helpers/cluster.ts';
 import { APP_CONTAINER, APP_LOG_DIR, APP_LOG_FILE, appDeployment, assertAllShippedOnce, DEFAULT_LAST_WORDS, expectedLines } from '../helpers/app-workload.ts';
+import { explainLines, keepPodEvidence, type PodEvidence } from '../helpers/line-evidence.ts';
 import { CONFIG_FILE_KEY, LOG_VOLUME_MOUNT_PATH } from '../../operator/sidecar-layout.ts';
 
 const SIDECAR = 'logshipper';
@@ -178,14 +180,34 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
       lastWords.set(busy, BACKLOG_LINES);
       await execIn(appNs, busy, APP_CONTAINER, `echo ${String(BACKLOG_LINES)} > ${APP_LOG_DIR}/last-words`);
       const took: Record<string, number> = {};
+      const evidence = new Map<string, PodEvidence>();
+      for (const pod of current) {
+        const name = pod.metadata?.name ?? '';
+        evidence.set(name, keepPodEvidence(appNs, name, pod.metadata?.uid ?? '', 'logs', APP_LOG_FILE, SIDECAR));
+      }
       for (const name of [quiet, busy]) {
         const since = Date.now();
         await core.deleteNamespacedPod({ namespace: appNs, name });
         took[name] = await podGone(core, appNs, name, since);
       }
+      for (const e of evidence.values()) e.stop();
       times.push(`round ${String(round)}: ${String(took[quiet])} ms with ${String(DEFAULT_LAST_WORDS)} lines on SIGTERM, ${String(took[busy])} ms with ${String(BACKLOG_LINES)}`);
-      const seen = (await bothTopics()).map((r) => r.value);
-      for (const name of [quiet, busy]) assertAllShippedOnce(name, seen, lastWords.get(name) ?? DEFAULT_LAST_WORDS);
+      const records = await bothTopics();
+      const seen = records.map((r) => r.value);
+      for (const name of [quiet, busy]) {
+        const words = lastWords.get(name) ?? DEFAULT_LAST_WORDS;
+        try {
+          assertAllShippedOnce(name, seen, words);
+        } catch (error) {
+          console.log(explainLines(name, records, words, evidence.get(name)));
+          // A reader cut short would find the line on a second read.
+          await sleep(5000);
+          const again = await bothTopics();
+          console.log(`# ${name}: read again 5 s later: ${String(again.length)} records (first read ${String(records.length)})`);
+          console.log(explainLines(name, again, words, evidence.get(name)));
+          throw error;
+        }
+      }
       // The ReplicaSet's replacements, running with their sidecars, are the next round's pods.
       current = await eventually('the 2 replacement pods', 120_000, async () => {
         const live = (await core.listNamespacedPod({ namespace: appNs, labelSelector: 'app=web' })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);
