@@ -15,7 +15,7 @@ import { createNamespace, deleteNamespace, Shippers } from '../integration/opera
 import { helmRun, kubectl } from '../helpers/chart.ts';
 import { createTopic, readTopic, type ConsumedRecord } from '../helpers/kafka.ts';
 import { containerStatus, execIn, installChart, operatorLeader, operatorPods, podGone, podRunning, projectImageOnNode, restartCounts, type Release } from '../helpers/cluster.ts';
-import { APP_CONTAINER, APP_LOG_DIR, APP_LOG_FILE, appDeployment, assertAllShippedOnce, DEFAULT_LAST_WORDS, expectedLines } from '../helpers/app-workload.ts';
+import { APP_CONTAINER, APP_LOG_DIR, APP_LOG_FILE, appDeployment, assertAllShippedOnce, DEFAULT_LAST_WORDS, expectedLines, strayLines } from '../helpers/app-workload.ts';
 import { explainLines, keepPodEvidence, type PodEvidence } from '../helpers/line-evidence.ts';
 import { CONFIG_FILE_KEY, LOG_VOLUME_MOUNT_PATH } from '../../operator/sidecar-layout.ts';
 
@@ -39,6 +39,8 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
     timings.push(`${what} ${((Date.now() - started) / 1000).toFixed(1)}s`);
   };
   let pods: V1Pod[] = [];
+  /** Every pod of the Deployment so far: a record that is no whole line of one of them is a piece of a line. */
+  const podNames = new Set<string>();
   const sidecarIds = new Map<string, string>();
 
   const bothTopics = async (): Promise<ConsumedRecord[]> => [...(await readTopic(topic1)), ...(await readTopic(topic2))];
@@ -118,6 +120,7 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
       const appStart = String(appStatus.state?.running?.startedAt);
       assert.ok(Date.parse(sidecarStart) <= Date.parse(appStart), `${name}: the sidecar started (${sidecarStart}) before the app (${appStart})`);
       sidecarIds.set(name, sidecarStatus.containerID ?? '');
+      podNames.add(name);
       lastWords.set(name, DEFAULT_LAST_WORDS);
     }
     mark('pods running');
@@ -194,26 +197,30 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
       times.push(`round ${String(round)}: ${String(took[quiet])} ms with ${String(DEFAULT_LAST_WORDS)} lines on SIGTERM, ${String(took[busy])} ms with ${String(BACKLOG_LINES)}`);
       const records = await bothTopics();
       const seen = records.map((r) => r.value);
+      // The replacements write too: a line of theirs is no stray.
+      for (const pod of (await core.listNamespacedPod({ namespace: appNs, labelSelector: 'app=web' })).items) podNames.add(pod.metadata?.name ?? '');
       for (const name of [quiet, busy]) {
         const words = lastWords.get(name) ?? DEFAULT_LAST_WORDS;
         try {
           assertAllShippedOnce(name, seen, words);
         } catch (error) {
-          console.log(explainLines(name, records, words, evidence.get(name)));
+          console.log(explainLines(name, podNames, records, words, evidence.get(name)));
           // A reader cut short would find the line on a second read.
           await sleep(5000);
           const again = await bothTopics();
           console.log(`# ${name}: read again 5 s later: ${String(again.length)} records (first read ${String(records.length)})`);
-          console.log(explainLines(name, again, words, evidence.get(name)));
+          console.log(explainLines(name, podNames, again, words, evidence.get(name)));
           throw error;
         }
       }
+      assert.deepEqual(strayLines(podNames, seen).slice(0, 10), [], `round ${String(round)}: records that are no whole line of any pod (pieces of a line cut in two)`);
       // The ReplicaSet's replacements, running with their sidecars, are the next round's pods.
       current = await eventually('the 2 replacement pods', 120_000, async () => {
         const live = (await core.listNamespacedPod({ namespace: appNs, labelSelector: 'app=web' })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);
         return live.length === 2 ? live : undefined;
       });
       current = await Promise.all(current.map((p) => podRunning(core, appNs, p.metadata?.name ?? '')));
+      for (const pod of current) podNames.add(pod.metadata?.name ?? '');
     }
     mark(`${String(rounds)} deletion rounds`);
     console.log(`# pod deletion: ${String(rounds)} of ${String(rounds)} rounds clean (every line of the 2 deleted pods in Kafka once); ${times.join('; ')}`);
@@ -223,6 +230,7 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
     await kubectl(['scale', 'deployment', 'web', '-n', appNs, '--replicas=0']);
     await eventually('no pod of the Deployment', 120_000, async () => ((await core.listNamespacedPod({ namespace: appNs, labelSelector: 'app=web' })).items.length === 0 ? true : undefined));
     const records = await bothTopics();
+    assert.deepEqual(strayLines(podNames, records.map((r) => r.value)).slice(0, 10), [], 'records that are no whole line of any pod (pieces of a line cut in two)');
     const names = [...new Set(records.map((r) => r.value.split(' ')[0] ?? ''))];
     assert.ok(names.length >= 8, `the two first pods and three rounds of replacements: ${names.join(", ")}`);
     let total = 0;

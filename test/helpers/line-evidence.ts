@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ConsumedRecord } from './kafka.ts';
-import { expectedLines } from './app-workload.ts';
+import { expectedLines, strayLines } from './app-workload.ts';
 import { requireEnv } from './env.ts';
 
 /** Where a failed run's evidence is kept (outside the tree). */
@@ -68,9 +68,9 @@ function describeRecord(r: ConsumedRecord | undefined): string {
 /**
  * A short account of what went wrong with `pod`'s lines: the missing and the extra ones (first
  * SHOWN each), each missing line's offset in the kept file and the records around where it
- * belongs, and the records of the pod's topic(s) that are no line of any pod (fragments).
+ * belongs, and the records that are no whole line of any of `pods` (pieces of lines).
  */
-export function explainLines(pod: string, records: readonly ConsumedRecord[], lastWords: number, evidence: PodEvidence | undefined): string {
+export function explainLines(pod: string, pods: ReadonlySet<string>, records: readonly ConsumedRecord[], lastWords: number, evidence: PodEvidence | undefined): string {
   const own = records.filter((r) => r.value.startsWith(`${pod} `));
   const expected = expectedLines(pod, own.map((r) => r.value), lastWords).expected ?? [];
   const counts = new Map<string, number>();
@@ -90,8 +90,8 @@ export function explainLines(pod: string, records: readonly ConsumedRecord[], la
     report.push(`  missing ${JSON.stringify(line)}: file offset ${String(offset)} (mod 4096: ${String(offset >= 0 ? offset % 4096 : -1)}, bytes ${raw}); before it ${describeRecord(before)}, after it ${describeRecord(after)}`);
   }
   for (const e of extra.slice(0, SHOWN)) report.push(`  extra ${e}`);
-  // A line cut in two would show as two records, neither a line of the pod's.
-  const strangers = records.filter((r) => !/^\S+ (start sidecar-(not-)?ready|end \d+|\d+( last)?)$/.test(r.value));
+  const stray = new Set(strayLines(pods, records.map((r) => r.value)));
+  const strangers = records.filter((r) => stray.has(r.value));
   report.push(`  records that are no whole line of any pod: ${String(strangers.length)}`);
   for (const r of strangers.slice(0, SHOWN)) report.push(`    ${describeRecord(r)} headers ${JSON.stringify(r.headers)}`);
   if (evidence !== undefined && fs.existsSync(evidence.sidecarLog)) {
