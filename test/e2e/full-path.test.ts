@@ -188,6 +188,7 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
         const name = pod.metadata?.name ?? '';
         evidence.set(name, keepPodEvidence(appNs, name, pod.metadata?.uid ?? '', 'logs', APP_LOG_FILE, SIDECAR));
       }
+      await Promise.all([...evidence.values()].map((e) => e.following));
       for (const name of [quiet, busy]) {
         const since = Date.now();
         await core.deleteNamespacedPod({ namespace: appNs, name });
@@ -214,6 +215,7 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
         }
       }
       assert.deepEqual(strayLines(podNames, seen).slice(0, 10), [], `round ${String(round)}: records that are no whole line of any pod (pieces of a line cut in two)`);
+      for (const e of evidence.values()) e.discard();
       // The ReplicaSet's replacements, running with their sidecars, are the next round's pods.
       current = await eventually('the 2 replacement pods', 120_000, async () => {
         const live = (await core.listNamespacedPod({ namespace: appNs, labelSelector: 'app=web' })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);

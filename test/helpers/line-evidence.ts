@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsumedRecord } from './kafka.ts';
 import { expectedLines, strayLines } from './app-workload.ts';
 import { requireEnv } from './env.ts';
@@ -25,8 +26,12 @@ export interface PodEvidence {
   file: string;
   /** The sidecar's log, as `kubectl logs -f` printed it. */
   sidecarLog: string;
+  /** Resolves once the follower printed the log so far (up to 10 s): the pod may be deleted then. */
+  following: Promise<void>;
   /** Ends the log follower (once the pod is gone it ends by itself). */
   stop: () => void;
+  /** Removes what was kept: the pod's lines were all accounted for. */
+  discard: () => void;
 }
 
 /** Keeps a pod's app file and follows its sidecar's log, before the pod is deleted. */
@@ -39,7 +44,18 @@ export function keepPodEvidence(namespace: string, pod: string, podUid: string, 
   const out = fs.openSync(sidecarLog, 'w');
   const follower: ChildProcess = spawn(requireEnv('KUBECTL'), ['logs', '-f', '-n', namespace, pod, '-c', sidecar], { stdio: ['ignore', out, out] });
   follower.on('exit', () => { fs.closeSync(out); });
-  return { file: kept, sidecarLog, stop: () => { if (follower.exitCode === null) follower.kill(); } };
+  const following = (async (): Promise<void> => {
+    for (let waited = 0; waited < 10_000 && fs.statSync(sidecarLog).size === 0 && follower.exitCode === null; waited += 100) await sleep(100);
+  })();
+  const stop = (): void => {
+    if (follower.exitCode === null) follower.kill();
+  };
+  const discard = (): void => {
+    stop();
+    fs.rmSync(kept, { force: true });
+    fs.rmSync(sidecarLog, { force: true });
+  };
+  return { file: kept, sidecarLog, following, stop, discard };
 }
 
 interface Located {
