@@ -99,7 +99,10 @@ export class TaildirSource implements Source {
   });
   private readonly turns: Turns;
   private readonly fileReader: FileReader;
-  /** Monotonic ms (clock.ts) at the start of the turn: every deadline of the source is on this clock. */
+  /**
+   * Monotonic ms (clock.ts) at the start of the turn, for discovery, polls, rotation and idle
+   * checks (every deadline of the source is on this clock); reads stamp growth with their own time.
+   */
   private now = monotonicMs();
   private readonly positions: Positions;
   private closed = false;
@@ -117,7 +120,7 @@ export class TaildirSource implements Source {
     this.handover = handover;
     this.opener = new ConfinedOpener(config.confineTo, log, handover?.refusals);
     this.turns = new Turns(config);
-    this.fileReader = new FileReader({ config, processor, decoder: this.decoder, totals: this.totals, stopping: this.stopping.signal, now: () => this.now });
+    this.fileReader = new FileReader({ config, processor, decoder: this.decoder, totals: this.totals, stopping: this.stopping.signal, now: monotonicMs });
     this.positions = new Positions(config.positionFile, () => [...this.files.values()].map((file) => file.position()), log);
     if (handover !== undefined) {
       Object.assign(this.totals, handover.totals);
@@ -341,7 +344,6 @@ export class TaildirSource implements Source {
         if (await this.read(file)) progressed = true;
       }
       if (this.stopped()) return;
-      this.now = monotonicMs();
       await this.fileReader.flushTimeouts(this.files.values());
       await this.positions.writeIfAsked();
       if (!progressed || this.turns.caughtUp) await this.turns.sleep(this.fileDeadline(), () => this.stopped() || this.draining);

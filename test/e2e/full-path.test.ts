@@ -6,6 +6,7 @@
 // ConfigMap update -> pod deletion: the lines the app writes in its SIGTERM handler arrive.
 // Every line is accounted for (test/helpers/app-workload.ts), across both topics.
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import { CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
@@ -14,7 +15,8 @@ import { createNamespace, deleteNamespace, Shippers } from '../integration/opera
 import { helmRun, kubectl } from '../helpers/chart.ts';
 import { createTopic, readTopic, type ConsumedRecord } from '../helpers/kafka.ts';
 import { containerStatus, execIn, installChart, operatorLeader, operatorPods, podGone, podRunning, projectImageOnNode, restartCounts, type Release } from '../helpers/cluster.ts';
-import { APP_CONTAINER, APP_LOG_DIR, APP_LOG_FILE, appDeployment, assertAllShippedOnce, DEFAULT_LAST_WORDS, expectedLines } from '../helpers/app-workload.ts';
+import { APP_CONTAINER, APP_LOG_DIR, APP_LOG_FILE, appDeployment, assertAllShippedOnce, DEFAULT_LAST_WORDS, expectedLines, strayLines } from '../helpers/app-workload.ts';
+import { explainLines, keepPodEvidence, type PodEvidence } from '../helpers/line-evidence.ts';
 import { CONFIG_FILE_KEY, LOG_VOLUME_MOUNT_PATH } from '../../operator/sidecar-layout.ts';
 
 const SIDECAR = 'logshipper';
@@ -37,6 +39,8 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
     timings.push(`${what} ${((Date.now() - started) / 1000).toFixed(1)}s`);
   };
   let pods: V1Pod[] = [];
+  /** Every pod of the Deployment so far: a record that is no whole line of one of them is a piece of a line. */
+  const podNames = new Set<string>();
   const sidecarIds = new Map<string, string>();
 
   const bothTopics = async (): Promise<ConsumedRecord[]> => [...(await readTopic(topic1)), ...(await readTopic(topic2))];
@@ -116,6 +120,7 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
       const appStart = String(appStatus.state?.running?.startedAt);
       assert.ok(Date.parse(sidecarStart) <= Date.parse(appStart), `${name}: the sidecar started (${sidecarStart}) before the app (${appStart})`);
       sidecarIds.set(name, sidecarStatus.containerID ?? '');
+      podNames.add(name);
       lastWords.set(name, DEFAULT_LAST_WORDS);
     }
     mark('pods running');
@@ -178,20 +183,46 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
       lastWords.set(busy, BACKLOG_LINES);
       await execIn(appNs, busy, APP_CONTAINER, `echo ${String(BACKLOG_LINES)} > ${APP_LOG_DIR}/last-words`);
       const took: Record<string, number> = {};
+      const evidence = new Map<string, PodEvidence>();
+      for (const pod of current) {
+        const name = pod.metadata?.name ?? '';
+        evidence.set(name, keepPodEvidence(appNs, name, pod.metadata?.uid ?? '', 'logs', APP_LOG_FILE, SIDECAR));
+      }
+      await Promise.all([...evidence.values()].map((e) => e.following));
       for (const name of [quiet, busy]) {
         const since = Date.now();
         await core.deleteNamespacedPod({ namespace: appNs, name });
         took[name] = await podGone(core, appNs, name, since);
       }
+      for (const e of evidence.values()) e.stop();
       times.push(`round ${String(round)}: ${String(took[quiet])} ms with ${String(DEFAULT_LAST_WORDS)} lines on SIGTERM, ${String(took[busy])} ms with ${String(BACKLOG_LINES)}`);
-      const seen = (await bothTopics()).map((r) => r.value);
-      for (const name of [quiet, busy]) assertAllShippedOnce(name, seen, lastWords.get(name) ?? DEFAULT_LAST_WORDS);
+      const records = await bothTopics();
+      const seen = records.map((r) => r.value);
+      // The replacements write too: a line of theirs is no stray.
+      for (const pod of (await core.listNamespacedPod({ namespace: appNs, labelSelector: 'app=web' })).items) podNames.add(pod.metadata?.name ?? '');
+      for (const name of [quiet, busy]) {
+        const words = lastWords.get(name) ?? DEFAULT_LAST_WORDS;
+        try {
+          assertAllShippedOnce(name, seen, words);
+        } catch (error) {
+          console.log(explainLines(name, podNames, records, words, evidence.get(name)));
+          // A reader cut short would find the line on a second read.
+          await sleep(5000);
+          const again = await bothTopics();
+          console.log(`# ${name}: read again 5 s later: ${String(again.length)} records (first read ${String(records.length)})`);
+          console.log(explainLines(name, podNames, again, words, evidence.get(name)));
+          throw error;
+        }
+      }
+      assert.deepEqual(strayLines(podNames, seen).slice(0, 10), [], `round ${String(round)}: records that are no whole line of any pod (pieces of a line cut in two)`);
+      for (const e of evidence.values()) e.discard();
       // The ReplicaSet's replacements, running with their sidecars, are the next round's pods.
       current = await eventually('the 2 replacement pods', 120_000, async () => {
         const live = (await core.listNamespacedPod({ namespace: appNs, labelSelector: 'app=web' })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);
         return live.length === 2 ? live : undefined;
       });
       current = await Promise.all(current.map((p) => podRunning(core, appNs, p.metadata?.name ?? '')));
+      for (const pod of current) podNames.add(pod.metadata?.name ?? '');
     }
     mark(`${String(rounds)} deletion rounds`);
     console.log(`# pod deletion: ${String(rounds)} of ${String(rounds)} rounds clean (every line of the 2 deleted pods in Kafka once); ${times.join('; ')}`);
@@ -201,6 +232,7 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
     await kubectl(['scale', 'deployment', 'web', '-n', appNs, '--replicas=0']);
     await eventually('no pod of the Deployment', 120_000, async () => ((await core.listNamespacedPod({ namespace: appNs, labelSelector: 'app=web' })).items.length === 0 ? true : undefined));
     const records = await bothTopics();
+    assert.deepEqual(strayLines(podNames, records.map((r) => r.value)).slice(0, 10), [], 'records that are no whole line of any pod (pieces of a line cut in two)');
     const names = [...new Set(records.map((r) => r.value.split(' ')[0] ?? ''))];
     assert.ok(names.length >= 8, `the two first pods and three rounds of replacements: ${names.join(", ")}`);
     let total = 0;

@@ -141,6 +141,21 @@ export function expectedLines(pod: string, seen: readonly string[], lastWords: n
   return { expected: lines, highest, startedAfterSidecar };
 }
 
+/** The grammar of the app's lines (see the top of this file): the pod's name, then what the line says. */
+const APP_LINE = /^(\S+) (start sidecar-(not-)?ready|end \d+|\d+( last)?)$/;
+
+/**
+ * The values in `seen` that are no whole line of any of `pods`: pieces of a line cut in two, which
+ * assertAllShippedOnce cannot count as extra (a piece that does not begin with the pod's name is
+ * nobody's), and leave one line missing with 0 extra.
+ */
+export function strayLines(pods: ReadonlySet<string>, seen: readonly string[]): string[] {
+  return seen.filter((value) => {
+    const pod = APP_LINE.exec(value)?.[1];
+    return pod === undefined || !pods.has(pod);
+  });
+}
+
 /**
  * Checks that `seen` (values read from Kafka) holds every line `pod` wrote exactly once; returns
  * how many. Fails naming the pod when its end line is missing or lines are missing or doubled.

@@ -21,7 +21,10 @@ export interface FileReaderParts {
   totals: TaildirTotals;
   /** Aborted at a stop: a put waiting for room gives up, reading ends. */
   stopping: AbortSignal;
-  /** The source's time of the current turn (monotonic ms): growth and multiline deadlines use it. */
+  /**
+   * The time now (monotonic ms), not the turn's: a turn that waits for room in the channel lasts
+   * long, and growth stamped with its start would make the line held at a read's end look late.
+   */
   now: () => number;
 }
 
@@ -100,19 +103,29 @@ export class FileReader {
     return { any, behind };
   }
 
-  /** Emits incomplete lines whose newline is late, and multiline events whose next line is. */
+  /**
+   * Emits incomplete lines whose newline is late, and multiline events whose next line is: late
+   * by the clock and not in the file either. A file with bytes not read yet (a read that ended at
+   * the batch budget, or growth since, while the turn waited for the channel) is read first.
+   */
   async flushTimeouts(files: Iterable<TailedFile>): Promise<void> {
     const { config, totals } = this.parts;
     const partialMs = config.partialLineTimeoutMs;
-    const now = this.parts.now();
     this.readAt = Date.now();
     for (const file of files) {
       if (file.state !== 'open') continue;
-      if (partialMs > 0 && file.reader.holding && now - file.lastGrowthAt >= partialMs) {
+      const now = this.parts.now();
+      const partialLate = partialMs > 0 && file.reader.holding && now - file.lastGrowthAt >= partialMs;
+      const deadline = file.joiner?.deadline;
+      const groupLate = deadline !== undefined && deadline <= now;
+      if ((partialLate || groupLate) && await this.hasUnread(file)) {
+        file.dirty = true;
+        continue;
+      }
+      if (partialLate) {
         if (file.reader.flushPartial((raw, start, end) => { this.onLine(file, raw, start, end); })) totals.partialLinesFlushed++;
       }
-      const deadline = file.joiner?.deadline;
-      if (deadline !== undefined && deadline <= now) {
+      if (groupLate) {
         file.joiner?.flush((body, start, end) => { this.onEvent(file, body, start, end); });
       }
       if (file.batch.length > 0) {
@@ -120,6 +133,12 @@ export class FileReader {
         this.settleIdleBytes(file);
       }
     }
+  }
+
+  /** The file is larger than what was read of it (a stat that fails says no: the next read tells). */
+  private async hasUnread(file: TailedFile): Promise<boolean> {
+    const size = await file.handle?.stat().then((stats) => stats.size, () => undefined);
+    return size !== undefined && size > file.readOffset;
   }
 
   /** Emits whatever the file holds: its content is final (released, or truncated away). */
