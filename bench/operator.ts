@@ -17,7 +17,7 @@ import { agentEntrypoint, imageNodeFlags, ROOT } from './lib/agent.ts';
 import { load, machineFacts } from './lib/facts.ts';
 import { median, peakRssMbOf } from './lib/measure.ts';
 import { freePorts } from '../test/env/ports.ts';
-import { installCrd, logShipper } from '../test/integration/operator/helpers.ts';
+import { installCrd, logShipper, releaseFinalizers } from '../test/integration/operator/helpers.ts';
 import { GROUP, PLURAL, VERSION, type LogShipper } from '../operator/crd-types.ts';
 
 const { values } = parseArgs({
@@ -278,6 +278,8 @@ async function cleanUp(): Promise<void> {
   const all = await core.listNamespace();
   const ours = all.items.map((n) => n.metadata?.name ?? '').filter((n) => n.startsWith(`${PREFIX}-`));
   for (const name of ours) await core.deleteNamespace({ name }).catch(() => undefined);
+  // The operator is stopped by now: nothing removes its finalizer from the LogShippers being deleted.
+  for (const name of ours) await releaseFinalizers(kc, name);
   await until('the bench namespaces to be gone', 300_000, async () => {
     const left = (await core.listNamespace()).items.filter((n) => n.metadata?.name?.startsWith(`${PREFIX}-`) === true);
     return left.length === 0;

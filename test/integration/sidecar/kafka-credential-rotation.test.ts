@@ -120,6 +120,32 @@ async function finish(running: Running): Promise<{ phases: { phase: number; writ
   return { phases, duplicates };
 }
 
+/** The sink settings for SCRAM through the SASL listener, the credentials read from `volume`'s files. */
+function scramFromFiles(volume: ConfigMapDir): string[] {
+  return [
+    `kafka.bootstrap.servers = ${requireEnv('KAFKA_SASL_BROKERS')}`,
+    'kafka.producer.security.protocol = SASL_PLAINTEXT',
+    'kafka.producer.sasl.mechanism = SCRAM-SHA-512',
+    `kafka.producer.sasl.username.file = ${volume.path('username')}`,
+    `kafka.producer.sasl.password.file = ${volume.path('password')}`,
+  ];
+}
+
+/** After a client rebuild: the lines written since are delivered and the sink is READY. */
+async function deliversAgain(running: Running): Promise<void> {
+  await sleep(1000);
+  await waitDelivered(running);
+  assert.equal((await readiness(running.port)).status, 'READY');
+}
+
+/** Stops the writer and the agent, reports the phases, and asserts every phase clean: every line once. */
+async function assertEveryLineOnce(running: Running, label: string): Promise<void> {
+  const { phases, duplicates } = await finish(running);
+  const clean = phases.filter((phase) => phase.missing === 0 && phase.extra === 0);
+  console.log(`${label}: ${String(phases.reduce((sum, phase) => sum + phase.written, 0))} lines, phases ${JSON.stringify(phases)}, duplicates ${String(duplicates.length)}${duplicates.length > 0 ? ` (first: ${duplicates.slice(0, 5).join(', ')})` : ''}`);
+  assert.equal(clean.length, phases.length, `phases clean: ${String(clean.length)} of ${String(phases.length)}`);
+}
+
 /** After a failed step: nothing left running. */
 function abandon(running: Pick<Running, 'agent' | 'writer'>): void {
   running.writer.stop();
@@ -145,13 +171,7 @@ describe('Kafka credentials rotated under a running agent, against the real brok
     users.push(user);
     await setScramPassword(user, 'password-0');
     const volume = new ConfigMapDir({ username: `${user}\n`, password: 'password-0\n' });
-    const running = await startShipping('scram-rotation', [
-      `kafka.bootstrap.servers = ${requireEnv('KAFKA_SASL_BROKERS')}`,
-      'kafka.producer.security.protocol = SASL_PLAINTEXT',
-      'kafka.producer.sasl.mechanism = SCRAM-SHA-512',
-      `kafka.producer.sasl.username.file = ${volume.path('username')}`,
-      `kafka.producer.sasl.password.file = ${volume.path('password')}`,
-    ]);
+    const running = await startShipping('scram-rotation', scramFromFiles(volume));
     try {
       await running.agent.waitForLog((line) => line['msg'] === 'connected to Kafka');
       for (let rotation = 1; rotation <= ROTATIONS; rotation++) {
@@ -169,19 +189,14 @@ describe('Kafka credentials rotated under a running agent, against the real brok
         volume.update({ username: `${user}\n`, password: `${password}\n` });
         const rebuilt = await waitForCount(running.agent, 'Kafka credentials changed', rotation);
         assert.equal(rebuilt.at(-1)?.['saslUsername'], user);
-        await sleep(1000);
         // Lines written after the swap arrive: the new connection authenticated with the new password.
-        await waitDelivered(running);
-        assert.equal((await readiness(running.port)).status, 'READY');
+        await deliversAgain(running);
       }
     } catch (error) {
       abandon(running);
       throw error;
     }
-    const { phases, duplicates } = await finish(running);
-    const clean = phases.filter((phase) => phase.missing === 0 && phase.extra === 0);
-    console.log(`SCRAM rotation: ${String(phases.reduce((sum, phase) => sum + phase.written, 0))} lines, phases ${JSON.stringify(phases)}, duplicates ${String(duplicates.length)}${duplicates.length > 0 ? ` (first: ${duplicates.slice(0, 5).join(', ')})` : ''}`);
-    assert.equal(clean.length, phases.length, `phases clean: ${String(clean.length)} of ${String(phases.length)}`);
+    await assertEveryLineOnce(running, 'SCRAM rotation');
     assert.equal(running.agent.logs.filter((line) => line['level'] === 'fatal').length, 0);
   });
 
@@ -191,13 +206,7 @@ describe('Kafka credentials rotated under a running agent, against the real brok
     await setScramPassword(user, 'late-password');
     // An optional Secret volume whose Secret does not exist yet: the username is there, the password not.
     const volume = new ConfigMapDir({ username: user });
-    const running = await startShipping('scram-missing', [
-      `kafka.bootstrap.servers = ${requireEnv('KAFKA_SASL_BROKERS')}`,
-      'kafka.producer.security.protocol = SASL_PLAINTEXT',
-      'kafka.producer.sasl.mechanism = SCRAM-SHA-512',
-      `kafka.producer.sasl.username.file = ${volume.path('username')}`,
-      `kafka.producer.sasl.password.file = ${volume.path('password')}`,
-    ]);
+    const running = await startShipping('scram-missing', scramFromFiles(volume));
     try {
       const failed = await running.agent.waitForLog((line) => String(line['msg']).startsWith('delivery failed'));
       const reason = String((failed['err'] as { message?: unknown } | undefined)?.message);
@@ -214,9 +223,7 @@ describe('Kafka credentials rotated under a running agent, against the real brok
       abandon(running);
       throw error;
     }
-    const { phases, duplicates } = await finish(running);
-    console.log(`SASL file missing at start: phases ${JSON.stringify(phases)}, duplicates ${String(duplicates.length)}`);
-    assert.deepEqual(phases.map((phase) => phase.missing + phase.extra), [0]);
+    await assertEveryLineOnce(running, 'SASL file missing at start');
   });
 
   it(`TLS: the client certificate replaced ${ROTATIONS} times (a truncated file refused, an untrusted pair used and refused by the broker, then a new pair from its CA): every line once`, async () => {
@@ -260,18 +267,13 @@ describe('Kafka credentials rotated under a running agent, against the real brok
         const withIssued = await waitForCount(running.agent, 'Kafka credentials changed', ++rebuilds);
         assert.equal(withIssued.at(-1)?.['certificateSerial'], issued.serial);
         assert.match(String(withIssued.at(-1)?.['certificateSubject']), new RegExp(`CN=logshipper-rotation-${String(rotation)}`));
-        await sleep(1000);
-        await waitDelivered(running);
-        assert.equal((await readiness(running.port)).status, 'READY');
+        await deliversAgain(running);
       }
     } catch (error) {
       abandon(running);
       throw error;
     }
-    const { phases, duplicates } = await finish(running);
-    const clean = phases.filter((phase) => phase.missing === 0 && phase.extra === 0);
-    console.log(`TLS rotation: ${String(phases.reduce((sum, phase) => sum + phase.written, 0))} lines, phases ${JSON.stringify(phases)}, duplicates ${String(duplicates.length)}${duplicates.length > 0 ? ` (first: ${duplicates.slice(0, 5).join(', ')})` : ''}`);
-    assert.equal(clean.length, phases.length, `phases clean: ${String(clean.length)} of ${String(phases.length)}`);
+    await assertEveryLineOnce(running, 'TLS rotation');
   });
 });
 
