@@ -2,7 +2,7 @@
 // kafkajs consumer in this process reads them back; latency = consume time - write time (one clock).
 //   npm run bench:latency -- [--rate 10000] [--seconds 20] [--bytes 200] [--contenders logshipper-exec,logshipper-taildir]
 // Each line: "<sequence> <write time in ms since the epoch, fractional> " padded with filler to --bytes.
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +14,8 @@ import { machineFacts, load } from './lib/facts.ts';
 import { createTopic } from './lib/kafka.ts';
 import { peakRssMbOf } from './lib/measure.ts';
 import { chooseByName, kafkaBrokers } from './lib/setup.ts';
+import { now, parseStamped, writeAtRate } from './lib/stamped.ts';
+import { percentile } from './lib/stats.ts';
 
 interface Tailer {
   name: string;
@@ -55,34 +57,6 @@ const total = rate * seconds;
 const chosen = chooseByName(TAILERS, values.contenders);
 
 const brokers = await kafkaBrokers();
-const now = (): number => performance.timeOrigin + performance.now();
-const FILLER = 'abcdefghijklmnopqrstuvwxyz0123456789 '.repeat(Math.ceil(bytes / 37) + 1);
-
-/** Appends `total` lines at `rate` per second, in 1 ms ticks, each stamped with its write time. */
-async function write(file: string): Promise<void> {
-  const fd = openSync(file, 'a');
-  try {
-    const started = performance.now();
-    let written = 0;
-    while (written < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
-      if (due > written) {
-        let chunk = '';
-        const stamp = now().toFixed(3);
-        for (; written < due; written++) chunk += (`${written} ${stamp} ${FILLER}`).slice(0, bytes - 1) + '\n';
-        writeSync(fd, chunk);
-      }
-      await sleep(1);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
 interface Result {
   tailer: Tailer;
   received: number;
@@ -110,11 +84,8 @@ async function measureLatency(tailer: Tailer): Promise<Result> {
     eachBatch: async ({ batch }) => {
       const at = now();
       for (const message of batch.messages) {
-        const text = message.value?.toString('latin1', 0, 40) ?? '';
-        const space = text.indexOf(' ');
-        const sequence = Number(text.slice(0, space));
-        const stamp = Number(text.slice(space + 1, text.indexOf(' ', space + 1)));
-        if (sequence < total && received < total) latencies[received++] = at - stamp;
+        const stamped = parseStamped(message.value);
+        if (stamped !== undefined && stamped.sequence < total && received < total) latencies[received++] = at - stamped.stampMs;
       }
       return Promise.resolve();
     },
@@ -126,7 +97,7 @@ async function measureLatency(tailer: Tailer): Promise<Result> {
   let peakRssMb: number;
   try {
     await sleep(2000); // agent start-up, consumer group join
-    await write(file);
+    await writeAtRate(file, rate, total, bytes);
     const deadline = Date.now() + 30_000;
     while (received < total && Date.now() < deadline) await sleep(100);
     peakRssMb = peakRssMbOf(agent.pid ?? 0);

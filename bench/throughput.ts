@@ -20,12 +20,13 @@ import { flume } from './contenders/flume.ts';
 import { rsyslog } from './contenders/rsyslog.ts';
 import {
   logshipperExec, logshipperExecDefaults, logshipperExecDefaultsSemi2, logshipperExecDefaultsSmall, logshipperTaildir, logshipperTaildirAcksAll,
-  logshipperTaildirHeaders,
+  logshipperTaildirHeaders, logshipperTaildirImage,
 } from './contenders/logshipper.ts';
+import { otelcol } from './contenders/otelcol.ts';
 import { chooseByName, kafkaBrokers } from './lib/setup.ts';
 
 const CONTENDERS: Contender[] = [
-  kcat, flume, rsyslog, logshipperTaildir, logshipperTaildirAcksAll, logshipperTaildirHeaders, logshipperExec,
+  kcat, flume, rsyslog, otelcol, logshipperTaildir, logshipperTaildirAcksAll, logshipperTaildirHeaders, logshipperTaildirImage, logshipperExec,
   logshipperExecDefaults, logshipperExecDefaultsSemi2, logshipperExecDefaultsSmall,
 ];
 
@@ -110,6 +111,14 @@ const brokers = await kafkaBrokers();
     `- peak RSS <= 120 MB on the default config (operator defaults with the image's node flags): ${imageRss === undefined ? 'not measured' : `${imageRss.toFixed(0)} MB at ${Math.round(rate('logshipper-exec-defaults-small') ?? 0).toLocaleString('en-US')} lines/s, ${check(imageRss <= 120)}`}${others.length === 0 ? '' : ` (other node flags: ${others.join(', ')})`}`,
     '- p99 latency <= 100 ms at 10,000 lines/s: see `npm run bench:latency` (bench/results/latency-*.md)',
   ];
+  // What a LogShipper deploys (the operator's sizes, the image's flags) at full speed.
+  const imageRow = medians.get(logshipperTaildirImage.name);
+  const imageVsKcat = rate(logshipperTaildirImage.name) !== undefined && rate('kcat') !== undefined ? (rate(logshipperTaildirImage.name) ?? 0) / (rate('kcat') ?? 1) : undefined;
+  const footprintTargets = imageRow === undefined ? ['- not measured (run the logshipper-taildir-image contender)'] : [
+    `- throughput >= 0.45 of kcat (${logshipperTaildirImage.name}): ${ratio(logshipperTaildirImage.name, 'kcat')}x, ${check(imageVsKcat === undefined ? undefined : imageVsKcat >= 0.45)}`,
+    `- peak RSS <= 120 MB (${logshipperTaildirImage.name}): ${imageRow.rss.toFixed(0)} MB, ${check(imageRow.rss <= 120)}`,
+    `- vs the OpenTelemetry Collector (otelcol): ${ratio(logshipperTaildirImage.name, 'otelcol')}x its lines/s`,
+  ];
 
   const facts = machineFacts();
   const report = [
@@ -129,6 +138,9 @@ const brokers = await kafkaBrokers();
     '',
     'Targets (issue 9):',
     ...targets,
+    '',
+    'Targets at full speed with the image\'s settings and the operator\'s sizes (TAILDIR):',
+    ...footprintTargets,
     '',
   ].join('\n');
   console.log('\n' + report);

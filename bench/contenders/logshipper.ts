@@ -1,20 +1,22 @@
 // logshipper's rows: the agent (compiled JS) with the exec source (`cat`, exits when done) and
 // with the TAILDIR source (tails for ever: measured until the topic holds every record).
 import { join } from 'node:path';
-import type { Contender, Context } from '../lib/contender.ts';
+import { DEFAULTS } from '../../operator/crd-types.ts';
+import type { Contender, Context, Launch, Tailer, TailTarget } from '../lib/contender.ts';
 import { agentCommand, agentEntrypoint, imageNodeFlags, writeAgentConfig, type AgentSettings } from '../lib/agent.ts';
-import { measure, measureTailer, type Measurement } from '../lib/measure.ts';
+import { measure, tailerContender, type Measurement } from '../lib/measure.ts';
 
 /** The bench's pipeline sizes, the same for Flume and rsyslog: channel 20,000 events, batches of 2,000. */
 export const CAPACITY = 20_000;
 export const BATCH = 2_000;
 
-function prepare(): Promise<string> {
+/** Compiles the agent once; its Node version, for the report. */
+export function prepareAgent(): Promise<string> {
   agentEntrypoint();
   return Promise.resolve(`Node ${process.version}`);
 }
 
-function settings(c: Context, source: string[], overrides: Partial<AgentSettings> = {}): AgentSettings {
+function settings(c: TailTarget, source: string[], overrides: Partial<AgentSettings> = {}): AgentSettings {
   return { brokers: c.brokers, topic: c.topic, acks: c.acks, source, capacity: CAPACITY, batchSize: BATCH, ...overrides };
 }
 
@@ -29,17 +31,17 @@ function runExec(c: Context, overrides: Partial<AgentSettings> = {}, nodeFlags: 
 export const logshipperExec: Contender = {
   name: 'logshipper-exec',
   describe: 'logshipper: exec `cat` -> memory channel -> Kafka sink',
-  prepare,
+  prepare: prepareAgent,
   run: (c) => runExec(c),
 };
 
-/** The operator's defaults (operator/crd-types.ts): channel 10,000 events, batches of 500, linger 0. */
-const OPERATOR_DEFAULTS: Partial<AgentSettings> = { capacity: 10_000, batchSize: 500, lingerMs: 0 };
+/** The operator's defaults (operator/crd-types.ts): channel 10,000 events, batches of 500, its linger. */
+export const OPERATOR_DEFAULTS: Partial<AgentSettings> = { capacity: DEFAULTS.capacity, batchSize: DEFAULTS.batchSize, lingerMs: DEFAULTS.lingerMs };
 
 export const logshipperExecDefaults: Contender = {
   name: 'logshipper-exec-defaults',
   describe: 'logshipper: exec `cat`, operator defaults (channel 10,000, batch 500)',
-  prepare,
+  prepare: prepareAgent,
   run: (c) => runExec(c, OPERATOR_DEFAULTS),
 };
 
@@ -50,14 +52,14 @@ export const logshipperExecDefaults: Contender = {
 export const logshipperExecDefaultsSemi2: Contender = {
   name: 'logshipper-exec-defaults-semi2',
   describe: 'logshipper: exec `cat`, operator defaults, node --max-semi-space-size=2',
-  prepare,
+  prepare: prepareAgent,
   run: (c) => runExec(c, OPERATOR_DEFAULTS, ['--max-semi-space-size=2']),
 };
 
 export const logshipperExecDefaultsSmall: Contender = {
   name: 'logshipper-exec-defaults-small',
   describe: `logshipper: exec \`cat\`, operator defaults, as the image runs it: node ${imageNodeFlags().join(' ')}`,
-  prepare,
+  prepare: prepareAgent,
   run: (c) => runExec(c, OPERATOR_DEFAULTS, imageNodeFlags()),
 };
 
@@ -71,32 +73,38 @@ const ENRICHMENT = [
   'fileHeader = true', 'fileHeaderKey = k8s.file.path',
 ];
 
-function runTaildir(c: Context, extra: string[] = []): Promise<Measurement> {
-  const config = writeAgentConfig(c.work, settings(c, [
-    'type = TAILDIR', 'filegroups = f', `filegroups.f = ${c.file}`, `positionFile = ${join(c.work, 'taildir_position.json')}`, `batchSize = ${BATCH}`,
-    ...extra,
-  ]));
-  const { command, args } = agentCommand(config);
-  return measureTailer(command, args, { log: join(c.work, 'agent.log'), brokers: c.brokers, topic: c.topic, records: c.lines });
+/** The agent with a TAILDIR source on `t.file`, sized by `overrides`, under node `nodeFlags`. */
+export function taildirLaunch(t: TailTarget, overrides: Partial<AgentSettings> = {}, nodeFlags: string[] = [], extra: string[] = []): Launch {
+  const config = writeAgentConfig(t.work, settings(t, [
+    'type = TAILDIR', 'filegroups = f', `filegroups.f = ${t.file}`, `positionFile = ${join(t.work, 'taildir_position.json')}`,
+    `batchSize = ${overrides.batchSize ?? BATCH}`, ...extra,
+  ], overrides));
+  return agentCommand(config, nodeFlags);
 }
 
-export const logshipperTaildir: Contender = {
-  name: 'logshipper-taildir',
-  describe: 'logshipper: TAILDIR -> memory channel -> Kafka sink',
-  prepare,
-  run: (c) => runTaildir(c),
-};
+function taildir(name: string, describe: string, launch: (t: TailTarget) => Launch): Contender {
+  const tailer: Tailer = { name, describe, prepare: prepareAgent, launch };
+  return tailerContender(tailer);
+}
 
-export const logshipperTaildirHeaders: Contender = {
-  name: 'logshipper-taildir-headers',
-  describe: 'logshipper: TAILDIR, with the 6 headers of the operator\'s enrichment (pod facts, file path)',
-  prepare,
-  run: (c) => runTaildir(c, ENRICHMENT),
-};
+export const logshipperTaildir = taildir('logshipper-taildir', 'logshipper: TAILDIR -> memory channel -> Kafka sink', (t) => taildirLaunch(t));
 
-export const logshipperTaildirAcksAll: Contender = {
-  name: 'logshipper-taildir-acks-all',
-  describe: 'logshipper: TAILDIR, acks=-1',
-  prepare,
-  run: (c) => runTaildir({ ...c, acks: '-1' }),
-};
+export const logshipperTaildirHeaders = taildir(
+  'logshipper-taildir-headers', 'logshipper: TAILDIR, with the 6 headers of the operator\'s enrichment (pod facts, file path)',
+  (t) => taildirLaunch(t, {}, [], ENRICHMENT),
+);
+
+export const logshipperTaildirAcksAll = taildir('logshipper-taildir-acks-all', 'logshipper: TAILDIR, acks=-1', (t) => taildirLaunch({ ...t, acks: '-1' }));
+
+/** The agent as a LogShipper runs it: TAILDIR, the operator's sizes and linger (or `lingerMs`), the image's node flags. */
+export function logshipperImageTailer(name: string, lingerMs: number = DEFAULTS.lingerMs): Tailer {
+  return {
+    name,
+    describe: `logshipper: TAILDIR as a LogShipper runs it: channel ${DEFAULTS.capacity.toLocaleString('en-US')}, batch ${DEFAULTS.batchSize}, linger ${lingerMs} ms, node ${imageNodeFlags().join(' ')}`,
+    prepare: prepareAgent,
+    launch: (t) => taildirLaunch(t, { ...OPERATOR_DEFAULTS, lingerMs }, imageNodeFlags()),
+  };
+}
+
+/** The same at full speed (acks: the run's, as for kcat). */
+export const logshipperTaildirImage = tailerContender(logshipperImageTailer('logshipper-taildir-image'));

@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Contender, Tailer } from './contender.ts';
 import { Watermarks } from './kafka.ts';
 
 export interface Measurement {
@@ -121,4 +122,17 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+/** A tailer as a throughput contender: started on the complete file, timed until the topic holds every line. */
+export function tailerContender(tailer: Tailer): Contender {
+  return {
+    name: tailer.name,
+    describe: tailer.describe,
+    prepare: () => tailer.prepare(),
+    run(c) {
+      const { command, args, cwd, env } = tailer.launch(c);
+      return measureTailer(command, args, { env, cwd, log: join(c.work, `${tailer.name}.log`), brokers: c.brokers, topic: c.topic, records: c.lines });
+    },
+  };
 }
