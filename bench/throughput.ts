@@ -128,7 +128,8 @@ const brokers = await kafkaBrokers();
     `Contenders: ${chosen.map((c) => `${c.name}: ${versions.get(c.name) ?? ''}`).join('; ')}.`,
     `Load average (1/5/15 min) before: ${loadBefore}, after: ${loadAfter} (other engineers share the machine).`,
     '',
-    'Same pipeline sizes everywhere: channel / queue of 20,000 events, batches of 2,000 (source, channel transaction, sink); Kafka producer settings otherwise at their defaults.',
+    'Same pipeline sizes everywhere: channel / queue of 20,000 events, batches of 2,000 (source, channel transaction, sink); Kafka producer settings otherwise at their defaults.'
+      + ' Except: the rows named "operator defaults" or "as a LogShipper runs it" (the operator\'s sizes), and the OpenTelemetry Collector (its batch processor\'s defaults, 8,192 records or 200 ms; filelog from the start of the file).',
     'Wall time runs from the process start (JVM start-up included) until the last record is acknowledged (kcat, exec: the process exits) or visible in the topic (tailers: high watermark polled every 10 ms, then the tailer is stopped).',
     'CPU s/GB: user+system CPU seconds of the process (and its children) per GB shipped. Peak RSS: VmHWM.',
     '',
