@@ -4,6 +4,8 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { now, parseStamped } from './stamped.ts';
 
+const JOIN_TIMEOUT_MS = 30_000;
+
 export class Readback {
   /** Distinct sequences below `expected` seen so far. */
   received = 0;
@@ -41,7 +43,15 @@ export class Readback {
         return Promise.resolve();
       },
     });
-    await joined;
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => {
+      reject(new Error(`readback of ${topic}: the consumer did not join its group within ${JOIN_TIMEOUT_MS / 1000} s (broker ${brokers})`));
+    }, JOIN_TIMEOUT_MS).unref());
+    try {
+      await Promise.race([joined, timeout]);
+    } catch (error) {
+      await consumer.disconnect();
+      throw error;
+    }
     return readback;
   }
 
