@@ -18,7 +18,7 @@ function settings(c: Context, source: string[], overrides: Partial<AgentSettings
   return { brokers: c.brokers, topic: c.topic, acks: c.acks, source, capacity: CAPACITY, batchSize: BATCH, ...overrides };
 }
 
-function runExec(c: Context, overrides: Partial<AgentSettings> = {}, nodeFlags: string[] = []): Promise<Measurement> {
+export function runExec(c: Context, overrides: Partial<AgentSettings> = {}, nodeFlags: string[] = []): Promise<Measurement> {
   const batch = overrides.batchSize ?? BATCH;
   const config = writeAgentConfig(c.work, settings(c, ['type = exec', `command = cat ${c.file}`, `batchSize = ${batch}`, 'batchTimeout = 100'], overrides));
   const { command, args } = agentCommand(config, nodeFlags);
@@ -34,7 +34,7 @@ export const logshipperExec: Contender = {
 };
 
 /** The operator's defaults (operator/crd-types.ts): channel 10,000 events, batches of 500, linger 0. */
-const OPERATOR_DEFAULTS: Partial<AgentSettings> = { capacity: 10_000, batchSize: 500, lingerMs: 0 };
+export const OPERATOR_DEFAULTS: Partial<AgentSettings> = { capacity: 10_000, batchSize: 500, lingerMs: 0 };
 
 export const logshipperExecDefaults: Contender = {
   name: 'logshipper-exec-defaults',
@@ -71,12 +71,12 @@ const ENRICHMENT = [
   'fileHeader = true', 'fileHeaderKey = k8s.file.path',
 ];
 
-function runTaildir(c: Context, extra: string[] = []): Promise<Measurement> {
+export function runTaildir(c: Context, extra: string[] = [], nodeFlags: string[] = []): Promise<Measurement> {
   const config = writeAgentConfig(c.work, settings(c, [
     'type = TAILDIR', 'filegroups = f', `filegroups.f = ${c.file}`, `positionFile = ${join(c.work, 'taildir_position.json')}`, `batchSize = ${BATCH}`,
     ...extra,
   ]));
-  const { command, args } = agentCommand(config);
+  const { command, args } = agentCommand(config, nodeFlags);
   return measureTailer(command, args, { log: join(c.work, 'agent.log'), brokers: c.brokers, topic: c.topic, records: c.lines });
 }
 
