@@ -7,11 +7,11 @@
  * What it keeps of the shipped sink: a batch resolves only when every record of it is
  * acknowledged by its partition's leader as `acks` asks (the client's `send` assigns each record
  * its partition once, sends one request per leader and fails the whole send when any partition
- * of a response carries an error; the runner then retries the batch: at least once), the record
- * key from the `key` header or `partition.key`, the read time as the record timestamp, event
- * headers as record headers, `compression.type`. What it leaves out (not needed to measure):
- * topic override, partition headers, body re-encoding, credentials, topic size limits and the
- * oversize policy.
+ * of a response carries an error; the runner then retries the batch: at least once), the read
+ * time as the record timestamp, event headers as record headers, `compression.type`, a fixed
+ * partition. What it leaves out (the benchmarks use none of it): record keys (records go
+ * round-robin), topic override, partition headers, body re-encoding, credentials, topic size
+ * limits and the oversize policy.
  */
 import { Producer, type MessageToProduce } from '@platformatic/kafka';
 import type { Event } from '../../sidecar/event.ts';
@@ -20,9 +20,6 @@ import type { KafkaSinkConfig } from '../../sidecar/sinks/kafka-config.ts';
 import type { Sink } from '../../sidecar/sinks/sink.ts';
 
 type Message = MessageToProduce<string, Buffer, string, string>;
-
-/** Flume's KafkaSink takes the record key from this event header (as sidecar/sinks/kafka.ts). */
-const KEY_HEADER = 'key';
 
 const utf8 = (text?: string): Buffer | undefined => (text === undefined ? undefined : Buffer.from(text, 'utf8'));
 const bytes = (value?: Buffer): Buffer | undefined => value;
@@ -84,8 +81,6 @@ export class KafkaSink implements Sink {
 
   private toMessage(event: Event): Message {
     const message: Message = { topic: this.config.topic, value: event.body, headers: event.headers };
-    const key = event.headers[KEY_HEADER] ?? this.config.key;
-    if (key !== undefined) message.key = key;
     if (this.config.partition !== undefined) message.partition = this.config.partition;
     if (event.timestamp !== undefined) message.timestamp = BigInt(event.timestamp);
     return message;
