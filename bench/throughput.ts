@@ -2,6 +2,7 @@
 // and reports medians and ratios against kcat (librdkafka's producer) and Apache Flume, measured
 // in the same run.
 //   npm run bench -- [--lines 1000000] [--bytes 200] [--runs 3] [--acks 1] [--contenders kcat,flume,...]
+// Opt-in contenders (platformatic-*: the agent on @platformatic/kafka) run only when named in --contenders.
 // Uses KAFKA_BROKERS when set, else starts (or reuses) the test environment and leaves it running:
 // it is shared, stop it yourself with `npm run testenv:down` when nobody else needs it.
 // LOGSHIPPER_BENCH_NODE_FLAGS adds V8/Node flags to the agent's command line (e.g. to try GC settings).
@@ -23,12 +24,15 @@ import {
   logshipperTaildirHeaders, logshipperTaildirImage,
 } from './contenders/logshipper.ts';
 import { otelcol } from './contenders/otelcol.ts';
+import { platformaticExecDefaultsSmall, platformaticTaildir, platformaticTaildirAcksAll } from './contenders/platformatic.ts';
 import { chooseByName, kafkaBrokers } from './lib/setup.ts';
 
 const CONTENDERS: Contender[] = [
   kcat, flume, rsyslog, otelcol, logshipperTaildir, logshipperTaildirAcksAll, logshipperTaildirHeaders, logshipperTaildirImage, logshipperExec,
   logshipperExecDefaults, logshipperExecDefaultsSemi2, logshipperExecDefaultsSmall,
 ];
+/** Run only when named in --contenders: the kafkajs rows' twins on @platformatic/kafka (a client measured, not shipped). */
+const OPT_IN: Contender[] = [platformaticTaildir, platformaticTaildirAcksAll, platformaticExecDefaultsSmall];
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +47,7 @@ const { values } = parseArgs({
 const lines = Number(values.lines);
 const bytes = Number(values.bytes);
 const runs = Number(values.runs);
-const chosen = chooseByName(CONTENDERS, values.contenders);
+const chosen = chooseByName([...CONTENDERS, ...OPT_IN], values.contenders);
 
 const brokers = await kafkaBrokers();
 

@@ -20,7 +20,7 @@ function settings(c: TailTarget, source: string[], overrides: Partial<AgentSetti
   return { brokers: c.brokers, topic: c.topic, acks: c.acks, source, capacity: CAPACITY, batchSize: BATCH, ...overrides };
 }
 
-function runExec(c: Context, overrides: Partial<AgentSettings> = {}, nodeFlags: string[] = []): Promise<Measurement> {
+export function runExec(c: Context, overrides: Partial<AgentSettings> = {}, nodeFlags: string[] = []): Promise<Measurement> {
   const batch = overrides.batchSize ?? BATCH;
   const config = writeAgentConfig(c.work, settings(c, ['type = exec', `command = cat ${c.file}`, `batchSize = ${batch}`, 'batchTimeout = 100'], overrides));
   const { command, args } = agentCommand(config, nodeFlags);
@@ -82,8 +82,9 @@ export function taildirLaunch(t: TailTarget, overrides: Partial<AgentSettings> =
   return agentCommand(config, nodeFlags);
 }
 
-function taildir(name: string, describe: string, launch: (t: TailTarget) => Launch): Contender {
-  const tailer: Tailer = { name, describe, prepare: prepareAgent, launch };
+/** A TAILDIR row: the agent launched by `launch`, measured until the topic holds every record. */
+export function taildir(name: string, describe: string, launch: (t: TailTarget) => Launch, prepare: () => Promise<string> = prepareAgent): Contender {
+  const tailer: Tailer = { name, describe, prepare, launch };
   return tailerContender(tailer);
 }
 
