@@ -315,11 +315,13 @@ export class MemoryChannel {
   }
 
   private wakeTakers(): void {
-    if (this.takers.length === 0) return;
-    const ready = this.takers.filter((taker) => this.holds(taker.events, taker.bytes));
-    if (ready.length === 0) return;
-    this.takers = this.takers.filter((taker) => !ready.includes(taker));
-    for (const taker of ready) taker.wake();
+    let ready: Taker[] | undefined;
+    for (const taker of this.takers) if (this.holds(taker.events, taker.bytes)) (ready ??= []).push(taker);
+    // Most puts wake no one (a window waits for a full batch): nothing allocated for them.
+    if (ready === undefined) return;
+    const woken = ready;
+    this.takers = this.takers.filter((taker) => !woken.includes(taker));
+    for (const taker of woken) taker.wake();
   }
 
   /** Drops consumed slots so the queue array does not grow without end. */
