@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Contender, Context } from '../lib/contender.ts';
 import { agentCommand, agentEntrypoint, imageNodeFlags, writeAgentConfig, type AgentSettings } from '../lib/agent.ts';
 import { measure, measureTailer, type Measurement } from '../lib/measure.ts';
+import { DEFAULTS } from '../../operator/crd-types.ts';
 
 /** The bench's pipeline sizes, the same for Flume and rsyslog: channel 20,000 events, batches of 2,000. */
 export const CAPACITY = 20_000;
@@ -33,8 +34,8 @@ export const logshipperExec: Contender = {
   run: (c) => runExec(c),
 };
 
-/** The operator's defaults (operator/crd-types.ts): channel 10,000 events, batches of 500, linger 0. */
-const OPERATOR_DEFAULTS: Partial<AgentSettings> = { capacity: 10_000, batchSize: 500, lingerMs: 0 };
+/** The operator's defaults (operator/crd-types.ts): channel, batch size, batching window. */
+const OPERATOR_DEFAULTS: Partial<AgentSettings> = { capacity: DEFAULTS.capacity, batchSize: DEFAULTS.batchSize, lingerMs: DEFAULTS.lingerMs };
 
 export const logshipperExecDefaults: Contender = {
   name: 'logshipper-exec-defaults',
