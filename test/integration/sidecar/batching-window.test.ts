@@ -19,7 +19,7 @@ const REPETITIONS = 3;
 /** One line every WRITE_EVERY_MS for WRITE_MS: 200 writes, each its own watcher event. */
 const WRITE_EVERY_MS = 10;
 const WRITE_MS = 2000;
-/** TAILDIR's default pollInterval: a poll that finds growth reads too. */
+/** The source's pollInterval here (set, not the default): a poll that finds growth reads too. */
 const POLL_INTERVAL_MS = 1000;
 
 interface Run {
@@ -38,7 +38,7 @@ async function start(label: string, keys: { source?: string[]; sink?: string[] }
   const conf = join(dir, 'agent.properties');
   writeFileSync(conf, kafkaPipeline({
     topic,
-    source: ['type = TAILDIR', 'filegroups = g', `filegroups.g = ${file}`, `positionFile = ${join(dir, 'positions.json')}`, 'batchSize = 500', ...(keys.source ?? [])],
+    source: ['type = TAILDIR', 'filegroups = g', `filegroups.g = ${file}`, `positionFile = ${join(dir, 'positions.json')}`, 'batchSize = 500', `pollInterval = ${POLL_INTERVAL_MS}`, ...(keys.source ?? [])],
     channel: ['capacity = 10000', 'transactionCapacity = 500'],
     sink: ['flumeBatchSize = 500', ...(keys.sink ?? [])],
   }));
@@ -67,7 +67,7 @@ function batches(metrics: string): number {
 }
 
 describe('batching window: a trickle into Kafka', () => {
-  it('with the defaults, a line every 10 ms arrives whole in a few requests a second, three times', { timeout: 120_000 }, async () => {
+  it('with the default window and readInterval, a line every 10 ms arrives whole in a few requests a second, three times', { timeout: 120_000 }, async () => {
     const run = await start('trickle', {});
     try {
       // At most one read per readInterval or poll (pollInterval 1 s), each one window and one batch, plus the first and last.
