@@ -5,6 +5,7 @@
 // the agent's own key for that component.
 import { CHANNEL_NAME, SINK_NAME, SOURCE_NAME } from './sidecar-layout.ts';
 import { MIN_MAX_MESSAGE_BYTES, OVERSIZE_POLICIES } from '../sidecar/sinks/kafka-config.ts';
+import { READ_INTERVAL_KEY } from '../sidecar/sources/taildir/config.ts';
 
 export type ValueKind = 'int' | 'bool' | 'text' | readonly string[];
 
@@ -29,6 +30,7 @@ export const EXTRA_PROPERTIES: readonly ExtraProperty[] = [
   { key: 'source.writePosInterval', kind: 'int', min: 1, description: 'ms between position file writes' },
   { key: 'source.pollInterval', kind: 'int', min: 1, description: 'ms between checks of open files without a watcher event' },
   { key: 'source.rescanInterval', kind: 'int', min: 1, description: 'ms between directory listings without a watcher event' },
+  { key: `source.${READ_INTERVAL_KEY}`, kind: 'int', min: 1, max: 60_000, description: 'ms a caught-up file waits before its next writes are read (fewer reads and puts, more latency)' },
   { key: 'source.rotateWait', kind: 'int', min: 0, description: 'ms a rotated-away file is still read while it grows' },
   { key: 'source.partialLineTimeout', kind: 'int', min: 0, description: 'ms an incomplete last line waits for its newline (0: forever)' },
   { key: 'source.maxBatchCount', kind: 'int', min: 1, description: 'batches read from one file before the next file gets its turn' },

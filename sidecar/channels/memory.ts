@@ -47,6 +47,13 @@ export class ChannelError extends Error {
   override name = 'ChannelError';
 }
 
+/** A sink runner waiting for events: woken once `events` events or `bytes` bytes are queued. */
+interface Taker {
+  events: number;
+  bytes: number;
+  wake(): void;
+}
+
 /** A take transaction: the events are out of the queue but still count against capacity until commit. */
 export interface TakeTransaction {
   readonly events: readonly Event[];
@@ -73,10 +80,12 @@ export class MemoryChannel {
   /** Events and bytes held: queued plus taken-but-uncommitted. */
   private heldEvents = 0;
   private heldBytes = 0;
+  /** Bytes of the events waiting to be taken (what a batching window watches). */
+  private queuedBytes = 0;
   private readonly putters: (() => void)[] = [];
   /** Set by transferTo: where late rollbacks go. */
   private successor: MemoryChannel | undefined;
-  private takers: (() => void)[] = [];
+  private takers: Taker[] = [];
 
   constructor(name: string, config: MemoryChannelConfig, log: Logger, counters = new ChannelCounters()) {
     this.name = name;
@@ -88,6 +97,11 @@ export class MemoryChannel {
   /** Events waiting to be taken. */
   get size(): number {
     return this.queue.length - this.head;
+  }
+
+  /** Body+header bytes of the events waiting to be taken. */
+  get bytes(): number {
+    return this.queuedBytes;
   }
 
   /** Events held, including taken-but-uncommitted ones. */
@@ -121,6 +135,7 @@ export class MemoryChannel {
       await this.waitForRoom(events.length, bytes, signal);
     }
     for (const event of events) this.queue.push(event);
+    this.queuedBytes += bytes;
     this.counters.putSuccesses += events.length;
     this.wakeTakers();
   }
@@ -144,6 +159,7 @@ export class MemoryChannel {
     // The taken slots would keep their events (bodies) alive after the commit until the next compaction.
     this.queue.fill(TAKEN, this.head, this.head + count);
     this.head += count;
+    this.queuedBytes -= bytes;
     this.compact();
     let open = true;
     return {
@@ -169,6 +185,7 @@ export class MemoryChannel {
         }
         this.queue = events.concat(this.queue.slice(this.head));
         this.head = 0;
+        this.queuedBytes += bytes;
         this.wakeTakers();
       },
     };
@@ -186,6 +203,7 @@ export class MemoryChannel {
     this.head = 0;
     this.heldEvents = 0;
     this.heldBytes = 0;
+    this.queuedBytes = 0;
     target.adopt(events);
   }
 
@@ -204,20 +222,41 @@ export class MemoryChannel {
     this.head = 0;
     this.heldEvents += events.length;
     this.heldBytes += bytes;
+    this.queuedBytes += bytes;
     this.wakeTakers();
   }
 
   /** Resolves when there is at least one event to take, or when `signal` aborts. */
-  async waitForEvents(signal?: AbortSignal): Promise<void> {
-    if (this.size > 0 || signal?.aborted === true) return;
+  waitForEvents(signal?: AbortSignal): Promise<void> {
+    return this.waitFor(1, Infinity, signal);
+  }
+
+  /**
+   * Resolves once `events` events or `bytes` body+header bytes wait to be taken (a full batch),
+   * or when `signal` aborts; the waiter is not woken by the puts before that.
+   */
+  async waitFor(events: number, bytes: number, signal?: AbortSignal): Promise<void> {
+    if (this.holds(events, bytes) || signal?.aborted === true) return;
     await new Promise<void>((resolve) => {
-      const done = (): void => {
-        signal?.removeEventListener('abort', done);
+      const taker: Taker = {
+        events, bytes,
+        wake: () => {
+          signal?.removeEventListener('abort', abort);
+          resolve();
+        },
+      };
+      const abort = (): void => {
+        const index = this.takers.indexOf(taker);
+        if (index !== -1) this.takers.splice(index, 1);
         resolve();
       };
-      this.takers.push(done);
-      signal?.addEventListener('abort', done, { once: true });
+      this.takers.push(taker);
+      signal?.addEventListener('abort', abort, { once: true });
     });
+  }
+
+  private holds(events: number, bytes: number): boolean {
+    return this.size > 0 && (this.size >= events || this.queuedBytes >= bytes);
   }
 
   private fits(events: number, bytes: number): boolean {
@@ -276,10 +315,13 @@ export class MemoryChannel {
   }
 
   private wakeTakers(): void {
-    if (this.takers.length === 0) return;
-    const takers = this.takers;
-    this.takers = [];
-    for (const wake of takers) wake();
+    let ready: Taker[] | undefined;
+    for (const taker of this.takers) if (this.holds(taker.events, taker.bytes)) (ready ??= []).push(taker);
+    // Most puts wake no one (a window waits for a full batch): nothing allocated for them.
+    if (ready === undefined) return;
+    const woken = ready;
+    this.takers = this.takers.filter((taker) => !woken.includes(taker));
+    for (const taker of woken) taker.wake();
   }
 
   /** Drops consumed slots so the queue array does not grow without end. */

@@ -102,6 +102,14 @@ const PRODUCER = 'kafka.producer.';
  */
 const DEFAULT_MAX_IN_FLIGHT = 2;
 
+/**
+ * The batching window (linger.ms; Kafka's own default is 0, 5 since Kafka 4.0): a batch that is not
+ * full waits this long from its first event, so that the puts of a steady trickle (TAILDIR reads
+ * every readInterval) share a request; a full batch goes at once. A burst's last partial batch
+ * waits it too. Latency-sensitive users shorten it.
+ */
+export const DEFAULT_LINGER_MS = 100;
+
 /** Room for a record batch's framing and a record with a few headers: a smaller limit could send nothing. */
 export const MIN_MAX_MESSAGE_BYTES = 1024;
 
@@ -153,7 +161,7 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
     topic: settings.string(['kafka.topic', 'custom.topic.name', 'topic'], 'default-flume-topic'),
     acks,
     batchSize,
-    lingerMs: settings.int(PRODUCER + 'linger.ms', 0, { min: 0, max: 60_000 }),
+    lingerMs: settings.int(PRODUCER + 'linger.ms', DEFAULT_LINGER_MS, { min: 0, max: 60_000 }),
     maxInFlight: settings.int(PRODUCER + 'max.in.flight.requests.per.connection', DEFAULT_MAX_IN_FLIGHT, { min: 1, max: 16 }),
     compression: settings.oneOf(PRODUCER + 'compression.type', COMPRESSIONS, 'none'),
     key,

@@ -5,6 +5,7 @@ import type { Deadline } from '../deadline.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
 import { SinkCounters } from '../counters.ts';
+import { BatchWindow, MONOTONIC_CLOCK, type WindowClock } from './batch-window.ts';
 
 /** Flume's sink status: READY after a delivery, BACKOFF while deliveries fail. */
 export type SinkStatus = 'READY' | 'BACKOFF';
@@ -34,6 +35,7 @@ interface Delivery {
  * one batch at a time is sent until a delivery succeeds again. With more than one in flight,
  * a failed batch is retried after later ones that succeeded (Kafka's producer behaves alike
  * without idempotence): order holds while deliveries succeed, nothing is lost when they fail.
+ * A batch that is not full waits for its window (batch-window.ts, the sink's lingerMs) first.
  */
 export class SinkRunner {
   readonly name: string;
@@ -41,6 +43,7 @@ export class SinkRunner {
   private readonly channel: MemoryChannel;
   private readonly log: Logger;
   private readonly stopping = new AbortController();
+  private readonly window: BatchWindow;
   private loop: Promise<void> | undefined;
   private backoffMs = 0;
   readonly counters: SinkCounters;
@@ -50,12 +53,14 @@ export class SinkRunner {
   /** Why the last delivery failed (e.g. a credential file that cannot be read), for /readyz; undefined while READY. */
   lastError: string | undefined;
 
-  constructor(name: string, sink: Sink, channel: MemoryChannel, log: Logger, counters = new SinkCounters()) {
+  constructor(name: string, sink: Sink, channel: MemoryChannel, log: Logger, counters = new SinkCounters(), clock: WindowClock = MONOTONIC_CLOCK) {
     this.name = name;
     this.sink = sink;
     this.channel = channel;
     this.log = log;
     this.counters = counters;
+    const events = Math.min(sink.batchSize, channel.config.transactionCapacity);
+    this.window = new BatchWindow({ lingerMs: sink.lingerMs, events, bytes: sink.batchBytes ?? Infinity }, channel, clock);
   }
 
   async start(): Promise<void> {
@@ -69,6 +74,8 @@ export class SinkRunner {
    * neither past the deadline: what is still undelivered then stays counted in the channel.
    */
   async stop(deadline: Deadline, drain = true): Promise<void> {
+    // What is left goes now: a drain's deadline (SIGTERM) does not wait for batching windows.
+    this.window.flush();
     while (drain && this.channel.held > 0 && !deadline.expired) {
       await sleep(Math.min(50, Math.max(1, deadline.remaining())), undefined, { signal: deadline.signal }).catch(() => undefined);
     }
@@ -92,11 +99,17 @@ export class SinkRunner {
           await last.written;
           continue;
         }
-        if (pipeline.length === 0 && this.sink.lingerMs > 0 && this.channel.size < this.sink.batchSize) {
-          await sleep(this.sink.lingerMs);
+        if (this.window.remaining() === 0) {
+          this.window.sent();
+          pipeline.push(this.send());
+          continue;
         }
-        pipeline.push(this.send());
-        continue;
+        // A batch still filling: with nothing in flight wait for its window; else see to the
+        // head of the pipeline first (the window is looked at again after it).
+        if (pipeline.length === 0) {
+          await this.window.wait();
+          continue;
+        }
       }
       const head = pipeline.shift();
       if (head === undefined) {

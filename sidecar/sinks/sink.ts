@@ -6,7 +6,7 @@ export interface Sink {
   readonly batchSize: number;
   /** Most body+header bytes per delivery (one event larger than this goes alone); none: batchSize alone. */
   readonly batchBytes?: number;
-  /** How long to wait for a batch to fill once its first event is there (Kafka's linger.ms). */
+  /** How long a batch waits to fill once its first event is there (Kafka's linger.ms); a full one (batchSize, batchBytes) goes at once. */
   readonly lingerMs: number;
   /** Most batches on their way at once while deliveries succeed (Kafka's max.in.flight.requests.per.connection). */
   readonly maxInFlight: number;

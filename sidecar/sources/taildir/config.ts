@@ -11,6 +11,16 @@ export const TAILDIR_SOURCE_TYPES = ['TAILDIR', 'org.apache.flume.source.taildir
 /** logshipper's key confining a TAILDIR source to a directory (the operator renders it too). */
 export const CONFINE_TO_KEY = 'confineTo';
 
+/** logshipper's key: how long a caught-up TAILDIR source waits before it reads the next writes. */
+export const READ_INTERVAL_KEY = 'readInterval';
+
+/**
+ * The caught-up read cadence: a file written at any rate is read (a stat, a read and a put) at
+ * most 4 times a second, and the sink's batching window (linger.ms) gathers those puts into
+ * requests. Lines wait up to this long to be read.
+ */
+export const DEFAULT_READ_INTERVAL_MS = 250;
+
 /** One `filegroups.<g>` entry: which files, and the static headers their events get. */
 export interface FileGroup {
   name: string;
@@ -36,6 +46,8 @@ export interface TaildirConfig {
   pollIntervalMs: number;
   /** How often the directories are listed again without a watcher event. */
   rescanIntervalMs: number;
+  /** Once every file is read to its end, how long until the next read (a file that is behind is read on at once). */
+  readIntervalMs: number;
   /** How long a file that left its pattern (renamed or deleted) is still read while it grows. */
   rotateWaitMs: number;
   maxLineLength: number;
@@ -89,6 +101,7 @@ export function configureTaildirSource(settings: Settings): TaildirConfig {
     writePosIntervalMs: settings.int('writePosInterval', 3000, { min: 1 }),
     pollIntervalMs: settings.int('pollInterval', 1000, { min: 1 }),
     rescanIntervalMs: settings.int('rescanInterval', 10_000, { min: 1 }),
+    readIntervalMs: settings.int(READ_INTERVAL_KEY, DEFAULT_READ_INTERVAL_MS, { min: 1, max: 60_000 }),
     rotateWaitMs: settings.int('rotateWait', 5000, { min: 0 }),
     // Even, so that a UTF-16 line is never cut inside a code unit.
     maxLineLength: encoding === 'utf16le' ? maxLineLength - (maxLineLength % 2) : maxLineLength,

@@ -1,15 +1,14 @@
 import { monotonicMs } from '../../clock.ts';
 
-/**
- * Once the files are caught up, the next turn starts at least this long after the last one: the
- * watcher reports every write, and a file written every millisecond read per write cost ~2x the
- * CPU of reading it in 10 ms steps. Lines wait at most this long for their turn.
- */
-export const CAUGHT_UP_TURN_MS = 10;
-
 export interface TurnIntervals {
   rescanIntervalMs: number;
   pollIntervalMs: number;
+  /**
+   * Once the files are caught up, the next turn starts at least this long after the last one
+   * (config.ts readInterval): the watcher reports every write, and each turn costs a wake-up, a
+   * stat, a read and a put whatever it reads. Lines wait at most this long for their turn.
+   */
+  readIntervalMs: number;
 }
 
 /**
@@ -20,7 +19,7 @@ export interface TurnIntervals {
 export class Turns {
   private readonly intervals: TurnIntervals;
   private readonly clock: () => number;
-  /** Set by a watcher event: the loop does not sleep before it has looked again (CAUGHT_UP_TURN_MS after the last turn). */
+  /** Set by a watcher event: the loop does not sleep before it has looked again (readIntervalMs after the last turn). */
   private woken = false;
   private rescanRequested = true;
   private startedAt = 0;
@@ -77,8 +76,10 @@ export class Turns {
     this.nextPoll = 0;
   }
 
-  /** A watcher event: the next turn comes CAUGHT_UP_TURN_MS after the last one started, not later. */
+  /** A watcher event: the next turn comes readIntervalMs after the last one started, not later. */
   woke(): void {
+    // Once woken the sleep already ends at the earliest: the other writes of the interval cost nothing.
+    if (this.woken) return;
     this.woken = true;
     this.interrupt?.();
   }
@@ -115,6 +116,6 @@ export class Turns {
   }
 
   private earliest(): number {
-    return this.startedAt + CAUGHT_UP_TURN_MS;
+    return this.startedAt + this.intervals.readIntervalMs;
   }
 }

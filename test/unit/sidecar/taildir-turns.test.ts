@@ -1,11 +1,11 @@
 // When TAILDIR's next turn runs (taildir/turns.ts), on an injected clock: polls and rescans on
-// their intervals, file deadlines, the CAUGHT_UP_TURN_MS floor after a watcher event, and a
+// their intervals, file deadlines, the readInterval floor after a watcher event, and a
 // sleep that a watcher event shortens and a stop ends.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CAUGHT_UP_TURN_MS, Turns } from '../../../sidecar/sources/taildir/turns.ts';
+import { Turns } from '../../../sidecar/sources/taildir/turns.ts';
 
-const intervals = { rescanIntervalMs: 1000, pollIntervalMs: 200 };
+const intervals = { rescanIntervalMs: 1000, pollIntervalMs: 200, readIntervalMs: 40 };
 
 function turns(): { turns: Turns; clock: { now: number } } {
   const clock = { now: 5000 };
@@ -41,18 +41,18 @@ describe('TAILDIR turns', () => {
     assert.equal(t.nextWake(now + 50), now + 50);
   });
 
-  it('after a watcher event or a rescan request, wakes CAUGHT_UP_TURN_MS after the turn started, not sooner', () => {
+  it('after a watcher event or a rescan request, wakes readIntervalMs after the turn started, not sooner', () => {
     const { turns: t, clock } = turns();
     const now = t.begin();
     t.rescanDue(now);
     t.pollDue(now);
     t.woke();
-    assert.equal(t.nextWake(Infinity), now + CAUGHT_UP_TURN_MS);
+    assert.equal(t.nextWake(Infinity), now + intervals.readIntervalMs);
     clock.now += 3;
     assert.equal(t.begin(), now + 3); // a new turn forgets the event
     assert.equal(t.nextWake(Infinity), now + 200);
     t.requestRescan();
-    assert.equal(t.nextWake(Infinity), now + 3 + CAUGHT_UP_TURN_MS);
+    assert.equal(t.nextWake(Infinity), now + 3 + intervals.readIntervalMs);
   });
 
   it('is caught up unless a file fell behind in this turn', () => {
@@ -66,7 +66,7 @@ describe('TAILDIR turns', () => {
   });
 
   it('a sleep ends early at a watcher event, and at once when ended', async () => {
-    const t = new Turns({ rescanIntervalMs: 60_000, pollIntervalMs: 60_000 });
+    const t = new Turns({ rescanIntervalMs: 60_000, pollIntervalMs: 60_000, readIntervalMs: 10 });
     const now = t.begin();
     t.rescanDue(now);
     t.pollDue(now);
