@@ -87,7 +87,9 @@ describe('test images in a real containerd', () => {
     // The tag follows the sources: a copy of the context gets the same one until a file changes.
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'logshipper-context-'));
     try {
-      for (const entry of ['Dockerfile', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'cli', 'sidecar', 'operator']) {
+      // What the Dockerfile's COPY lines take from the context.
+      const copied = readDockerfile().flatMap((stage) => stage.instructions).flatMap((step) => (step.kind === 'COPY' && step.from === undefined ? step.sources : []));
+      for (const entry of ['Dockerfile', ...new Set(copied)]) {
         fs.cpSync(path.join(PROJECT_ROOT, entry), path.join(copy, entry), { recursive: true, verbatimSymlinks: true });
       }
       assert.equal(await projectImageRef(copy), project.ref);
