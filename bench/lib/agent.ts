@@ -1,16 +1,18 @@
-// The agent as the image runs it: compiled JS (type stripping costs ~30 MB RSS and start-up time),
-// built into .cache/bench/dist from the working tree once per benchmark (or test), with the image's node flags.
+// The agent as the image runs it: the compiled tree (tsc, for the operator) and the agent's bundle
+// beside it (build/agent-bundle.ts, the Dockerfile's own build step), built into .cache/bench/dist
+// from the working tree once per benchmark (or test), run with the image's node flags.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { finalStage, readDockerfile, stageConfig } from '../../test/env/images/dockerfile.ts';
+import { BUNDLE_NAME } from '../../build/agent-bundle.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 const DIST = join(ROOT, '.cache', 'bench', 'dist');
 
 let built: string | undefined;
 
-/** Compiles the agent (tsconfig.build.json) and returns the path of its entrypoint. */
+/** Compiles the tree (tsconfig.build.json), bundles the agent beside it and returns the bundle's path (the image's entrypoint). */
 export function agentEntrypoint(): string {
   if (built !== undefined) return built;
   mkdirSync(DIST, { recursive: true });
@@ -20,11 +22,13 @@ export function agentEntrypoint(): string {
     // Type errors elsewhere in the tree (work in progress) still emit JavaScript; say so and go on.
     console.error(`bench: tsc reported errors while compiling the agent (using what it emitted):\n${String((error as { stdout?: Buffer }).stdout ?? error).slice(0, 2000)}`);
   }
-  built = join(DIST, 'cli', 'main.js');
+  // The same command as the Dockerfile's `RUN npm run build:agent`, into DIST instead of dist/.
+  execFileSync(process.execPath, [join(ROOT, 'build', 'agent-bundle.ts'), join(DIST, BUNDLE_NAME)], { cwd: ROOT, stdio: 'pipe' });
+  built = join(DIST, BUNDLE_NAME);
   return built;
 }
 
-/** The node flags of the image's ENTRYPOINT (`["node", ...flags, "/app/dist/cli/main.js"]`): the smallest footprint V8 offers, at a CPU price. */
+/** The node flags of the image's ENTRYPOINT (`["node", ...flags, "/app/dist/logshipper.cjs"]`): the smallest footprint V8 offers, at a CPU price. */
 export function imageNodeFlags(): string[] {
   const { entrypoint } = stageConfig(finalStage(readDockerfile()));
   if (entrypoint?.[0] !== 'node') throw new Error('Dockerfile: no ENTRYPOINT ["node", ...] in the final stage');

@@ -10,6 +10,7 @@ import type { Sink } from './sink.ts';
 import type { KafkaSinkConfig } from './kafka-config.ts';
 import type { KafkaCredentials } from './kafka-credentials.ts';
 import { RotatingClients, type KafkaClients } from './kafka-client.ts';
+import { socketFactory } from './socket-factory.ts';
 import type { SinkCounters } from '../counters.ts';
 
 const COMPRESSION: Record<KafkaSinkConfig['compression'], CompressionTypes> = {
@@ -238,6 +239,7 @@ function kafkajsClients(config: KafkaSinkConfig, credentials: KafkaCredentials, 
     brokers: config.brokers,
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: 5000,
+    socketFactory,
     // Fail fast into the sink runner, which rolls back and backs off (and reports BACKOFF).
     retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
     ...(tls === undefined ? {} : {

