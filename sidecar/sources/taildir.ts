@@ -336,7 +336,7 @@ export class TaildirSource implements Source {
     while (!this.stopped() && !this.draining) {
       this.now = this.turns.begin();
       if (this.turns.rescanDue(this.now)) await this.rescan();
-      if (this.turns.pollDue(this.now, this.rotating())) await this.poll();
+      if (this.turns.pollDue(this.now, () => this.rotating())) await this.poll();
       let progressed = false;
       for (const file of this.files.values()) {
         if (this.stopped()) return;

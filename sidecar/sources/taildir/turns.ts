@@ -70,11 +70,12 @@ export class Turns {
 
   /**
    * True (and the next one scheduled) if this turn checks every file: every pollInterval (the
-   * safety net for events the watcher misses), or every ROTATED_POLL_MS while `rotating`.
+   * safety net for events the watcher misses), or every ROTATED_POLL_MS while `rotating()`
+   * (asked only when a poll is due: it looks at every file).
    */
-  pollDue(now: number, rotating = false): boolean {
+  pollDue(now: number, rotating: () => boolean = () => false): boolean {
     if (now < this.nextPoll) return false;
-    this.nextPoll = now + (rotating ? Math.min(this.intervals.pollIntervalMs, ROTATED_POLL_MS) : this.intervals.pollIntervalMs);
+    this.nextPoll = now + (rotating() ? Math.min(this.intervals.pollIntervalMs, ROTATED_POLL_MS) : this.intervals.pollIntervalMs);
     return true;
   }
 
