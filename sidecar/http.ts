@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import type { Agent } from './agent.ts';
 import { monotonicMs } from './clock.ts';
 import type { ConfigFileState, ReloadState } from './metrics.ts';
 import { flumeJson } from './metrics.ts';
 import type { Logger } from './log.ts';
+import { LoopStallWatch } from './loop-stall.ts';
+import { loopLagMetrics } from './process-metrics.ts';
 
 /**
  * The agent's HTTP port (probes, /metrics) unless --http-port says otherwise; the injector's default
@@ -43,7 +44,7 @@ export function configFileReason(state: ConfigFileState, file: string): string |
   return undefined;
 }
 
-/** An event-loop delay above this over the last window makes /healthz answer 503. */
+/** An event-loop delay above this over the last 10-20 s makes /healthz answer 503 (see LoopStallWatch). */
 const STALL_MS = 5000;
 
 /**
@@ -56,14 +57,9 @@ const STALL_MS = 5000;
  *                  app ends a plain-container sidecar that would keep its Job's pod running
  */
 export async function startHttpServer(agent: () => Agent, registry: Registry, reloads: ReloadState, options: HttpOptions, log: Logger): Promise<Server> {
-  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
-  loopDelay.enable();
-  let recentMaxMs = 0;
-  const window = setInterval(() => {
-    recentMaxMs = loopDelay.max / 1e6;
-    loopDelay.reset();
-  }, 10_000);
-  window.unref();
+  // Created with the endpoints: without them nothing reads it, and it would wake the process for nothing.
+  const loop = new LoopStallWatch();
+  loopLagMetrics(registry, loop);
 
   let refusedBefore = false;
   const server = createServer((request, response) => {
@@ -81,7 +77,7 @@ export async function startHttpServer(agent: () => Agent, registry: Registry, re
     } else if (url === '/metrics/json') {
       reply(200, 'application/json', JSON.stringify(flumeJson(agent())));
     } else if (url === '/healthz') {
-      const delayMs = Math.max(recentMaxMs, loopDelay.max / 1e6);
+      const delayMs = loop.maxDelayMs();
       reply(delayMs > STALL_MS ? 503 : 200, 'application/json', JSON.stringify({ status: delayMs > STALL_MS ? 'stalled' : 'ok', eventLoopDelayMaxMs: Math.round(delayMs) }));
     } else if (url === '/readyz') {
       const now = monotonicMs();
@@ -118,8 +114,7 @@ export async function startHttpServer(agent: () => Agent, registry: Registry, re
     }
   });
   server.on('close', () => {
-    clearInterval(window);
-    loopDelay.disable();
+    loop.close();
   });
   server.listen(options.port, options.host);
   await once(server, 'listening');

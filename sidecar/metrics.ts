@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Agent } from './agent.ts';
 import type { LatencyObserver } from './counters.ts';
 import type { SourceReport } from './component.ts';
+import { processMetrics } from './process-metrics.ts';
 
 /**
  * The configuration file: `loaded` (the running configuration is its content, or a refused reload
@@ -28,7 +29,7 @@ type Read = () => Iterable<[Record<string, string>, number]>;
  */
 export function createMetrics(agent: () => Agent, reloads: ReloadState): { registry: Registry; latencyFor: (sink: string) => LatencyObserver } {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'logshipper_' });
+  processMetrics(registry);
 
   const counter = (name: string, help: string, labelNames: string[], read: Read): void => {
     new Counter({

@@ -2,6 +2,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 
+/**
+ * The poll beside the directory watch: a safety net only (a kubelet's `..data` swap, an edit, a
+ * removal are all seen by the watch at once), so slow; an idle agent wakes for it twice a minute.
+ */
+export const SAFETY_POLL_MS = 30_000;
+/** The poll when the directory cannot be watched (it does not exist yet, or its watch failed): the only way to see changes. */
+export const UNWATCHED_POLL_MS = 2000;
+
 /** What the watcher reports besides content changes: the file went away, or is there (again). */
 export type PresenceListener = (present: boolean) => void;
 
@@ -11,7 +19,8 @@ export type PresenceListener = (present: boolean) => void;
  * and gets it back when it is created again. Watches the file's directory, not the
  * file: a Kubernetes ConfigMap volume updates by swapping its `..data` symlink, so the file's
  * own inode never changes (and `subPath` mounts never update at all). A slow poll backs up
- * the watch on filesystems whose events are unreliable. Content is compared by hash, so
+ * the watch on filesystems whose events are unreliable (SAFETY_POLL_MS), a faster one replaces
+ * it where the directory cannot be watched (UNWATCHED_POLL_MS). Content is compared by hash, so
  * touching the file or unrelated changes in the directory do nothing. The Kafka sink watches its
  * credential files (Secret volumes, swapped alike) with it too.
  */
@@ -22,27 +31,33 @@ export class ConfigWatcher {
   private lastHash: string;
   private present: boolean;
   private watcher: FSWatcher | undefined;
-  private readonly poll: NodeJS.Timeout;
+  private readonly pollMs: number;
+  private poll: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
+  private closed = false;
 
-  constructor(file: string, onChange: () => void, pollMs = 2000, onPresence: PresenceListener = () => undefined) {
+  /** `pollMs`: the safety poll while the directory is watched (at most UNWATCHED_POLL_MS while it is not). */
+  constructor(file: string, onChange: () => void, pollMs = SAFETY_POLL_MS, onPresence: PresenceListener = () => undefined) {
     this.file = file;
     this.onChange = onChange;
     this.onPresence = onPresence;
     this.lastHash = contentHash(file);
     this.present = this.lastHash !== '';
+    this.pollMs = pollMs;
     try {
       this.watcher = watch(dirname(file), () => {
         this.schedule();
       });
-      this.watcher.on('error', () => undefined);
+      this.watcher.on('error', () => {
+        // e.g. the directory was removed: poll at the faster rate from now on.
+        this.watcher?.close();
+        this.watcher = undefined;
+        this.armPoll();
+      });
     } catch {
       this.watcher = undefined;
     }
-    this.poll = setInterval(() => {
-      this.check();
-    }, pollMs);
-    this.poll.unref();
+    this.armPoll();
   }
 
   /** Records `hash` as seen, e.g. after a reload triggered by SIGHUP. */
@@ -52,8 +67,21 @@ export class ConfigWatcher {
 
   close(): void {
     this.watcher?.close();
-    clearInterval(this.poll);
+    this.watcher = undefined;
+    clearTimeout(this.poll);
+    this.poll = undefined;
     clearTimeout(this.debounce);
+    this.closed = true;
+  }
+
+  private armPoll(): void {
+    if (this.closed) return;
+    clearTimeout(this.poll);
+    this.poll = setTimeout(() => {
+      this.check();
+      this.armPoll();
+    }, this.watcher === undefined ? Math.min(this.pollMs, UNWATCHED_POLL_MS) : this.pollMs);
+    this.poll.unref();
   }
 
   private schedule(): void {

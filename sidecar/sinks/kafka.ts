@@ -1,6 +1,8 @@
 import { TextDecoder } from 'node:util';
 // First: it replaces kafkajs internals as kafkajs loads (see the file).
 import { crc32cInHardware, kafkajsPatched, WRITTEN, WrittenTracker } from './kafkajs-fast.ts';
+// No timers while idle (see the file).
+import './kafkajs-idle.ts';
 import { Kafka, Partitioners, CompressionTypes, logLevel, type Message, type TopicMessages, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Event } from '../event.ts';
 import { batchBytes, fitValue, isTooLarge, recordOverhead, splitBySize } from './request-size.ts';

@@ -121,7 +121,7 @@ export class TaildirSource implements Source {
     this.opener = new ConfinedOpener(config.confineTo, log, handover?.refusals);
     this.turns = new Turns(config);
     this.fileReader = new FileReader({ config, processor, decoder: this.decoder, totals: this.totals, stopping: this.stopping.signal, now: monotonicMs });
-    this.positions = new Positions(config.positionFile, () => [...this.files.values()].map((file) => file.position()), log);
+    this.positions = new Positions(config.positionFile, () => [...this.files.values()].map((file) => file.position()), log, () => this.settled());
     if (handover !== undefined) {
       Object.assign(this.totals, handover.totals);
       this.decoder.invalid = handover.totals.invalidSequences;
@@ -336,7 +336,7 @@ export class TaildirSource implements Source {
     while (!this.stopped() && !this.draining) {
       this.now = this.turns.begin();
       if (this.turns.rescanDue(this.now)) await this.rescan();
-      if (this.turns.pollDue(this.now)) await this.poll();
+      if (this.turns.pollDue(this.now, () => this.rotating())) await this.poll();
       let progressed = false;
       for (const file of this.files.values()) {
         if (this.stopped()) return;
@@ -346,8 +346,21 @@ export class TaildirSource implements Source {
       if (this.stopped()) return;
       await this.fileReader.flushTimeouts(this.files.values());
       await this.positions.writeIfAsked();
+      this.positions.stir();
       if (!progressed || this.turns.caughtUp) await this.turns.sleep(this.fileDeadline(), () => this.stopped() || this.draining);
     }
+  }
+
+  /** No file has a batch waiting for its acknowledgement. */
+  private settled(): boolean {
+    for (const file of this.files.values()) if (file.tracker.outstanding > 0) return false;
+    return true;
+  }
+
+  /** Whether a file that left its path is still being read to its end (see ROTATED_POLL_MS). */
+  private rotating(): boolean {
+    for (const file of this.files.values()) if (file.goneSince !== undefined && file.state !== 'retired') return true;
+    return false;
   }
 
   /** The earliest time an open file emits what it holds: a late partial line, a multiline event. */
@@ -594,6 +607,7 @@ export class TaildirSource implements Source {
   private markGone(file: TailedFile): void {
     file.goneSince = this.now;
     this.totals.rotations++;
+    this.turns.pollSoon();
     this.log.info({ path: file.path, readOffset: file.readOffset }, 'file left its path (rotated or deleted): reading it to its end');
   }
 

@@ -42,7 +42,7 @@ export interface TaildirConfig {
   maxBatchCount: number;
   idleTimeoutMs: number;
   writePosIntervalMs: number;
-  /** How often open files are checked for growth, truncation and rotation without a watcher event. */
+  /** How often files are checked for growth, truncation, rotation and idleness without a watcher event (the watcher's safety net). */
   pollIntervalMs: number;
   /** How often the directories are listed again without a watcher event. */
   rescanIntervalMs: number;
@@ -99,7 +99,7 @@ export function configureTaildirSource(settings: Settings): TaildirConfig {
     maxBatchCount: settings.int('maxBatchCount', 10, { min: 1 }),
     idleTimeoutMs: settings.int('idleTimeout', 120_000, { min: 1 }),
     writePosIntervalMs: settings.int('writePosInterval', 3000, { min: 1 }),
-    pollIntervalMs: settings.int('pollInterval', 1000, { min: 1 }),
+    pollIntervalMs: settings.int('pollInterval', 10_000, { min: 1 }),
     rescanIntervalMs: settings.int('rescanInterval', 10_000, { min: 1 }),
     readIntervalMs: settings.int(READ_INTERVAL_KEY, DEFAULT_READ_INTERVAL_MS, { min: 1, max: 60_000 }),
     rotateWaitMs: settings.int('rotateWait', 5000, { min: 0 }),

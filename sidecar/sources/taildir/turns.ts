@@ -1,5 +1,12 @@
 import { monotonicMs } from '../../clock.ts';
 
+/**
+ * While a file that left its path (rotated away, deleted) is read to its end, files are checked
+ * at least this often: the watcher may report such a file's growth under its old name, or not at
+ * all, and its release after rotateWait is a time, not an event.
+ */
+export const ROTATED_POLL_MS = 1000;
+
 export interface TurnIntervals {
   rescanIntervalMs: number;
   pollIntervalMs: number;
@@ -60,10 +67,14 @@ export class Turns {
     return true;
   }
 
-  /** True (and the next one scheduled) if this turn checks every file. */
-  pollDue(now: number): boolean {
+  /**
+   * True (and the next one scheduled) if this turn checks every file: every pollInterval (the
+   * safety net for events the watcher misses), or every ROTATED_POLL_MS while `rotating()`
+   * (asked only when a poll is due: it looks at every file).
+   */
+  pollDue(now: number, rotating: () => boolean = () => false): boolean {
     if (now < this.nextPoll) return false;
-    this.nextPoll = now + this.intervals.pollIntervalMs;
+    this.nextPoll = now + (rotating() ? Math.min(this.intervals.pollIntervalMs, ROTATED_POLL_MS) : this.intervals.pollIntervalMs);
     return true;
   }
 
@@ -71,7 +82,7 @@ export class Turns {
     this.rescanRequested = true;
   }
 
-  /** Polls at the next turn (an idle file changed: reopen it). */
+  /** Polls at the next turn (an idle file changed: reopen it; a file left its path: follow it). */
   pollSoon(): void {
     this.nextPoll = 0;
   }

@@ -68,7 +68,7 @@ describe('TAILDIR configuration', () => {
     assert.deepEqual({
       poll: config.pollIntervalMs, rescan: config.rescanIntervalMs, rotateWait: config.rotateWaitMs, max: config.maxLineLength,
       policy: config.maxLineLengthPolicy, partial: config.partialLineTimeoutMs, encoding: config.encoding, multiline: config.multiline, maxBatchCount: config.maxBatchCount,
-    }, { poll: 1000, rescan: 10_000, rotateWait: 5000, max: DEFAULT_MAX_LINE_BYTES, policy: 'split', partial: 5000, encoding: 'utf8', multiline: undefined, maxBatchCount: 10 });
+    }, { poll: 10_000, rescan: 10_000, rotateWait: 5000, max: DEFAULT_MAX_LINE_BYTES, policy: 'split', partial: 5000, encoding: 'utf8', multiline: undefined, maxBatchCount: 10 });
   });
 
   it('reads multiline and encoding settings', () => {

@@ -1,5 +1,5 @@
 // TAILDIR's position writes (taildir/positions.ts): only when the positions changed, in order,
-// the latest positions last, and a failed write retried at the next one.
+// the latest positions last, a failed write retried at the next one, and no interval timer while idle.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { readPositionFile, type PositionEntry } from '../../../sidecar/sources/t
 import { Positions } from '../../../sidecar/sources/taildir/positions.ts';
 
 const log = createLogger('silent');
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('TAILDIR positions', () => {
   it('writes only when the positions changed, the latest last', async (t) => {
@@ -45,5 +46,38 @@ describe('TAILDIR positions', () => {
     positions.writeSoon();
     await positions.writeIfAsked();
     assert.deepEqual(await readPositionFile(path), current);
+  });
+});
+
+describe('TAILDIR position writes while idle', () => {
+  it('pause once nothing changed and nothing awaits acknowledgement, and resume when stirred by a change', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-positions-'));
+    t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+    const path = join(dir, 'taildir_position.json');
+    let current: PositionEntry[] = [{ inode: '7', pos: 10, file: '/var/log/a.log', dev: '2049', fp: 'ab', fplen: 2 }];
+    let settled = false;
+    const positions = new Positions(path, () => current, log, () => settled);
+    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const idle = timers();
+    positions.every(20);
+    try {
+      await sleep(60);
+      assert.deepEqual(await readPositionFile(path), current);
+      assert.equal(timers(), idle + 1, 'a batch awaits acknowledgement: the interval runs on');
+      current = [{ inode: '7', pos: 20, file: '/var/log/a.log', dev: '2049', fp: 'ab', fplen: 2 }];
+      settled = true; // acknowledged
+      await sleep(100);
+      assert.deepEqual(await readPositionFile(path), current, 'the acknowledged position is written');
+      assert.equal(timers(), idle, 'nothing changes by itself: no timer');
+      positions.stir();
+      assert.equal(timers(), idle, 'stirred without a change: still none');
+      current = [{ inode: '7', pos: 30, file: '/var/log/a.log', dev: '2049', fp: 'ab', fplen: 2 }];
+      positions.stir();
+      assert.equal(timers(), idle + 1, 'a change resumes the interval');
+      await sleep(60);
+      assert.deepEqual(await readPositionFile(path), current);
+    } finally {
+      await positions.stop();
+    }
   });
 });

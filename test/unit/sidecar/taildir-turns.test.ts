@@ -3,7 +3,7 @@
 // sleep that a watcher event shortens and a stop ends.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Turns } from '../../../sidecar/sources/taildir/turns.ts';
+import { ROTATED_POLL_MS, Turns } from '../../../sidecar/sources/taildir/turns.ts';
 
 const intervals = { rescanIntervalMs: 1000, pollIntervalMs: 200, readIntervalMs: 40 };
 
@@ -30,6 +30,18 @@ describe('TAILDIR turns', () => {
     assert.equal(t.pollDue(now), true);
     clock.now += 1000;
     assert.equal(t.rescanDue(t.begin()), true);
+  });
+
+  it('polls every ROTATED_POLL_MS while a rotated file is read to its end, if pollInterval is longer', () => {
+    const clock = { now: 0 };
+    const t = new Turns({ ...intervals, rescanIntervalMs: 10_000, pollIntervalMs: 10_000 }, () => clock.now);
+    assert.equal(t.pollDue(t.begin(), () => true), true);
+    clock.now += ROTATED_POLL_MS;
+    assert.equal(t.pollDue(t.begin(), () => false), true, 'rotating: the next poll comes ROTATED_POLL_MS later');
+    clock.now += ROTATED_POLL_MS;
+    assert.equal(t.pollDue(t.begin()), false, 'no longer rotating: back to pollInterval');
+    clock.now += 10_000 - ROTATED_POLL_MS;
+    assert.equal(t.pollDue(t.begin()), true);
   });
 
   it('wakes at the next poll, rescan or file deadline, whichever is first', () => {
