@@ -2,8 +2,8 @@
 // written at a steady rate (0 = idle, then 100, 1,000, 10,000 lines/s) for --seconds, into real
 // Kafka with acks=all; its process tree's RSS is sampled every second and its CPU seconds read
 // before and after the window; the topic is read back to time every line and count what arrived.
-//   npm run bench:footprint -- [--seconds 60] [--rates 0,100,1000,10000] [--runs 3] [--lingers 5]
-//                              [--contenders logshipper,logshipper-linger-5,otelcol,flume] [--quick]
+//   npm run bench:footprint -- [--seconds 60] [--rates 0,100,1000,10000] [--runs 3]
+//                              [--contenders logshipper,logshipper-low-latency,otelcol,flume] [--quick]
 // Contenders take turns at each rate in every run (drift on a shared machine hits them alike);
 // the report gives medians over runs. KAFKA_BROKERS, else the test environment (as `npm run bench`).
 import { spawn } from 'node:child_process';
@@ -25,7 +25,7 @@ import { chooseByName, kafkaBrokers } from './lib/setup.ts';
 import { writeAtRate } from './lib/stamped.ts';
 import { percentile } from './lib/stats.ts';
 import { flumeTailer } from './contenders/flume.ts';
-import { logshipperImageTailer } from './contenders/logshipper.ts';
+import { LOW_LATENCY, logshipperImageTailer } from './contenders/logshipper.ts';
 import { otelcolTailer } from './contenders/otelcol.ts';
 
 const COLLECTOR = otelcolTailer.name;
@@ -36,8 +36,6 @@ const { values } = parseArgs({
     rates: { type: 'string' },
     runs: { type: 'string' },
     bytes: { type: 'string', default: '200' },
-    /** Linger (ms) of the agent's extra variants, beside the operator's default. */
-    lingers: { type: 'string', default: '5' },
     contenders: { type: 'string' },
     /** Before each window: start-up and connection, so that the window sees the steady state. */
     settle: { type: 'string' },
@@ -54,16 +52,15 @@ const settleSeconds = Number(values.settle ?? (quick ? '3' : '5'));
 const DRAIN_MS = 30_000;
 const ACKS = '-1';
 
-const lingers = values.lingers.split(',').filter((v) => v !== '').map(Number).filter((v) => v !== DEFAULTS.lingerMs);
 const TAILERS: Tailer[] = [
   logshipperImageTailer('logshipper'),
-  ...lingers.map((ms) => logshipperImageTailer(`logshipper-linger-${ms}`, ms)),
+  logshipperImageTailer('logshipper-low-latency', LOW_LATENCY),
   otelcolTailer,
   flumeTailer('flume', { capacity: DEFAULTS.capacity, batchSize: DEFAULTS.batchSize }),
 ];
 const chosen = chooseByName(TAILERS, values.contenders ?? TAILERS.map((t) => t.name).join(','));
-for (const value of [seconds, runs, bytes, settleSeconds, ...rates, ...lingers]) {
-  if (!Number.isFinite(value) || value < 0) throw new Error(`bench:footprint: every number must be >= 0 (--seconds ${seconds}, --rates ${rates.join(',')}, --runs ${runs}, --bytes ${bytes}, --settle ${settleSeconds}, --lingers ${values.lingers})`);
+for (const value of [seconds, runs, bytes, settleSeconds, ...rates]) {
+  if (!Number.isFinite(value) || value < 0) throw new Error(`bench:footprint: every number must be >= 0 (--seconds ${seconds}, --rates ${rates.join(',')}, --runs ${runs}, --bytes ${bytes}, --settle ${settleSeconds})`);
 }
 
 const brokers = await kafkaBrokers();

@@ -14,6 +14,7 @@ import { machineFacts, load } from './lib/facts.ts';
 import { createTopic } from './lib/kafka.ts';
 import { peakRssMbOf } from './lib/measure.ts';
 import { chooseByName, kafkaBrokers } from './lib/setup.ts';
+import { LOW_LATENCY } from './contenders/logshipper.ts';
 import { DEFAULT_LINGER_MS } from '../sidecar/sinks/kafka-config.ts';
 import { DEFAULT_READ_INTERVAL_MS, READ_INTERVAL_KEY } from '../sidecar/sources/taildir/config.ts';
 import { now, parseStamped, writeAtRate } from './lib/stamped.ts';
@@ -32,8 +33,6 @@ interface Tailer {
 /** Sizes for latency: the operator's defaults (batches of 500, channel 10,000). */
 const BATCH = 500;
 const CAPACITY = 10_000;
-/** What a latency-sensitive user sets: reads follow each write, no batching window. */
-const LOW_LATENCY_READ_INTERVAL_MS = 10;
 
 const taildir = (file: string, work: string, extra: string[] = []): string[] => [
   'type = TAILDIR', 'filegroups = f', `filegroups.f = ${file}`, `positionFile = ${join(work, 'taildir_position.json')}`, `batchSize = ${BATCH}`, ...extra,
@@ -55,9 +54,9 @@ const TAILERS: Tailer[] = [
   },
   {
     name: 'logshipper-taildir-low-latency',
-    describe: `logshipper: TAILDIR, ${READ_INTERVAL_KEY} ${LOW_LATENCY_READ_INTERVAL_MS} ms, linger.ms 0`,
-    source: (file, work) => taildir(file, work, [`${READ_INTERVAL_KEY} = ${LOW_LATENCY_READ_INTERVAL_MS}`]),
-    lingerMs: 0,
+    describe: `logshipper: TAILDIR, ${READ_INTERVAL_KEY} ${LOW_LATENCY.readIntervalMs} ms, linger.ms ${LOW_LATENCY.lingerMs}`,
+    source: (file, work) => taildir(file, work, [`${READ_INTERVAL_KEY} = ${LOW_LATENCY.readIntervalMs}`]),
+    lingerMs: LOW_LATENCY.lingerMs,
     targetP99Ms: 100,
   },
 ];

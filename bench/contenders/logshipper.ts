@@ -2,6 +2,7 @@
 // with the TAILDIR source (tails for ever: measured until the topic holds every record).
 import { join } from 'node:path';
 import { DEFAULTS } from '../../operator/crd-types.ts';
+import { DEFAULT_READ_INTERVAL_MS, READ_INTERVAL_KEY } from '../../sidecar/sources/taildir/config.ts';
 import type { Contender, Context, Launch, Tailer, TailTarget } from '../lib/contender.ts';
 import { agentCommand, agentEntrypoint, imageNodeFlags, writeAgentConfig, type AgentSettings } from '../lib/agent.ts';
 import { measure, tailerContender, type Measurement } from '../lib/measure.ts';
@@ -97,13 +98,24 @@ export const logshipperTaildirHeaders = taildir(
 
 export const logshipperTaildirAcksAll = taildir('logshipper-taildir-acks-all', 'logshipper: TAILDIR, acks=-1', (t) => taildirLaunch({ ...t, acks: '-1' }));
 
-/** The agent as a LogShipper runs it: TAILDIR, the operator's sizes and linger (or `lingerMs`), the image's node flags. */
-export function logshipperImageTailer(name: string, lingerMs: number = DEFAULTS.lingerMs): Tailer {
+/** When the agent reads and sends: how long a caught-up file waits before it is read, and the sink's batching window. */
+export interface Cadence {
+  readIntervalMs: number;
+  lingerMs: number;
+}
+
+/** The agent's defaults (what a LogShipper renders unless its author changes them). */
+export const DEFAULT_CADENCE: Cadence = { readIntervalMs: DEFAULT_READ_INTERVAL_MS, lingerMs: DEFAULTS.lingerMs };
+/** What a latency-sensitive user sets: each write read at once, no batching window. */
+export const LOW_LATENCY: Cadence = { readIntervalMs: 10, lingerMs: 0 };
+
+/** The agent as a LogShipper runs it: TAILDIR, the operator's sizes, `cadence`, the image's node flags. */
+export function logshipperImageTailer(name: string, cadence: Cadence = DEFAULT_CADENCE): Tailer {
   return {
     name,
-    describe: `logshipper: TAILDIR as a LogShipper runs it: channel ${DEFAULTS.capacity.toLocaleString('en-US')}, batch ${DEFAULTS.batchSize}, linger ${lingerMs} ms, node ${imageNodeFlags().join(' ')}`,
+    describe: `logshipper: TAILDIR as a LogShipper runs it: channel ${DEFAULTS.capacity.toLocaleString('en-US')}, batch ${DEFAULTS.batchSize}, ${READ_INTERVAL_KEY} ${cadence.readIntervalMs} ms, linger ${cadence.lingerMs} ms, node ${imageNodeFlags().join(' ')}`,
     prepare: prepareAgent,
-    launch: (t) => taildirLaunch(t, { ...OPERATOR_DEFAULTS, lingerMs }, imageNodeFlags()),
+    launch: (t) => taildirLaunch(t, { ...OPERATOR_DEFAULTS, lingerMs: cadence.lingerMs }, imageNodeFlags(), [`${READ_INTERVAL_KEY} = ${cadence.readIntervalMs}`]),
   };
 }
 
