@@ -67,8 +67,10 @@ export class Turns {
     return true;
   }
 
+  /** Lists the files at the next turn, which starts at once (see earliest()). */
   requestRescan(): void {
     this.rescanRequested = true;
+    this.interrupt?.();
   }
 
   /** Polls at the next turn (an idle file changed: reopen it). */
@@ -115,7 +117,12 @@ export class Turns {
     this.interrupt = undefined;
   }
 
+  /**
+   * The earliest the next turn may start: readIntervalMs after the last one began, but at once
+   * for a requested rescan: a file that appeared at a pattern's path and is renamed away before
+   * the next listing is never read (rotations 150 ms apart lost a whole file that way).
+   */
   private earliest(): number {
-    return this.startedAt + this.intervals.readIntervalMs;
+    return this.rescanRequested ? this.startedAt : this.startedAt + this.intervals.readIntervalMs;
   }
 }
