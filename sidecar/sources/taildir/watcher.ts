@@ -62,7 +62,7 @@ export class GroupWatcher {
   private readonly links = new Map<string, FSWatcher>();
   /** Names that appeared or went away, by directory (null: the event named none: look at the whole directory). */
   private readonly pending = new Map<string, Set<string> | null>();
-  /** Directories that could not be watched, logged once each. */
+  /** Directories that could not be watched, logged once each (`ENOSPC`: once for all). */
   private readonly unwatchable = new Set<string>();
   private readonly root: Promise<string | undefined>;
   private readonly started: Promise<void>;
@@ -278,9 +278,11 @@ export class GroupWatcher {
   }
 
   private failed(path: string, error: unknown): void {
-    if (this.unwatchable.has(path)) return;
-    this.unwatchable.add(path);
     const code = (error as NodeJS.ErrnoException).code ?? null;
+    // The watch limit is the user's, not the directory's: once is enough for a whole tree.
+    const key = code === 'ENOSPC' ? code : path;
+    if (this.unwatchable.has(key)) return;
+    this.unwatchable.add(key);
     this.log.warn({ dir: path, code, err: error }, code === 'ENOSPC'
       ? 'cannot watch directory: the inotify watch limit is reached (fs.inotify.max_user_watches); its files are found by polling'
       : 'cannot watch directory: its files are found by polling');

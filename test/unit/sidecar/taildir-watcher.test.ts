@@ -2,7 +2,7 @@
 // is one 'change' naming the file and costs no listing and no stat; names coming and going ask for
 // a rescan, once per burst; subdirectories come and go under `**`; a base directory created later
 // is picked up; a directory symlink leading out of confineTo is not watched; a directory that
-// cannot be watched is logged once and does not crash.
+// cannot be watched is logged once and the source polls instead.
 import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import fs, { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseProperties } from '../../../sidecar/config/properties.ts';
 import { Settings } from '../../../sidecar/config/settings.ts';
-import { configureTaildirSource } from '../../../sidecar/sources/taildir.ts';
+import { settleReceipts, type Event } from '../../../sidecar/event.ts';
+import { configureTaildirSource, TaildirSource, type BatchProcessor } from '../../../sidecar/sources/taildir.ts';
 import { GroupWatcher, type WatchEvent } from '../../../sidecar/sources/taildir/watcher.ts';
 import { until } from '../../helpers/until.ts';
 
@@ -218,20 +219,66 @@ describe('TAILDIR watcher (fs.watch)', () => {
     }
   });
 
-  it('a directory that cannot be watched (ENOSPC) is logged once, naming it, and nothing throws', { timeout: 20_000 }, async () => {
+  it('directories that cannot be watched (ENOSPC under **) are logged once in all, naming one; the others still report', { timeout: 20_000 }, async () => {
     const dir = tempDir();
-    const watchSpy = mock.method(fs, 'watch', () => {
+    for (const sub of ['a', 'b', 'c']) mkdirSync(join(dir, sub));
+    const original = fs.watch;
+    const watchSpy = mock.method(fs, 'watch', (...args: Parameters<typeof fs.watch>) => {
+      if (args[0] === dir) return original(...args);
       throw Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), { code: 'ENOSPC' });
     });
     syncBuiltinESMExports();
     try {
-      const { watcher, lines } = await watching([`${dir}/*.log`, `${dir}/app.log`]);
-      await watcher.close();
-      const warnings = lines.filter((line) => line['dir'] === dir);
-      assert.equal(warnings.length, 1);
-      assert.equal(warnings[0]?.['code'], 'ENOSPC');
-      assert.ok(watchSpy.mock.callCount() >= 1);
+      writeFileSync(join(dir, 'app.log'), '');
+      const { watcher, seen, lines } = await watching([`${dir}/**/*.log`]);
+      try {
+        appendFileSync(join(dir, 'app.log'), 'x\n');
+        await until('the change in the watched base', () => changes(seen, join(dir, 'app.log')) >= 1);
+        const warnings = lines.filter((line) => line['code'] === 'ENOSPC');
+        assert.equal(warnings.length, 1);
+        assert.ok(['a', 'b', 'c'].some((sub) => warnings[0]?.['dir'] === join(dir, sub)), String(warnings[0]?.['dir']));
+        assert.equal(watchSpy.mock.callCount(), 4);
+      } finally {
+        await watcher.close();
+      }
     } finally {
+      watchSpy.mock.restore();
+      syncBuiltinESMExports();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with no directory watchable at all (EACCES) the source still ships every line, by polling', { timeout: 20_000 }, async () => {
+    const dir = tempDir();
+    const file = join(dir, 'app.log');
+    writeFileSync(file, 'line 0\n');
+    const watchSpy = mock.method(fs, 'watch', () => {
+      throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    });
+    syncBuiltinESMExports();
+    const delivered: string[] = [];
+    const processor: BatchProcessor = {
+      put(events: Event[]): Promise<void> {
+        for (const event of events) delivered.push(event.body.toString('utf8'));
+        settleReceipts(events);
+        return Promise.resolve();
+      },
+    };
+    const { log, lines } = capturingLog();
+    const config = configureTaildirSource(new Settings('a.sources.s.', parseProperties([
+      'filegroups = g', `filegroups.g = ${dir}/app.log`, `positionFile = ${dir}/positions.json`, 'pollInterval = 50', 'rescanInterval = 100',
+    ].join('\n')), 'watcher.properties'));
+    const source = new TaildirSource(config, processor, log);
+    await source.start();
+    try {
+      for (let i = 1; i <= 5; i++) appendFileSync(file, `line ${i}\n`);
+      writeFileSync(join(dir, 'later.log'), 'not in the pattern\n');
+      await until('every line', () => delivered.length >= 6);
+      assert.deepEqual(delivered, ['line 0', 'line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
+      assert.equal(lines.filter((line) => line['code'] === 'EACCES' && line['dir'] === dir).length, 1);
+    } finally {
+      await source.stop();
+      await source.close();
       watchSpy.mock.restore();
       syncBuiltinESMExports();
       rmSync(dir, { recursive: true, force: true });
