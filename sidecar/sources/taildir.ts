@@ -7,7 +7,8 @@ import type { Deadline } from '../deadline.ts';
 import type { Event } from '../event.ts';
 import type { Logger } from '../log.ts';
 import type { TaildirConfig } from './taildir/config.ts';
-import { GroupWatcher, groupMatches, listFiles, type Found, type WatchEvent } from './taildir/discovery.ts';
+import { groupMatches, listFiles, type Found } from './taildir/listing.ts';
+import { GroupWatcher, type WatchEvent } from './taildir/watcher.ts';
 import { ConfinedOpener } from './taildir/confinement.ts';
 import { TaildirHandover } from './taildir/handover.ts';
 import { fileKey, fingerprint, FINGERPRINT_BYTES, sameStart, type Fingerprint } from './taildir/identity.ts';
@@ -156,7 +157,7 @@ export class TaildirSource implements Source {
     // Watch first, then list: a file created in between is seen by one or the other.
     this.watcher = new GroupWatcher(this.config.groups, (path) => this.isOwnFile(path), (event, path) => {
       this.onWatch(event, path);
-    }, this.config.confineTo);
+    }, this.config.confineTo, this.log);
     await this.watcher.ready();
     await this.rescan(entries);
     await this.adoptUnlisted();
@@ -336,7 +337,7 @@ export class TaildirSource implements Source {
     while (!this.stopped() && !this.draining) {
       this.now = this.turns.begin();
       if (this.turns.rescanDue(this.now)) await this.rescan();
-      if (this.turns.pollDue(this.now, () => this.rotating())) await this.poll();
+      if (this.turns.pollDue(this.now, () => this.rotating() || this.watcher?.blind === true)) await this.poll();
       let progressed = false;
       for (const file of this.files.values()) {
         if (this.stopped()) return;

@@ -3,7 +3,8 @@ import { monotonicMs } from '../../clock.ts';
 /**
  * While a file that left its path (rotated away, deleted) is read to its end, files are checked
  * at least this often: the watcher may report such a file's growth under its old name, or not at
- * all, and its release after rotateWait is a time, not an event.
+ * all, and its release after rotateWait is a time, not an event. The same while a directory
+ * could not be watched: polling is all its files have.
  */
 export const ROTATED_POLL_MS = 1000;
 
@@ -69,17 +70,20 @@ export class Turns {
 
   /**
    * True (and the next one scheduled) if this turn checks every file: every pollInterval (the
-   * safety net for events the watcher misses), or every ROTATED_POLL_MS while `rotating()`
-   * (asked only when a poll is due: it looks at every file).
+   * safety net for events the watcher misses), or every ROTATED_POLL_MS while `often()` (a
+   * rotated file is read to its end, or a directory could not be watched; asked only when a poll
+   * is due: it looks at every file).
    */
-  pollDue(now: number, rotating: () => boolean = () => false): boolean {
+  pollDue(now: number, often: () => boolean = () => false): boolean {
     if (now < this.nextPoll) return false;
-    this.nextPoll = now + (rotating() ? Math.min(this.intervals.pollIntervalMs, ROTATED_POLL_MS) : this.intervals.pollIntervalMs);
+    this.nextPoll = now + (often() ? Math.min(this.intervals.pollIntervalMs, ROTATED_POLL_MS) : this.intervals.pollIntervalMs);
     return true;
   }
 
+  /** Lists the files at the next turn, which starts at once (see earliest()). */
   requestRescan(): void {
     this.rescanRequested = true;
+    this.interrupt?.();
   }
 
   /** Polls at the next turn (an idle file changed: reopen it; a file left its path: follow it). */
@@ -126,7 +130,12 @@ export class Turns {
     this.interrupt = undefined;
   }
 
+  /**
+   * The earliest the next turn may start: readIntervalMs after the last one began, but at once
+   * for a requested rescan: a file that appeared at a pattern's path and is renamed away before
+   * the next listing is never read (rotations 150 ms apart lost a whole file that way).
+   */
   private earliest(): number {
-    return this.startedAt + this.intervals.readIntervalMs;
+    return this.rescanRequested ? this.startedAt : this.startedAt + this.intervals.readIntervalMs;
   }
 }

@@ -13,7 +13,7 @@ import { ConfigError } from '../../../sidecar/config/errors.ts';
 import { settleReceipts, type Event } from '../../../sidecar/event.ts';
 import { configureTaildirSource, TaildirSource, type BatchProcessor } from '../../../sidecar/sources/taildir.ts';
 import { isInside } from '../../../sidecar/sources/taildir/confinement.ts';
-import { GroupWatcher } from '../../../sidecar/sources/taildir/discovery.ts';
+import { GroupWatcher } from '../../../sidecar/sources/taildir/watcher.ts';
 import { escapingVolume, type EscapingVolume } from '../../helpers/escaping-volume.ts';
 import { until } from '../../helpers/until.ts';
 
@@ -187,14 +187,15 @@ describe('TAILDIR confineTo', () => {
     }
   });
 
-  it('the watcher does not watch a directory symlink leading out of confineTo (it does without)', { timeout: 20_000 }, async () => {
+  it('the watcher follows no directory symlink below a base (as the listing), and a base leading out of confineTo only without it', { timeout: 20_000 }, async () => {
     const root = layout();
-    const { groups } = configure(['filegroups = all', `filegroups.all = ${root.mount}/**/*.log`]);
-    const watch = async (confineTo: string | undefined, round: number): Promise<string[]> => {
+    const watch = async (pattern: string, confineTo: string | undefined, round: number): Promise<string[]> => {
+      const { groups } = configure(['filegroups = all app', `filegroups.all = ${pattern}`, `filegroups.app = ${root.mount}/app.log`]);
       const paths: string[] = [];
-      const watcher = new GroupWatcher(groups, () => false, (_event, path) => paths.push(path), confineTo);
+      const watcher = new GroupWatcher(groups, () => false, (_event, path) => paths.push(path), confineTo, capturingLog().log);
       await watcher.ready();
       try {
+        appendFileSync(root.outsideFiles[1] ?? '', `SECRET ${round}\n`);
         writeFileSync(join(root.outside, 'dir', `new-${round}.log`), 'SECRET\n');
         appendFileSync(root.insideFiles[0] ?? '', `app ${round}\n`);
         await until('the inside event', () => paths.some((path) => path.endsWith('app.log')));
@@ -205,8 +206,10 @@ describe('TAILDIR confineTo', () => {
       }
     };
     try {
-      assert.notDeepEqual(await watch(undefined, 1), [], 'chokidar follows the directory symlink');
-      assert.deepEqual(await watch(root.mount, 2), []);
+      assert.deepEqual(await watch(`${root.mount}/**/*.log`, undefined, 1), []);
+      assert.deepEqual(await watch(`${root.mount}/**/*.log`, root.mount, 2), []);
+      assert.deepEqual(await watch(`${root.mount}/outdir/*.log`, root.mount, 3), []);
+      assert.notDeepEqual(await watch(`${root.mount}/outdir/*.log`, undefined, 4), [], 'a base directory through a symlink is watched without confineTo');
     } finally {
       rmSync(root.base, { recursive: true, force: true });
     }
