@@ -28,13 +28,15 @@ COPY --from=build /app/dist ./dist
 # A numeric non-root user (nobody), so runAsNonRoot can be verified; nothing is written to the
 # image's filesystem, so readOnlyRootFilesystem works (the position file lives on a volume).
 USER 65534:65534
-# A small heap: a sidecar's memory is multiplied by the pods it runs in. Re-measured with the bundle
-# (TAILDIR -> Kafka, acks=all, batches of 500; RSS median, CPU % of a core): these flags idle at
-# 72-77 MB, 85 MB at 1,000 lines/s, 92 MB / 14 % at 10,000 lines/s, and peak at 108 MB at full speed
-# (exec `cat`, operator sizes) for 51 CPU s/GB. Without --optimize-for-size (semi-space 2-4 MB)
-# the CPU per line is a third lower (9 % at 10,000 lines/s, 33 CPU s/GB) but RSS is 3 MB higher
-# idle, 97-107 MB at 10,000 lines/s and 155 MB at full speed, over the 120 MB target; semi-space
-# 2 or 4 MB with --optimize-for-size measured the same as 1 MB; --lite-mode (or --jitless) saves
-# 11 MB idle but costs 1.6x the CPU at full speed. `npm run bench` reads these flags from here.
-ENTRYPOINT ["node", "--optimize-for-size", "--max-semi-space-size=1", "/app/dist/logshipper.cjs"]
+# A small heap: a sidecar's memory is multiplied by the pods it runs in. Measured with the bundle
+# (TAILDIR -> Kafka, acks=all, batches of 500; RSS median, CPU % of a core): --optimize-for-size
+# --max-semi-space-size=1 idle at 72 MB, 83 MB / 12 % at 1,000 lines/s, 91 MB / 26 % at 10,000 and
+# peak at 103 MB at full speed for 50 CPU s/GB. --max-opt=2 (Maglev, V8's mid-tier compiler, but
+# no TurboFan: its code and compiler pages are never touched) takes 6 MB off idle (66 MB), 5-10 MB
+# under load and 7 MB off the full-speed peak (96 MB), for ~4 % more CPU per GB at full speed and
+# no more at the rates pods log at. Without --optimize-for-size (semi-space 2-4 MB) the CPU per
+# line is a third lower but RSS is 155 MB at full speed, over the 120 MB target; --lite-mode (or
+# --jitless) saves 11 MB idle but costs 1.6x the CPU at full speed. `npm run bench` reads these
+# flags from here.
+ENTRYPOINT ["node", "--optimize-for-size", "--max-semi-space-size=1", "--max-opt=2", "/app/dist/logshipper.cjs"]
 CMD ["--help"]
