@@ -23,11 +23,11 @@
  * before 'kafkajs'. Another kafkajs version, or kafkajs loaded earlier, leaves kafkajs untouched.
  */
 import { createRequire, Module } from 'node:module';
+import { patchableKafkajsRoot } from './kafkajs-root.ts';
 import { createSendMessages } from './kafkajs-send.ts';
 
 const require = createRequire(import.meta.url);
 
-const KAFKAJS_VERSION = '2.2.4';
 
 interface EncoderInstance {
   buf: Buffer;
@@ -55,14 +55,8 @@ interface GroupInput {
 export const kafkajsPatched = install();
 
 function install(): boolean {
-  let root: string;
-  try {
-    const manifest = require.resolve('kafkajs/package.json');
-    if ((require(manifest) as { version?: string }).version !== KAFKAJS_VERSION) return false;
-    root = manifest.slice(0, -'package.json'.length);
-  } catch {
-    return false;
-  }
+  const root = patchableKafkajsRoot();
+  if (root === undefined) return false;
   const sendMessages = `${root}src/producer/sendMessages.js`;
   const produceRequest = `${root}src/protocol/requests/produce/v3/request.js`;
   if (require.cache[sendMessages] !== undefined || require.cache[produceRequest] !== undefined) return false;

@@ -14,10 +14,10 @@
  * Another kafkajs version is left untouched.
  */
 import { createRequire } from 'node:module';
+import { patchableKafkajsRoot } from './kafkajs-root.ts';
 
 const require = createRequire(import.meta.url);
 
-const KAFKAJS_VERSION = '2.2.4';
 /** kafkajs's CHECK_PENDING_REQUESTS_INTERVAL (not exported): the pending re-check while not throttled. */
 const CHECK_PENDING_MS = 10;
 /** kafkajs's cap on the timeout check's interval (Math.min(requestTimeout, 100) in scheduleRequestTimeoutCheck). */
@@ -52,14 +52,8 @@ type Queue = RequestQueueInternals & { [ENFORCING]?: boolean };
 export const kafkajsIdlePatched = install();
 
 function install(): boolean {
-  let root: string;
-  try {
-    const manifest = require.resolve('kafkajs/package.json');
-    if ((require(manifest) as { version?: string }).version !== KAFKAJS_VERSION) return false;
-    root = manifest.slice(0, -'package.json'.length);
-  } catch {
-    return false;
-  }
+  const root = patchableKafkajsRoot();
+  if (root === undefined) return false;
   // A class: patching its prototype reaches every queue, whenever kafkajs was loaded.
   const proto = (require(`${root}src/network/requestQueue/index.js`) as { prototype: RequestQueuePrototype }).prototype;
   patchRequestQueue(proto);
