@@ -72,12 +72,13 @@ export const ALLOWED_VOLUME_TYPES = ['emptyDir', 'persistentVolumeClaim', 'ephem
 export const CONTAINER_MODE_DRAIN_QUIET_MS = 2000;
 /**
  * Used when neither the LogShipper (spec.sidecar.resources) nor an annotation says otherwise.
- * Measured on a real node (test/e2e/sidecar-resources.test.ts, the container's cgroup): working set
- * 34 MiB idle, 41-44 MiB at 1,000 lines/s; CPU 4.5 % of a core idle, 9 % at 1,000 lines/s. The
- * request covers the busy working set; the limit leaves room for bursts at full speed (the image's
- * heap flags keep the agent near 110 MB there), so a burst is never an OOM kill.
+ * Measured (README "Sizing the sidecar"): the container's working set on a real node
+ * (test/e2e/sidecar-resources.test.ts) 27 MiB idle, 36 MiB at 1,000 lines/s; CPU at 1,000 lines/s
+ * 7-9 % of a core (bench/results/footprint-*.md). The requests cover 1,000 lines/s with a margin;
+ * the limit is above what the memory bounds allow at full speed (about 110 MB RSS, 200 MiB on a
+ * 300 MB line), so a burst is never an OOM kill.
  */
-export const DEFAULT_RESOURCES: ResourceRequirements = { requests: { cpu: '50m', memory: '48Mi' }, limits: { memory: '256Mi' } };
+export const DEFAULT_RESOURCES: ResourceRequirements = { requests: { cpu: '100m', memory: '48Mi' }, limits: { memory: '256Mi' } };
 
 /** Volumes the injector adds (prefixed, so they do not collide with the app's). */
 export const VOLUMES = {

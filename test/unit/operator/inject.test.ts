@@ -124,7 +124,7 @@ describe('inject: the sidecar as specified', () => {
         { name: 'CONTAINER_NAME', value: 'web' },
       ],
       ports: [{ name: HTTP_PORT_NAME, containerPort: DEFAULT_HTTP_PORT, protocol: 'TCP' }],
-      resources: { requests: { cpu: '50m', memory: '48Mi' }, limits: { memory: '256Mi' } },
+      resources: { requests: { cpu: '100m', memory: '48Mi' }, limits: { memory: '256Mi' } },
       volumeMounts: [
         { name: 'logs', mountPath: LOG_VOLUME_MOUNT_PATH, readOnly: true },
         { name: 'logshipper-config', mountPath: '/etc/logshipper', readOnly: true },
