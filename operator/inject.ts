@@ -73,8 +73,8 @@ export const CONTAINER_MODE_DRAIN_QUIET_MS = 2000;
 /**
  * Used when neither the LogShipper (spec.sidecar.resources) nor an annotation says otherwise.
  * Measured (README "Sizing the sidecar"): the container's working set on a real node
- * (test/e2e/sidecar-resources.test.ts) 27 MiB idle, 36 MiB at 1,000 lines/s; CPU at 1,000 lines/s
- * 7-9 % of a core (bench/results/footprint-*.md). The requests cover 1,000 lines/s with a margin;
+ * (test/e2e/sidecar-resources.test.ts) 23 MiB idle, 33 MiB at 1,000 lines/s; CPU at 1,000 lines/s
+ * 2.8 % of a core there, 7-9 % in bench/results/footprint-*.md (a line per write). The requests cover 1,000 lines/s with a margin;
  * the limit is above what the memory bounds allow at full speed (about 110 MB RSS, 200 MiB on a
  * 300 MB line), so a burst is never an OOM kill.
  */
