@@ -1,11 +1,12 @@
 /**
  * The Kafka sink's clients (producer and admin), built from credentials read from their files and
- * rebuilt when those files change (a Secret volume's `..data` swap, watched as the config file is).
+ * rebuilt when those files change (a Secret volume's `..data` swap, watched as the config file is);
+ * a new OAUTHBEARER token for the same principal is handed to the clients in place instead.
  */
 import { ConfigWatcher } from '../config/watch.ts';
 import type { Logger } from '../log.ts';
 import type { KafkaSecurity } from './kafka-config.ts';
-import { CredentialError, credentialFiles, credentialsDigest, describeCredentials, loadCredentials, type KafkaCredentials, type ReadFile } from './kafka-credentials.ts';
+import { bearerTokenOf, connectionDigest, CredentialError, credentialFiles, credentialsDigest, describeCredentials, loadCredentials, type KafkaCredentials, type ReadFile } from './kafka-credentials.ts';
 import { adminLimitReader, type LimitAdmin, type LimitReader } from './topic-limits.ts';
 import type { Producer } from 'kafkajs';
 
@@ -15,7 +16,8 @@ export interface KafkaClients {
   admin: LimitAdmin;
 }
 
-export type BuildClients = (credentials: KafkaCredentials) => KafkaClients;
+/** `bearerToken` gives the newest OAUTHBEARER token at each (re-)authentication. */
+export type BuildClients = (credentials: KafkaCredentials, bearerToken: () => string) => KafkaClients;
 
 /** A delivery's hold on the current clients: the clients are not replaced until it is released. */
 export interface Lease {
@@ -25,6 +27,8 @@ export interface Lease {
 
 interface Current {
   clients: KafkaClients;
+  /** What they were built from, or since given (a new token). */
+  credentials: KafkaCredentials;
   digest: string;
   connected: Promise<void> | undefined;
   readLimit: LimitReader;
@@ -143,6 +147,12 @@ export class RotatingClients {
     const old = this.current;
     // Not built yet: the next delivery reads the files anyway.
     if (old === undefined || old.digest === digest) return;
+    if (connectionDigest(old.credentials) === connectionDigest(credentials)) {
+      old.credentials = credentials;
+      old.digest = digest;
+      this.log.info({ ...describeCredentials(credentials), files: credentialFiles(this.security) }, 'OAUTHBEARER token changed: each connection takes it at its next (re-)authentication, no reconnect');
+      return;
+    }
     let open = (): void => undefined;
     this.swapping = new Promise<void>((resolve) => (open = resolve));
     const inFlight = this.leases;
@@ -159,8 +169,10 @@ export class RotatingClients {
   }
 
   private create(credentials: KafkaCredentials): Current {
-    const clients = this.build(credentials);
-    return { clients, digest: credentialsDigest(credentials), connected: undefined, readLimit: adminLimitReader(clients.admin) };
+    const holder: { current?: Current } = {};
+    const clients = this.build(credentials, () => bearerTokenOf(holder.current?.credentials ?? credentials));
+    holder.current = { clients, credentials, digest: credentialsDigest(credentials), connected: undefined, readLimit: adminLimitReader(clients.admin) };
+    return holder.current;
   }
 }
 

@@ -55,21 +55,27 @@ export type OversizePolicy = (typeof OVERSIZE_POLICIES)[number];
  */
 export type CredentialSource = { value: string } | { file: string; key: string };
 
-/** A PEM part read from a file: `key` is the setting that named the file. */
-export interface PemSource {
+/** A credential read from a file (a PEM part, an OAUTHBEARER token): `key` is the setting that named the file. */
+export interface CredentialFile {
   file: string;
   key: string;
 }
 
+export type PasswordMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
 export interface KafkaSecurity {
   protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: CredentialSource; password: CredentialSource };
-  tls?: { ca?: PemSource; cert?: PemSource; key?: PemSource; passphrase?: string; verifyHostname: boolean };
+  sasl?: { mechanism: PasswordMechanism; username: CredentialSource; password: CredentialSource } | { mechanism: 'oauthbearer'; token: CredentialFile };
+  tls?: { ca?: CredentialFile; cert?: CredentialFile; key?: CredentialFile; passphrase?: string; verifyHostname: boolean };
 }
 
 /** Settings naming files that hold the SASL username and password (e.g. keys of a mounted Secret), read again when they change. */
 export const SASL_USERNAME_FILE_KEY = 'kafka.producer.sasl.username.file';
 export const SASL_PASSWORD_FILE_KEY = 'kafka.producer.sasl.password.file';
+/** The setting naming the file that holds the OAUTHBEARER token (kept fresh by whoever issues it), read again when it changes. */
+export const SASL_OAUTHBEARER_TOKEN_FILE_KEY = 'kafka.producer.sasl.oauthbearer.token.file';
+
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
 
 export const KAFKA_SINK_TYPES = ['kafka', 'org.apache.flume.sink.kafka.KafkaSink'] as const;
 
@@ -183,16 +189,8 @@ function configureSecurity(settings: Settings): KafkaSecurity {
   const protocol = settings.oneOf(PRODUCER + 'security.protocol', ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'], 'PLAINTEXT');
   const security: KafkaSecurity = { protocol };
   if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
-    const mechanismKey = PRODUCER + 'sasl.mechanism';
-    const mechanism = settings.oneOf(mechanismKey, ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], 'PLAIN');
-    const jaasKey = PRODUCER + 'sasl.jaas.config';
-    const jaas = settings.string(jaasKey);
-    const username = credential(settings, 'username', SASL_USERNAME_FILE_KEY, jaas);
-    const password = credential(settings, 'password', SASL_PASSWORD_FILE_KEY, jaas);
-    if (username === undefined || password === undefined) {
-      throw settings.error(jaasKey, `${protocol} needs a username and password: set ${settings.prefix}${jaasKey} (username="..." password="\${KAFKA_PASSWORD}"), or ${settings.prefix}${PRODUCER}sasl.username / sasl.password, or files holding them: ${settings.prefix}${SASL_USERNAME_FILE_KEY} / ${SASL_PASSWORD_FILE_KEY}`);
-    }
-    security.sasl = { mechanism: mechanism.toLowerCase() as 'plain' | 'scram-sha-256' | 'scram-sha-512', username, password };
+    const mechanism = settings.oneOf(PRODUCER + 'sasl.mechanism', SASL_MECHANISMS, 'PLAIN');
+    security.sasl = mechanism === 'OAUTHBEARER' ? { mechanism: 'oauthbearer', token: oauthBearerToken(settings) } : passwordSasl(settings, protocol, mechanism);
   }
   if (protocol === 'SSL' || protocol === 'SASL_SSL') {
     for (const store of ['ssl.truststore', 'ssl.keystore']) settings.oneOf(`${PRODUCER}${store}.type`, ['PEM'], 'PEM');
@@ -206,6 +204,39 @@ function configureSecurity(settings: Settings): KafkaSecurity {
     if (passphrase !== undefined) security.tls.passphrase = passphrase;
   }
   return security;
+}
+
+const JAAS_KEY = PRODUCER + 'sasl.jaas.config';
+
+function passwordSasl(settings: Settings, protocol: string, mechanism: Exclude<(typeof SASL_MECHANISMS)[number], 'OAUTHBEARER'>): NonNullable<KafkaSecurity['sasl']> {
+  if (settings.has(SASL_OAUTHBEARER_TOKEN_FILE_KEY)) {
+    throw settings.error(SASL_OAUTHBEARER_TOKEN_FILE_KEY, `is used by sasl.mechanism OAUTHBEARER only, but ${settings.prefix}${PRODUCER}sasl.mechanism is ${mechanism}: set OAUTHBEARER, or remove this key`);
+  }
+  const jaas = settings.string(JAAS_KEY);
+  const username = credential(settings, 'username', SASL_USERNAME_FILE_KEY, jaas);
+  const password = credential(settings, 'password', SASL_PASSWORD_FILE_KEY, jaas);
+  if (username === undefined || password === undefined) {
+    throw settings.error(JAAS_KEY, `${protocol} needs a username and password: set ${settings.prefix}${JAAS_KEY} (username="..." password="\${KAFKA_PASSWORD}"), or ${settings.prefix}${PRODUCER}sasl.username / sasl.password, or files holding them: ${settings.prefix}${SASL_USERNAME_FILE_KEY} / ${SASL_PASSWORD_FILE_KEY}`);
+  }
+  return { mechanism: mechanism.toLowerCase() as PasswordMechanism, username, password };
+}
+
+/**
+ * OAUTHBEARER's token comes from a file only (what refreshes tokens writes files: a projected
+ * service account token, a Vault agent, an OIDC sidecar). The Java client's JAAS login module and
+ * its token endpoint settings cannot run here, and a username or password means another mechanism:
+ * refused, rather than ignored.
+ */
+function oauthBearerToken(settings: Settings): CredentialFile {
+  const key = SASL_OAUTHBEARER_TOKEN_FILE_KEY;
+  const foreign = [JAAS_KEY, PRODUCER + 'sasl.username', PRODUCER + 'sasl.password', SASL_USERNAME_FILE_KEY, SASL_PASSWORD_FILE_KEY].find((other) => settings.has(other));
+  if (foreign !== undefined) {
+    throw settings.error(foreign, `is not used by sasl.mechanism OAUTHBEARER, whose token is read from the file named by ${settings.prefix}${key}: remove ${settings.prefix}${foreign}`);
+  }
+  const file = settings.string(key);
+  if (file === undefined) throw settings.error(key, 'sasl.mechanism OAUTHBEARER needs the path of a file holding the token (one line, e.g. a JWT), re-read when it changes');
+  if (file.trim() === '') throw settings.error(key, 'empty path: the path of a file holding the OAUTHBEARER token is allowed');
+  return { file, key: settings.prefix + key };
 }
 
 /** The username or password: a literal (sasl.<name>, or the JAAS line's) or a file (sasl.<name>.file), not both. */
@@ -228,7 +259,7 @@ function credential(settings: Settings, name: 'username' | 'password', fileKey: 
  * Java's JKS/PKCS12 stores cannot be read here: convert them to PEM. The files are read (and
  * checked) whenever the Kafka client is built: see kafka-credentials.ts.
  */
-function pemLocation(settings: Settings, stores: readonly string[]): PemSource | undefined {
+function pemLocation(settings: Settings, stores: readonly string[]): CredentialFile | undefined {
   const locationKeys = stores.map((store) => `${PRODUCER}${store}.location`);
   const location = settings.string(locationKeys);
   if (location === undefined) return undefined;

@@ -3,15 +3,16 @@ import { TextDecoder } from 'node:util';
 import { crc32cInHardware, kafkajsPatched, WRITTEN, WrittenTracker } from './kafkajs-fast.ts';
 // No timers while idle (see the file).
 import './kafkajs-idle.ts';
-import { Kafka, Partitioners, CompressionTypes, logLevel, type Message, type TopicMessages, type LogEntry, type SASLOptions } from 'kafkajs';
+import { Kafka, Partitioners, CompressionTypes, logLevel, type Message, type TopicMessages, type LogEntry, type Mechanism, type SASLOptions } from 'kafkajs';
 import type { Event } from '../event.ts';
 import { batchBytes, fitValue, isTooLarge, recordOverhead, splitBySize } from './request-size.ts';
 import { TopicLimits } from './topic-limits.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
-import type { KafkaSinkConfig } from './kafka-config.ts';
+import type { KafkaSecurity, KafkaSinkConfig } from './kafka-config.ts';
 import type { KafkaCredentials } from './kafka-credentials.ts';
 import { RotatingClients, type KafkaClients } from './kafka-client.ts';
+import { oauthBearerMechanism } from './kafka-oauthbearer.ts';
 import { socketFactory } from './socket-factory.ts';
 import type { SinkCounters } from '../counters.ts';
 
@@ -81,7 +82,7 @@ export class KafkaSink implements Sink {
     this.maxInFlight = kafkajsPatched ? config.maxInFlight : 1;
     this.decoder = config.bodyEncoding === null ? undefined : new TextDecoder(config.bodyEncoding);
     // Test fakes stand for kafkajs's clients, whatever the credentials.
-    const build = clients === undefined ? (credentials: KafkaCredentials) => kafkajsClients(config, credentials, log) : () => clients;
+    const build = clients === undefined ? (credentials: KafkaCredentials, bearerToken: () => string) => kafkajsClients(config, credentials, bearerToken, log) : () => clients;
     this.clients = new RotatingClients(config.security, config.brokers, build, log);
     this.limits = new TopicLimits(this.clients.readLimit, log);
     if (!kafkajsPatched) log.warn('kafkajs runs unpatched (not version 2.2.4, or loaded before the sink): a leader failover can lose acknowledged records, and batches encode slower');
@@ -234,8 +235,9 @@ export class KafkaSink implements Sink {
 }
 
 /** kafkajs's producer and admin client for these settings and credentials. */
-function kafkajsClients(config: KafkaSinkConfig, credentials: KafkaCredentials, log: Logger): KafkaClients {
-  const { tls, sasl } = credentials;
+function kafkajsClients(config: KafkaSinkConfig, credentials: KafkaCredentials, bearerToken: () => string, log: Logger): KafkaClients {
+  const { tls } = credentials;
+  const sasl = saslOptions(config.security, credentials, bearerToken);
   const kafka = new Kafka({
     clientId: config.clientId,
     brokers: config.brokers,
@@ -253,7 +255,7 @@ function kafkajsClients(config: KafkaSinkConfig, credentials: KafkaCredentials, 
         ...(tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
       },
     }),
-    ...(sasl === undefined ? {} : { sasl: saslOptions(sasl) }),
+    ...(sasl === undefined ? {} : { sasl }),
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       // kafkajs logs every connection retry; the sink runner reports failures once per state change.
@@ -263,8 +265,11 @@ function kafkajsClients(config: KafkaSinkConfig, credentials: KafkaCredentials, 
   return { producer: kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true }), admin: kafka.admin() };
 }
 
-/** kafkajs types each SASL mechanism separately. */
-function saslOptions({ mechanism, username, password }: NonNullable<KafkaCredentials['sasl']>): SASLOptions {
+/** kafkajs types each SASL mechanism separately; OAUTHBEARER is this sink's own (kafka-oauthbearer.ts). */
+function saslOptions(security: KafkaSecurity, credentials: KafkaCredentials, bearerToken: () => string): SASLOptions | Mechanism | undefined {
+  if (security.sasl?.mechanism === 'oauthbearer') return oauthBearerMechanism(bearerToken, security.sasl.token);
+  if (credentials.sasl === undefined || credentials.sasl.mechanism === 'oauthbearer') return undefined;
+  const { mechanism, username, password } = credentials.sasl;
   switch (mechanism) {
     case 'plain': return { mechanism, username, password };
     case 'scram-sha-256': return { mechanism, username, password };

@@ -6,6 +6,9 @@
 //    (empty) file first, which must be refused while the old client keeps delivering.
 //  - TLS: a truncated certificate (refused), then a pair the broker does not trust (the agent
 //    uses it: deliveries stop), then a new pair from the broker's CA (deliveries resume).
+//  - OAUTHBEARER: short-lived tokens replaced before they expire; the broker ends each session at
+//    its token's exp unless the client re-authenticates (test/env/kafka.ts), so deliveries after an
+//    old token's exp prove the new one was used. A missing, then an empty token file.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,8 +23,11 @@ import { kafkaPipeline } from '../../helpers/pipeline.ts';
 import { ConfigMapDir } from '../../helpers/configmap-dir.ts';
 import { multisetDiff } from '../../helpers/multiset.ts';
 import { deleteScramUser, issueClientPair, setScramPassword } from '../../helpers/kafka-credentials.ts';
+import { tokenFor } from '../../helpers/jwt.ts';
 
 const ROTATIONS = 3;
+/** OAUTHBEARER tokens live this long: kafkajs re-authenticates within 10 s of a session's end, so several times a token. */
+const TOKEN_LIFETIME_MS = 15_000;
 /** Lines appended every WRITE_EVERY_MS: about 2000 lines/s in batches of 20, so that swaps find deliveries in flight. */
 const LINES_PER_WRITE = 50;
 const WRITE_EVERY_MS = 25;
@@ -128,6 +134,16 @@ function scramFromFiles(volume: ConfigMapDir): string[] {
     'kafka.producer.sasl.mechanism = SCRAM-SHA-512',
     `kafka.producer.sasl.username.file = ${volume.path('username')}`,
     `kafka.producer.sasl.password.file = ${volume.path('password')}`,
+  ];
+}
+
+/** The sink settings for OAUTHBEARER through the SASL listener, the token read from `volume`'s file. */
+function oauthFromFile(volume: ConfigMapDir): string[] {
+  return [
+    `kafka.bootstrap.servers = ${requireEnv('KAFKA_SASL_BROKERS')}`,
+    'kafka.producer.security.protocol = SASL_PLAINTEXT',
+    'kafka.producer.sasl.mechanism = OAUTHBEARER',
+    `kafka.producer.sasl.oauthbearer.token.file = ${volume.path('token')}`,
   ];
 }
 
@@ -274,6 +290,75 @@ describe('Kafka credentials rotated under a running agent, against the real brok
       throw error;
     }
     await assertEveryLineOnce(running, 'TLS rotation');
+  });
+
+  it(`OAUTHBEARER: a ${String(TOKEN_LIFETIME_MS / 1000)} s token replaced before its exp ${ROTATIONS} times (re-authentication, no new client), then one for another principal (a new client): every line once`, async () => {
+    const sub = uniqueName('oauth-svc');
+    const volume = new ConfigMapDir({ token: `${tokenFor(sub, TOKEN_LIFETIME_MS)}\n` });
+    const running = await startShipping('oauth-rotation', oauthFromFile(volume));
+    try {
+      await running.agent.waitForLog((line) => line['msg'] === 'connected to Kafka');
+      for (let rotation = 1; rotation <= ROTATIONS; rotation++) {
+        running.writer.phase = rotation;
+        await sleep(TOKEN_LIFETIME_MS / 3);
+        const expiring = Date.now() + TOKEN_LIFETIME_MS * 2 / 3;
+        volume.update({ token: `${tokenFor(sub, TOKEN_LIFETIME_MS)}\n` });
+        const changed = await waitForCount(running.agent, 'OAUTHBEARER token changed', rotation);
+        assert.equal(changed.at(-1)?.['tokenSubject'], sub);
+        // Past the old token's exp: its sessions are over, so what is delivered now was sent by
+        // connections that re-authenticated with the new token.
+        await sleep(Math.max(0, expiring - Date.now()) + 2000);
+        await deliversAgain(running);
+      }
+      running.writer.phase = ROTATIONS + 1;
+      const other = uniqueName('oauth-other');
+      volume.update({ token: tokenFor(other, 3_600_000) });
+      const rebuilt = await waitForCount(running.agent, 'Kafka credentials changed', 1);
+      assert.equal(rebuilt.at(-1)?.['tokenSubject'], other);
+      await deliversAgain(running);
+    } catch (error) {
+      abandon(running);
+      throw error;
+    }
+    const failures = running.agent.logs.filter((line) => String(line['msg']).startsWith('delivery failed'));
+    assert.deepEqual(failures, [], 'no delivery failed: every session re-authenticated in time');
+    assert.equal(JSON.stringify(running.agent.logs).includes('auth=Bearer'), false);
+    await assertEveryLineOnce(running, 'OAUTHBEARER rotation');
+  });
+
+  it('OAUTHBEARER: token file missing at start, then written, then emptied (refused, the last token kept) and expired in use (the broker refuses it): the log names the file; every line once', async () => {
+    const volume = new ConfigMapDir({});
+    const running = await startShipping('oauth-missing', oauthFromFile(volume));
+    try {
+      const failed = await running.agent.waitForLog((line) => String(line['msg']).startsWith('delivery failed'));
+      const reason = String((failed['err'] as { message?: unknown } | undefined)?.message);
+      assert.ok(reason.includes(`sasl.oauthbearer.token.file: "${volume.path('token')}" cannot be read (ENOENT`), reason);
+      await sleep(3000);
+      const sink = await readiness(running.port);
+      assert.equal(sink.status, 'BACKOFF');
+      assert.match(sink.lastError ?? '', /sasl\.oauthbearer\.token\.file: ".*token" cannot be read \(ENOENT/);
+      const sub = uniqueName('oauth-late');
+      running.writer.phase = 1;
+      volume.update({ token: tokenFor(sub, TOKEN_LIFETIME_MS) });
+      await deliversAgain(running);
+      running.writer.phase = 2;
+      volume.update({ token: '' });
+      const refused = await waitForCount(running.agent, 'new Kafka credentials refused', 1);
+      assert.equal(refused.at(-1)?.['file'], volume.path('token'));
+      assert.match(String(refused.at(-1)?.['msg']), /sasl\.oauthbearer\.token\.file: ".*token" is empty: a file holding an OAUTHBEARER token \(one line, e\.g\. a JWT\) is allowed; the client keeps its current credentials/);
+      await waitDelivered(running);
+      // No fresh token comes: once the kept one has expired, the broker refuses the re-authentication.
+      const refusedByBroker = await running.agent.waitForLog((line) => /refused the token from .*token\.file ".*token" \(status invalid_token.*\): the token expired at /.test(String((line['err'] as { message?: unknown } | undefined)?.message)), TOKEN_LIFETIME_MS * 2);
+      assert.ok(refusedByBroker);
+      assert.equal((await readiness(running.port)).status, 'BACKOFF');
+      running.writer.phase = 3;
+      volume.update({ token: tokenFor(sub, 3_600_000) });
+      await deliversAgain(running);
+    } catch (error) {
+      abandon(running);
+      throw error;
+    }
+    await assertEveryLineOnce(running, 'OAUTHBEARER file missing, emptied, expired');
   });
 });
 

@@ -125,9 +125,27 @@ describe('agent configuration', () => {
     });
     assert.deepEqual(config.warnings, []);
     const literalUser = load(variant({ ...base, 'a.sinks.k.kafka.producer.sasl.username': 'svc' }));
-    assert.deepEqual(literalUser.sinks[0]?.spec.type === 'kafka' ? literalUser.sinks[0].spec.config.security.sasl?.username : undefined, { value: 'svc' });
+    assert.deepEqual(literalUser.sinks[0]?.spec.type === 'kafka' ? literalUser.sinks[0].spec.config.security.sasl : undefined, { mechanism: 'scram-sha-256', username: { value: 'svc' }, password: { file: '/sasl/password', key: 'a.sinks.k.kafka.producer.sasl.password.file' } });
     assert.throws(() => load(variant({ ...base, 'a.sinks.k.kafka.producer.sasl.username': 'svc', 'a.sinks.k.kafka.producer.sasl.password': 'pw' })),
       /sasl\.password\.file: the password is set twice: .*sasl\.password sets it too: keep one/);
+  });
+
+  it('takes the OAUTHBEARER token from a file, and refuses what another mechanism needs', () => {
+    const base = { 'a.sinks.k.type': 'kafka', 'a.sinks.k.kafka.bootstrap.servers': 'b:9092', 'a.sinks.k.kafka.producer.security.protocol': 'SASL_SSL',
+      'a.sinks.k.kafka.producer.sasl.mechanism': 'OAUTHBEARER' };
+    const config = load(variant({ ...base, 'a.sinks.k.kafka.producer.sasl.oauthbearer.token.file': '/oauth/token' }));
+    assert.deepEqual(config.sinks[0]?.spec.type === 'kafka' ? config.sinks[0].spec.config.security.sasl : undefined,
+      { mechanism: 'oauthbearer', token: { file: '/oauth/token', key: 'a.sinks.k.kafka.producer.sasl.oauthbearer.token.file' } });
+    assert.deepEqual(config.warnings, []);
+    assert.throws(() => load(variant(base)), /a\.sinks\.k\.kafka\.producer\.sasl\.oauthbearer\.token\.file: sasl\.mechanism OAUTHBEARER needs the path of a file holding the token/);
+    assert.throws(() => load(variant({ ...base, 'a.sinks.k.kafka.producer.sasl.oauthbearer.token.file': ' ' })), /token\.file: empty path/);
+    assert.throws(() => load(variant({ ...base, 'a.sinks.k.kafka.producer.sasl.oauthbearer.token.file': '/oauth/token', 'a.sinks.k.kafka.producer.sasl.password.file': '/sasl/password' })),
+      /sasl\.password\.file: is not used by sasl\.mechanism OAUTHBEARER, whose token is read from the file named by a\.sinks\.k\.kafka\.producer\.sasl\.oauthbearer\.token\.file/);
+    assert.throws(() => load(variant({ ...base, 'a.sinks.k.kafka.producer.sasl.oauthbearer.token.file': '/oauth/token', 'a.sinks.k.kafka.producer.sasl.jaas.config': 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;' })),
+      /sasl\.jaas\.config: is not used by sasl\.mechanism OAUTHBEARER/);
+    assert.throws(() => load(variant({ ...base, 'a.sinks.k.kafka.producer.sasl.mechanism': 'PLAIN', 'a.sinks.k.kafka.producer.sasl.oauthbearer.token.file': '/oauth/token', 'a.sinks.k.kafka.producer.sasl.jaas.config': 'x username="u" password="p";' })),
+      /sasl\.oauthbearer\.token\.file: is used by sasl\.mechanism OAUTHBEARER only, but a\.sinks\.k\.kafka\.producer\.sasl\.mechanism is PLAIN/);
+    assert.throws(() => load(variant({ ...base, 'a.sinks.k.kafka.producer.sasl.mechanism': 'GSSAPI' })), /sasl\.mechanism: invalid value "GSSAPI": one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER is allowed/);
   });
 
   it('maps any *KafkaSink class to the Kafka sink', () => {

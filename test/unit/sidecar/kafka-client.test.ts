@@ -8,16 +8,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RotatingClients, type KafkaClients } from '../../../sidecar/sinks/kafka-client.ts';
+import { RotatingClients, type BuildClients, type KafkaClients } from '../../../sidecar/sinks/kafka-client.ts';
+import { tokenFor } from '../../helpers/jwt.ts';
 import { CredentialError, type KafkaCredentials } from '../../../sidecar/sinks/kafka-credentials.ts';
 import type { KafkaSecurity } from '../../../sidecar/sinks/kafka-config.ts';
 import { createLogger } from '../../../sidecar/log.ts';
 import { ConfigMapDir } from '../../helpers/configmap-dir.ts';
 
 /** A fake client pair that records what happened to it, in one shared journal. */
-function fakeBuilder(journal: string[]): { build: (credentials: KafkaCredentials) => KafkaClients; built: KafkaCredentials[] } {
+function fakeBuilder(journal: string[]): { build: BuildClients; built: KafkaCredentials[]; bearerTokens: (() => string)[] } {
   const built: KafkaCredentials[] = [];
-  const build = (credentials: KafkaCredentials): KafkaClients => {
+  const bearerTokens: (() => string)[] = [];
+  const build = (credentials: KafkaCredentials, bearerToken: () => string): KafkaClients => {
+    bearerTokens.push(bearerToken);
     const id = built.push(credentials);
     return {
       producer: {
@@ -33,7 +36,7 @@ function fakeBuilder(journal: string[]): { build: (credentials: KafkaCredentials
       },
     };
   };
-  return { build, built };
+  return { build, built, bearerTokens };
 }
 
 function logSink(): { log: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
@@ -51,7 +54,7 @@ function sasl(passwordFile: string): KafkaSecurity {
   return { protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'scram-sha-512', username: { value: 'svc' }, password: { file: passwordFile, key: 'k.kafka.producer.sasl.password.file' } } };
 }
 
-const passwordOf = (credentials: KafkaCredentials | undefined): string | undefined => credentials?.sasl?.password;
+const passwordOf = (credentials: KafkaCredentials | undefined): string | undefined => (credentials?.sasl !== undefined && 'password' in credentials.sasl ? credentials.sasl.password : undefined);
 
 describe('Kafka client rebuild on a credential change', () => {
   it('waits for the deliveries in flight, then disconnects the old producer, then connects the new one', async () => {
@@ -140,6 +143,42 @@ describe('Kafka client rebuild on a credential change', () => {
     }
     assert.deepEqual(built.map(passwordOf), ['one', 'two', 'three', 'four']);
     assert.equal(lines.filter((line) => String(line['msg']).startsWith('Kafka credentials changed')).length, 3);
+    await clients.close();
+  });
+
+  it('hands a new OAUTHBEARER token for the same principal to the running client (its next re-authentication takes it), and rebuilds for a new principal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-rotate-'));
+    const file = join(dir, 'token');
+    const security: KafkaSecurity = { protocol: 'SASL_SSL', sasl: { mechanism: 'oauthbearer', token: { file, key: 'k.kafka.producer.sasl.oauthbearer.token.file' } } };
+    const journal: string[] = [];
+    const { build, built, bearerTokens } = fakeBuilder(journal);
+    const { log, lines } = logSink();
+    const clients = new RotatingClients(security, ['b:1'], build, log);
+    const first = tokenFor('svc', 60_000);
+    writeFileSync(file, `${first}\n`);
+    (await clients.acquire()).release();
+    const [running] = bearerTokens;
+    assert.ok(running);
+    assert.equal(running(), first);
+    const second = tokenFor('svc', 120_000);
+    writeFileSync(file, second);
+    await clients.rotate();
+    assert.equal(built.length, 1, 'no new client');
+    assert.equal(running(), second, 'the running client authenticates with the new token');
+    assert.deepEqual(journal, ['connect 1']);
+    const changed = lines.find((line) => String(line['msg']).startsWith('OAUTHBEARER token changed'));
+    assert.equal(changed?.['tokenSubject'], 'svc');
+    assert.equal(JSON.stringify(lines).includes(second), false, 'the token is never logged');
+    writeFileSync(file, '');
+    await clients.rotate();
+    assert.equal(running(), second, 'an empty file is refused: the last good token stays');
+    const other = tokenFor('other-svc', 60_000);
+    writeFileSync(file, other);
+    await clients.rotate();
+    (await clients.acquire()).release();
+    assert.equal(built.length, 2, 'brokers refuse a re-authentication as another principal: a new client');
+    assert.equal(bearerTokens[1]?.(), other);
+    assert.deepEqual(journal, ['connect 1', 'disconnect 1', 'connect 2']);
     await clients.close();
   });
 });

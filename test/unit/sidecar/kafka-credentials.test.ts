@@ -3,8 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CredentialError, credentialFiles, credentialsDigest, describeCredentials, loadCredentials } from '../../../sidecar/sinks/kafka-credentials.ts';
+import { bearerTokenOf, connectionDigest, CredentialError, credentialFiles, credentialsDigest, describeCredentials, loadCredentials, type KafkaCredentials } from '../../../sidecar/sinks/kafka-credentials.ts';
 import type { KafkaSecurity } from '../../../sidecar/sinks/kafka-config.ts';
+import { unsecuredJwt } from '../../helpers/jwt.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/tls/${name}`, import.meta.url), 'utf8');
 const A_CRT = fixture('a.crt');
@@ -20,6 +21,8 @@ const SASL: KafkaSecurity = {
   sasl: { mechanism: 'scram-sha-512', username: { value: 'svc' }, password: { file: '/s/password', key: 'sasl.password.file' } },
 };
 
+const OAUTH: KafkaSecurity = { protocol: 'SASL_SSL', sasl: { mechanism: 'oauthbearer', token: { file: '/o/token', key: 'sasl.oauthbearer.token.file' } } };
+
 function reader(files: Record<string, string>): (file: string) => string {
   return (file) => {
     const text = files[file];
@@ -28,9 +31,9 @@ function reader(files: Record<string, string>): (file: string) => string {
   };
 }
 
-function refusal(security: KafkaSecurity, files: Record<string, string>): CredentialError {
+function refusal(security: KafkaSecurity, files: Record<string, string>, now?: number): CredentialError {
   try {
-    loadCredentials(security, reader(files));
+    loadCredentials(security, reader(files), now);
   } catch (error) {
     if (error instanceof CredentialError) return error;
     throw error;
@@ -70,12 +73,48 @@ describe('Kafka credential files', () => {
 
   it('reads the SASL password file without its final line break, and refuses an empty one', () => {
     assert.deepEqual(loadCredentials(SASL, reader({ '/s/password': 'p4ss\n' })).sasl, { mechanism: 'scram-sha-512', username: 'svc', password: 'p4ss' });
-    assert.equal(loadCredentials(SASL, reader({ '/s/password': ' p4ss \n\n' })).sasl?.password, ' p4ss \n', 'only one final line break is not part of the value');
+    assert.deepEqual(loadCredentials(SASL, reader({ '/s/password': ' p4ss \n\n' })).sasl, { mechanism: 'scram-sha-512', username: 'svc', password: ' p4ss \n' }, 'only one final line break is not part of the value');
     for (const empty of ['', '\n', '\r\n']) {
       assert.match(refusal(SASL, { '/s/password': empty }).message, /^sasl\.password\.file: "\/s\/password" is empty: a file holding the SASL password is allowed$/);
     }
     assert.match(refusal(SASL, {}).message, /^sasl\.password\.file: "\/s\/password" cannot be read/);
     assert.deepEqual(credentialFiles(SASL), ['/s/password']);
+  });
+
+  it('reads an OAUTHBEARER token file (one line, its final line break left out), refusing an empty, multi-line, malformed or expired one without quoting it', () => {
+    const now = Date.parse('2026-06-01T00:00:00Z');
+    const jwt = unsecuredJwt({ sub: 'svc', iat: now / 1000 - 60, exp: now / 1000 + 3600 });
+    const load = (text: string): KafkaCredentials => loadCredentials(OAUTH, reader({ '/o/token': text }), now);
+    assert.deepEqual(load(`${jwt}\n`).sasl, { mechanism: 'oauthbearer', token: jwt });
+    assert.deepEqual(load('opaque-Token_1.2~3+4/5==').sasl, { mechanism: 'oauthbearer', token: 'opaque-Token_1.2~3+4/5==' }, 'an opaque token is fine');
+    assert.deepEqual(describeCredentials(load(jwt)), { tokenSubject: 'svc', tokenExpires: '2026-06-01T01:00:00.000Z' });
+    assert.deepEqual(credentialFiles(OAUTH), ['/o/token']);
+    const secret = 'sEcReT';
+    const cases: [string, string, RegExp][] = [
+      ['empty', '', /is empty: a file holding an OAUTHBEARER token \(one line, e\.g\. a JWT\) is allowed$/],
+      ['a line break only', '\n', /is empty/],
+      ['two lines', `${secret}\n${jwt}\n`, /holds more than one line: an OAUTHBEARER token is one line/],
+      ['a space', `Bearer ${secret}`, /holds a character a bearer token cannot have at position 7 of 13: letters, digits, - \. _ ~ \+ \/ and trailing = are allowed \(RFC 6750\)$/],
+      ['= inside', `${secret}=x`, /holds a = before its end/],
+      ['expired', unsecuredJwt({ sub: secret, exp: now / 1000 - 1 }), /holds a JWT that expired at 2026-05-31T23:59:59\.000Z \(its exp claim\): the broker would refuse it; a fresh token is expected$/],
+    ];
+    for (const [name, text, expected] of cases) {
+      const error = refusal(OAUTH, { '/o/token': text }, now);
+      assert.match(error.message, /^sasl\.oauthbearer\.token\.file: "\/o\/token" /, name);
+      assert.match(error.message, expected, name);
+      assert.equal(error.message.includes(secret), false, `${name}: the token is not in the message`);
+    }
+    assert.match(refusal(OAUTH, {}).message, /^sasl\.oauthbearer\.token\.file: "\/o\/token" cannot be read \(ENOENT/);
+  });
+
+  it('binds connections to an OAUTHBEARER token\'s principal, not the token: a new token for the same sub needs no new client', () => {
+    const token = (sub: string, exp: number): KafkaCredentials => ({ sasl: { mechanism: 'oauthbearer', token: unsecuredJwt({ sub, exp }) } });
+    const first = token('svc', 2_000_000_000);
+    assert.notEqual(credentialsDigest(first), credentialsDigest(token('svc', 2_000_000_100)));
+    assert.equal(connectionDigest(first), connectionDigest(token('svc', 2_000_000_100)));
+    assert.notEqual(connectionDigest(first), connectionDigest(token('other', 2_000_000_000)));
+    assert.equal(connectionDigest({ sasl: { mechanism: 'oauthbearer', token: 'opaque-1' } }), connectionDigest({ sasl: { mechanism: 'oauthbearer', token: 'opaque-2' } }));
+    assert.equal(bearerTokenOf(first), first.sasl?.mechanism === 'oauthbearer' ? first.sasl.token : undefined);
   });
 
   it('digests differ exactly when the credentials do', () => {
