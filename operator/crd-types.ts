@@ -17,6 +17,13 @@ export type Acks = (typeof ACKS)[number];
 export const COMPRESSIONS = ['none', 'gzip'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+/**
+ * How the client certificate Secret holds certificate and key: one PEM with both (`key`, e.g.
+ * cert-manager's CombinedPEM output), or a kubernetes.io/tls Secret's two keys
+ * (`certificateKey`, `privateKeyKey`).
+ */
+export const CLIENT_CERTIFICATE_FORMATS = ['CombinedPEM', 'KubernetesTLS'] as const;
+export type ClientCertificateFormat = (typeof CLIENT_CERTIFICATE_FORMATS)[number];
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 /** Pod facts the sidecar knows from its environment (downward API / injector). */
 export const POD_FIELDS = ['PodName', 'Namespace', 'NodeName', 'PodUID', 'Container'] as const;
@@ -49,9 +56,16 @@ export interface KafkaKeySpec {
   value?: string;
 }
 
+/** `key` is used with format CombinedPEM, `certificateKey` and `privateKeyKey` with KubernetesTLS. */
+export interface ClientCertificateSpec extends SecretKeyRef {
+  format?: ClientCertificateFormat;
+  certificateKey?: string;
+  privateKeyKey?: string;
+}
+
 export interface KafkaTlsSpec {
   ca?: SecretKeyRef;
-  clientCertificate?: SecretKeyRef;
+  clientCertificate?: ClientCertificateSpec;
   verifyHostname?: boolean;
 }
 
@@ -173,7 +187,7 @@ export interface ResolvedSpec {
     compression: Compression;
     batchSize: number;
     lingerMs: number;
-    tls: { ca: Required<SecretKeyRef> | undefined; clientCertificate: Required<SecretKeyRef> | undefined; verifyHostname: boolean } | undefined;
+    tls: { ca: Required<SecretKeyRef> | undefined; clientCertificate: Required<ClientCertificateSpec> | undefined; verifyHostname: boolean } | undefined;
     sasl: Required<KafkaSaslSpec> | undefined;
   };
   channel: { capacity: number; byteCapacity: number };
@@ -197,7 +211,11 @@ export const DEFAULTS = {
   lingerMs: DEFAULT_LINGER_MS,
   verifyHostname: true,
   caKey: 'ca.crt',
+  clientCertificateFormat: 'CombinedPEM' as ClientCertificateFormat,
   clientCertificateKey: 'tls-combined.pem',
+  // A kubernetes.io/tls Secret's keys (its ca.crt can be spec.kafka.tls.ca, whose default key it is).
+  certificateKey: 'tls.crt',
+  privateKeyKey: 'tls.key',
   usernameKey: 'username',
   passwordKey: 'password',
   capacity: 10_000,

@@ -27,7 +27,7 @@ import { GROUP, SIDECAR_HTTP_PORT_RANGE, type LogShipper, type ResolvedSpec, typ
 import { render } from './render.ts';
 import {
   AGENT_NAME, CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, CONFIG_MOUNT_PATH, configMapName, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH,
-  SASL_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH, SIDECAR_CONTAINER_NAME, STATE_MOUNT_PATH, TLS_CA_FILE_PATH, TLS_CA_MOUNT_PATH, TLS_CLIENT_FILE_PATH, TLS_CLIENT_MOUNT_PATH,
+  SASL_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH, SIDECAR_CONTAINER_NAME, STATE_MOUNT_PATH, TLS_CA_FILE_PATH, TLS_CA_MOUNT_PATH, TLS_CLIENT_MOUNT_PATH, clientCertificateFiles,
 } from './sidecar-layout.ts';
 import { resolveSpec, SpecError } from './spec.ts';
 
@@ -371,7 +371,8 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
   }
   if (tls?.clientCertificate !== undefined) {
     const ref = tls.clientCertificate;
-    volumes.push({ name: VOLUMES.kafkaClient, secret: { secretName: ref.secretName, items: [{ key: ref.key, path: basename(TLS_CLIENT_FILE_PATH) }], optional: true } });
+    const items = clientCertificateFiles(ref).map((file) => ({ key: file.key, path: basename(file.path) }));
+    volumes.push({ name: VOLUMES.kafkaClient, secret: { secretName: ref.secretName, items, optional: true } });
     mounts.push({ name: VOLUMES.kafkaClient, mountPath: TLS_CLIENT_MOUNT_PATH, readOnly: true });
   }
   const { sasl } = spec.kafka;

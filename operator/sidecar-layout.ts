@@ -2,6 +2,7 @@
 // pod injector (issue 7) take paths, names and environment variables from. The rendered properties
 // refer to these paths and `${...}` variables; the injector creates exactly these mounts and env.
 import { createHash } from 'node:crypto';
+import type { ClientCertificateSpec } from './crd-types.ts';
 
 /** The agent name in the rendered file (`logshipper agent --name <AGENT_NAME>`). */
 export const AGENT_NAME = 'logshipper';
@@ -32,6 +33,19 @@ export const TLS_CA_FILE_PATH = `${TLS_CA_MOUNT_PATH}/ca.crt`;
 export const TLS_CLIENT_MOUNT_PATH = '/var/run/secrets/logshipper/kafka-client';
 /** A PEM file holding the client certificate (chain) and its private key: the agent reads both from one keystore file. */
 export const TLS_CLIENT_FILE_PATH = `${TLS_CLIENT_MOUNT_PATH}/keystore.pem`;
+/**
+ * Or, from a kubernetes.io/tls Secret, certificate and key as two files of one volume: the kubelet
+ * swaps both at once (`..data`), and the agent refuses a pair that does not match.
+ */
+export const TLS_CLIENT_CERT_FILE_PATH = `${TLS_CLIENT_MOUNT_PATH}/tls.crt`;
+export const TLS_CLIENT_KEY_FILE_PATH = `${TLS_CLIENT_MOUNT_PATH}/tls.key`;
+
+/** The client certificate Secret's keys, each with the file it is mounted as and the spec field naming the key. */
+export function clientCertificateFiles(ref: Required<ClientCertificateSpec>): { key: string; path: string; field: string }[] {
+  return ref.format === 'CombinedPEM'
+    ? [{ key: ref.key, path: TLS_CLIENT_FILE_PATH, field: 'key' }]
+    : [{ key: ref.certificateKey, path: TLS_CLIENT_CERT_FILE_PATH, field: 'certificateKey' }, { key: ref.privateKeyKey, path: TLS_CLIENT_KEY_FILE_PATH, field: 'privateKeyKey' }];
+}
 
 /**
  * The SASL Secret's username and password keys, mounted as two files (not env vars: a rotated

@@ -3,10 +3,11 @@
 // stores; this runs for `logshipper render -f` on a file nobody validated yet, and as a second line
 // of defence in the reconciler. Errors name the field, the bad value and what is allowed.
 import {
-  ACKS, COMPRESSIONS, DEFAULTS, ENCODINGS, ENRICHMENT_FIELDS, LONG_LINE_POLICIES, MULTILINE_MODES, POD_FIELDS, SASL_MECHANISMS, SIDECAR_HTTP_PORT_RANGE,
-  type EnrichmentField, type ExtraPropertySpec, type KafkaKeySpec, type ResolvedSpec, type SecretKeyRef,
+  ACKS, CLIENT_CERTIFICATE_FORMATS, COMPRESSIONS, DEFAULTS, ENCODINGS, ENRICHMENT_FIELDS, LONG_LINE_POLICIES, MULTILINE_MODES, POD_FIELDS, SASL_MECHANISMS, SIDECAR_HTTP_PORT_RANGE,
+  type ClientCertificateSpec, type EnrichmentField, type ExtraPropertySpec, type KafkaKeySpec, type ResolvedSpec, type SecretKeyRef,
 } from './crd-types.ts';
 import { checkExtraValue, EXTRA_PROPERTIES } from './extra-properties.ts';
+import { clientCertificateFiles } from './sidecar-layout.ts';
 
 export class SpecError extends Error {
   readonly field: string;
@@ -156,6 +157,31 @@ function secretKeyRef(reader: Reader | undefined, defaultKey: string): Required<
   };
 }
 
+/**
+ * The client certificate's Secret keys, each format's with its defaults. A key of the other format
+ * set to anything but its default is refused: it would be silently unused. (Not "set at all": the
+ * apiserver stores the defaults of every key, whatever the format.)
+ */
+function clientCertificate(reader: Reader | undefined): Required<ClientCertificateSpec> | undefined {
+  const ref = secretKeyRef(reader, DEFAULTS.clientCertificateKey);
+  if (reader === undefined || ref === undefined) return undefined;
+  const key = (name: string, fallback: string): string => reader.string(name, { pattern: SECRET_KEY, max: 253, allowed: 'a Secret key (letters, digits, - . _)', fallback });
+  const resolved = {
+    ...ref,
+    format: reader.oneOf('format', CLIENT_CERTIFICATE_FORMATS, DEFAULTS.clientCertificateFormat),
+    certificateKey: key('certificateKey', DEFAULTS.certificateKey),
+    privateKeyKey: key('privateKeyKey', DEFAULTS.privateKeyKey),
+  };
+  const unused = resolved.format === 'CombinedPEM'
+    ? (['certificateKey', 'privateKeyKey'] as const).find((name) => resolved[name] !== DEFAULTS[name])
+    : resolved.key === DEFAULTS.clientCertificateKey ? undefined : 'key';
+  if (unused !== undefined) {
+    const uses = resolved.format === 'CombinedPEM' ? 'certificateKey and privateKeyKey are used with format KubernetesTLS (a kubernetes.io/tls Secret\'s tls.crt and tls.key) only' : 'key is used with format CombinedPEM only';
+    throw new SpecError(reader.field(unused), `invalid value ${show(resolved[unused])} with format ${resolved.format}: ${uses}`);
+  }
+  return resolved;
+}
+
 /** Applies the CRD's defaults to `raw` (a LogShipper's spec) and checks it. Throws SpecError. */
 export function resolveSpec(raw: unknown): ResolvedSpec {
   const spec = new Reader('spec', raw);
@@ -282,7 +308,7 @@ export function resolveSpec(raw: unknown): ResolvedSpec {
       lingerMs: kafka.int('lingerMs', DEFAULTS.lingerMs, 0, 60_000),
       tls: tlsReader === undefined ? undefined : {
         ca: secretKeyRef(tlsReader.object('ca'), DEFAULTS.caKey),
-        clientCertificate: secretKeyRef(tlsReader.object('clientCertificate'), DEFAULTS.clientCertificateKey),
+        clientCertificate: clientCertificate(tlsReader.object('clientCertificate')),
         verifyHostname: tlsReader.bool('verifyHostname', DEFAULTS.verifyHostname),
       },
       sasl: saslReader === undefined ? undefined : {
@@ -317,7 +343,8 @@ export function referencedSecrets(spec: ResolvedSpec): Map<string, Set<string>> 
   };
   const { tls, sasl } = spec.kafka;
   if (tls?.ca !== undefined) add(tls.ca.secretName, tls.ca.key);
-  if (tls?.clientCertificate !== undefined) add(tls.clientCertificate.secretName, tls.clientCertificate.key);
+  const client = tls?.clientCertificate;
+  if (client !== undefined) for (const file of clientCertificateFiles(client)) add(client.secretName, file.key);
   if (sasl !== undefined) {
     add(sasl.secretName, sasl.usernameKey);
     add(sasl.secretName, sasl.passwordKey);

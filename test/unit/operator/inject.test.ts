@@ -18,7 +18,7 @@ import { parseAgentArgs } from '../../../sidecar/cli.ts';
 import { resolveSpec } from '../../../operator/spec.ts';
 import {
   CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, labelEnvName, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH, SIDECAR_CONTAINER_NAME,
-  SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH, STATE_MOUNT_PATH, TLS_CA_FILE_PATH, TLS_CLIENT_FILE_PATH,
+  SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH, STATE_MOUNT_PATH, TLS_CA_FILE_PATH, TLS_CLIENT_CERT_FILE_PATH, TLS_CLIENT_FILE_PATH, TLS_CLIENT_KEY_FILE_PATH,
 } from '../../../operator/sidecar-layout.ts';
 
 /** RFC 6902 add/replace/remove/test over plain JSON (enough to check the injector's patches). */
@@ -252,6 +252,20 @@ describe('inject: the sidecar as specified', () => {
     assert.deepEqual(c.env?.filter((e) => e.valueFrom?.secretKeyRef !== undefined), [], 'no Secret in env vars: a rotated one would not reach the running sidecar');
     // Every ${VAR} of the rendered file is there.
     for (const name of render(resolveSpec(s.spec), { namespace: 'shop', name: 'app' }).env) assert.ok(env.has(name), name);
+  });
+
+  it('a kubernetes.io/tls Secret\'s tls.crt and tls.key mounted as two files of one volume, where the rendered config looks', () => {
+    const s = shipper({ ...SPEC, kafka: { ...SPEC.kafka, tls: { ca: { secretName: 'app-tls' }, clientCertificate: { secretName: 'app-tls', format: 'KubernetesTLS' } } } });
+    const out = injected(pod(), s).pod;
+    same(out.spec?.volumes?.slice(3), [
+      { name: 'logshipper-kafka-ca', secret: { secretName: 'app-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }], optional: true } },
+      { name: 'logshipper-kafka-client', secret: { secretName: 'app-tls', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }], optional: true } },
+    ]);
+    const mount = sidecarOf(out).volumeMounts?.find((m) => m.name === 'logshipper-kafka-client')?.mountPath;
+    assert.deepEqual([`${mount ?? ''}/tls.crt`, `${mount ?? ''}/tls.key`], [TLS_CLIENT_CERT_FILE_PATH, TLS_CLIENT_KEY_FILE_PATH]);
+    const text = render(resolveSpec(s.spec), { namespace: 'shop', name: 'app' }).text;
+    assert.match(text, new RegExp(`ssl\\.certificate\\.location = ${TLS_CLIENT_CERT_FILE_PATH}$`, 'm'));
+    assert.match(text, new RegExp(`ssl\\.key\\.location = ${TLS_CLIENT_KEY_FILE_PATH}$`, 'm'));
   });
 
   it('CONTAINER_NAME is the first container mounting the volume, else the first container', () => {

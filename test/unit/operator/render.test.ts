@@ -10,8 +10,11 @@ import { parseProperties, substituteEnv } from '../../../sidecar/config/properti
 import { parseAgentConfig } from '../../../sidecar/config/agent-config.ts';
 import { compileFilePattern } from '../../../sidecar/sources/taildir/pattern.ts';
 import { agentPath, escapeEnvReferences, render, renderEntries, type RenderedEntry } from '../../../operator/render.ts';
-import { resolveSpec, SpecError } from '../../../operator/spec.ts';
-import { AGENT_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH } from '../../../operator/sidecar-layout.ts';
+import { referencedSecrets, resolveSpec, SpecError } from '../../../operator/spec.ts';
+import { secretReferences } from '../../../operator/secret-refs.ts';
+import {
+  AGENT_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH, TLS_CA_FILE_PATH, TLS_CLIENT_CERT_FILE_PATH, TLS_CLIENT_FILE_PATH, TLS_CLIENT_KEY_FILE_PATH,
+} from '../../../operator/sidecar-layout.ts';
 import { credentialFiles } from '../../../sidecar/sinks/kafka-credentials.ts';
 import { agentKey, EXTRA_PROPERTIES } from '../../../operator/extra-properties.ts';
 import type { LogShipperSpec, ResolvedSpec } from '../../../operator/crd-types.ts';
@@ -207,6 +210,51 @@ describe('render: the agent accepts the result', () => {
     const config = agentConfig(result.text, sidecarEnv(result.env, (variable) => `value-of-${variable}`));
     const sink = config.sinks[0]?.spec;
     assert.deepEqual(sink?.type === 'kafka' ? credentialFiles(sink.config.security) : undefined, [SASL_USERNAME_FILE_PATH, SASL_PASSWORD_FILE_PATH]);
+  });
+});
+
+describe('render: the client certificate, from a combined PEM or a kubernetes.io/tls Secret', () => {
+  const withTls = (tls: NonNullable<LogShipperSpec['kafka']['tls']>): LogShipperSpec => minimal({ kafka: { brokers: ['kafka:9093'], topic: 't', tls } });
+  const tlsOf = (spec: LogShipperSpec): unknown => {
+    const result = render(resolveSpec(spec), CONTEXT);
+    const sink = agentConfig(result.text, sidecarEnv(result.env, (variable) => `value-of-${variable}`)).sinks[0]?.spec;
+    return sink?.type === 'kafka' ? sink.config.security.tls : undefined;
+  };
+  const at = (file: string, key: string): { file: string; key: string } => ({ file, key: `logshipper.sinks.kafka.kafka.producer.${key}` });
+
+  it('CombinedPEM (the default): one keystore file holding both', () => {
+    assert.deepEqual(tlsOf(withTls({ clientCertificate: { secretName: 'c' } })), {
+      cert: at(TLS_CLIENT_FILE_PATH, 'ssl.keystore.location'), key: at(TLS_CLIENT_FILE_PATH, 'ssl.keystore.location'), verifyHostname: true,
+    });
+  });
+
+  it('KubernetesTLS: tls.crt and tls.key as two files, the CA from the same Secret\'s ca.crt', () => {
+    const spec = withTls({ ca: { secretName: 'app-tls' }, clientCertificate: { secretName: 'app-tls', format: 'KubernetesTLS' } });
+    assert.deepEqual(tlsOf(spec), {
+      ca: at(TLS_CA_FILE_PATH, 'ssl.truststore.location'),
+      cert: at(TLS_CLIENT_CERT_FILE_PATH, 'ssl.certificate.location'),
+      key: at(TLS_CLIENT_KEY_FILE_PATH, 'ssl.key.location'),
+      verifyHostname: true,
+    });
+    assert.deepEqual([...referencedSecrets(resolveSpec(spec))], [['app-tls', new Set(['ca.crt', 'tls.crt', 'tls.key'])]]);
+    assert.deepEqual(secretReferences(resolveSpec(spec)).map((ref) => `${ref.secretName}/${ref.key} ${ref.field}`), [
+      'app-tls/ca.crt spec.kafka.tls.ca',
+      'app-tls/tls.crt spec.kafka.tls.clientCertificate (certificateKey)',
+      'app-tls/tls.key spec.kafka.tls.clientCertificate (privateKeyKey)',
+    ]);
+    const renamed = resolveSpec(withTls({ clientCertificate: { secretName: 's', format: 'KubernetesTLS', certificateKey: 'client.crt', privateKeyKey: 'client.key' } }));
+    assert.deepEqual([...referencedSecrets(renamed)], [['s', new Set(['client.crt', 'client.key'])]]);
+  });
+
+  it('refuses a key of the other format, naming the field', () => {
+    assert.throws(() => resolveSpec(withTls({ clientCertificate: { secretName: 's', format: 'KubernetesTLS', key: 'combined.pem' } })),
+      /^SpecError: spec\.kafka\.tls\.clientCertificate\.key: invalid value "combined\.pem" with format KubernetesTLS: key is used with format CombinedPEM only$/);
+    assert.throws(() => resolveSpec(withTls({ clientCertificate: { secretName: 's', privateKeyKey: 'my.key' } })),
+      /^SpecError: spec\.kafka\.tls\.clientCertificate\.privateKeyKey: invalid value "my\.key" with format CombinedPEM: certificateKey and privateKeyKey are used with format KubernetesTLS/);
+    assert.throws(() => resolveSpec(withTls({ clientCertificate: { secretName: 's', format: 'PKCS12' as never } })),
+      /spec\.kafka\.tls\.clientCertificate\.format: invalid value "PKCS12": one of CombinedPEM, KubernetesTLS/);
+    // As the apiserver stores them: every key with its default, whatever the format.
+    assert.doesNotThrow(() => resolveSpec(withTls({ clientCertificate: { secretName: 's', format: 'KubernetesTLS', key: 'tls-combined.pem', certificateKey: 'tls.crt', privateKeyKey: 'tls.key' } })));
   });
 });
 
