@@ -12,7 +12,7 @@ import { SASL_PASSWORD_FILE_KEY, SASL_USERNAME_FILE_KEY } from '../sidecar/sinks
 import { CONFINE_TO_KEY } from '../sidecar/sources/taildir/config.ts';
 import {
   AGENT_NAME, CHANNEL_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH,
-  SINK_NAME, SOURCE_NAME, TLS_CA_FILE_PATH, TLS_CLIENT_CERT_FILE_PATH, TLS_CLIENT_FILE_PATH, TLS_CLIENT_KEY_FILE_PATH,
+  SINK_NAME, SOURCE_NAME, TLS_CA_FILE_PATH, clientCertificateFiles,
 } from './sidecar-layout.ts';
 import { SpecError } from './spec.ts';
 
@@ -217,11 +217,7 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   put(`${sink}kafka.producer.security.protocol`, protocol);
   if (kafka.tls !== undefined) {
     if (kafka.tls.ca !== undefined) put(`${sink}kafka.producer.ssl.truststore.location`, TLS_CA_FILE_PATH);
-    if (kafka.tls.clientCertificate?.format === 'CombinedPEM') put(`${sink}kafka.producer.ssl.keystore.location`, TLS_CLIENT_FILE_PATH);
-    if (kafka.tls.clientCertificate?.format === 'KubernetesTLS') {
-      put(`${sink}kafka.producer.ssl.certificate.location`, TLS_CLIENT_CERT_FILE_PATH);
-      put(`${sink}kafka.producer.ssl.key.location`, TLS_CLIENT_KEY_FILE_PATH);
-    }
+    if (kafka.tls.clientCertificate !== undefined) for (const file of clientCertificateFiles(kafka.tls.clientCertificate)) put(`${sink}${file.setting}`, file.path);
     put(`${sink}kafka.producer.ssl.endpoint.identification.algorithm`, kafka.tls.verifyHostname ? 'https' : '');
   }
   if (kafka.sasl !== undefined) {

@@ -40,11 +40,22 @@ export const TLS_CLIENT_FILE_PATH = `${TLS_CLIENT_MOUNT_PATH}/keystore.pem`;
 export const TLS_CLIENT_CERT_FILE_PATH = `${TLS_CLIENT_MOUNT_PATH}/tls.crt`;
 export const TLS_CLIENT_KEY_FILE_PATH = `${TLS_CLIENT_MOUNT_PATH}/tls.key`;
 
-/** The client certificate Secret's keys, each with the file it is mounted as and the spec field naming the key. */
-export function clientCertificateFiles(ref: Required<ClientCertificateSpec>): { key: string; path: string; field: string }[] {
+/** A Secret key mounted as a file: the spec field naming the key, and the agent setting naming the file. */
+export interface SecretFile {
+  key: string;
+  path: string;
+  field: string;
+  setting: string;
+}
+
+/** The client certificate Secret's keys as the injector mounts them and the renderer names them. */
+export function clientCertificateFiles(ref: Required<ClientCertificateSpec>): SecretFile[] {
   return ref.format === 'CombinedPEM'
-    ? [{ key: ref.key, path: TLS_CLIENT_FILE_PATH, field: 'key' }]
-    : [{ key: ref.certificateKey, path: TLS_CLIENT_CERT_FILE_PATH, field: 'certificateKey' }, { key: ref.privateKeyKey, path: TLS_CLIENT_KEY_FILE_PATH, field: 'privateKeyKey' }];
+    ? [{ key: ref.key, path: TLS_CLIENT_FILE_PATH, field: 'key', setting: 'kafka.producer.ssl.keystore.location' }]
+    : [
+      { key: ref.certificateKey, path: TLS_CLIENT_CERT_FILE_PATH, field: 'certificateKey', setting: 'kafka.producer.ssl.certificate.location' },
+      { key: ref.privateKeyKey, path: TLS_CLIENT_KEY_FILE_PATH, field: 'privateKeyKey', setting: 'kafka.producer.ssl.key.location' },
+    ];
 }
 
 /**

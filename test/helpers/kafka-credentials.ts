@@ -30,6 +30,9 @@ async function configCommand(args: string[]): Promise<void> {
 export interface IssuedPair {
   /** A PEM keystore as the operator mounts it: the private key, then the certificate. */
   keystore: string;
+  /** The same as a kubernetes.io/tls Secret holds them (tls.crt, tls.key). */
+  certificate: string;
+  privateKey: string;
   /** The certificate's serial number in upper-case hex, as node's X509Certificate gives it. */
   serial: string;
 }
@@ -52,5 +55,7 @@ export async function issueClientPair(dir: string, commonName: string, options: 
     await execFileAsync('openssl', ['x509', '-req', '-in', `${name}.csr`, '-CA', ca, '-CAkey', join(dirname(ca), 'ca.key'), '-set_serial', `0x${serial}`,
       '-days', '2', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`]);
   }
-  return { keystore: readFileSync(`${name}.key`, 'utf8') + readFileSync(`${name}.crt`, 'utf8'), serial };
+  const certificate = readFileSync(`${name}.crt`, 'utf8');
+  const privateKey = readFileSync(`${name}.key`, 'utf8');
+  return { keystore: privateKey + certificate, certificate, privateKey, serial };
 }

@@ -6,6 +6,9 @@
 //    (empty) file first, which must be refused while the old client keeps delivering.
 //  - TLS: a truncated certificate (refused), then a pair the broker does not trust (the agent
 //    uses it: deliveries stop), then a new pair from the broker's CA (deliveries resume).
+//  - A kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) as the operator renders and mounts it:
+//    a new certificate with the old key (a Secret updated one key at a time) is refused, the
+//    new pair is used, each time.
 //  - OAUTHBEARER: short-lived tokens replaced before they expire; the broker ends each session at
 //    its token's exp unless the client re-authenticates (test/env/kafka.ts), so deliveries after an
 //    old token's exp prove the new one was used. A missing, then an empty token file.
@@ -13,7 +16,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { createTopic, deleteTopics, readTopic } from '../../helpers/kafka.ts';
@@ -24,6 +27,12 @@ import { ConfigMapDir } from '../../helpers/configmap-dir.ts';
 import { multisetDiff } from '../../helpers/multiset.ts';
 import { deleteScramUser, issueClientPair, setScramPassword } from '../../helpers/kafka-credentials.ts';
 import { tokenFor } from '../../helpers/jwt.ts';
+import { render } from '../../../operator/render.ts';
+import { resolveSpec } from '../../../operator/spec.ts';
+import type { LogShipperSpec } from '../../../operator/crd-types.ts';
+import {
+  AGENT_NAME, clientCertificateFiles, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH, SINK_NAME, TLS_CA_FILE_PATH, TLS_CA_MOUNT_PATH, TLS_CLIENT_MOUNT_PATH,
+} from '../../../operator/sidecar-layout.ts';
 
 const ROTATIONS = 3;
 /** OAUTHBEARER tokens live this long: kafkajs re-authenticates within 10 s of a session's end, so several times a token. */
@@ -63,9 +72,35 @@ interface Running {
   writer: Writer;
   topic: string;
   port: number;
+  /** The sink's name in /readyz. */
+  sink: string;
 }
 
-async function startShipping(prefix: string, sink: string[]): Promise<Running> {
+/** Where the agent's configuration puts things: the log file (the writer's) and the position file. */
+interface ShippingPaths {
+  logDir: string;
+  positionFile: string;
+  topic: string;
+}
+
+/** An agent configuration for `paths`: its text, agent name and sink name. */
+type ShippingConfig = (paths: ShippingPaths) => { text: string; agent: string; sink: string };
+
+/** The agent configuration most tests here use: TAILDIR of the writer's file -> memory -> Kafka with `sink`'s settings. */
+function pipelineConfig(sink: string[]): ShippingConfig {
+  return ({ logDir, positionFile, topic }) => ({
+    agent: 'a',
+    sink: 'k',
+    text: kafkaPipeline({
+      topic,
+      source: ['type = TAILDIR', 'filegroups = g', `filegroups.g = ${join(logDir, 'app.log')}`, `positionFile = ${positionFile}`, 'batchSize = 20'],
+      channel: ['capacity = 100000', 'transactionCapacity = 20'],
+      sink: ['flumeBatchSize = 20', ...sink],
+    }),
+  });
+}
+
+async function startShipping(prefix: string, sink: string[] | ShippingConfig): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), `logshipper-${prefix}-`));
   mkdirSync(join(dir, 'logs'));
   const topic = uniqueName(prefix);
@@ -73,15 +108,11 @@ async function startShipping(prefix: string, sink: string[]): Promise<Running> {
   topics.push(topic);
   const writer = new Writer(join(dir, 'logs', 'app.log'));
   const conf = join(dir, 'agent.properties');
-  writeFileSync(conf, kafkaPipeline({
-    topic,
-    source: ['type = TAILDIR', 'filegroups = g', `filegroups.g = ${writer.file}`, `positionFile = ${join(dir, 'positions.json')}`, 'batchSize = 20'],
-    channel: ['capacity = 100000', 'transactionCapacity = 20'],
-    sink: ['flumeBatchSize = 20', ...sink],
-  }));
-  const agent = startAgent(conf, 'a', ['--drain-timeout', '30000']);
+  const config = (Array.isArray(sink) ? pipelineConfig(sink) : sink)({ logDir: join(dir, 'logs'), positionFile: join(dir, 'positions.json'), topic });
+  writeFileSync(conf, config.text);
+  const agent = startAgent(conf, config.agent, ['--drain-timeout', '30000']);
   try {
-    return { agent, writer, topic, port: await httpPort(agent) };
+    return { agent, writer, topic, port: await httpPort(agent), sink: config.sink };
   } catch (error) {
     abandon({ agent, writer });
     throw error;
@@ -137,6 +168,37 @@ function scramFromFiles(volume: ConfigMapDir): string[] {
   ];
 }
 
+/**
+ * What the operator renders for a LogShipper whose client certificate is a kubernetes.io/tls
+ * Secret, the CA its ca.crt, to the SSL listener: the sidecar's paths pointed at this run's log
+ * directory and at the Secret volumes `ca` and `client`.
+ */
+function renderedWithTlsSecret(ca: ConfigMapDir, client: ConfigMapDir): ShippingConfig {
+  return ({ logDir, positionFile, topic }) => {
+    const rendered = render(resolveSpec(TLS_SECRET_SPEC(topic)), { namespace: 'shop', name: 'app' });
+    assert.deepEqual(rendered.env, [], 'no variable the test would have to set');
+    const text = rendered.text.replaceAll(POSITION_FILE_PATH, positionFile).replaceAll(LOG_VOLUME_MOUNT_PATH, logDir)
+      .replaceAll(TLS_CA_MOUNT_PATH, ca.dir).replaceAll(TLS_CLIENT_MOUNT_PATH, client.dir);
+    return { text, agent: AGENT_NAME, sink: SINK_NAME };
+  };
+}
+
+const TLS_SECRET_SPEC = (topic: string): LogShipperSpec => ({
+  volume: 'logs',
+  files: [{ path: 'app.log' }],
+  kafka: { brokers: [requireEnv('KAFKA_SSL_BROKERS')], topic, batchSize: 20, tls: { ca: { secretName: 'app-tls' }, clientCertificate: { secretName: 'app-tls', format: 'KubernetesTLS' } } },
+});
+
+/** A kubernetes.io/tls Secret's data as the injector mounts it: the CA volume's file and the client volume's files. */
+function tlsSecretVolumes(data: Record<string, string>): { ca: Record<string, string>; client: Record<string, string> } {
+  const tls = resolveSpec(TLS_SECRET_SPEC('t')).kafka.tls;
+  assert.ok(tls?.ca !== undefined && tls.clientCertificate !== undefined);
+  return {
+    ca: { [basename(TLS_CA_FILE_PATH)]: data[tls.ca.key] ?? '' },
+    client: Object.fromEntries(clientCertificateFiles(tls.clientCertificate).map((file) => [basename(file.path), data[file.key] ?? ''])),
+  };
+}
+
 /** The sink settings for OAUTHBEARER through the SASL listener, the token read from `volume`'s file. */
 function oauthFromFile(volume: ConfigMapDir): string[] {
   return [
@@ -151,7 +213,7 @@ function oauthFromFile(volume: ConfigMapDir): string[] {
 async function deliversAgain(running: Running): Promise<void> {
   await sleep(1000);
   await waitDelivered(running);
-  assert.equal((await readiness(running.port)).status, 'READY');
+  assert.equal((await readiness(running)).status, 'READY');
 }
 
 /** Stops the writer and the agent, reports the phases, and asserts every phase clean: every line once. */
@@ -168,9 +230,9 @@ function abandon(running: Pick<Running, 'agent' | 'writer'>): void {
   running.agent.process.kill('SIGKILL');
 }
 
-async function readiness(port: number): Promise<{ status: string; lastError: string | null }> {
-  const body = (await getJson(port, '/readyz')).body as { sinks: Record<string, { status: string; lastError: string | null }> };
-  const sink = body.sinks['k'];
+async function readiness(running: Running): Promise<{ status: string; lastError: string | null }> {
+  const body = (await getJson(running.port, '/readyz')).body as { sinks: Record<string, { status: string; lastError: string | null }> };
+  const sink = body.sinks[running.sink];
   assert.ok(sink);
   return sink;
 }
@@ -228,13 +290,13 @@ describe('Kafka credentials rotated under a running agent, against the real brok
       const reason = String((failed['err'] as { message?: unknown } | undefined)?.message);
       assert.ok(reason.includes(`sasl.password.file: "${volume.path('password')}" cannot be read (ENOENT`), reason);
       await sleep(3000);
-      const sink = await readiness(running.port);
+      const sink = await readiness(running);
       assert.equal(sink.status, 'BACKOFF');
       assert.match(sink.lastError ?? '', /sasl\.password\.file: ".*password" cannot be read \(ENOENT/);
       assert.equal(running.agent.process.exitCode, null, 'the agent keeps running');
       volume.update({ username: user, password: 'late-password\n' });
       await waitDelivered(running);
-      assert.equal((await readiness(running.port)).status, 'READY');
+      assert.equal((await readiness(running)).status, 'READY');
     } catch (error) {
       abandon(running);
       throw error;
@@ -272,8 +334,8 @@ describe('Kafka credentials rotated under a running agent, against the real brok
         const withUntrusted = await waitForCount(running.agent, 'Kafka credentials changed', ++rebuilds);
         assert.equal(withUntrusted.at(-1)?.['certificateSerial'], untrusted.serial);
         const deadline = Date.now() + 30_000;
-        while ((await readiness(running.port)).status !== 'BACKOFF' && Date.now() < deadline) await sleep(200);
-        const failing = await readiness(running.port);
+        while ((await readiness(running)).status !== 'BACKOFF' && Date.now() < deadline) await sleep(200);
+        const failing = await readiness(running);
         assert.equal(failing.status, 'BACKOFF', 'the broker refuses the untrusted certificate');
         assert.notEqual(failing.lastError, null);
 
@@ -290,6 +352,41 @@ describe('Kafka credentials rotated under a running agent, against the real brok
       throw error;
     }
     await assertEveryLineOnce(running, 'TLS rotation');
+  });
+
+  it(`kubernetes.io/tls Secret as the operator renders it: the pair replaced ${ROTATIONS} times (a new certificate with the old key refused first): every line once`, async () => {
+    const pki = mkdtempSync(join(tmpdir(), 'logshipper-rotation-pki-'));
+    const caPem = readFileSync(requireEnv('KAFKA_SSL_CA'), 'utf8');
+    let pair = await issueClientPair(pki, 'logshipper-tls-secret-0');
+    const secret = (certificate: string, privateKey: string): ReturnType<typeof tlsSecretVolumes> => tlsSecretVolumes({ 'ca.crt': caPem, 'tls.crt': certificate, 'tls.key': privateKey });
+    const first = secret(pair.certificate, pair.privateKey);
+    const ca = new ConfigMapDir(first.ca);
+    const client = new ConfigMapDir(first.client);
+    const running = await startShipping('tls-secret', renderedWithTlsSecret(ca, client));
+    try {
+      await running.agent.waitForLog((line) => line['msg'] === 'connected to Kafka');
+      for (let rotation = 1; rotation <= ROTATIONS; rotation++) {
+        running.writer.phase = rotation * 2 - 1;
+        await waitDelivered(running);
+        const next = await issueClientPair(pki, `logshipper-tls-secret-${String(rotation)}`);
+        // The Secret updated one key at a time: the new certificate beside the old key. Refused, naming the key file.
+        client.update(secret(next.certificate, pair.privateKey).client);
+        const refused = await waitForCount(running.agent, 'new Kafka credentials refused', rotation);
+        assert.equal(refused.at(-1)?.['file'], client.path('tls.key'));
+        assert.match(String(refused.at(-1)?.['msg']), new RegExp(`holds a private key that does not match the client certificate in ".*tls\\.crt" \\(serial ${next.serial}\\)`));
+        await waitDelivered(running);
+        running.writer.phase = rotation * 2;
+        client.update(secret(next.certificate, next.privateKey).client);
+        const rebuilt = await waitForCount(running.agent, 'Kafka credentials changed', rotation);
+        assert.equal(rebuilt.at(-1)?.['certificateSerial'], next.serial);
+        await deliversAgain(running);
+        pair = next;
+      }
+    } catch (error) {
+      abandon(running);
+      throw error;
+    }
+    await assertEveryLineOnce(running, 'kubernetes.io/tls Secret rotation');
   });
 
   it(`OAUTHBEARER: a ${String(TOKEN_LIFETIME_MS / 1000)} s token replaced before its exp ${ROTATIONS} times (re-authentication, no new client), then one for another principal (a new client): every line once`, async () => {
@@ -334,7 +431,7 @@ describe('Kafka credentials rotated under a running agent, against the real brok
       const reason = String((failed['err'] as { message?: unknown } | undefined)?.message);
       assert.ok(reason.includes(`sasl.oauthbearer.token.file: "${volume.path('token')}" cannot be read (ENOENT`), reason);
       await sleep(3000);
-      const sink = await readiness(running.port);
+      const sink = await readiness(running);
       assert.equal(sink.status, 'BACKOFF');
       assert.match(sink.lastError ?? '', /sasl\.oauthbearer\.token\.file: ".*token" cannot be read \(ENOENT/);
       const sub = uniqueName('oauth-late');
@@ -350,7 +447,7 @@ describe('Kafka credentials rotated under a running agent, against the real brok
       // No fresh token comes: once the kept one has expired, the broker refuses the re-authentication.
       const refusedByBroker = await running.agent.waitForLog((line) => /refused the token from .*token\.file ".*token" \(status invalid_token.*\): the token expired at /.test(String((line['err'] as { message?: unknown } | undefined)?.message)), TOKEN_LIFETIME_MS * 2);
       assert.ok(refusedByBroker);
-      assert.equal((await readiness(running.port)).status, 'BACKOFF');
+      assert.equal((await readiness(running)).status, 'BACKOFF');
       running.writer.phase = 3;
       volume.update({ token: tokenFor(sub, 3_600_000) });
       await deliversAgain(running);
