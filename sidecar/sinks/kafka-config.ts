@@ -1,5 +1,7 @@
 import type { Settings } from '../config/settings.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../size-limits.ts';
+import { configureRecordFormat, type RecordFormatConfig } from './record-format.ts';
+import { configureLineTimestamp, type LineTimestampConfig } from './line-timestamp.ts';
 
 /**
  * The Kafka sink's settings, read from both generations of Flume keys:
@@ -28,6 +30,10 @@ export interface KafkaSinkConfig {
    * when present and a number; otherwise (and by default) it is the time the source read the event.
    */
   timestampHeader: string | undefined;
+  /** The record timestamp parsed from the line, before timestampHeader and the read time (timestampFormat, timestampPattern). */
+  lineTimestamp: LineTimestampConfig | undefined;
+  /** The record value's format and whether event headers are record headers. */
+  format: RecordFormatConfig;
   /** Charset of event bodies; null means pass the bytes through unchanged. */
   bodyEncoding: string | null;
   /** Largest record batch sent (as brokers count it against max.message.bytes), hence also the largest record. */
@@ -170,6 +176,8 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
     allowTopicOverride: settings.bool('allowTopicOverride', true),
     topicHeader: settings.string('topicHeader', 'topic'),
     timestampHeader: settings.string('timestampHeader'),
+    lineTimestamp: configureLineTimestamp(settings),
+    format: configureRecordFormat(settings),
     bodyEncoding,
     maxMessageBytes: settings.int(['max.message.size', PRODUCER + 'max.request.size'], DEFAULT_MAX_MESSAGE_BYTES, { min: MIN_MAX_MESSAGE_BYTES }),
     oversizePolicy: settings.oneOf('oversizePolicy', OVERSIZE_POLICIES, 'truncate'),

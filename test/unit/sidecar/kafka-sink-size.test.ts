@@ -90,6 +90,7 @@ function config(overrides: Partial<KafkaSinkConfig> = {}): KafkaSinkConfig {
     brokers: ['fake:9092'], topic: TOPIC, acks: -1, batchSize: 500, lingerMs: 0, maxInFlight: 2, compression: 'none',
     key: undefined, partition: undefined, partitionIdHeader: undefined, allowTopicOverride: false, topicHeader: 'topic',
     bodyEncoding: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, oversizePolicy: 'truncate', clientId: 'test', requestTimeoutMs: 1000, timestampHeader: undefined,
+    lineTimestamp: undefined, format: { format: 'raw', recordHeaders: true, json: { podHeaderPrefix: 'k8s.', fileHeader: 'file', fileRoot: undefined } },
     security: { protocol: 'PLAINTEXT' }, ...overrides,
   };
 }
