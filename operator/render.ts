@@ -10,6 +10,7 @@ import type { Acks, EnrichmentField, PodField, ResolvedSpec } from './crd-types.
 import { agentKey } from './extra-properties.ts';
 import { SASL_PASSWORD_FILE_KEY, SASL_USERNAME_FILE_KEY } from '../sidecar/sinks/kafka-config.ts';
 import { CONFINE_TO_KEY } from '../sidecar/sources/taildir/config.ts';
+import { FILE_PATH_HEADER, POD_FACT_HEADERS, POD_LABEL_HEADER } from '../sidecar/sinks/json-envelope.ts';
 import {
   AGENT_NAME, CHANNEL_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH,
   SINK_NAME, SOURCE_NAME, TLS_CA_FILE_PATH, TLS_CLIENT_FILE_PATH,
@@ -52,12 +53,12 @@ const POD_FIELD_ENV: Record<PodField, string> = {
 
 /** Header names (after enrichment.headerPrefix) of the enrichment fields. */
 export const ENRICHMENT_HEADERS: Record<EnrichmentField, string> = {
-  PodName: 'pod.name',
-  Namespace: 'pod.namespace',
-  NodeName: 'node.name',
-  PodUID: 'pod.uid',
-  Container: 'container.name',
-  FilePath: 'file.path',
+  PodName: POD_FACT_HEADERS.podName.header,
+  Namespace: POD_FACT_HEADERS.podNamespace.header,
+  NodeName: POD_FACT_HEADERS.nodeName.header,
+  PodUID: POD_FACT_HEADERS.podUID.header,
+  Container: POD_FACT_HEADERS.container.header,
+  FilePath: FILE_PATH_HEADER,
 };
 
 const KAFKA_ACKS: Record<Acks, string> = { All: 'all', Leader: '1', None: '0' };
@@ -152,7 +153,7 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   for (const field of spec.enrichment.fields) {
     if (field !== 'FilePath') enrichment[prefix + ENRICHMENT_HEADERS[field]] = { env: POD_FIELD_ENV[field] };
   }
-  for (const label of spec.enrichment.labels) enrichment[`${prefix}pod.label.${label}`] = { env: labelEnvName(label) };
+  for (const label of spec.enrichment.labels) enrichment[`${prefix}${POD_LABEL_HEADER}${label}`] = { env: labelEnvName(label) };
   const groups = spec.files.map((_file, index) => `f${index + 1}`);
   put(`${source}type`, 'TAILDIR');
   put(`${source}channels`, CHANNEL_NAME);

@@ -12,17 +12,6 @@
  */
 import { sameHeaders } from '../event.ts';
 
-/** The schema, for decoders (e.g. avro-tools fragtojson) and the README. */
-export const AVRO_FLUME_EVENT_SCHEMA = {
-  type: 'record',
-  name: 'AvroFlumeEvent',
-  namespace: 'org.apache.flume.source.avro',
-  fields: [
-    { name: 'headers', type: { type: 'map', values: 'string' } },
-    { name: 'body', type: 'bytes' },
-  ],
-} as const;
-
 export class FlumeAvroEvent {
   private lastHeaders: Record<string, string> | undefined;
   private lastEncoded: Buffer = Buffer.alloc(0);
