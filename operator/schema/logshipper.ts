@@ -44,14 +44,12 @@ const secretKeyRef = (description: string, keyDescription: string, defaultKey: s
 }, { name: 'SecretKeyRef', description });
 const quantities = (description: string): ObjectNode => map(intOrString({ description: 'A quantity.', pattern: QUANTITY, allowed: 'a quantity such as 100m, 0.5, 128Mi' }), { description });
 
+const HEADER_NAMES_MESSAGE = "header names must be 1-63 characters of letters, digits, '.', '_' and '-', starting with a letter or digit";
 const headerNames: Check<Record<string, unknown>> = {
-  cel: {
-    rule: `self.all(k, k.matches('${HEADER_NAME}'))`,
-    message: "header names must be 1-63 characters of letters, digits, '.', '_' and '-', starting with a letter or digit",
-  },
+  cel: { rule: `self.all(k, k.matches('${HEADER_NAME}'))`, message: HEADER_NAMES_MESSAGE },
   test: (self) => {
     const bad = Object.keys(self).find((name) => !new RegExp(HEADER_NAME).test(name));
-    return bad === undefined ? undefined : { field: `[${show(bad)}]`, problem: `invalid name ${show(bad)}: a name matching ${HEADER_NAME} is allowed` };
+    return bad === undefined ? undefined : { field: `[${show(bad)}]`, problem: `invalid name ${show(bad)}: ${HEADER_NAMES_MESSAGE}` };
   },
 };
 
