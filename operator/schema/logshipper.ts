@@ -28,6 +28,7 @@ const DNS_SUBDOMAIN = String.raw`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 const SECRET_KEY = '^[-._a-zA-Z0-9]+$';
 const QUANTITY = String.raw`^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$`;
 const HEADER_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
+const HEADER_NAME_REGEX = new RegExp(HEADER_NAME);
 
 /** `a`, `b` as README code. */
 const codes = (values: readonly string[]): string => values.map((value) => `\`${value}\``).join(', ');
@@ -48,7 +49,7 @@ const HEADER_NAMES_MESSAGE = "header names must be 1-63 characters of letters, d
 const headerNames: Check<Record<string, unknown>> = {
   cel: { rule: `self.all(k, k.matches('${HEADER_NAME}'))`, message: HEADER_NAMES_MESSAGE },
   test: (self) => {
-    const bad = Object.keys(self).find((name) => !new RegExp(HEADER_NAME).test(name));
+    const bad = Object.keys(self).find((name) => !HEADER_NAME_REGEX.test(name));
     return bad === undefined ? undefined : { field: `[${show(bad)}]`, problem: `invalid name ${show(bad)}: ${HEADER_NAMES_MESSAGE}` };
   },
 };
