@@ -120,7 +120,8 @@ function runChecks(node: Node, value: unknown, path: string): void {
 /** `value` (at `path`) with the defaults of `node` applied, checked; undefined for an absent optional field. */
 export function resolveNode(node: Node, value: unknown, path: string): unknown {
   if (value === undefined || value === null) {
-    if (node.default !== undefined) return resolveNode(node, structuredClone(node.default), path);
+    // A default object is copied: the result must not share it (scalars need no copy).
+    if (node.default !== undefined) return resolveNode(node, typeof node.default === 'object' ? structuredClone(node.default) : node.default, path);
     if (node.required === true) fail(path, `is required (${allowed(node)})`);
     if (node.type === 'array') return [];
     if (node.type === 'object' && (node.additionalProperties !== undefined || node.resolve === 'empty')) return resolveNode(node, {}, path);
