@@ -20,6 +20,10 @@ export const ACKS = ['All', 'Leader', 'None'] as const;
 export type Acks = (typeof ACKS)[number];
 export const COMPRESSIONS = ['none', 'gzip'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
+export const KAFKA_FORMATS = ['Raw', 'Json', 'FlumeEvent'] as const;
+export type KafkaFormat = (typeof KAFKA_FORMATS)[number];
+export const LINE_TIMESTAMP_FORMATS = ['Iso8601', 'EpochSeconds', 'EpochMillis', 'CommonLog'] as const;
+export type LineTimestampFormat = (typeof LINE_TIMESTAMP_FORMATS)[number];
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 export const MULTILINE_MODES = ['Start', 'Continuation'] as const;
@@ -89,6 +93,10 @@ export interface KafkaSpec {
   acks?: Acks;
   /** Compression of record batches. */
   compression?: Compression;
+  /** What a record holds. Raw: the line as the value, the pod facts (spec.enrichment) as Kafka headers. Json: one JSON object per line (message, timestamp, file relative to the volume, the pod's namespace, name, uid, container, node and spec.enrichment.labels under kubernetes, other headers under headers) and no Kafka headers, for consumers without headers (Kafka Connect, ksqlDB). FlumeEvent: Flume's Avro event (headers and body), as Flume's useFlumeEventFormat writes it. */
+  format?: KafkaFormat;
+  /** Take the record timestamp from the line (its first 4096 bytes) instead of the time it was read. A line without a valid time, or with one more than an hour after the read time, keeps the read time (counted in logshipper_sink_timestamp_fallbacks_total). */
+  timestamp?: KafkaTimestampSpec;
   /** Most lines per Kafka request (and per channel transaction). */
   batchSize?: number;
   /** How long (ms) a batch that is not full waits for more lines before it is sent (a full batch goes at once); fewer requests and less CPU for up to this much latency. */
@@ -105,6 +113,14 @@ export interface KafkaKeySpec {
   field?: PodField;
   /** Use this fixed string as the key. */
   value?: string;
+}
+
+/** Take the record timestamp from the line (its first 4096 bytes) instead of the time it was read. A line without a valid time, or with one more than an hour after the read time, keeps the read time (counted in logshipper_sink_timestamp_fallbacks_total). */
+export interface KafkaTimestampSpec {
+  /** How the time in the line is written: Iso8601 (RFC 3339, e.g. 2026-12-02T03:53:11.123+01:00; no offset: UTC), EpochSeconds, EpochMillis, CommonLog (10/Oct/2026:13:55:36 -0700). */
+  format: LineTimestampFormat;
+  /** A regular expression (JavaScript syntax) finding the time in the line: its group named timestamp, else its first group, else the whole match, e.g. '^\[(\S+)\]'. Default: the first time in the format anywhere in the line. */
+  pattern?: string;
 }
 
 /** Connect with TLS. Present (even empty) means TLS; the CA and client certificate come from Secrets in this namespace, mounted into the sidecar. Secret values are never written into the configuration. */
@@ -265,6 +281,15 @@ export interface ResolvedSpec {
     acks: Acks;
     /** Compression of record batches. */
     compression: Compression;
+    /** What a record holds. Raw: the line as the value, the pod facts (spec.enrichment) as Kafka headers. Json: one JSON object per line (message, timestamp, file relative to the volume, the pod's namespace, name, uid, container, node and spec.enrichment.labels under kubernetes, other headers under headers) and no Kafka headers, for consumers without headers (Kafka Connect, ksqlDB). FlumeEvent: Flume's Avro event (headers and body), as Flume's useFlumeEventFormat writes it. */
+    format: KafkaFormat;
+    /** Take the record timestamp from the line (its first 4096 bytes) instead of the time it was read. A line without a valid time, or with one more than an hour after the read time, keeps the read time (counted in logshipper_sink_timestamp_fallbacks_total). */
+    timestamp?: {
+      /** How the time in the line is written: Iso8601 (RFC 3339, e.g. 2026-12-02T03:53:11.123+01:00; no offset: UTC), EpochSeconds, EpochMillis, CommonLog (10/Oct/2026:13:55:36 -0700). */
+      format: LineTimestampFormat;
+      /** A regular expression (JavaScript syntax) finding the time in the line: its group named timestamp, else its first group, else the whole match, e.g. '^\[(\S+)\]'. Default: the first time in the format anywhere in the line. */
+      pattern?: string;
+    };
     /** Most lines per Kafka request (and per channel transaction). */
     batchSize: number;
     /** How long (ms) a batch that is not full waits for more lines before it is sent (a full batch goes at once); fewer requests and less CPU for up to this much latency. */
@@ -348,6 +373,7 @@ export const DEFAULTS = {
   longLines: 'Split' as LongLinePolicy,
   acks: 'All' as Acks,
   compression: 'none' as Compression,
+  format: 'Raw' as KafkaFormat,
   batchSize: 500,
   lingerMs: 100,
   caKey: 'ca.crt',

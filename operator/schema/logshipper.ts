@@ -14,6 +14,8 @@ import {
 
 export const ACKS = enumeration('ACKS', 'Acks', ['All', 'Leader', 'None']);
 export const COMPRESSIONS = enumeration('COMPRESSIONS', 'Compression', ['none', 'gzip']);
+export const KAFKA_FORMATS = enumeration('KAFKA_FORMATS', 'KafkaFormat', ['Raw', 'Json', 'FlumeEvent']);
+export const LINE_TIMESTAMP_FORMATS = enumeration('LINE_TIMESTAMP_FORMATS', 'LineTimestampFormat', ['Iso8601', 'EpochSeconds', 'EpochMillis', 'CommonLog']);
 export const SASL_MECHANISMS = enumeration('SASL_MECHANISMS', 'SaslMechanism', ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
 const POD_FIELD_VALUES = ['PodName', 'Namespace', 'NodeName', 'PodUID', 'Container'] as const;
 export const POD_FIELDS = enumeration('POD_FIELDS', 'PodField', POD_FIELD_VALUES, 'Pod facts the sidecar knows from its environment (downward API / injector).');
@@ -175,6 +177,30 @@ const kafka = object({
     enum: COMPRESSIONS,
     default: 'none',
     row: { meaning: codes(COMPRESSIONS.values) },
+  }),
+  format: string({
+    description: "What a record holds. Raw: the line as the value, the pod facts (spec.enrichment) as Kafka headers. Json: one JSON object per line (message, timestamp, file relative to the volume, the pod's namespace, name, uid, container, node and spec.enrichment.labels under kubernetes, other headers under headers) and no Kafka headers, for consumers without headers (Kafka Connect, ksqlDB). FlumeEvent: Flume's Avro event (headers and body), as Flume's useFlumeEventFormat writes it.",
+    enum: KAFKA_FORMATS,
+    default: 'Raw',
+    row: { meaning: '`Raw` (the line; pod facts as headers), `Json` (one JSON object per line with the pod facts, no Kafka headers: [the JSON envelope](#the-json-envelope-and-the-flume-event)), `FlumeEvent` (Flume\'s Avro event)' },
+  }),
+  timestamp: object({
+    format: string({
+      description: 'How the time in the line is written: Iso8601 (RFC 3339, e.g. 2026-12-02T03:53:11.123+01:00; no offset: UTC), EpochSeconds, EpochMillis, CommonLog (10/Oct/2026:13:55:36 -0700).',
+      required: true,
+      enum: LINE_TIMESTAMP_FORMATS,
+    }),
+    pattern: string({
+      description: String.raw`A regular expression (JavaScript syntax) finding the time in the line: its group named timestamp, else its first group, else the whole match, e.g. '^\[(\S+)\]'. Default: the first time in the format anywhere in the line.`,
+      minLength: 1,
+      maxLength: 1024,
+      allowed: 'a regular expression',
+      checks: [regexCompiles],
+    }),
+  }, {
+    name: 'KafkaTimestampSpec',
+    description: 'Take the record timestamp from the line (its first 4096 bytes) instead of the time it was read. A line without a valid time, or with one more than an hour after the read time, keeps the read time (counted in logshipper_sink_timestamp_fallbacks_total).',
+    row: { meaning: `record timestamp from the line: \`format\` (${codes(LINE_TIMESTAMP_FORMATS.values)}), \`pattern\` (JavaScript regex, its group \`timestamp\` or first group); a line without a valid time keeps the read time`, default: 'read time' },
   }),
   // 500, not Flume's 100: 2.3x the throughput for +18 MB peak RSS (bench, operator-defaults row).
   batchSize: integer({

@@ -29,6 +29,9 @@ const BAD: [string, Spec, string, RegExp][] = [
   ['topic with a space', withKafka({ topic: 'app logs' }), 'spec.kafka.topic', /should match/],
   ['acks as a number', withKafka({ acks: '1' }), 'spec.kafka.acks', /Unsupported value: "1": supported values: "All", "Leader", "None"/],
   ['unknown compression', withKafka({ compression: 'zstd' }), 'spec.kafka.compression', /Unsupported value: "zstd"/],
+  ['unknown record format', withKafka({ format: 'Avro' }), 'spec.kafka.format', /Unsupported value: "Avro": supported values: "Raw", "Json", "FlumeEvent"/],
+  ['timestamp without a format', withKafka({ timestamp: { pattern: '^(\\S+)' } }), 'spec.kafka.timestamp.format', /Required value/],
+  ['unknown timestamp format', withKafka({ timestamp: { format: 'RFC822' } }), 'spec.kafka.timestamp.format', /Unsupported value: "RFC822"/],
   ['key with field and value', withKafka({ key: { field: 'PodName', value: 'x' } }), 'spec.kafka.key', /exactly one of field or value/],
   ['inline password (unknown field is pruned) and no secret', withKafka({ sasl: { mechanism: 'PLAIN' } }), 'spec.kafka.sasl.secretName', /Required value/],
   ['unknown SASL mechanism', withKafka({ sasl: { mechanism: 'GSSAPI', secretName: 's' } }), 'spec.kafka.sasl.mechanism', /Unsupported value: "GSSAPI"/],
@@ -47,7 +50,7 @@ const BAD: [string, Spec, string, RegExp][] = [
 
 /** A spec with every optional object present and their defaults left to the apiserver. */
 const EVERY_OBJECT: Spec = {
-  ...withKafka({ key: { field: 'PodName' }, tls: { ca: { secretName: 'ca' }, clientCertificate: { secretName: 'client' } }, sasl: { mechanism: 'PLAIN', secretName: 'creds' } }),
+  ...withKafka({ key: { field: 'PodName' }, format: 'Json', timestamp: { format: 'Iso8601', pattern: '^\\[(\\S+)\\]' }, tls: { ca: { secretName: 'ca' }, clientCertificate: { secretName: 'client' } }, sasl: { mechanism: 'PLAIN', secretName: 'creds' } }),
   files: [{ path: 'app/*.log', headers: { team: 'shop' } }],
   multiline: { mode: 'Start', pattern: '^\\d' },
   enrichment: { fields: ['PodName'] },

@@ -64,6 +64,11 @@ const RESOLVED: fc.Arbitrary<ResolvedSpec> = fc.record({
     key: fc.option(fc.oneof(fc.record({ value: NASTY.filter((s) => s !== '') }), fc.record({ field: fc.constantFrom('PodName', 'Namespace', 'NodeName', 'PodUID', 'Container') })), { nil: undefined }),
     acks: fc.constantFrom('All', 'Leader', 'None'),
     compression: fc.constantFrom('none', 'gzip'),
+    format: fc.constantFrom('Raw', 'Json', 'FlumeEvent'),
+    timestamp: fc.option(fc.record({
+      format: fc.constantFrom('Iso8601', 'EpochSeconds', 'EpochMillis', 'CommonLog'),
+      pattern: fc.option(fc.constantFrom('^\\[(\\S+)\\]', 'ts=(?<timestamp>\\d+)', '#!=:(.*)', '\\\\$', ' (\\S+) $'), { nil: undefined }),
+    }), { nil: undefined }),
     batchSize: fc.integer({ min: 1, max: 500 }),
     lingerMs: fc.integer({ min: 0, max: 60_000 }),
     tls: fc.constant(undefined),
@@ -210,6 +215,50 @@ describe('render: the agent accepts the result', () => {
   });
 });
 
+describe('render: record format and timestamp', () => {
+  const sinkKeys = (spec: LogShipperSpec): Map<string, string> => {
+    const result = render(resolveSpec(spec), CONTEXT);
+    const env = sidecarEnv(result.env, (variable) => `value-of-${variable}`);
+    assert.deepEqual(agentConfig(result.text, env).warnings, []);
+    return new Map([...agentRead(result.text, env)].filter(([key]) => key.startsWith(`${AGENT_NAME}.sinks.kafka.`)).map(([key, value]) => [key.slice(`${AGENT_NAME}.sinks.kafka.`.length), value]));
+  };
+
+  it('Raw renders no format key: existing configurations render as before', () => {
+    assert.equal(render(resolveSpec(minimal()), CONTEXT).text, render(resolveSpec(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', format: 'Raw' } })), CONTEXT).text);
+    assert.equal(sinkKeys(minimal()).has('format'), false);
+  });
+
+  it('Json: the envelope format, every pod fact and the file as enrichment headers whatever enrichment.fields says, the file relative to the volume', () => {
+    const spec = minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', format: 'Json' }, enrichment: { labels: ['team'], headerPrefix: 'x.' } });
+    const keys = sinkKeys(spec);
+    assert.equal(keys.get('format'), 'json');
+    assert.equal(keys.get('json.podHeaderPrefix'), 'x.');
+    assert.equal(keys.get('json.fileHeader'), 'x.file.path');
+    assert.equal(keys.get('json.fileRoot'), LOG_VOLUME_MOUNT_PATH);
+    const result = render(resolveSpec(spec), CONTEXT);
+    const read = agentRead(result.text, sidecarEnv(result.env, (variable) => `value-of-${variable}`));
+    const headers = [...read].filter(([key]) => key.startsWith(`${AGENT_NAME}.sources.files.headers.f1.`)).map(([key, value]) => [key.slice(`${AGENT_NAME}.sources.files.headers.f1.`.length), value]);
+    assert.deepEqual(Object.fromEntries(headers), {
+      'x.pod.name': 'value-of-POD_NAME', 'x.pod.namespace': 'value-of-POD_NAMESPACE', 'x.pod.uid': 'value-of-POD_UID', 'x.container.name': 'value-of-CONTAINER_NAME',
+      'x.node.name': 'value-of-NODE_NAME', [`x.pod.label.team`]: `value-of-${labelEnvName('team')}`,
+    });
+    assert.equal(read.get(`${AGENT_NAME}.sources.files.fileHeaderKey`), 'x.file.path');
+  });
+
+  it('FlumeEvent: Flume\'s Avro event', () => {
+    assert.equal(sinkKeys(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', format: 'FlumeEvent' } })).get('format'), 'flume-event');
+  });
+
+  it('timestamp: the format and the pattern as written (backslashes and all)', () => {
+    const keys = sinkKeys(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', timestamp: { format: 'CommonLog', pattern: '\\[([^\\]]+)\\]' } } }));
+    assert.equal(keys.get('timestampFormat'), 'clf');
+    assert.equal(keys.get('timestampPattern'), '\\[([^\\]]+)\\]');
+    const iso = sinkKeys(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', timestamp: { format: 'Iso8601' } } }));
+    assert.equal(iso.get('timestampFormat'), 'iso8601');
+    assert.equal(iso.has('timestampPattern'), false);
+  });
+});
+
 describe('agentPath: globs relative to the volume, read by the agent as globs', () => {
   it('every allowed path becomes a glob for the agent with the same meaning', () => {
     fc.assert(fc.property(GLOB, (relative) => {
@@ -257,6 +306,14 @@ describe('resolveSpec: errors name the field, the bad value and what is allowed'
       /^spec\.files\[0\]\.headers\["x\.pod\.label\.team"\]: invalid name/],
     ['static header posing as the file path', minimal({ files: [{ path: 'a.log', headers: { 'k8s.file.path': '/etc/shadow' } }], enrichment: { fields: ['FilePath'] } }),
       /^spec\.files\[0\]\.headers\["k8s\.file\.path"\]: invalid name/],
+    ['bad format', minimal({ kafka: { brokers: ['k:1'], topic: 't', format: 'Avro' as never } }), /^spec\.kafka\.format: invalid value "Avro": one of Raw, Json, FlumeEvent/],
+    ['timestamp without format', minimal({ kafka: { brokers: ['k:1'], topic: 't', timestamp: {} as never } }), /^spec\.kafka\.timestamp\.format: is required/],
+    ['bad timestamp format', minimal({ kafka: { brokers: ['k:1'], topic: 't', timestamp: { format: 'RFC822' as never } } }), /^spec\.kafka\.timestamp\.format: invalid value "RFC822": one of Iso8601, EpochSeconds, EpochMillis, CommonLog/],
+    ['bad timestamp pattern', minimal({ kafka: { brokers: ['k:1'], topic: 't', timestamp: { format: 'Iso8601', pattern: '([' } } }), /^spec\.kafka\.timestamp\.pattern: invalid value "\(\[": a JavaScript regular expression/],
+    ['Json: a static header posing as an unlisted pod label', minimal({ kafka: { brokers: ['k:1'], topic: 't', format: 'Json' }, files: [{ path: 'a.log', headers: { 'k8s.pod.label.tier': 'gold' } }] }),
+      /^spec\.files\[0\]\.headers\["k8s\.pod\.label\.tier"\]: invalid name/],
+    ['Json: a static header posing as a pod fact not in enrichment.fields', minimal({ kafka: { brokers: ['k:1'], topic: 't', format: 'Json' }, files: [{ path: 'a.log', headers: { 'k8s.pod.namespace': 'kube-system' } }] }),
+      /^spec\.files\[0\]\.headers\["k8s\.pod\.namespace"\]: invalid name/],
     ['privileged sidecar port', minimal({ sidecar: { httpPort: 80 } }), /^spec\.sidecar\.httpPort: invalid value 80: an integer 1024\.\.65535 is allowed/],
   ];
   for (const [name, spec, message] of cases) {

@@ -26,7 +26,7 @@ describe('schema walk: defaults', () => {
       encoding: DEFAULTS.encoding,
       maxLineBytes: DEFAULTS.maxLineBytes,
       longLines: DEFAULTS.longLines,
-      kafka: { brokers: ['k:9092'], topic: 't', acks: DEFAULTS.acks, compression: DEFAULTS.compression, batchSize: DEFAULTS.batchSize, lingerMs: DEFAULTS.lingerMs },
+      kafka: { brokers: ['k:9092'], topic: 't', acks: DEFAULTS.acks, compression: DEFAULTS.compression, format: DEFAULTS.format, batchSize: DEFAULTS.batchSize, lingerMs: DEFAULTS.lingerMs },
       channel: { capacity: DEFAULTS.capacity, byteCapacity: DEFAULTS.byteCapacity },
       enrichment: { fields: [], labels: [], headerPrefix: DEFAULTS.headerPrefix },
       extraProperties: [],
