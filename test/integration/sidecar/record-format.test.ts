@@ -8,12 +8,15 @@ import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TextDecoder } from 'node:util';
-import { createTopic, readTopic, waitForRecords, type ConsumedRecord } from '../../helpers/kafka.ts';
+import { brokers, createTopic, readTopic, waitForRecords, type ConsumedRecord } from '../../helpers/kafka.ts';
 import { readFlumeEvents } from '../../helpers/avro.ts';
 import { getText, httpPort, metric, metricsOnceDelivered, startAgent } from '../../helpers/agent.ts';
 import { uniqueName } from '../../helpers/env.ts';
 import { multisetDiff } from '../../helpers/multiset.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
+import { render } from '../../../operator/render.ts';
+import { resolveSpec } from '../../../operator/spec.ts';
+import { AGENT_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, STATE_MOUNT_PATH } from '../../../operator/sidecar-layout.ts';
 
 const POD_HEADERS = {
   'k8s.pod.name': 'web-0', 'k8s.pod.namespace': 'shop', 'k8s.pod.uid': '0f6c1c8e-2f4b-4d8e-9a61-1d2e3f4a5b6c',
@@ -112,7 +115,7 @@ describe('record formats -> real Kafka', () => {
     await createTopic(topic);
     const conf = join(dir, 'agent.properties');
     // The command stays up after cat so that the metrics can be read before the agent stops.
-    writeFileSync(conf, kafkaPipeline({ topic, source: ['type = exec', `command = cat ${input}; sleep 60`, 'shell = /bin/sh -c'], sink: ['format = json'] }));
+    writeFileSync(conf, kafkaPipeline({ topic, source: ['type = exec', `command = cat ${input}; exec sleep 60`, 'shell = /bin/sh -c'], sink: ['format = json'] }));
     const agent = startAgent(conf, 'a');
     try {
       const port = await httpPort(agent);
@@ -172,5 +175,63 @@ describe('record formats -> real Kafka', () => {
       assert.ok(ts >= readFrom && ts <= readBy, `${line}: read time ${ts} in ${readFrom}..${readBy}`);
     }
     assert.equal(metric(metrics, 'logshipper_sink_timestamp_fallbacks_total{sink="k"}'), unstamped.length);
+  });
+});
+
+describe('operator-rendered Json with a line timestamp -> real Kafka', () => {
+  it('ships the envelope with the pod facts the injector provides, the file relative to the volume, the time from the line', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-format-rendered-'));
+    const volume = join(dir, 'volume');
+    const state = join(dir, 'state');
+    mkdirSync(join(volume, 'app'), { recursive: true });
+    mkdirSync(state);
+    const topic = uniqueName('format-rendered');
+    await createTopic(topic);
+    const { text, env } = render(resolveSpec({
+      volume: 'logs',
+      files: [{ path: 'app/*.log', headers: { team: 'shop' } }],
+      kafka: { brokers: brokers().split(','), topic, batchSize: 100, format: 'Json', timestamp: { format: 'Iso8601', pattern: '^\\[([^\\]]+)\\]' } },
+      enrichment: { labels: ['app.kubernetes.io/name'] },
+    }), { namespace: 'shop', name: 'web' });
+    const values: Record<string, string> = {
+      [ENV.podName]: 'web-7d9f8', [ENV.podNamespace]: 'shop', [ENV.podUID]: 'c0ffee00-0000-4000-8000-000000000001', [ENV.nodeName]: 'node-1',
+      [ENV.container]: 'app', [labelEnvName('app.kubernetes.io/name')]: 'web',
+    };
+    assert.deepEqual(env, Object.keys(values).sort(), 'the injector provides every variable the configuration refers to');
+    let conf = text.replaceAll(LOG_VOLUME_MOUNT_PATH, volume).replaceAll(STATE_MOUNT_PATH, state);
+    for (const [name, value] of Object.entries(values)) conf = conf.replaceAll(`\${${name}}`, value);
+    writeFileSync(join(dir, 'agent.properties'), conf);
+    const lines = Array.from({ length: 200 }, (_, i) => ({ ms: Date.UTC(2026, 10, 30, 12, 0, i % 60, i), text: `[${new Date(Date.UTC(2026, 10, 30, 12, 0, i % 60, i)).toISOString()}] request ${i} "GET /"` }));
+    lines.push({ ms: Number.NaN, text: 'no time here' });
+    const agent = startAgent(join(dir, 'agent.properties'), AGENT_NAME);
+    try {
+      await httpPort(agent);
+      const readFrom = Date.now();
+      appendFileSync(join(volume, 'app', 'web.log'), lines.map((line) => `${line.text}\n`).join(''));
+      const records = await waitForRecords(topic, lines.length);
+      const readBy = Date.now();
+      assert.equal(records.length, lines.length);
+      const byMessage = new Map(records.map((record) => [(JSON.parse(record.value) as Envelope).message, { record, envelope: JSON.parse(record.value) as Envelope }]));
+      for (const line of lines) {
+        const found = byMessage.get(line.text);
+        assert.ok(found !== undefined, line.text);
+        const { record, envelope } = found;
+        assert.deepEqual(record.headers, {});
+        assert.equal(envelope.file, 'app/web.log');
+        assert.deepEqual(envelope.kubernetes, {
+          pod_name: 'web-7d9f8', pod_namespace: 'shop', pod_uid: 'c0ffee00-0000-4000-8000-000000000001', container_name: 'app', pod_node_name: 'node-1',
+          pod_labels: { 'app.kubernetes.io/name': 'web' },
+        });
+        assert.deepEqual(envelope.headers, { team: 'shop' });
+        if (Number.isNaN(line.ms)) assert.ok(record.timestamp >= readFrom && record.timestamp <= readBy, 'no time in the line: the read time');
+        else assert.equal(record.timestamp, line.ms, line.text);
+        const read = Date.parse(envelope.timestamp);
+        assert.ok(read >= readFrom && read <= readBy, 'the envelope timestamp is the read time');
+      }
+      agent.process.kill('SIGTERM');
+      assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
+    } finally {
+      agent.process.kill('SIGKILL');
+    }
   });
 });
