@@ -13,7 +13,7 @@
  * Per record only the timestamp and the message are encoded: the rest (file, pod facts, headers)
  * is kept encoded while consecutive events carry the same headers, and a read's events share
  * their timestamp. The message is V8's JSON.stringify of the decoded line, which measured faster
- * than a hand-written byte escaper (bench/json-envelope.ts).
+ * than a hand-written byte escaper (bench/record-format.ts).
  */
 import { isUtf8 } from 'node:buffer';
 import { sameHeaders } from '../event.ts';
