@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../size-limits.ts';
+import { COMPRESSIONS, LEVELS, unavailable, type Compression } from './compression.ts';
 
 /**
  * The Kafka sink's settings, read from both generations of Flume keys:
@@ -16,6 +17,8 @@ export interface KafkaSinkConfig {
   /** Batches on their way at once while deliveries succeed. */
   maxInFlight: number;
   compression: Compression;
+  /** The codec's level (`compression.<codec>.level`, Kafka's default when unset); undefined for none and snappy. */
+  compressionLevel: number | undefined;
   /** Record key when the event has no `key` header (`partition.key`). */
   key: string | undefined;
   /** Partition for every record (single-partition partitioner or `defaultPartitionId`). */
@@ -37,9 +40,6 @@ export interface KafkaSinkConfig {
   requestTimeoutMs: number;
   security: KafkaSecurity;
 }
-
-export const COMPRESSIONS = ['none', 'gzip'] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
 
 /**
  * What happens to a record larger than the size limit (the broker would refuse it, blocking the
@@ -156,6 +156,7 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
   settings.oneOf('producer.type', ['sync', 'async'], 'sync');
 
   const batchSize = settings.int(['flumeBatchSize', 'batchSize'], 100, { min: 1 });
+  const { compression, compressionLevel } = configureCompression(settings);
   return {
     brokers,
     topic: settings.string(['kafka.topic', 'custom.topic.name', 'topic'], 'default-flume-topic'),
@@ -163,7 +164,8 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
     batchSize,
     lingerMs: settings.int(PRODUCER + 'linger.ms', DEFAULT_LINGER_MS, { min: 0, max: 60_000 }),
     maxInFlight: settings.int(PRODUCER + 'max.in.flight.requests.per.connection', DEFAULT_MAX_IN_FLIGHT, { min: 1, max: 16 }),
-    compression: settings.oneOf(PRODUCER + 'compression.type', COMPRESSIONS, 'none'),
+    compression,
+    compressionLevel,
     key,
     partition,
     partitionIdHeader: settings.string('partitionIdHeader'),
@@ -177,6 +179,51 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
     requestTimeoutMs: settings.int(PRODUCER + 'request.timeout.ms', 30_000, { min: 1 }),
     security: configureSecurity(settings),
   };
+}
+
+const COMPRESSION_TYPE_KEY = PRODUCER + 'compression.type';
+/** The Kafka 0.8 producer's key (names, or the codec ids 0-4), bare as the 0.8-era sinks read it or under Flume 1.6's `kafka.` prefix. */
+const COMPRESSION_CODEC_KEYS = ['compression.codec', 'kafka.compression.codec'];
+
+/**
+ * The codec (`kafka.producer.compression.type`, else the 0.8-era `compression.codec`) and its
+ * level. Every `compression.<codec>.level` set is checked against Kafka's range, as Kafka does,
+ * though only the chosen codec's is used.
+ */
+function configureCompression(settings: Settings): { compression: Compression; compressionLevel: number | undefined } {
+  let compression: Compression;
+  const codecText = settings.has(COMPRESSION_TYPE_KEY) ? undefined : settings.string(COMPRESSION_CODEC_KEYS);
+  const codecKey = COMPRESSION_CODEC_KEYS.find((key) => settings.has(key)) ?? COMPRESSION_TYPE_KEY;
+  if (codecText !== undefined && /^\d+$/.test(codecText)) {
+    const byId = COMPRESSIONS[Number(codecText)];
+    if (byId === undefined) throw settings.error(codecKey, `invalid value "${codecText}": one of ${COMPRESSIONS.join(', ')} or their Kafka codec ids ${COMPRESSIONS.map((name, id) => `${String(id)} (${name})`).join(', ')} is allowed`);
+    compression = byId;
+  } else {
+    compression = settings.oneOf(codecText === undefined ? COMPRESSION_TYPE_KEY : codecKey, COMPRESSIONS, 'none');
+  }
+  const why = unavailable(compression);
+  if (why !== undefined) {
+    throw settings.error(codecText === undefined ? COMPRESSION_TYPE_KEY : codecKey, `${why}: allowed here are ${COMPRESSIONS.filter((name) => unavailable(name) === undefined).join(', ')}`);
+  }
+  const levels = new Map<Compression, number>();
+  for (const [codec, range] of Object.entries(LEVELS) as [keyof typeof LEVELS, (typeof LEVELS)[keyof typeof LEVELS]][]) {
+    const key = `${PRODUCER}compression.${codec}.level`;
+    if (!settings.has(key)) continue;
+    const text = settings.string(key, '');
+    const level = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+    const inRange = level >= range.min && level <= range.max;
+    if (!inRange && level !== range.default) {
+      const allowed = range.default < range.min ? `an integer ${String(range.min)}..${String(range.max)}, or ${String(range.default)} (the default)` : `an integer ${String(range.min)}..${String(range.max)} (default ${String(range.default)})`;
+      throw settings.error(key, `invalid value "${text}": ${allowed} is allowed`);
+    }
+    // LZ4 high compression (Kafka's levels other than its default) is not in lz4-napi: refused rather than quietly ignored.
+    if (codec === 'lz4' && level !== range.default) {
+      throw settings.error(key, `invalid value "${text}": ${String(range.default)} (Kafka's default, LZ4's fast mode) is allowed: the agent's LZ4 encoder has no high-compression levels (Kafka's ${String(range.min)}..${String(range.max)} other than ${String(range.default)}); use zstd for a better ratio`);
+    }
+    levels.set(codec, level);
+  }
+  const compressionLevel = compression === 'none' || compression === 'snappy' ? undefined : (levels.get(compression) ?? LEVELS[compression].default);
+  return { compression, compressionLevel };
 }
 
 function configureSecurity(settings: Settings): KafkaSecurity {
