@@ -31,6 +31,28 @@ export const LEVELS = {
   zstd: { min: -131_072, max: 22, default: 3 },
 } as const satisfies Record<string, LevelRange>;
 
+/**
+ * Whether the agent takes `level` for `compression` (`compression.<codec>.level`): Kafka's range,
+ * except lz4, whose encoder here (lz4-napi) has LZ4's fast mode only, i.e. Kafka's default 9.
+ * None and snappy have no levels.
+ */
+export function levelAllowed(compression: Compression, level: number): boolean {
+  if (compression === 'none' || compression === 'snappy') return false;
+  const range = LEVELS[compression];
+  if (compression === 'lz4') return level === range.default;
+  return level === range.default || (Number.isInteger(level) && level >= range.min && level <= range.max);
+}
+
+/** The levels levelAllowed takes, as error messages say them. */
+export function allowedLevels(compression: Compression): string {
+  if (compression === 'none' || compression === 'snappy') return `no level (${compression} has none)`;
+  const range = LEVELS[compression];
+  if (compression === 'lz4') return `${String(range.default)} (Kafka's default, LZ4's fast mode: the agent's LZ4 encoder has no high-compression levels, Kafka's ${String(range.min)}..${String(range.max)} other than ${String(range.default)}; zstd compresses better)`;
+  return range.default < range.min
+    ? `an integer ${String(range.min)}..${String(range.max)}, or ${String(range.default)} (the default)`
+    : `an integer ${String(range.min)}..${String(range.max)} (default ${String(range.default)})`;
+}
+
 /** Compresses a record batch's records and decompresses them again. */
 export interface Codec {
   compress(records: Buffer): Promise<Buffer>;

@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../size-limits.ts';
-import { COMPRESSIONS, LEVELS, unavailable, type Compression } from './compression.ts';
+import { allowedLevels, COMPRESSIONS, levelAllowed, LEVELS, unavailable, type Compression } from './compression.ts';
 
 /**
  * The Kafka sink's settings, read from both generations of Flume keys:
@@ -206,20 +206,12 @@ function configureCompression(settings: Settings): { compression: Compression; c
     throw settings.error(codecText === undefined ? COMPRESSION_TYPE_KEY : codecKey, `${why}: allowed here are ${COMPRESSIONS.filter((name) => unavailable(name) === undefined).join(', ')}`);
   }
   const levels = new Map<Compression, number>();
-  for (const [codec, range] of Object.entries(LEVELS) as [keyof typeof LEVELS, (typeof LEVELS)[keyof typeof LEVELS]][]) {
+  for (const codec of Object.keys(LEVELS) as (keyof typeof LEVELS)[]) {
     const key = `${PRODUCER}compression.${codec}.level`;
     if (!settings.has(key)) continue;
     const text = settings.string(key, '');
     const level = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
-    const inRange = level >= range.min && level <= range.max;
-    if (!inRange && level !== range.default) {
-      const allowed = range.default < range.min ? `an integer ${String(range.min)}..${String(range.max)}, or ${String(range.default)} (the default)` : `an integer ${String(range.min)}..${String(range.max)} (default ${String(range.default)})`;
-      throw settings.error(key, `invalid value "${text}": ${allowed} is allowed`);
-    }
-    // LZ4 high compression (Kafka's levels other than its default) is not in lz4-napi: refused rather than quietly ignored.
-    if (codec === 'lz4' && level !== range.default) {
-      throw settings.error(key, `invalid value "${text}": ${String(range.default)} (Kafka's default, LZ4's fast mode) is allowed: the agent's LZ4 encoder has no high-compression levels (Kafka's ${String(range.min)}..${String(range.max)} other than ${String(range.default)}); use zstd for a better ratio`);
-    }
+    if (!levelAllowed(codec, level)) throw settings.error(key, `invalid value "${text}": ${allowedLevels(codec)} is allowed`);
     levels.set(codec, level);
   }
   const compressionLevel = compression === 'none' || compression === 'snappy' ? undefined : (levels.get(compression) ?? LEVELS[compression].default);
