@@ -193,17 +193,18 @@ const COMPRESSION_CODEC_KEYS = ['compression.codec', 'kafka.compression.codec'];
 function configureCompression(settings: Settings): { compression: Compression; compressionLevel: number | undefined } {
   let compression: Compression;
   const codecText = settings.has(COMPRESSION_TYPE_KEY) ? undefined : settings.string(COMPRESSION_CODEC_KEYS);
-  const codecKey = COMPRESSION_CODEC_KEYS.find((key) => settings.has(key)) ?? COMPRESSION_TYPE_KEY;
+  // The key the codec was read from, for messages.
+  const codecKey = codecText === undefined ? COMPRESSION_TYPE_KEY : (COMPRESSION_CODEC_KEYS.find((key) => settings.has(key)) ?? COMPRESSION_TYPE_KEY);
   if (codecText !== undefined && /^\d+$/.test(codecText)) {
     const byId = COMPRESSIONS[Number(codecText)];
     if (byId === undefined) throw settings.error(codecKey, `invalid value "${codecText}": one of ${COMPRESSIONS.join(', ')} or their Kafka codec ids ${COMPRESSIONS.map((name, id) => `${String(id)} (${name})`).join(', ')} is allowed`);
     compression = byId;
   } else {
-    compression = settings.oneOf(codecText === undefined ? COMPRESSION_TYPE_KEY : codecKey, COMPRESSIONS, 'none');
+    compression = settings.oneOf(codecKey, COMPRESSIONS, 'none');
   }
   const why = unavailable(compression);
   if (why !== undefined) {
-    throw settings.error(codecText === undefined ? COMPRESSION_TYPE_KEY : codecKey, `${why}: allowed here are ${COMPRESSIONS.filter((name) => unavailable(name) === undefined).join(', ')}`);
+    throw settings.error(codecKey, `${why}: allowed here are ${COMPRESSIONS.filter((name) => unavailable(name) === undefined).join(', ')}`);
   }
   const levels = new Map<Compression, number>();
   for (const codec of Object.keys(LEVELS) as (keyof typeof LEVELS)[]) {
