@@ -192,7 +192,9 @@ const COMPRESSION_CODEC_KEYS = ['compression.codec', 'kafka.compression.codec'];
  */
 function configureCompression(settings: Settings): { compression: Compression; compressionLevel: number | undefined } {
   let compression: Compression;
-  const codecText = settings.has(COMPRESSION_TYPE_KEY) ? undefined : settings.string(COMPRESSION_CODEC_KEYS);
+  // Read (so known) even when compression.type is set and wins.
+  const oldText = settings.string(COMPRESSION_CODEC_KEYS);
+  const codecText = settings.has(COMPRESSION_TYPE_KEY) ? undefined : oldText;
   // The key the codec was read from, for messages.
   const codecKey = codecText === undefined ? COMPRESSION_TYPE_KEY : (COMPRESSION_CODEC_KEYS.find((key) => settings.has(key)) ?? COMPRESSION_TYPE_KEY);
   if (codecText !== undefined && /^\d+$/.test(codecText)) {

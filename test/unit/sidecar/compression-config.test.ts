@@ -3,20 +3,28 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseProperties } from '../../../sidecar/config/properties.ts';
-import { parseAgentConfig } from '../../../sidecar/config/agent-config.ts';
+import { parseAgentConfig, type AgentConfig } from '../../../sidecar/config/agent-config.ts';
 import { ConfigError } from '../../../sidecar/config/errors.ts';
 import type { KafkaSinkConfig } from '../../../sidecar/sinks/kafka-config.ts';
 
-function sinkConfig(keys: Record<string, string>): KafkaSinkConfig {
+function load(keys: Record<string, string>): AgentConfig {
   const text = [
     'a.sources = s', 'a.channels = c', 'a.sinks = k',
     'a.sources.s.type = exec', 'a.sources.s.command = true', 'a.sources.s.channels = c', 'a.channels.c.type = memory',
     'a.sinks.k.type = kafka', 'a.sinks.k.channel = c', 'a.sinks.k.kafka.bootstrap.servers = b:9092',
     ...Object.entries(keys).map(([key, value]) => `a.sinks.k.${key} = ${value}`),
   ].join('\n');
-  const spec = parseAgentConfig(parseProperties(text), 'agent.properties', 'a').sinks[0]?.spec;
+  return parseAgentConfig(parseProperties(text), 'agent.properties', 'a');
+}
+
+function sinkConfig(keys: Record<string, string>): KafkaSinkConfig {
+  const spec = load(keys).sinks[0]?.spec;
   assert.equal(spec?.type, 'kafka');
   return spec.config;
+}
+
+function warningsOf(keys: Record<string, string>): string[] {
+  return load(keys).warnings.map((warning) => warning.message);
 }
 
 function compressionOf(keys: Record<string, string>): [string, number | undefined] {
@@ -46,6 +54,7 @@ describe('Kafka sink compression settings', () => {
     assert.deepEqual(compressionOf({ 'kafka.compression.codec': '3' }), ['lz4', 9]);
     assert.deepEqual(compressionOf({ 'compression.codec': '0' }), ['none', undefined]);
     assert.deepEqual(compressionOf({ 'compression.codec': 'gzip', [TYPE]: 'zstd' }), ['zstd', 3]);
+    assert.deepEqual(warningsOf({ 'compression.codec': 'gzip', [TYPE]: 'zstd' }), []);
   });
 
   const errors: [string, Record<string, string>, RegExp][] = [
