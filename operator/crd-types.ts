@@ -18,7 +18,7 @@ export const POD_FIELDS = ['PodName', 'Namespace', 'NodeName', 'PodUID', 'Contai
 export type PodField = (typeof POD_FIELDS)[number];
 export const ACKS = ['All', 'Leader', 'None'] as const;
 export type Acks = (typeof ACKS)[number];
-export const COMPRESSIONS = ['none', 'gzip'] as const;
+export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 export const KAFKA_FORMATS = ['Raw', 'Json', 'FlumeEvent'] as const;
 export type KafkaFormat = (typeof KAFKA_FORMATS)[number];
@@ -91,8 +91,10 @@ export interface KafkaSpec {
   key?: KafkaKeySpec;
   /** Which acknowledgement a batch waits for: All (every in-sync replica, Kafka acks=all/-1), Leader (acks=1) or None (acks=0, lines can be lost). */
   acks?: Acks;
-  /** Compression of record batches. */
+  /** Compression of record batches, in Kafka's formats (what the Java client writes): gzip, snappy, lz4 or zstd. zstd and gzip save the most bytes, lz4 and snappy cost the least CPU. */
   compression?: Compression;
+  /** The compression level, as Kafka's compression.<codec>.level: gzip 1..9, zstd -131072..22 (higher: smaller and slower), lz4 only 9; none and snappy take none. Unset: Kafka's default for the codec. */
+  compressionLevel?: number;
   /** What a record holds. Raw: the line as the value, the pod facts (spec.enrichment) as Kafka headers. Json: one JSON object per line (message, timestamp, file relative to the volume, the pod's namespace, name, uid, container, node and spec.enrichment.labels under kubernetes, other headers under headers) and no Kafka headers, for consumers without headers (Kafka Connect, ksqlDB). FlumeEvent: Flume's Avro event (headers and body), as Flume's useFlumeEventFormat writes it. */
   format?: KafkaFormat;
   /** Take the record timestamp from the line (its first 4096 bytes) instead of the time it was read. A line without a valid time, or with one more than an hour after the read time, keeps the read time (counted in logshipper_sink_timestamp_fallbacks_total). */
@@ -279,8 +281,10 @@ export interface ResolvedSpec {
     };
     /** Which acknowledgement a batch waits for: All (every in-sync replica, Kafka acks=all/-1), Leader (acks=1) or None (acks=0, lines can be lost). */
     acks: Acks;
-    /** Compression of record batches. */
+    /** Compression of record batches, in Kafka's formats (what the Java client writes): gzip, snappy, lz4 or zstd. zstd and gzip save the most bytes, lz4 and snappy cost the least CPU. */
     compression: Compression;
+    /** The compression level, as Kafka's compression.<codec>.level: gzip 1..9, zstd -131072..22 (higher: smaller and slower), lz4 only 9; none and snappy take none. Unset: Kafka's default for the codec. */
+    compressionLevel?: number;
     /** What a record holds. Raw: the line as the value, the pod facts (spec.enrichment) as Kafka headers. Json: one JSON object per line (message, timestamp, file relative to the volume, the pod's namespace, name, uid, container, node and spec.enrichment.labels under kubernetes, other headers under headers) and no Kafka headers, for consumers without headers (Kafka Connect, ksqlDB). FlumeEvent: Flume's Avro event (headers and body), as Flume's useFlumeEventFormat writes it. */
     format: KafkaFormat;
     /** Take the record timestamp from the line (its first 4096 bytes) instead of the time it was read. A line without a valid time, or with one more than an hour after the read time, keeps the read time (counted in logshipper_sink_timestamp_fallbacks_total). */

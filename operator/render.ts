@@ -217,6 +217,7 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   put(`${sink}flumeBatchSize`, String(kafka.batchSize));
   put(`${sink}kafka.producer.acks`, KAFKA_ACKS[kafka.acks]);
   put(`${sink}kafka.producer.compression.type`, kafka.compression);
+  if (kafka.compressionLevel !== undefined) put(`${sink}kafka.producer.compression.${kafka.compression}.level`, String(kafka.compressionLevel));
   put(`${sink}kafka.producer.linger.ms`, String(kafka.lingerMs));
   // Raw renders nothing, as before the setting existed: existing configurations (and their hashes) stay the same.
   if (kafka.format !== 'Raw') put(`${sink}${FORMAT_KEY}`, RECORD_FORMAT[kafka.format]);

@@ -5,6 +5,7 @@
 // with it. How to add a field: docs/design/crd-schema.md.
 import { DEFAULT_MAX_LINE_BYTES } from '../../sidecar/size-limits.ts';
 import { DEFAULT_LINGER_MS } from '../../sidecar/sinks/kafka-config.ts';
+import { allowedLevels, COMPRESSIONS as AGENT_COMPRESSIONS, levelAllowed, LEVELS } from '../../sidecar/sinks/compression.ts';
 import { DEFAULT_HTTP_PORT } from '../../sidecar/http.ts';
 import { checkExtraValue, EXTRA_PROPERTIES, EXTRA_PROPERTY_KEYS } from '../extra-properties.ts';
 import {
@@ -13,7 +14,7 @@ import {
 } from './nodes.ts';
 
 export const ACKS = enumeration('ACKS', 'Acks', ['All', 'Leader', 'None']);
-export const COMPRESSIONS = enumeration('COMPRESSIONS', 'Compression', ['none', 'gzip']);
+export const COMPRESSIONS = enumeration('COMPRESSIONS', 'Compression', AGENT_COMPRESSIONS);
 export const KAFKA_FORMATS = enumeration('KAFKA_FORMATS', 'KafkaFormat', ['Raw', 'Json', 'FlumeEvent']);
 export const LINE_TIMESTAMP_FORMATS = enumeration('LINE_TIMESTAMP_FORMATS', 'LineTimestampFormat', ['Iso8601', 'EpochSeconds', 'EpochMillis', 'CommonLog']);
 export const SASL_MECHANISMS = enumeration('SASL_MECHANISMS', 'SaslMechanism', ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
@@ -120,6 +121,26 @@ const exactlyOneKey: Check<Record<string, unknown>> = {
   test: (self) => ((self['field'] === undefined) !== (self['value'] === undefined) ? undefined : 'needs exactly one of field or value'),
 };
 
+/** The codecs with levels, each as CEL says its levels (the agent's: levelAllowed). */
+const LEVEL_RULES = [
+  `(self.compression == 'gzip' && (self.compressionLevel == ${String(LEVELS.gzip.default)} || (self.compressionLevel >= ${String(LEVELS.gzip.min)} && self.compressionLevel <= ${String(LEVELS.gzip.max)})))`,
+  `(self.compression == 'zstd' && self.compressionLevel >= ${String(LEVELS.zstd.min)} && self.compressionLevel <= ${String(LEVELS.zstd.max)})`,
+  `(self.compression == 'lz4' && self.compressionLevel == ${String(LEVELS.lz4.default)})`,
+];
+
+const levelFitsCodec: Check<Record<string, unknown>> = {
+  cel: {
+    rule: `!has(self.compressionLevel) || ${LEVEL_RULES.join(' || ')}`,
+    fieldPath: '.compressionLevel',
+    message: `spec.kafka.compressionLevel must be one spec.kafka.compression has: gzip ${String(LEVELS.gzip.min)}..${String(LEVELS.gzip.max)} (or ${String(LEVELS.gzip.default)}), zstd ${String(LEVELS.zstd.min)}..${String(LEVELS.zstd.max)}, lz4 only ${String(LEVELS.lz4.default)} (LZ4's fast mode); none and snappy have no levels`,
+  },
+  test: (self) => {
+    const { compression, compressionLevel: level } = self as { compression: (typeof AGENT_COMPRESSIONS)[number]; compressionLevel?: number };
+    if (level === undefined || levelAllowed(compression, level)) return undefined;
+    return { field: '.compressionLevel', problem: invalid(level, `with compression ${compression}, ${allowedLevels(compression)} is allowed`) };
+  },
+};
+
 const filePath = string({
   description: 'Path or glob relative to the volume root, e.g. "app.log", "app/*.log" or "**/*.log" (* and ? match within a directory, ** across directories, [abc] one of the characters). Absolute paths, "." and ".." segments are refused.',
   required: true,
@@ -173,10 +194,19 @@ const kafka = object({
     row: { meaning: '`All` (acks=all), `Leader` (1), `None` (0)' },
   }),
   compression: string({
-    description: 'Compression of record batches.',
+    description: "Compression of record batches, in Kafka's formats (what the Java client writes): gzip, snappy, lz4 or zstd. zstd and gzip save the most bytes, lz4 and snappy cost the least CPU.",
     enum: COMPRESSIONS,
     default: 'none',
-    row: { meaning: codes(COMPRESSIONS.values) },
+    row: {
+      field: '`spec.kafka.compression`, `.compressionLevel`',
+      meaning: `${codes(COMPRESSIONS.values)}; the codec's level (Kafka's \`compression.<codec>.level\`): gzip ${String(LEVELS.gzip.min)}-${String(LEVELS.gzip.max)}, zstd ${String(LEVELS.zstd.min)} to ${String(LEVELS.zstd.max)}, lz4 only ${String(LEVELS.lz4.default)} (LZ4's fast mode, the agent's only one); \`none\` and \`snappy\` take no level. Rendered as \`kafka.producer.compression.type\` and \`compression.<codec>.level\``,
+      default: `\`none\`; level: Kafka's default (gzip ${String(LEVELS.gzip.default)}, i.e. zlib's 6; lz4 ${String(LEVELS.lz4.default)}; zstd ${String(LEVELS.zstd.default)})`,
+    },
+  }),
+  compressionLevel: integer({
+    description: `The compression level, as Kafka's compression.<codec>.level: gzip ${String(LEVELS.gzip.min)}..${String(LEVELS.gzip.max)}, zstd ${String(LEVELS.zstd.min)}..${String(LEVELS.zstd.max)} (higher: smaller and slower), lz4 only ${String(LEVELS.lz4.default)}; none and snappy take none. Unset: Kafka's default for the codec.`,
+    minimum: LEVELS.zstd.min,
+    maximum: LEVELS.zstd.max,
   }),
   format: string({
     description: "What a record holds. Raw: the line as the value, the pod facts (spec.enrichment) as Kafka headers. Json: one JSON object per line (message, timestamp, file relative to the volume, the pod's namespace, name, uid, container, node and spec.enrichment.labels under kubernetes, other headers under headers) and no Kafka headers, for consumers without headers (Kafka Connect, ksqlDB). FlumeEvent: Flume's Avro event (headers and body), as Flume's useFlumeEventFormat writes it.",
@@ -241,7 +271,7 @@ const kafka = object({
     description: 'SASL authentication; username and password come from a Secret as environment variables.',
     row: { meaning: `\`mechanism\` (${codes(SASL_MECHANISMS.values)}), \`secretName\`, \`usernameKey\` (username), \`passwordKey\` (password): mounted into the sidecar as files (optional volume), which the config names (\`sasl.username.file\`, \`sasl.password.file\`); a rotated password reaches running sidecars (see Credential rotation)` },
   }),
-}, { name: 'KafkaSpec', description: 'The Kafka cluster and topic, and how records are produced.', required: true });
+}, { name: 'KafkaSpec', description: 'The Kafka cluster and topic, and how records are produced.', required: true, checks: [levelFitsCodec] });
 
 const multiline = object({
   mode: string({

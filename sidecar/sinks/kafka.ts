@@ -3,7 +3,9 @@ import { TextDecoder } from 'node:util';
 import { crc32cInHardware, kafkajsPatched, WRITTEN, WrittenTracker } from './kafkajs-fast.ts';
 // No timers while idle (see the file).
 import './kafkajs-idle.ts';
-import { Kafka, Partitioners, CompressionTypes, logLevel, type Message, type TopicMessages, type LogEntry, type SASLOptions } from 'kafkajs';
+// snappy, lz4, zstd and gzip levels in kafkajs's codec registry (see the file).
+import { kafkajsCompression } from './kafkajs-codecs.ts';
+import { Kafka, Partitioners, logLevel, type CompressionTypes, type Message, type TopicMessages, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Event } from '../event.ts';
 import { batchBytes, isTooLarge, recordOverhead, splitBySize } from './request-size.ts';
 import { RecordEncoder } from './record-format.ts';
@@ -16,11 +18,6 @@ import type { KafkaCredentials } from './kafka-credentials.ts';
 import { RotatingClients, type KafkaClients } from './kafka-client.ts';
 import { socketFactory } from './socket-factory.ts';
 import type { SinkCounters } from '../counters.ts';
-
-const COMPRESSION: Record<KafkaSinkConfig['compression'], CompressionTypes> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-};
 
 /** Flume's KafkaSink takes the record key from this event header. */
 const KEY_HEADER = 'key';
@@ -73,6 +70,8 @@ export class KafkaSink implements Sink {
   private readonly decoder: TextDecoder | undefined;
   private readonly counters: SinkCounters;
   private readonly encoder: RecordEncoder;
+  /** kafkajs's `compression` value for the configured codec and level. */
+  private readonly compression: CompressionTypes;
 
   /** `clients`: kafkajs's unless a test hands in fakes. */
   constructor(config: KafkaSinkConfig, log: Logger, counters: SinkCounters, clients?: KafkaClients) {
@@ -84,6 +83,7 @@ export class KafkaSink implements Sink {
     this.lingerMs = config.lingerMs;
     // Batches in flight keep their order only through the patched kafkajs, which tells when a batch is written.
     this.maxInFlight = kafkajsPatched ? config.maxInFlight : 1;
+    this.compression = kafkajsCompression(config.compression, config.compressionLevel);
     this.decoder = config.bodyEncoding === null ? undefined : new TextDecoder(config.bodyEncoding);
     this.encoder = new RecordEncoder(config.format, counters);
     // Test fakes stand for kafkajs's clients, whatever the credentials.
@@ -170,7 +170,7 @@ export class KafkaSink implements Sink {
       topicMessages: Array.from(byTopic, ([topic, messages]): TopicMessages => ({ topic, messages: messages as unknown as Message[] })),
       acks: this.config.acks,
       timeout: this.config.requestTimeoutMs,
-      compression: COMPRESSION[this.config.compression],
+      compression: this.compression,
     });
     return { acknowledged, onWire };
   }
