@@ -27,7 +27,7 @@ import { GROUP, SIDECAR_HTTP_PORT_RANGE, type LogShipper, type ResolvedSpec, typ
 import { render } from './render.ts';
 import {
   AGENT_NAME, CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, CONFIG_MOUNT_PATH, configMapName, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH,
-  SASL_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH, SIDECAR_CONTAINER_NAME, STATE_MOUNT_PATH, TLS_CA_FILE_PATH, TLS_CA_MOUNT_PATH, TLS_CLIENT_MOUNT_PATH, clientCertificateFiles,
+  SASL_MOUNT_PATH, SIDECAR_CONTAINER_NAME, STATE_MOUNT_PATH, TLS_CA_FILE_PATH, TLS_CA_MOUNT_PATH, TLS_CLIENT_MOUNT_PATH, clientCertificateFiles, saslFiles,
 } from './sidecar-layout.ts';
 import { resolveSpec, SpecError } from './spec.ts';
 
@@ -378,7 +378,7 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
   const { sasl } = spec.kafka;
   if (sasl !== undefined) {
     // optional: a deleted Secret (or key) must not keep the pod from starting; the agent reports the missing file and retries.
-    const items = [{ key: sasl.usernameKey, path: basename(SASL_USERNAME_FILE_PATH) }, { key: sasl.passwordKey, path: basename(SASL_PASSWORD_FILE_PATH) }];
+    const items = saslFiles(sasl).map((file) => ({ key: file.key, path: basename(file.path) }));
     volumes.push({ name: VOLUMES.kafkaSasl, secret: { secretName: sasl.secretName, items, optional: true } });
     mounts.push({ name: VOLUMES.kafkaSasl, mountPath: SASL_MOUNT_PATH, readOnly: true });
   }

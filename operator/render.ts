@@ -6,13 +6,15 @@
 // the output are the ones the renderer puts there itself, naming env vars the injector provides.
 import { createHash } from 'node:crypto';
 import { escapeKey, escapeValue } from 'properties-file/escape';
-import type { Acks, EnrichmentField, PodField, ResolvedSpec } from './crd-types.ts';
+import { ENRICHMENT_FIELDS, type Acks, type EnrichmentField, type KafkaFormat, type LineTimestampFormat, type PodField, type ResolvedSpec } from './crd-types.ts';
 import { agentKey } from './extra-properties.ts';
-import { SASL_PASSWORD_FILE_KEY, SASL_USERNAME_FILE_KEY } from '../sidecar/sinks/kafka-config.ts';
 import { CONFINE_TO_KEY } from '../sidecar/sources/taildir/config.ts';
+import { FILE_PATH_HEADER, POD_FACT_HEADERS, POD_LABEL_HEADER } from '../sidecar/sinks/json-envelope.ts';
+import { FORMAT_KEY, JSON_FILE_HEADER_KEY, JSON_FILE_ROOT_KEY, JSON_POD_HEADER_PREFIX_KEY, type RecordFormatName } from '../sidecar/sinks/record-format.ts';
+import { TIMESTAMP_FORMAT_KEY, TIMESTAMP_PATTERN_KEY, type TimestampFormat } from '../sidecar/sinks/line-timestamp.ts';
 import {
-  AGENT_NAME, CHANNEL_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH,
-  SINK_NAME, SOURCE_NAME, TLS_CA_FILE_PATH, clientCertificateFiles,
+  AGENT_NAME, CHANNEL_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH,
+  SINK_NAME, SOURCE_NAME, TLS_CA_FILE_PATH, clientCertificateFiles, saslFiles,
 } from './sidecar-layout.ts';
 import { SpecError } from './spec.ts';
 
@@ -52,15 +54,17 @@ const POD_FIELD_ENV: Record<PodField, string> = {
 
 /** Header names (after enrichment.headerPrefix) of the enrichment fields. */
 export const ENRICHMENT_HEADERS: Record<EnrichmentField, string> = {
-  PodName: 'pod.name',
-  Namespace: 'pod.namespace',
-  NodeName: 'node.name',
-  PodUID: 'pod.uid',
-  Container: 'container.name',
-  FilePath: 'file.path',
+  PodName: POD_FACT_HEADERS.podName.header,
+  Namespace: POD_FACT_HEADERS.podNamespace.header,
+  NodeName: POD_FACT_HEADERS.nodeName.header,
+  PodUID: POD_FACT_HEADERS.podUID.header,
+  Container: POD_FACT_HEADERS.container.header,
+  FilePath: FILE_PATH_HEADER,
 };
 
 const KAFKA_ACKS: Record<Acks, string> = { All: 'all', Leader: '1', None: '0' };
+const RECORD_FORMAT: Record<KafkaFormat, RecordFormatName> = { Raw: 'raw', Json: 'json', FlumeEvent: 'flume-event' };
+const TIMESTAMP_FORMAT: Record<LineTimestampFormat, TimestampFormat> = { Iso8601: 'iso8601', EpochSeconds: 'epoch-seconds', EpochMillis: 'epoch-millis', CommonLog: 'clf' };
 
 const HEADER = [
   '# logshipper agent configuration, rendered by the logshipper operator from a LogShipper resource.',
@@ -148,11 +152,14 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
 
   // The file source.
   const prefix = spec.enrichment.headerPrefix;
+  // The JSON envelope always says where a line comes from: every pod fact and the file, whatever spec.enrichment.fields lists.
+  const json = spec.kafka.format === 'Json';
+  const fields: readonly EnrichmentField[] = json ? ENRICHMENT_FIELDS : spec.enrichment.fields;
   const enrichment: Record<string, IntendedValue> = {};
-  for (const field of spec.enrichment.fields) {
+  for (const field of fields) {
     if (field !== 'FilePath') enrichment[prefix + ENRICHMENT_HEADERS[field]] = { env: POD_FIELD_ENV[field] };
   }
-  for (const label of spec.enrichment.labels) enrichment[`${prefix}pod.label.${label}`] = { env: labelEnvName(label) };
+  for (const label of spec.enrichment.labels) enrichment[`${prefix}${POD_LABEL_HEADER}${label}`] = { env: labelEnvName(label) };
   const groups = spec.files.map((_file, index) => `f${index + 1}`);
   put(`${source}type`, 'TAILDIR');
   put(`${source}channels`, CHANNEL_NAME);
@@ -167,14 +174,16 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
     for (const [name, value] of Object.entries(file.headers)) {
       // A static header must not stand in for a pod fact: a consumer trusts k8s.pod.namespace & co.
       // to say where a line comes from, and the author could otherwise claim another namespace's pods.
-      if (Object.hasOwn(enrichment, name) || (spec.enrichment.fields.includes('FilePath') && name === prefix + ENRICHMENT_HEADERS.FilePath)) {
+      // In the JSON envelope any <prefix>pod.label.* header becomes a pod label: only the sidecar sets those.
+      if (Object.hasOwn(enrichment, name) || (fields.includes('FilePath') && name === prefix + ENRICHMENT_HEADERS.FilePath)
+        || (json && name.startsWith(prefix + POD_LABEL_HEADER))) {
         throw new SpecError(`spec.files[${index}].headers[${JSON.stringify(name)}]`, `invalid name ${JSON.stringify(name)}: it is an enrichment header (spec.enrichment), which the sidecar sets from the pod; choose another name`);
       }
       headers[name] = { literal: value };
     }
     for (const [name, value] of byKey(headers)) put(`${source}headers.${group}.${name}`, value);
   });
-  if (spec.enrichment.fields.includes('FilePath')) {
+  if (fields.includes('FilePath')) {
     put(`${source}fileHeader`, 'true');
     put(`${source}fileHeaderKey`, prefix + ENRICHMENT_HEADERS.FilePath);
   }
@@ -207,7 +216,20 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   put(`${sink}flumeBatchSize`, String(kafka.batchSize));
   put(`${sink}kafka.producer.acks`, KAFKA_ACKS[kafka.acks]);
   put(`${sink}kafka.producer.compression.type`, kafka.compression);
+  if (kafka.compressionLevel !== undefined) put(`${sink}kafka.producer.compression.${kafka.compression}.level`, String(kafka.compressionLevel));
   put(`${sink}kafka.producer.linger.ms`, String(kafka.lingerMs));
+  // Raw renders nothing, as before the setting existed: existing configurations (and their hashes) stay the same.
+  if (kafka.format !== 'Raw') put(`${sink}${FORMAT_KEY}`, RECORD_FORMAT[kafka.format]);
+  if (json) {
+    put(`${sink}${JSON_POD_HEADER_PREFIX_KEY}`, prefix);
+    put(`${sink}${JSON_FILE_HEADER_KEY}`, prefix + ENRICHMENT_HEADERS.FilePath);
+    // The file relative to the volume: the same for every container mounting it, wherever it does.
+    put(`${sink}${JSON_FILE_ROOT_KEY}`, LOG_VOLUME_MOUNT_PATH);
+  }
+  if (kafka.timestamp !== undefined) {
+    put(`${sink}${TIMESTAMP_FORMAT_KEY}`, TIMESTAMP_FORMAT[kafka.timestamp.format]);
+    if (kafka.timestamp.pattern !== undefined) put(`${sink}${TIMESTAMP_PATTERN_KEY}`, kafka.timestamp.pattern);
+  }
   if (kafka.key?.field !== undefined) put(`${sink}partition.key`, { env: POD_FIELD_ENV[kafka.key.field] });
   if (kafka.key?.value !== undefined) put(`${sink}partition.key`, kafka.key.value);
   // A header named `topic` must not re-route lines unless the user asks for it (sink.allowTopicOverride).
@@ -222,8 +244,7 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   }
   if (kafka.sasl !== undefined) {
     put(`${sink}kafka.producer.sasl.mechanism`, kafka.sasl.mechanism);
-    put(`${sink}${SASL_USERNAME_FILE_KEY}`, SASL_USERNAME_FILE_PATH);
-    put(`${sink}${SASL_PASSWORD_FILE_KEY}`, SASL_PASSWORD_FILE_PATH);
+    for (const file of saslFiles(kafka.sasl)) put(`${sink}${file.setting}`, file.path);
   }
   putExtras(sink);
   return entries.map((entry) => ({ key: `${AGENT_NAME}.${entry.key}`, value: entry.value }));

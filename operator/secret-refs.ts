@@ -4,7 +4,7 @@
 // again after a delay (level-based, as controller-runtime's RequeueAfter), since no watch tells when
 // the Secret appears. A rotated Secret needs no reconcile: the sidecar reads the mounted files.
 import type { ResolvedSpec } from './crd-types.ts';
-import { clientCertificateFiles } from './sidecar-layout.ts';
+import { clientCertificateFiles, saslFiles } from './sidecar-layout.ts';
 import type { BackoffOptions } from './queue.ts';
 import { REASONS, type Readiness } from './status.ts';
 
@@ -28,8 +28,7 @@ export function secretReferences(spec: ResolvedSpec): { secretName: string; key:
     for (const file of clientCertificateFiles(client)) refs.push({ secretName: client.secretName, key: file.key, field: `spec.kafka.tls.clientCertificate (${file.field})` });
   }
   if (sasl !== undefined) {
-    refs.push({ secretName: sasl.secretName, key: sasl.usernameKey, field: 'spec.kafka.sasl (usernameKey)' });
-    refs.push({ secretName: sasl.secretName, key: sasl.passwordKey, field: 'spec.kafka.sasl (passwordKey)' });
+    for (const file of saslFiles(sasl)) refs.push({ secretName: sasl.secretName, key: file.key, field: `spec.kafka.sasl (${file.field})` });
   }
   return refs;
 }

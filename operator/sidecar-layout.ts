@@ -2,7 +2,8 @@
 // pod injector (issue 7) take paths, names and environment variables from. The rendered properties
 // refer to these paths and `${...}` variables; the injector creates exactly these mounts and env.
 import { createHash } from 'node:crypto';
-import type { ClientCertificateSpec } from './crd-types.ts';
+import type { ClientCertificateSpec, ResolvedSpec } from './crd-types.ts';
+import { SASL_OAUTHBEARER_TOKEN_FILE_KEY, SASL_PASSWORD_FILE_KEY, SASL_USERNAME_FILE_KEY } from '../sidecar/sinks/kafka-config.ts';
 
 /** The agent name in the rendered file (`logshipper agent --name <AGENT_NAME>`). */
 export const AGENT_NAME = 'logshipper';
@@ -65,6 +66,18 @@ export function clientCertificateFiles(ref: Required<ClientCertificateSpec>): Se
 export const SASL_MOUNT_PATH = '/var/run/secrets/logshipper/kafka-sasl';
 export const SASL_USERNAME_FILE_PATH = `${SASL_MOUNT_PATH}/username`;
 export const SASL_PASSWORD_FILE_PATH = `${SASL_MOUNT_PATH}/password`;
+/** With OAUTHBEARER, the token instead. */
+export const SASL_TOKEN_FILE_PATH = `${SASL_MOUNT_PATH}/token`;
+
+/** The SASL Secret's keys as the injector mounts them and the renderer names them. */
+export function saslFiles(sasl: NonNullable<ResolvedSpec['kafka']['sasl']>): SecretFile[] {
+  return sasl.mechanism === 'OAUTHBEARER'
+    ? [{ key: sasl.tokenKey, path: SASL_TOKEN_FILE_PATH, field: 'tokenKey', setting: SASL_OAUTHBEARER_TOKEN_FILE_KEY }]
+    : [
+      { key: sasl.usernameKey, path: SASL_USERNAME_FILE_PATH, field: 'usernameKey', setting: SASL_USERNAME_FILE_KEY },
+      { key: sasl.passwordKey, path: SASL_PASSWORD_FILE_PATH, field: 'passwordKey', setting: SASL_PASSWORD_FILE_KEY },
+    ];
+}
 
 /** Environment variables the injector sets on the sidecar. The renderer refers to them as `${NAME}`. */
 export const ENV = {

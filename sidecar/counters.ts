@@ -35,6 +35,10 @@ export class SinkCounters {
   deliveryFailures = 0;
   /** Records over the size limit (truncated or skipped). */
   recordsOversized = 0;
+  /** Records whose line was not valid UTF-8 where the format needs text (json: replaced by U+FFFD). */
+  invalidUtf8Records = 0;
+  /** Records whose timestamp could not be parsed from the line (timestampFormat), sent with the read time. */
+  timestampFallbacks = 0;
   /** Told how long each successful delivery took (for a Kafka sink: send to acknowledgement). */
   deliveryLatency: LatencyObserver = { observe: () => undefined };
 }

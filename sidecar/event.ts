@@ -79,3 +79,14 @@ export function settleReceipts(events: readonly Event[]): void {
   }
   current?.delivered(count);
 }
+
+/** Whether two events' headers are the same names and values (encoders keep what they encoded for the last ones). */
+export function sameHeaders(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  let count = 0;
+  for (const name in b) {
+    if (a[name] !== b[name]) return false;
+    count++;
+  }
+  for (const name in a) if (Object.hasOwn(a, name)) count--;
+  return count === 0;
+}

@@ -1,5 +1,8 @@
 import type { Settings } from '../config/settings.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../size-limits.ts';
+import { allowedLevels, COMPRESSIONS, levelAllowed, LEVELS, unavailable, type Compression } from './compression.ts';
+import { configureRecordFormat, type RecordFormatConfig } from './record-format.ts';
+import { configureLineTimestamp, type LineTimestampConfig } from './line-timestamp.ts';
 
 /**
  * The Kafka sink's settings, read from both generations of Flume keys:
@@ -16,6 +19,8 @@ export interface KafkaSinkConfig {
   /** Batches on their way at once while deliveries succeed. */
   maxInFlight: number;
   compression: Compression;
+  /** The codec's level (`compression.<codec>.level`, Kafka's default when unset); undefined for none and snappy. */
+  compressionLevel: number | undefined;
   /** Record key when the event has no `key` header (`partition.key`). */
   key: string | undefined;
   /** Partition for every record (single-partition partitioner or `defaultPartitionId`). */
@@ -28,6 +33,10 @@ export interface KafkaSinkConfig {
    * when present and a number; otherwise (and by default) it is the time the source read the event.
    */
   timestampHeader: string | undefined;
+  /** The record timestamp parsed from the line, before timestampHeader and the read time (timestampFormat, timestampPattern). */
+  lineTimestamp: LineTimestampConfig | undefined;
+  /** The record value's format and whether event headers are record headers. */
+  format: RecordFormatConfig;
   /** Charset of event bodies; null means pass the bytes through unchanged. */
   bodyEncoding: string | null;
   /** Largest record batch sent (as brokers count it against max.message.bytes), hence also the largest record. */
@@ -37,9 +46,6 @@ export interface KafkaSinkConfig {
   requestTimeoutMs: number;
   security: KafkaSecurity;
 }
-
-export const COMPRESSIONS = ['none', 'gzip'] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
 
 /**
  * What happens to a record larger than the size limit (the broker would refuse it, blocking the
@@ -162,6 +168,7 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
   settings.oneOf('producer.type', ['sync', 'async'], 'sync');
 
   const batchSize = settings.int(['flumeBatchSize', 'batchSize'], 100, { min: 1 });
+  const { compression, compressionLevel } = configureCompression(settings);
   return {
     brokers,
     topic: settings.string(['kafka.topic', 'custom.topic.name', 'topic'], 'default-flume-topic'),
@@ -169,13 +176,16 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
     batchSize,
     lingerMs: settings.int(PRODUCER + 'linger.ms', DEFAULT_LINGER_MS, { min: 0, max: 60_000 }),
     maxInFlight: settings.int(PRODUCER + 'max.in.flight.requests.per.connection', DEFAULT_MAX_IN_FLIGHT, { min: 1, max: 16 }),
-    compression: settings.oneOf(PRODUCER + 'compression.type', COMPRESSIONS, 'none'),
+    compression,
+    compressionLevel,
     key,
     partition,
     partitionIdHeader: settings.string('partitionIdHeader'),
     allowTopicOverride: settings.bool('allowTopicOverride', true),
     topicHeader: settings.string('topicHeader', 'topic'),
     timestampHeader: settings.string('timestampHeader'),
+    lineTimestamp: configureLineTimestamp(settings),
+    format: configureRecordFormat(settings),
     bodyEncoding,
     maxMessageBytes: settings.int(['max.message.size', PRODUCER + 'max.request.size'], DEFAULT_MAX_MESSAGE_BYTES, { min: MIN_MAX_MESSAGE_BYTES }),
     oversizePolicy: settings.oneOf('oversizePolicy', OVERSIZE_POLICIES, 'truncate'),
@@ -183,6 +193,46 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
     requestTimeoutMs: settings.int(PRODUCER + 'request.timeout.ms', 30_000, { min: 1 }),
     security: configureSecurity(settings),
   };
+}
+
+const COMPRESSION_TYPE_KEY = PRODUCER + 'compression.type';
+/** The Kafka 0.8 producer's key (names, or the codec ids 0-4), bare as the 0.8-era sinks read it or under Flume 1.6's `kafka.` prefix. */
+const COMPRESSION_CODEC_KEYS = ['compression.codec', 'kafka.compression.codec'];
+
+/**
+ * The codec (`kafka.producer.compression.type`, else the 0.8-era `compression.codec`) and its
+ * level. Every `compression.<codec>.level` set is checked against Kafka's range, as Kafka does,
+ * though only the chosen codec's is used.
+ */
+function configureCompression(settings: Settings): { compression: Compression; compressionLevel: number | undefined } {
+  let compression: Compression;
+  // Read (so known) even when compression.type is set and wins.
+  const oldText = settings.string(COMPRESSION_CODEC_KEYS);
+  const codecText = settings.has(COMPRESSION_TYPE_KEY) ? undefined : oldText;
+  // The key the codec was read from, for messages.
+  const codecKey = codecText === undefined ? COMPRESSION_TYPE_KEY : (COMPRESSION_CODEC_KEYS.find((key) => settings.has(key)) ?? COMPRESSION_TYPE_KEY);
+  if (codecText !== undefined && /^\d+$/.test(codecText)) {
+    const byId = COMPRESSIONS[Number(codecText)];
+    if (byId === undefined) throw settings.error(codecKey, `invalid value "${codecText}": one of ${COMPRESSIONS.join(', ')} or their Kafka codec ids ${COMPRESSIONS.map((name, id) => `${String(id)} (${name})`).join(', ')} is allowed`);
+    compression = byId;
+  } else {
+    compression = settings.oneOf(codecKey, COMPRESSIONS, 'none');
+  }
+  const why = unavailable(compression);
+  if (why !== undefined) {
+    throw settings.error(codecKey, `${why}: allowed here are ${COMPRESSIONS.filter((name) => unavailable(name) === undefined).join(', ')}`);
+  }
+  const levels = new Map<Compression, number>();
+  for (const codec of Object.keys(LEVELS) as (keyof typeof LEVELS)[]) {
+    const key = `${PRODUCER}compression.${codec}.level`;
+    if (!settings.has(key)) continue;
+    const text = settings.string(key, '');
+    const level = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!levelAllowed(codec, level)) throw settings.error(key, `invalid value "${text}": ${allowedLevels(codec)} is allowed`);
+    levels.set(codec, level);
+  }
+  const compressionLevel = compression === 'none' || compression === 'snappy' ? undefined : (levels.get(compression) ?? LEVELS[compression].default);
+  return { compression, compressionLevel };
 }
 
 function configureSecurity(settings: Settings): KafkaSecurity {

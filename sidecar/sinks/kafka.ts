@@ -3,9 +3,13 @@ import { TextDecoder } from 'node:util';
 import { crc32cInHardware, kafkajsPatched, WRITTEN, WrittenTracker } from './kafkajs-fast.ts';
 // No timers while idle (see the file).
 import './kafkajs-idle.ts';
-import { Kafka, Partitioners, CompressionTypes, logLevel, type Message, type TopicMessages, type LogEntry, type Mechanism, type SASLOptions } from 'kafkajs';
+// snappy, lz4, zstd and gzip levels in kafkajs's codec registry (see the file).
+import { kafkajsCompression } from './kafkajs-codecs.ts';
+import { Kafka, Partitioners, logLevel, type CompressionTypes, type Message, type TopicMessages, type LogEntry, type Mechanism, type SASLOptions } from 'kafkajs';
 import type { Event } from '../event.ts';
-import { batchBytes, fitValue, isTooLarge, recordOverhead, splitBySize } from './request-size.ts';
+import { batchBytes, isTooLarge, recordOverhead, splitBySize } from './request-size.ts';
+import { RecordEncoder } from './record-format.ts';
+import { lineTimestamp } from './line-timestamp.ts';
 import { TopicLimits } from './topic-limits.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
@@ -15,11 +19,6 @@ import { RotatingClients, type KafkaClients } from './kafka-client.ts';
 import { oauthBearerMechanism } from './kafka-oauthbearer.ts';
 import { socketFactory } from './socket-factory.ts';
 import type { SinkCounters } from '../counters.ts';
-
-const COMPRESSION: Record<KafkaSinkConfig['compression'], CompressionTypes> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-};
 
 /** Flume's KafkaSink takes the record key from this event header. */
 const KEY_HEADER = 'key';
@@ -35,6 +34,8 @@ type OutgoingMessage = Omit<Message, 'timestamp'> & { value: Buffer; timestamp: 
 interface OutgoingRecord {
   event: Event;
   topic: string;
+  /** The line's bytes the value is made of (see RecordEncoder), for fitting an oversized record. */
+  payload: Buffer;
   message: OutgoingMessage;
   /** Bytes besides the value: framing, key, headers. */
   overhead: number;
@@ -69,6 +70,9 @@ export class KafkaSink implements Sink {
   private readonly reported = new WeakSet<Event>();
   private readonly decoder: TextDecoder | undefined;
   private readonly counters: SinkCounters;
+  private readonly encoder: RecordEncoder;
+  /** kafkajs's `compression` value for the configured codec and level. */
+  private readonly compression: CompressionTypes;
 
   /** `clients`: kafkajs's unless a test hands in fakes. */
   constructor(config: KafkaSinkConfig, log: Logger, counters: SinkCounters, clients?: KafkaClients) {
@@ -80,7 +84,9 @@ export class KafkaSink implements Sink {
     this.lingerMs = config.lingerMs;
     // Batches in flight keep their order only through the patched kafkajs, which tells when a batch is written.
     this.maxInFlight = kafkajsPatched ? config.maxInFlight : 1;
+    this.compression = kafkajsCompression(config.compression, config.compressionLevel);
     this.decoder = config.bodyEncoding === null ? undefined : new TextDecoder(config.bodyEncoding);
+    this.encoder = new RecordEncoder(config.format, counters);
     // Test fakes stand for kafkajs's clients, whatever the credentials.
     const build = clients === undefined ? (credentials: KafkaCredentials, bearerToken: () => string) => kafkajsClients(config, credentials, bearerToken, log) : () => clients;
     this.clients = new RotatingClients(config.security, config.brokers, build, log);
@@ -165,7 +171,7 @@ export class KafkaSink implements Sink {
       topicMessages: Array.from(byTopic, ([topic, messages]): TopicMessages => ({ topic, messages: messages as unknown as Message[] })),
       acks: this.config.acks,
       timeout: this.config.requestTimeoutMs,
-      compression: COMPRESSION[this.config.compression],
+      compression: this.compression,
     });
     return { acknowledged, onWire };
   }
@@ -190,15 +196,15 @@ export class KafkaSink implements Sink {
         fitted.push(record);
         continue;
       }
-      const { event, message, overhead, topic } = record;
+      const { event, payload, message, overhead, topic } = record;
       if (!this.reported.has(event)) {
         this.reported.add(event);
         this.counters.recordsOversized++;
         this.log.warn({ topic, bytes: record.bytes, limitBytes: limit, maxMessageBytes: this.config.maxMessageBytes, policy },
           'record larger than max.message.size');
       }
-      for (const value of fitValue(message.value, overhead, limit, policy)) {
-        fitted.push({ event, topic, overhead, bytes: overhead + value.length, message: { ...message, value } });
+      for (const { piece, value } of this.encoder.fit(event, payload, overhead, limit, policy)) {
+        fitted.push({ event, topic, payload: piece, overhead, bytes: overhead + value.length, message: { ...message, value } });
       }
     }
     return fitted;
@@ -206,20 +212,31 @@ export class KafkaSink implements Sink {
 
   private toRecord(event: Event): OutgoingRecord {
     const { headers } = event;
+    const recordHeaders = this.encoder.headersOf(event);
     const { topic: defaultTopic, allowTopicOverride, topicHeader } = this.config;
     const topic = (allowTopicOverride ? headers[topicHeader] : undefined) ?? defaultTopic;
-    const value = this.decoder === undefined ? event.body : Buffer.from(this.decoder.decode(event.body), 'utf8');
-    const message: OutgoingMessage = { value, headers, timestamp: this.timestampOf(event) };
+    const payload = this.decoder === undefined ? event.body : Buffer.from(this.decoder.decode(event.body), 'utf8');
+    const value = this.encoder.value(event, payload);
+    const message: OutgoingMessage = { value, headers: recordHeaders, timestamp: this.timestampOf(event, payload) };
     const key = headers[KEY_HEADER] ?? this.config.key;
     if (key !== undefined) message.key = key;
     const partition = this.partitionOf(event);
     if (partition !== undefined) message.partition = partition;
-    const overhead = recordOverhead({ key, headers });
-    return { event, topic, message, overhead, bytes: overhead + value.length };
+    const overhead = recordOverhead({ key, headers: recordHeaders });
+    return { event, topic, payload, message, overhead, bytes: overhead + value.length };
   }
 
-  /** The record timestamp: the timestampHeader's value when set and numeric, else the read time (else kafkajs's clock). */
-  private timestampOf(event: Event): number | undefined {
+  /**
+   * The record timestamp: the time in the line (timestampFormat) when it has one, else the
+   * timestampHeader's value when set and numeric, else the read time (else kafkajs's clock).
+   */
+  private timestampOf(event: Event, payload: Buffer): number | undefined {
+    const { lineTimestamp: fromLine } = this.config;
+    if (fromLine !== undefined) {
+      const parsed = lineTimestamp(fromLine, payload, event.timestamp ?? Date.now());
+      if (parsed !== undefined) return parsed;
+      this.counters.timestampFallbacks++;
+    }
     const header = this.config.timestampHeader;
     const fromHeader = header === undefined ? undefined : event.headers[header];
     if (fromHeader !== undefined && /^\d{1,15}$/.test(fromHeader)) return Number(fromHeader);

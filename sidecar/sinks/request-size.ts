@@ -83,18 +83,51 @@ export function batchBytes(sizes: Iterable<number>): number {
  * UTF-8 character boundaries where the bytes are UTF-8. Nothing when not even an empty value fits.
  */
 export function fitValue(value: Buffer, overhead: number, limitBytes: number, policy: OversizePolicy): Buffer[] {
+  return fitEncoded(value, (piece) => piece, overhead, limitBytes, policy).map((fitted) => fitted.value);
+}
+
+/** A piece of a payload and its encoding, the value sent. */
+export interface FittedPiece {
+  piece: Buffer;
+  value: Buffer;
+}
+
+/**
+ * As fitValue, for a value that is `encode(payload)` (an envelope around the line): the payload
+ * is cut, and each piece encoded, so that every value is whole. A piece whose encoding is larger
+ * than its bytes (escapes) is cut shorter until it fits. Nothing when not even one character fits.
+ * Each value comes with its piece, which a smaller limit learned later fits again.
+ */
+export function fitEncoded(payload: Buffer, encode: (piece: Buffer) => Buffer, overhead: number, limitBytes: number, policy: OversizePolicy): FittedPiece[] {
   const room = limitBytes - RECORD_BATCH_OVERHEAD - overhead;
-  if (value.length <= room) return [value];
-  if (policy === 'skip' || room <= 0) return [];
-  if (policy === 'truncate') return [value.subarray(0, utf8Boundary(value, room))];
-  const pieces: Buffer[] = [];
+  const whole = encode(payload);
+  if (whole.length <= room) return [{ piece: payload, value: whole }];
+  if (policy === 'skip') return [];
+  const framing = encode(payload.subarray(0, 0)).length;
+  const values: FittedPiece[] = [];
   let start = 0;
-  while (start < value.length) {
-    const end = start + room >= value.length ? value.length : start + utf8Boundary(value.subarray(start), room);
-    pieces.push(value.subarray(start, end));
-    start = end;
+  while (start < payload.length) {
+    const rest = payload.subarray(start);
+    let budget = room - framing;
+    let value: FittedPiece | undefined;
+    let end = 0;
+    while (budget > 0) {
+      end = budget >= rest.length ? rest.length : utf8Boundary(rest, budget);
+      const piece = rest.subarray(0, end);
+      const encoded = encode(piece);
+      if (encoded.length <= room) {
+        value = { piece, value: encoded };
+        break;
+      }
+      // Shorter by the share that did not fit (escapes make some bytes longer than others), and by one at least.
+      budget = Math.min(end - 1, Math.floor((end * (room - framing)) / (encoded.length - framing)));
+    }
+    if (value === undefined) return values;
+    values.push(value);
+    if (policy === 'truncate') return values;
+    start += end;
   }
-  return pieces;
+  return values;
 }
 
 /**

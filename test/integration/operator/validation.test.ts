@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { kubeConfig, unique } from '../../env/testing.ts';
 import { GROUP, PLURAL, VERSION } from '../../../operator/crd-types.ts';
+import { resolveSpec, SpecError } from '../../../operator/spec.ts';
 import { createNamespace, deleteNamespace, installCrd } from './helpers.ts';
 
 const GOOD = {
@@ -27,11 +28,23 @@ const BAD: [string, Spec, string, RegExp][] = [
   ['broker without port', withKafka({ brokers: ['kafka'] }), 'spec.kafka.brokers[0]', /should match/],
   ['topic with a space', withKafka({ topic: 'app logs' }), 'spec.kafka.topic', /should match/],
   ['acks as a number', withKafka({ acks: '1' }), 'spec.kafka.acks', /Unsupported value: "1": supported values: "All", "Leader", "None"/],
-  ['unknown compression', withKafka({ compression: 'zstd' }), 'spec.kafka.compression', /Unsupported value: "zstd"/],
+  ['unknown compression', withKafka({ compression: 'brotli' }), 'spec.kafka.compression', /Unsupported value: "brotli": supported values: "none", "gzip", "snappy", "lz4", "zstd"/],
+  ['a compression level for snappy', withKafka({ compression: 'snappy', compressionLevel: 3 }), 'spec.kafka.compressionLevel', /must be one spec\.kafka\.compression has: .*none and snappy have no levels/],
+  ['an LZ4 high-compression level', withKafka({ compression: 'lz4', compressionLevel: 12 }), 'spec.kafka.compressionLevel', /lz4 only 9/],
+  ['gzip level 0', withKafka({ compression: 'gzip', compressionLevel: 0 }), 'spec.kafka.compressionLevel', /gzip 1\.\.9 \(or -1\)/],
+  ['zstd level above 22', withKafka({ compression: 'zstd', compressionLevel: 23 }), 'spec.kafka.compressionLevel', /should be less than or equal to 22/],
+  ['unknown record format', withKafka({ format: 'Avro' }), 'spec.kafka.format', /Unsupported value: "Avro": supported values: "Raw", "Json", "FlumeEvent"/],
+  ['timestamp without a format', withKafka({ timestamp: { pattern: '^(\\S+)' } }), 'spec.kafka.timestamp.format', /Required value/],
+  ['unknown timestamp format', withKafka({ timestamp: { format: 'RFC822' } }), 'spec.kafka.timestamp.format', /Unsupported value: "RFC822"/],
   ['key with field and value', withKafka({ key: { field: 'PodName', value: 'x' } }), 'spec.kafka.key', /exactly one of field or value/],
   ['inline password (unknown field is pruned) and no secret', withKafka({ sasl: { mechanism: 'PLAIN' } }), 'spec.kafka.sasl.secretName', /Required value/],
   ['unknown SASL mechanism', withKafka({ sasl: { mechanism: 'GSSAPI', secretName: 's' } }), 'spec.kafka.sasl.mechanism', /Unsupported value: "GSSAPI"/],
   ['bad Secret name', withKafka({ tls: { ca: { secretName: 'Not_A_Name' } } }), 'spec.kafka.tls.ca.secretName', /should match/],
+  ['unknown client certificate format', withKafka({ tls: { clientCertificate: { secretName: 's', format: 'PKCS12' } } }), 'spec.kafka.tls.clientCertificate.format', /Unsupported value: "PKCS12": supported values: "CombinedPEM", "KubernetesTLS"/],
+  ['a combined PEM key with format KubernetesTLS', withKafka({ tls: { clientCertificate: { secretName: 's', format: 'KubernetesTLS', key: 'combined.pem' } } }), 'spec.kafka.tls.clientCertificate.key', /key is used with format CombinedPEM only/],
+  ['tls.key renamed with format CombinedPEM', withKafka({ tls: { clientCertificate: { secretName: 's', privateKeyKey: 'client.key' } } }), 'spec.kafka.tls.clientCertificate.privateKeyKey', /privateKeyKey is used with format KubernetesTLS only/],
+  ['a password key with OAUTHBEARER', withKafka({ sasl: { mechanism: 'OAUTHBEARER', secretName: 's', passwordKey: 'pw' } }), 'spec.kafka.sasl.passwordKey', /passwordKey is used with mechanism PLAIN or SCRAM-SHA-256 or SCRAM-SHA-512 only: OAUTHBEARER reads tokenKey/],
+  ['a token key with SCRAM', withKafka({ sasl: { mechanism: 'SCRAM-SHA-512', secretName: 's', tokenKey: 'jwt' } }), 'spec.kafka.sasl.tokenKey', /tokenKey is used with mechanism OAUTHBEARER only/],
   ['channel smaller than a batch', { ...withKafka({ batchSize: 500 }), channel: { capacity: 100 } }, 'spec.channel.capacity', /must be at least spec\.kafka\.batchSize/],
   ['extraProperties outside the allow-list', { ...GOOD, extraProperties: [{ name: 'sink.type', value: 'logger' }] }, 'spec.extraProperties[0].name', /Unsupported value: "sink\.type": supported values: "source\.skipToEnd"/],
   ['multiline without pattern', { ...GOOD, multiline: { mode: 'Start' } }, 'spec.multiline.pattern', /Required value/],
@@ -43,6 +56,19 @@ const BAD: [string, Spec, string, RegExp][] = [
   ['privileged sidecar port', { ...GOOD, sidecar: { httpPort: 80 } }, 'spec.sidecar.httpPort', /should be greater than or equal to 1024/],
   ['sidecar port out of range', { ...GOOD, sidecar: { httpPort: 70000 } }, 'spec.sidecar.httpPort', /should be less than or equal to 65535/],
 ];
+
+/** A spec with every optional object present and their defaults left to the apiserver. */
+const EVERY_OBJECT: Spec = {
+  ...withKafka({ key: { field: 'PodName' }, compression: 'zstd', compressionLevel: 7, format: 'Json', timestamp: { format: 'Iso8601', pattern: '^\\[(\\S+)\\]' }, tls: { ca: { secretName: 'ca' }, clientCertificate: { secretName: 'client' } }, sasl: { mechanism: 'PLAIN', secretName: 'creds' } }),
+  files: [{ path: 'app/*.log', headers: { team: 'shop' } }],
+  multiline: { mode: 'Start', pattern: '^\\d' },
+  enrichment: { fields: ['PodName'] },
+  sidecar: { httpPort: 2000 },
+  extraProperties: [{ name: 'source.skipToEnd', value: 'true' }],
+};
+
+/** A field as the apiserver names it: a map entry is `.name`, where resolveSpec writes `["name"]`. */
+const apiserverField = (field: string): string => field.replace(/\["([^"]*)"\]/g, '.$1');
 
 /** The Status message of an API error body (what kubectl prints). */
 function statusMessage(body: unknown): string {
@@ -82,6 +108,35 @@ describe('CRD validation: the apiserver refuses bad LogShippers, naming the fiel
     assert.equal(created.spec.channel.capacity, 10_000);
   });
 
+  it('accepts every codec, with a level where the codec has one', async () => {
+    const good = [['none'], ['snappy'], ['gzip', 9], ['gzip', -1], ['lz4', 9], ['lz4'], ['zstd', -131072], ['zstd', 22]] as const;
+    for (const [compression, compressionLevel] of good) {
+      const spec = withKafka({ compression, ...(compressionLevel === undefined ? {} : { compressionLevel }) });
+      const created = await create(unique(`codec-${compression}`), spec) as { spec: { kafka: { compression: string; compressionLevel?: number } } };
+      assert.deepEqual([created.spec.kafka.compression, created.spec.kafka.compressionLevel], [compression, compressionLevel]);
+      assert.deepEqual(resolveSpec(created.spec), resolveSpec(spec));
+    }
+  });
+
+  it('stores the defaults resolveSpec applies (the CRD defaults and the walk agree)', async () => {
+    for (const [name, spec] of [['defaults-good', GOOD], ['defaults-every', EVERY_OBJECT]] as const) {
+      const created = await create(name, spec) as { spec: unknown };
+      assert.deepEqual(resolveSpec(created.spec), resolveSpec(spec), name);
+    }
+  });
+
+  it('accepts a kubernetes.io/tls client certificate and OAUTHBEARER, storing the keys of both formats and kinds with their defaults', async () => {
+    const spec = withKafka({ tls: { ca: { secretName: 'app-tls' }, clientCertificate: { secretName: 'app-tls', format: 'KubernetesTLS' } }, sasl: { mechanism: 'OAUTHBEARER', secretName: 'token', tokenKey: 'jwt' } });
+    const created = await create('tls-secret-oauth', spec) as { spec: { kafka: { tls: unknown; sasl: unknown } } };
+    assert.deepEqual(created.spec.kafka.tls, {
+      ca: { secretName: 'app-tls', key: 'ca.crt' },
+      clientCertificate: { secretName: 'app-tls', format: 'KubernetesTLS', key: 'tls-combined.pem', certificateKey: 'tls.crt', privateKeyKey: 'tls.key' },
+      verifyHostname: true,
+    });
+    assert.deepEqual(created.spec.kafka.sasl, { mechanism: 'OAUTHBEARER', secretName: 'token', tokenKey: 'jwt', usernameKey: 'username', passwordKey: 'password' });
+    assert.deepEqual(resolveSpec(created.spec), resolveSpec(spec));
+  });
+
   it('refuses a name longer than 63 characters', async () => {
     await assert.rejects(create('x'.repeat(64), GOOD), (error: unknown) => {
       assert.ok(error instanceof ApiException);
@@ -99,6 +154,12 @@ describe('CRD validation: the apiserver refuses bad LogShippers, naming the fiel
         const body = statusMessage(error.body);
         assert.ok(body.includes(field), `the message names ${field}: ${body}`);
         assert.match(body, message);
+        return true;
+      });
+      // resolveSpec (render -f, the reconciler) refuses it too, naming the same field.
+      assert.throws(() => resolveSpec(spec), (error: unknown) => {
+        assert.ok(error instanceof SpecError, String(error));
+        assert.ok(apiserverField(error.field).startsWith(field), `resolveSpec names ${field}: ${error.message}`);
         return true;
       });
     });

@@ -18,7 +18,7 @@ import { parseAgentArgs } from '../../../sidecar/cli.ts';
 import { resolveSpec } from '../../../operator/spec.ts';
 import {
   CONFIG_FILE_PATH, CONFIG_HASH_ANNOTATION, labelEnvName, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH, SIDECAR_CONTAINER_NAME,
-  SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH, STATE_MOUNT_PATH, TLS_CA_FILE_PATH, TLS_CLIENT_CERT_FILE_PATH, TLS_CLIENT_FILE_PATH, TLS_CLIENT_KEY_FILE_PATH,
+  SASL_PASSWORD_FILE_PATH, SASL_TOKEN_FILE_PATH, SASL_USERNAME_FILE_PATH, STATE_MOUNT_PATH, TLS_CA_FILE_PATH, TLS_CLIENT_CERT_FILE_PATH, TLS_CLIENT_FILE_PATH, TLS_CLIENT_KEY_FILE_PATH,
 } from '../../../operator/sidecar-layout.ts';
 
 /** RFC 6902 add/replace/remove/test over plain JSON (enough to check the injector's patches). */
@@ -266,6 +266,14 @@ describe('inject: the sidecar as specified', () => {
     const text = render(resolveSpec(s.spec), { namespace: 'shop', name: 'app' }).text;
     assert.match(text, new RegExp(`ssl\\.certificate\\.location = ${TLS_CLIENT_CERT_FILE_PATH}$`, 'm'));
     assert.match(text, new RegExp(`ssl\\.key\\.location = ${TLS_CLIENT_KEY_FILE_PATH}$`, 'm'));
+  });
+
+  it('OAUTHBEARER: the SASL Secret\'s token key mounted as the token file', () => {
+    const s = shipper({ ...SPEC, kafka: { ...SPEC.kafka, sasl: { mechanism: 'OAUTHBEARER', secretName: 'svc-token', tokenKey: 'jwt' } } });
+    const out = injected(pod(), s).pod;
+    same(out.spec?.volumes?.slice(3), [{ name: 'logshipper-kafka-sasl', secret: { secretName: 'svc-token', items: [{ key: 'jwt', path: 'token' }], optional: true } }]);
+    const mount = sidecarOf(out).volumeMounts?.find((m) => m.name === 'logshipper-kafka-sasl')?.mountPath;
+    assert.equal(`${mount ?? ''}/token`, SASL_TOKEN_FILE_PATH);
   });
 
   it('CONTAINER_NAME is the first container mounting the volume, else the first container', () => {

@@ -13,11 +13,12 @@ import { agentPath, escapeEnvReferences, render, renderEntries, type RenderedEnt
 import { referencedSecrets, resolveSpec, SpecError } from '../../../operator/spec.ts';
 import { secretReferences } from '../../../operator/secret-refs.ts';
 import {
-  AGENT_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH, TLS_CA_FILE_PATH, TLS_CLIENT_CERT_FILE_PATH, TLS_CLIENT_FILE_PATH, TLS_CLIENT_KEY_FILE_PATH,
+  AGENT_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, SASL_TOKEN_FILE_PATH, SASL_USERNAME_FILE_PATH, TLS_CA_FILE_PATH, TLS_CLIENT_CERT_FILE_PATH, TLS_CLIENT_FILE_PATH, TLS_CLIENT_KEY_FILE_PATH,
 } from '../../../operator/sidecar-layout.ts';
 import { credentialFiles } from '../../../sidecar/sinks/kafka-credentials.ts';
 import { agentKey, EXTRA_PROPERTIES } from '../../../operator/extra-properties.ts';
-import type { LogShipperSpec, ResolvedSpec } from '../../../operator/crd-types.ts';
+import { COMPRESSIONS, type LogShipperSpec, type ResolvedSpec } from '../../../operator/crd-types.ts';
+import { LEVELS } from '../../../sidecar/sinks/compression.ts';
 
 const CONTEXT = { namespace: 'shop', name: 'app-logs' };
 
@@ -66,11 +67,17 @@ const RESOLVED: fc.Arbitrary<ResolvedSpec> = fc.record({
     topic: fc.stringMatching(/^[A-Za-z0-9._-]{3,20}$/),
     key: fc.option(fc.oneof(fc.record({ value: NASTY.filter((s) => s !== '') }), fc.record({ field: fc.constantFrom('PodName', 'Namespace', 'NodeName', 'PodUID', 'Container') })), { nil: undefined }),
     acks: fc.constantFrom('All', 'Leader', 'None'),
-    compression: fc.constantFrom('none', 'gzip'),
+    compression: fc.constantFrom(...COMPRESSIONS),
+    compressionLevel: fc.option(fc.integer({ min: -5, max: 22 }), { nil: undefined }),
+    format: fc.constantFrom('Raw', 'Json', 'FlumeEvent'),
+    timestamp: fc.option(fc.record({
+      format: fc.constantFrom('Iso8601', 'EpochSeconds', 'EpochMillis', 'CommonLog'),
+      pattern: fc.option(fc.constantFrom('^\\[(\\S+)\\]', 'ts=(?<timestamp>\\d+)', '#!=:(.*)', '\\\\$', ' (\\S+) $'), { nil: undefined }),
+    }), { nil: undefined }),
     batchSize: fc.integer({ min: 1, max: 500 }),
     lingerMs: fc.integer({ min: 0, max: 60_000 }),
     tls: fc.constant(undefined),
-    sasl: fc.option(fc.record({ mechanism: fc.constantFrom('PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'), secretName: fc.constant('creds'), usernameKey: fc.constant('username'), passwordKey: fc.constant('password') }), { nil: undefined }),
+    sasl: fc.option(fc.record({ mechanism: fc.constantFrom('PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'), secretName: fc.constant('creds'), usernameKey: fc.constant('username'), passwordKey: fc.constant('password'), tokenKey: fc.constant('token') }), { nil: undefined }),
   }),
   channel: fc.record({ capacity: fc.integer({ min: 500, max: 100_000 }), byteCapacity: fc.integer({ min: 16_777_216, max: 1_073_741_824 }) }),
   multiline: fc.option(fc.record({
@@ -153,7 +160,7 @@ describe('render: the agent accepts the result', () => {
     files: [{ path: 'app/*.log', headers: { logtype: 'app', 'x.y': 'a=b:c#d' } }, { path: 'audit/**/*.json' }, { path: 'plain.log' }],
     kafka: {
       brokers: ['kafka-0.kafka:9092', 'kafka-1.kafka:9092'], topic: 'app-logs', key: { field: 'PodName' },
-      acks: 'Leader', compression: 'gzip', batchSize: 250, lingerMs: 20,
+      acks: 'Leader', compression: 'zstd', compressionLevel: 12, batchSize: 250, lingerMs: 20,
       sasl: { mechanism: 'SCRAM-SHA-512', secretName: 'creds' },
     },
     channel: { capacity: 5000, byteCapacity: 33_554_432 },
@@ -178,6 +185,20 @@ describe('render: the agent accepts the result', () => {
       assert.equal(config.sinks.length, 1);
     });
   }
+
+  it('compression and its level reach the agent as compression.type and compression.<codec>.level', () => {
+    const cases = [['none', undefined], ['snappy', undefined], ['gzip', 1], ['gzip', undefined], ['lz4', 9], ['zstd', -3], ['zstd', 22]] as const;
+    for (const [compression, compressionLevel] of cases) {
+      const kafka = { brokers: ['kafka:9092'], topic: 'app-logs', compression, ...(compressionLevel === undefined ? {} : { compressionLevel }) };
+      const result = render(resolveSpec(minimal({ kafka })), CONTEXT);
+      const config = agentConfig(result.text, sidecarEnv(result.env, (variable) => `value-of-${variable}`));
+      assert.deepEqual(config.warnings, []);
+      const sink = config.sinks[0]?.spec;
+      assert.ok(sink?.type === 'kafka');
+      const expected = compressionLevel ?? (compression === 'none' || compression === 'snappy' ? undefined : LEVELS[compression].default);
+      assert.deepEqual([sink.config.compression, sink.config.compressionLevel], [compression, expected], `${compression} ${String(compressionLevel)}`);
+    }
+  });
 
   it('the examples render and the agent accepts them (the TLS and SASL files are read only when the Kafka client is built)', () => {
     for (const file of ['examples/logshipper.yaml', 'examples/logshipper-secure.yaml']) {
@@ -248,13 +269,80 @@ describe('render: the client certificate, from a combined PEM or a kubernetes.io
 
   it('refuses a key of the other format, naming the field', () => {
     assert.throws(() => resolveSpec(withTls({ clientCertificate: { secretName: 's', format: 'KubernetesTLS', key: 'combined.pem' } })),
-      /^SpecError: spec\.kafka\.tls\.clientCertificate\.key: invalid value "combined\.pem" with format KubernetesTLS: key is used with format CombinedPEM only$/);
+      /^SpecError: spec\.kafka\.tls\.clientCertificate\.key: invalid value "combined\.pem": with format KubernetesTLS: key is used with format CombinedPEM only \(KubernetesTLS reads certificateKey and privateKeyKey\)$/);
     assert.throws(() => resolveSpec(withTls({ clientCertificate: { secretName: 's', privateKeyKey: 'my.key' } })),
-      /^SpecError: spec\.kafka\.tls\.clientCertificate\.privateKeyKey: invalid value "my\.key" with format CombinedPEM: certificateKey and privateKeyKey are used with format KubernetesTLS/);
+      /^SpecError: spec\.kafka\.tls\.clientCertificate\.privateKeyKey: invalid value "my\.key": with format CombinedPEM: privateKeyKey is used with format KubernetesTLS only \(CombinedPEM reads key\)$/);
     assert.throws(() => resolveSpec(withTls({ clientCertificate: { secretName: 's', format: 'PKCS12' as never } })),
       /spec\.kafka\.tls\.clientCertificate\.format: invalid value "PKCS12": one of CombinedPEM, KubernetesTLS/);
     // As the apiserver stores them: every key with its default, whatever the format.
     assert.doesNotThrow(() => resolveSpec(withTls({ clientCertificate: { secretName: 's', format: 'KubernetesTLS', key: 'tls-combined.pem', certificateKey: 'tls.crt', privateKeyKey: 'tls.key' } })));
+  });
+});
+
+describe('render: SASL OAUTHBEARER, the token from the Secret', () => {
+  it('renders the token file (not username and password), mounted from tokenKey, listed as the reference', () => {
+    const spec = minimal({ kafka: { brokers: ['kafka:9092'], topic: 't', sasl: { mechanism: 'OAUTHBEARER', secretName: 'svc-token', tokenKey: 'jwt' } } });
+    const resolved = resolveSpec(spec);
+    const result = render(resolved, CONTEXT);
+    const sink = agentConfig(result.text, sidecarEnv(result.env, (variable) => `value-of-${variable}`)).sinks[0]?.spec;
+    assert.deepEqual(sink?.type === 'kafka' ? sink.config.security : undefined, {
+      protocol: 'SASL_PLAINTEXT',
+      sasl: { mechanism: 'oauthbearer', token: { file: SASL_TOKEN_FILE_PATH, key: 'logshipper.sinks.kafka.kafka.producer.sasl.oauthbearer.token.file' } },
+    });
+    assert.doesNotMatch(result.text, /sasl\.(username|password)/);
+    assert.deepEqual([...referencedSecrets(resolved)], [['svc-token', new Set(['jwt'])]]);
+    assert.deepEqual(secretReferences(resolved).map((ref) => ref.field), ['spec.kafka.sasl (tokenKey)']);
+  });
+
+  it('refuses a key of the other kind, naming the field', () => {
+    assert.throws(() => resolveSpec(minimal({ kafka: { brokers: ['k:1'], topic: 't', sasl: { mechanism: 'OAUTHBEARER', secretName: 's', usernameKey: 'user' } } })),
+      /^SpecError: spec\.kafka\.sasl\.usernameKey: invalid value "user": with mechanism OAUTHBEARER: usernameKey is used with mechanism PLAIN or SCRAM-SHA-256 or SCRAM-SHA-512 only \(OAUTHBEARER reads tokenKey\)$/);
+    assert.throws(() => resolveSpec(minimal({ kafka: { brokers: ['k:1'], topic: 't', sasl: { mechanism: 'PLAIN', secretName: 's', tokenKey: 'jwt' } } })),
+      /^SpecError: spec\.kafka\.sasl\.tokenKey: invalid value "jwt": with mechanism PLAIN: tokenKey is used with mechanism OAUTHBEARER only/);
+  });
+});
+
+describe('render: record format and timestamp', () => {
+  const sinkKeys = (spec: LogShipperSpec): Map<string, string> => {
+    const result = render(resolveSpec(spec), CONTEXT);
+    const env = sidecarEnv(result.env, (variable) => `value-of-${variable}`);
+    assert.deepEqual(agentConfig(result.text, env).warnings, []);
+    return new Map([...agentRead(result.text, env)].filter(([key]) => key.startsWith(`${AGENT_NAME}.sinks.kafka.`)).map(([key, value]) => [key.slice(`${AGENT_NAME}.sinks.kafka.`.length), value]));
+  };
+
+  it('Raw renders no format key: existing configurations render as before', () => {
+    assert.equal(render(resolveSpec(minimal()), CONTEXT).text, render(resolveSpec(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', format: 'Raw' } })), CONTEXT).text);
+    assert.equal(sinkKeys(minimal()).has('format'), false);
+  });
+
+  it('Json: the envelope format, every pod fact and the file as enrichment headers whatever enrichment.fields says, the file relative to the volume', () => {
+    const spec = minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', format: 'Json' }, enrichment: { labels: ['team'], headerPrefix: 'x.' } });
+    const keys = sinkKeys(spec);
+    assert.equal(keys.get('format'), 'json');
+    assert.equal(keys.get('json.podHeaderPrefix'), 'x.');
+    assert.equal(keys.get('json.fileHeader'), 'x.file.path');
+    assert.equal(keys.get('json.fileRoot'), LOG_VOLUME_MOUNT_PATH);
+    const result = render(resolveSpec(spec), CONTEXT);
+    const read = agentRead(result.text, sidecarEnv(result.env, (variable) => `value-of-${variable}`));
+    const headers = [...read].filter(([key]) => key.startsWith(`${AGENT_NAME}.sources.files.headers.f1.`)).map(([key, value]) => [key.slice(`${AGENT_NAME}.sources.files.headers.f1.`.length), value]);
+    assert.deepEqual(Object.fromEntries(headers), {
+      'x.pod.name': 'value-of-POD_NAME', 'x.pod.namespace': 'value-of-POD_NAMESPACE', 'x.pod.uid': 'value-of-POD_UID', 'x.container.name': 'value-of-CONTAINER_NAME',
+      'x.node.name': 'value-of-NODE_NAME', [`x.pod.label.team`]: `value-of-${labelEnvName('team')}`,
+    });
+    assert.equal(read.get(`${AGENT_NAME}.sources.files.fileHeaderKey`), 'x.file.path');
+  });
+
+  it('FlumeEvent: Flume\'s Avro event', () => {
+    assert.equal(sinkKeys(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', format: 'FlumeEvent' } })).get('format'), 'flume-event');
+  });
+
+  it('timestamp: the format and the pattern as written (backslashes and all)', () => {
+    const keys = sinkKeys(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', timestamp: { format: 'CommonLog', pattern: '\\[([^\\]]+)\\]' } } }));
+    assert.equal(keys.get('timestampFormat'), 'clf');
+    assert.equal(keys.get('timestampPattern'), '\\[([^\\]]+)\\]');
+    const iso = sinkKeys(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', timestamp: { format: 'Iso8601' } } }));
+    assert.equal(iso.get('timestampFormat'), 'iso8601');
+    assert.equal(iso.has('timestampPattern'), false);
   });
 });
 
@@ -305,6 +393,21 @@ describe('resolveSpec: errors name the field, the bad value and what is allowed'
       /^spec\.files\[0\]\.headers\["x\.pod\.label\.team"\]: invalid name/],
     ['static header posing as the file path', minimal({ files: [{ path: 'a.log', headers: { 'k8s.file.path': '/etc/shadow' } }], enrichment: { fields: ['FilePath'] } }),
       /^spec\.files\[0\]\.headers\["k8s\.file\.path"\]: invalid name/],
+    ['bad format', minimal({ kafka: { brokers: ['k:1'], topic: 't', format: 'Avro' as never } }), /^spec\.kafka\.format: invalid value "Avro": one of Raw, Json, FlumeEvent/],
+    ['timestamp without format', minimal({ kafka: { brokers: ['k:1'], topic: 't', timestamp: {} as never } }), /^spec\.kafka\.timestamp\.format: is required/],
+    ['bad timestamp format', minimal({ kafka: { brokers: ['k:1'], topic: 't', timestamp: { format: 'RFC822' as never } } }), /^spec\.kafka\.timestamp\.format: invalid value "RFC822": one of Iso8601, EpochSeconds, EpochMillis, CommonLog/],
+    ['bad timestamp pattern', minimal({ kafka: { brokers: ['k:1'], topic: 't', timestamp: { format: 'Iso8601', pattern: '([' } } }), /^spec\.kafka\.timestamp\.pattern: invalid value "\(\[": a JavaScript regular expression/],
+    ['Json: a static header posing as an unlisted pod label', minimal({ kafka: { brokers: ['k:1'], topic: 't', format: 'Json' }, files: [{ path: 'a.log', headers: { 'k8s.pod.label.tier': 'gold' } }] }),
+      /^spec\.files\[0\]\.headers\["k8s\.pod\.label\.tier"\]: invalid name/],
+    ['Json: a static header posing as a pod fact not in enrichment.fields', minimal({ kafka: { brokers: ['k:1'], topic: 't', format: 'Json' }, files: [{ path: 'a.log', headers: { 'k8s.pod.namespace': 'kube-system' } }] }),
+      /^spec\.files\[0\]\.headers\["k8s\.pod\.namespace"\]: invalid name/],
+    ['a level for snappy', minimal({ kafka: { brokers: ['k:1'], topic: 't', compression: 'snappy', compressionLevel: 3 } }),
+      /^spec\.kafka\.compressionLevel: invalid value 3: with compression snappy, no level \(snappy has none\) is allowed/],
+    ['a level without a codec', minimal({ kafka: { brokers: ['k:1'], topic: 't', compressionLevel: 3 } }), /^spec\.kafka\.compressionLevel: invalid value 3: with compression none, no level/],
+    ['an LZ4 high-compression level', minimal({ kafka: { brokers: ['k:1'], topic: 't', compression: 'lz4', compressionLevel: 12 } }),
+      /^spec\.kafka\.compressionLevel: invalid value 12: with compression lz4, 9 \(Kafka's default, LZ4's fast mode/],
+    ['gzip level 10', minimal({ kafka: { brokers: ['k:1'], topic: 't', compression: 'gzip', compressionLevel: 10 } }), /^spec\.kafka\.compressionLevel: invalid value 10: with compression gzip, an integer 1\.\.9, or -1/],
+    ['zstd level below the range', minimal({ kafka: { brokers: ['k:1'], topic: 't', compression: 'zstd', compressionLevel: -200000 } }), /^spec\.kafka\.compressionLevel: invalid value -200000: an integer -131072\.\.22/],
     ['privileged sidecar port', minimal({ sidecar: { httpPort: 80 } }), /^spec\.sidecar\.httpPort: invalid value 80: an integer 1024\.\.65535 is allowed/],
   ];
   for (const [name, spec, message] of cases) {

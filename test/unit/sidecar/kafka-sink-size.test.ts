@@ -12,6 +12,7 @@ import { RECORD_BATCH_OVERHEAD } from '../../../sidecar/sinks/request-size.ts';
 import { TopicLimits } from '../../../sidecar/sinks/topic-limits.ts';
 import { recordEncoder, WRITTEN, type WrittenTracker } from '../../../sidecar/sinks/kafkajs-fast.ts';
 import { SinkCounters } from '../../../sidecar/counters.ts';
+import { encodeMap } from '../../../sidecar/sinks/flume-avro.ts';
 import { createLogger } from '../../../sidecar/log.ts';
 import type { Event } from '../../../sidecar/event.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../../sidecar/size-limits.ts';
@@ -87,9 +88,10 @@ class FakeBroker {
 
 function config(overrides: Partial<KafkaSinkConfig> = {}): KafkaSinkConfig {
   return {
-    brokers: ['fake:9092'], topic: TOPIC, acks: -1, batchSize: 500, lingerMs: 0, maxInFlight: 2, compression: 'none',
+    brokers: ['fake:9092'], topic: TOPIC, acks: -1, batchSize: 500, lingerMs: 0, maxInFlight: 2, compression: 'none', compressionLevel: undefined,
     key: undefined, partition: undefined, partitionIdHeader: undefined, allowTopicOverride: false, topicHeader: 'topic',
     bodyEncoding: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, oversizePolicy: 'truncate', clientId: 'test', requestTimeoutMs: 1000, timestampHeader: undefined,
+    lineTimestamp: undefined, format: { format: 'raw', recordHeaders: true, json: { podHeaderPrefix: 'k8s.', fileHeader: 'file', fileRoot: undefined } },
     security: { protocol: 'PLAINTEXT' }, ...overrides,
   };
 }
@@ -184,6 +186,35 @@ describe('Kafka sink: record batches within the broker size limit', () => {
         for (const bytes of broker.accepted) assert.ok(bytes <= 200_000);
       });
     }
+  }
+
+  for (const format of ['json', 'flume-event'] as const) {
+    it(`${format}: a record too large alone is split inside the envelope, again when the broker refuses a piece (limit unreadable)`, async () => {
+      const broker = new FakeBroker(200_000);
+      broker.readable = false;
+      const json = { podHeaderPrefix: 'k8s.', fileHeader: 'file', fileRoot: undefined };
+      const { sink, counters } = sinkFor(broker, { oversizePolicy: 'split', format: { format, recordHeaders: false, json } });
+      const batch = events(100, 1000);
+      const hugeEvent: Event = { ...(events(1, 450_000, 50)[0] as Event), timestamp: 1 };
+      batch[50] = hugeEvent;
+      await deliver(sink, batch);
+      assert.ok(broker.refusals >= 1, 'the first pieces (cut to max.message.size) were refused');
+      assert.equal(counters.recordsOversized, 1);
+      const map = encodeMap(batch[0]?.headers ?? {});
+      const avroBody = (value: Buffer): string => {
+        assert.ok(value.subarray(0, map.length).equals(map), 'the event headers first');
+        let at = map.length;
+        while ((value[at] ?? 0) >= 0x80) at++;
+        return value.subarray(at + 1).toString();
+      };
+      const bodiesSent = broker.values.map((value) => format === 'json' ? (JSON.parse(value.toString()) as { message: string }).message : avroBody(value));
+      const huge = hugeEvent.body.toString();
+      const pieces = bodiesSent.filter((body) => body.startsWith('line-000050') || !body.startsWith('line-'));
+      assert.ok(pieces.length >= 3, `${pieces.length} pieces`);
+      assert.equal(pieces.join('').length, huge.length, 'every byte of the line once, in whole envelopes');
+      assert.equal(bodiesSent.filter((body) => !pieces.includes(body)).length, 99);
+      for (const bytes of broker.accepted) assert.ok(bytes <= 200_000);
+    });
   }
 
   it('rejects when a request fails for another reason than its size (the runner retries the batch)', async () => {
