@@ -119,6 +119,8 @@ export function createMetrics(agent: () => Agent, reloads: ReloadState): { regis
   counter('logshipper_sink_rollbacks_total', 'Batches rolled back to the channel after a failed delivery.', ['sink'], sinks('rollbacks'));
   counter('logshipper_sink_delivery_failures_total', 'Failed deliveries, e.g. Kafka unreachable (Flume ConnectionFailedCount).', ['sink'], sinks('deliveryFailures'));
   counter('logshipper_sink_records_oversized_total', "Records too large for one record batch (max.message.size or the topic's max.message.bytes), truncated, skipped or split as oversizePolicy says.", ['sink'], sinks('recordsOversized'));
+  counter('logshipper_sink_template_headers_missing_total', 'Events lacking a header their topic or key template names (rendered as empty).', ['sink'], sinks('templateHeadersMissing'));
+  counter('logshipper_sink_records_rerouted_total', 'Records sent to fallbackTopic because their rendered topic is not a valid Kafka topic name.', ['sink'], sinks('recordsRerouted'));
   gauge('logshipper_sink_ready', '1 while the sink delivers, 0 while it backs off after failures.', ['sink'], function* () {
     for (const [sink, runner] of agent().sinks) yield [{ sink }, runner.status === 'READY' ? 1 : 0];
   });

@@ -7,6 +7,7 @@ import { Kafka, Partitioners, CompressionTypes, logLevel, type Message, type Top
 import type { Event } from '../event.ts';
 import { batchBytes, fitValue, isTooLarge, recordOverhead, splitBySize } from './request-size.ts';
 import { TopicLimits } from './topic-limits.ts';
+import { RecordRouter } from './routing.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
 import type { KafkaSinkConfig } from './kafka-config.ts';
@@ -19,9 +20,6 @@ const COMPRESSION: Record<KafkaSinkConfig['compression'], CompressionTypes> = {
   none: CompressionTypes.None,
   gzip: CompressionTypes.GZIP,
 };
-
-/** Flume's KafkaSink takes the record key from this event header. */
-const KEY_HEADER = 'key';
 
 /**
  * A kafkajs message with its record timestamp as a number: kafkajs types `timestamp` as a
@@ -68,6 +66,7 @@ export class KafkaSink implements Sink {
   private readonly reported = new WeakSet<Event>();
   private readonly decoder: TextDecoder | undefined;
   private readonly counters: SinkCounters;
+  private readonly router: RecordRouter;
 
   /** `clients`: kafkajs's unless a test hands in fakes. */
   constructor(config: KafkaSinkConfig, log: Logger, counters: SinkCounters, clients?: KafkaClients) {
@@ -84,6 +83,7 @@ export class KafkaSink implements Sink {
     const build = clients === undefined ? (credentials: KafkaCredentials) => kafkajsClients(config, credentials, log) : () => clients;
     this.clients = new RotatingClients(config.security, config.brokers, build, log);
     this.limits = new TopicLimits(this.clients.readLimit, log);
+    this.router = new RecordRouter(config, counters, log);
     if (!kafkajsPatched) log.warn('kafkajs runs unpatched (not version 2.2.4, or loaded before the sink): a leader failover can lose acknowledged records, and batches encode slower');
     else if (!crc32cInHardware) log.debug('@node-rs/crc32 has no binary for this platform: record batch checksums are computed in JS, slower');
   }
@@ -205,11 +205,10 @@ export class KafkaSink implements Sink {
 
   private toRecord(event: Event): OutgoingRecord {
     const { headers } = event;
-    const { topic: defaultTopic, allowTopicOverride, topicHeader } = this.config;
-    const topic = (allowTopicOverride ? headers[topicHeader] : undefined) ?? defaultTopic;
+    const topic = this.router.topicOf(event);
     const value = this.decoder === undefined ? event.body : Buffer.from(this.decoder.decode(event.body), 'utf8');
     const message: OutgoingMessage = { value, headers, timestamp: this.timestampOf(event) };
-    const key = headers[KEY_HEADER] ?? this.config.key;
+    const key = this.router.keyOf(event);
     if (key !== undefined) message.key = key;
     const partition = this.partitionOf(event);
     if (partition !== undefined) message.partition = partition;

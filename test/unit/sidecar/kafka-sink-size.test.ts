@@ -10,6 +10,7 @@ import type { KafkaClients } from '../../../sidecar/sinks/kafka-client.ts';
 import type { KafkaSinkConfig, OversizePolicy } from '../../../sidecar/sinks/kafka-config.ts';
 import { RECORD_BATCH_OVERHEAD } from '../../../sidecar/sinks/request-size.ts';
 import { TopicLimits } from '../../../sidecar/sinks/topic-limits.ts';
+import { compileTemplate } from '../../../sidecar/template.ts';
 import { recordEncoder, WRITTEN, type WrittenTracker } from '../../../sidecar/sinks/kafkajs-fast.ts';
 import { SinkCounters } from '../../../sidecar/counters.ts';
 import { createLogger } from '../../../sidecar/log.ts';
@@ -87,7 +88,7 @@ class FakeBroker {
 
 function config(overrides: Partial<KafkaSinkConfig> = {}): KafkaSinkConfig {
   return {
-    brokers: ['fake:9092'], topic: TOPIC, acks: -1, batchSize: 500, lingerMs: 0, maxInFlight: 2, compression: 'none',
+    brokers: ['fake:9092'], topic: compileTemplate(TOPIC), fallbackTopic: TOPIC, acks: -1, batchSize: 500, lingerMs: 0, maxInFlight: 2, compression: 'none',
     key: undefined, partition: undefined, partitionIdHeader: undefined, allowTopicOverride: false, topicHeader: 'topic',
     bodyEncoding: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, oversizePolicy: 'truncate', clientId: 'test', requestTimeoutMs: 1000, timestampHeader: undefined,
     security: { protocol: 'PLAINTEXT' }, ...overrides,
