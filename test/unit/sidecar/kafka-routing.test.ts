@@ -2,26 +2,19 @@
 // topic and key templates: malformed ones, and ones naming a header no event can have.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { parseProperties } from '../../../sidecar/config/properties.ts';
 import { parseAgentConfig, type AgentConfig } from '../../../sidecar/config/agent-config.ts';
 import { SinkCounters } from '../../../sidecar/counters.ts';
 import { copyEvent, type Event } from '../../../sidecar/event.ts';
-import { createLogger } from '../../../sidecar/log.ts';
+import { capturedLogger } from '../../helpers/captured-log.ts';
 import { RecordRouter, type RoutingConfig } from '../../../sidecar/sinks/routing.ts';
 import { compileTemplate } from '../../../sidecar/template.ts';
 
 function router(overrides: Partial<RoutingConfig> = {}): { route: RecordRouter; counters: SinkCounters; logs: Record<string, unknown>[] } {
-  const logs: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { log, logs } = capturedLogger();
   const counters = new SinkCounters();
   const config: RoutingConfig = { topic: compileTemplate('logs'), fallbackTopic: 'fallback', key: undefined, allowTopicOverride: false, topicHeader: 'topic', ...overrides };
-  return { route: new RecordRouter(config, counters, createLogger('info', stream)), counters, logs };
+  return { route: new RecordRouter(config, counters, log), counters, logs };
 }
 
 function event(headers: Record<string, string>, topic?: string): Event {

@@ -3,7 +3,6 @@
 // and records too large alone are handled by oversizePolicy, counted once.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import kafkajs, { type DescribeConfigResponse, type ProducerBatch, type RecordMetadata } from 'kafkajs';
 import { KafkaSink } from '../../../sidecar/sinks/kafka.ts';
 import type { KafkaClients } from '../../../sidecar/sinks/kafka-client.ts';
@@ -14,6 +13,7 @@ import { compileTemplate } from '../../../sidecar/template.ts';
 import { recordEncoder, WRITTEN, type WrittenTracker } from '../../../sidecar/sinks/kafkajs-fast.ts';
 import { SinkCounters } from '../../../sidecar/counters.ts';
 import { createLogger } from '../../../sidecar/log.ts';
+import { capturedLogger } from '../../helpers/captured-log.ts';
 import type { Event } from '../../../sidecar/event.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../../sidecar/size-limits.ts';
 
@@ -96,15 +96,9 @@ function config(overrides: Partial<KafkaSinkConfig> = {}): KafkaSinkConfig {
 }
 
 function sinkFor(broker: FakeBroker, overrides: Partial<KafkaSinkConfig> = {}): { sink: KafkaSink; counters: SinkCounters; logs: Record<string, unknown>[] } {
-  const logs: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { log, logs } = capturedLogger();
   const counters = new SinkCounters();
-  return { sink: new KafkaSink(config(overrides), createLogger('info', stream), counters, broker.clients), counters, logs };
+  return { sink: new KafkaSink(config(overrides), log, counters, broker.clients), counters, logs };
 }
 
 /** `count` events of ~`bytes` bytes each, distinct, with the headers a pod's line carries. */
@@ -208,8 +202,7 @@ describe('topic limits', () => {
     let now = 0;
     let reads = 0;
     let answer: number | Error = 300_000;
-    const logs: Record<string, unknown>[] = [];
-    const log = createLogger('info', new Writable({ write(chunk: Buffer, _e, done) { logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done(); } }));
+    const { log, logs } = capturedLogger();
     const limits = new TopicLimits(() => {
       reads++;
       return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
