@@ -10,6 +10,7 @@ import type { Acks, EnrichmentField, PodField, ResolvedSpec } from './crd-types.
 import { agentKey } from './extra-properties.ts';
 import { SASL_PASSWORD_FILE_KEY, SASL_USERNAME_FILE_KEY } from '../sidecar/sinks/kafka-config.ts';
 import { CONFINE_TO_KEY } from '../sidecar/sources/taildir/config.ts';
+import { escapeTemplate } from '../sidecar/template.ts';
 import {
   AGENT_NAME, CHANNEL_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH,
   SINK_NAME, SOURCE_NAME, TLS_CA_FILE_PATH, TLS_CLIENT_FILE_PATH,
@@ -209,7 +210,8 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   put(`${sink}kafka.producer.compression.type`, kafka.compression);
   put(`${sink}kafka.producer.linger.ms`, String(kafka.lingerMs));
   if (kafka.key?.field !== undefined) put(`${sink}partition.key`, { env: POD_FIELD_ENV[kafka.key.field] });
-  if (kafka.key?.value !== undefined) put(`${sink}partition.key`, kafka.key.value);
+  // The agent reads partition.key as a %{header} template: the spec's value is the key as it is.
+  if (kafka.key?.value !== undefined) put(`${sink}partition.key`, escapeTemplate(kafka.key.value));
   // A header named `topic` must not re-route lines unless the user asks for it (sink.allowTopicOverride).
   if (!extra.has(`${sink}allowTopicOverride`)) put(`${sink}allowTopicOverride`, 'false');
   if (!extra.has(`${sink}kafka.producer.client.id`)) put(`${sink}kafka.producer.client.id`, `logshipper.${context.namespace}.${context.name}`);

@@ -66,6 +66,11 @@ export function compileTemplate(text: string): Template {
   return { text, headers, parts };
 }
 
+/** The template that renders to `text` as it is, whatever the headers. */
+export function escapeTemplate(text: string): string {
+  return text.replaceAll('%', '%%');
+}
+
 /** Whether the template reads no header: it renders to one fixed text. */
 export function isStatic(template: Template): boolean {
   return template.headers.length === 0;

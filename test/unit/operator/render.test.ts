@@ -9,6 +9,7 @@ import yaml from 'js-yaml';
 import { parseProperties, substituteEnv } from '../../../sidecar/config/properties.ts';
 import { parseAgentConfig } from '../../../sidecar/config/agent-config.ts';
 import { compileFilePattern } from '../../../sidecar/sources/taildir/pattern.ts';
+import { renderTemplate } from '../../../sidecar/template.ts';
 import { agentPath, escapeEnvReferences, render, renderEntries, type RenderedEntry } from '../../../operator/render.ts';
 import { resolveSpec, SpecError } from '../../../operator/spec.ts';
 import { AGENT_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH } from '../../../operator/sidecar-layout.ts';
@@ -94,6 +95,15 @@ describe('render: injection safety (property-based, with the agent parser)', () 
       // Keys are unique: nothing was overwritten by a later line.
       assert.equal(new Set(result.entries.map((e) => e.key)).size, result.entries.length);
     }), { numRuns: 400 });
+  });
+
+  it('the agent keys records by spec.kafka.key.value exactly, % and %{...} included', () => {
+    fc.assert(fc.property(fc.oneof(NASTY, fc.constantFrom('50%', '%{app}', '%%', '%')).filter((value) => value.trim() !== '' && value.trim() === value), (value) => {
+      const result = render(resolveSpec(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', key: { value } } })), CONTEXT);
+      const sink = agentConfig(result.text, {}).sinks[0]?.spec;
+      assert.equal(sink?.type, 'kafka');
+      assert.equal(sink.config.key === undefined ? undefined : renderTemplate(sink.config.key, {}, () => assert.fail('reads no header')), value);
+    }), { numRuns: 300 });
   });
 
   it('extraProperties text values cannot add keys or lines', () => {
