@@ -39,7 +39,7 @@ describe('Kafka sink routing -> real Kafka', () => {
       // A value Kafka refuses in a topic name: to fallbackTopic.
       { name: 'four', keys: ['headers.four.app = bad name'], app: 'bad name', topic: fallback },
       // Its own topic; a static `topic` header must not re-route it (allowTopicOverride is off).
-      { name: 'five', keys: ['headers.five.app = gamma', 'headers.five.topic = stolen', `filegroups.five.topic = ${prefix}-group-%{app}`], app: 'gamma', topic: `${prefix}-group-gamma` },
+      { name: 'five', keys: ['headers.five.app = gamma', `headers.five.topic = ${prefix}-stolen`, `filegroups.five.topic = ${prefix}-group-%{app}`], app: 'gamma', topic: `${prefix}-group-gamma` },
     ];
     const topics = [...new Set(groups.map((group) => group.topic))];
     for (const topic of topics) await createTopic(topic, 3);
@@ -89,7 +89,7 @@ describe('Kafka sink routing -> real Kafka', () => {
           const wrongKeys = records.filter((record) => record.key !== keyOf.get(record.value));
           assert.deepEqual(wrongKeys.slice(0, 3).map((record) => [record.value, record.key]), [], `group ${group.name}: keyed ${group.app}@<byte offset>`);
         }
-        assert.equal((await readTopic('stolen').catch(() => [])).filter((record) => record.value.startsWith('five ')).length, 0, 'the topic header does not re-route');
+        assert.equal((await readTopic(`${prefix}-stolen`).catch(() => [])).filter((record) => record.value.startsWith('five ')).length, 0, 'the topic header does not re-route');
 
         const metrics = await getText(port, '/metrics');
         assert.equal(metric(metrics, 'logshipper_sink_records_rerouted_total{sink="k"}'), LINES_PER_FILE, 'each record of group four once');
