@@ -1,10 +1,7 @@
-// The LogShipper custom resource as TypeScript sees it. The schema itself (validation, defaults,
-// descriptions) lives in crds/logshipper.io_logshippers.yaml, the single source of truth; these
-// types mirror it, and test/unit/operator/crd.test.ts checks that the two agree where it matters
-// (defaults, enums, the extraProperties allow-list).
+// Generated from operator/schema/logshipper.ts by `npm run generate`: do not edit. The LogShipper custom resource as
+// TypeScript sees it: its names, enums, the types of a spec as written and as resolveSpec
+// returns it (defaults applied), and the schema defaults.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import { DEFAULT_MAX_LINE_BYTES } from '../sidecar/size-limits.ts';
-import { DEFAULT_LINGER_MS } from '../sidecar/sinks/kafka-config.ts';
 
 export const GROUP = 'logshipper.io';
 export const VERSION = 'v1alpha1';
@@ -12,198 +9,356 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 export const KIND = 'LogShipper';
 export const PLURAL = 'logshippers';
 
+export const ENCODINGS = ['UTF-8', 'ISO-8859-1', 'UTF-16LE'] as const;
+export type Encoding = (typeof ENCODINGS)[number];
+export const LONG_LINE_POLICIES = ['Split', 'Truncate'] as const;
+export type LongLinePolicy = (typeof LONG_LINE_POLICIES)[number];
+/** Pod facts the sidecar knows from its environment (downward API / injector). */
+export const POD_FIELDS = ['PodName', 'Namespace', 'NodeName', 'PodUID', 'Container'] as const;
+export type PodField = (typeof POD_FIELDS)[number];
 export const ACKS = ['All', 'Leader', 'None'] as const;
 export type Acks = (typeof ACKS)[number];
 export const COMPRESSIONS = ['none', 'gzip'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
-/** Pod facts the sidecar knows from its environment (downward API / injector). */
-export const POD_FIELDS = ['PodName', 'Namespace', 'NodeName', 'PodUID', 'Container'] as const;
-export type PodField = (typeof POD_FIELDS)[number];
-/** Enrichment fields: the pod facts plus the path of the file a line came from. */
-export const ENRICHMENT_FIELDS = [...POD_FIELDS, 'FilePath'] as const;
-export type EnrichmentField = (typeof ENRICHMENT_FIELDS)[number];
 export const MULTILINE_MODES = ['Start', 'Continuation'] as const;
 export type MultilineMode = (typeof MULTILINE_MODES)[number];
-export const ENCODINGS = ['UTF-8', 'ISO-8859-1', 'UTF-16LE'] as const;
-export type Encoding = (typeof ENCODINGS)[number];
-export const LONG_LINE_POLICIES = ['Split', 'Truncate'] as const;
-export type LongLinePolicy = (typeof LONG_LINE_POLICIES)[number];
+/** Enrichment fields: the pod facts plus the path of the file a line came from. */
+export const ENRICHMENT_FIELDS = ['PodName', 'Namespace', 'NodeName', 'PodUID', 'Container', 'FilePath'] as const;
+export type EnrichmentField = (typeof ENRICHMENT_FIELDS)[number];
+export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+export type ConditionStatus = (typeof CONDITION_STATUSES)[number];
 
-/** A key of a Secret in the LogShipper's namespace. */
-export interface SecretKeyRef {
-  secretName: string;
-  key?: string;
+/** LogShipper ships log files from a volume of annotated pods into a Kafka topic. The operator renders it into the logshipper sidecar's agent configuration (a ConfigMap named <name>-logshipper) and reports whether it is ready. */
+export interface LogShipper {
+  /** APIVersion of this object (logshipper.io/v1alpha1). */
+  apiVersion?: string;
+  /** Kind of this object (LogShipper). */
+  kind?: string;
+  metadata?: V1ObjectMeta;
+  /** What to ship (files on a pod volume) and where to (a Kafka topic), and how. */
+  spec: LogShipperSpec;
+  /** What the operator observed and did. */
+  status?: LogShipperStatus;
 }
 
-export interface FileSpec {
-  /** Path or glob relative to the volume, e.g. `app/*.log`, `**\/*.log`. */
-  path: string;
-  /** Static Kafka headers for lines of these files. */
-  headers?: Record<string, string>;
-}
-
-export interface KafkaKeySpec {
-  field?: PodField;
-  value?: string;
-}
-
-export interface KafkaTlsSpec {
-  ca?: SecretKeyRef;
-  clientCertificate?: SecretKeyRef;
-  verifyHostname?: boolean;
-}
-
-export interface KafkaSaslSpec {
-  mechanism: SaslMechanism;
-  secretName: string;
-  usernameKey?: string;
-  passwordKey?: string;
-}
-
-export interface KafkaSpec {
-  brokers: string[];
-  topic: string;
-  key?: KafkaKeySpec;
-  acks?: Acks;
-  compression?: Compression;
-  batchSize?: number;
-  lingerMs?: number;
-  tls?: KafkaTlsSpec;
-  sasl?: KafkaSaslSpec;
-}
-
-export interface ChannelSpec {
-  capacity?: number;
-  byteCapacity?: number;
-}
-
-export interface MultilineSpec {
-  mode: MultilineMode;
-  pattern: string;
-  maxLines?: number;
-  maxBytes?: number;
-  timeoutMs?: number;
-}
-
-export interface EnrichmentSpec {
-  fields?: EnrichmentField[];
-  labels?: string[];
-  headerPrefix?: string;
-}
-
-export interface ResourceRequirements {
-  limits?: Record<string, string | number>;
-  requests?: Record<string, string | number>;
-}
-
-export interface SidecarSpec {
-  /** Only an image the cluster admin allows (operator/admin-policy.ts). */
-  image?: string;
-  resources?: ResourceRequirements;
-  /** The agent's HTTP port (probes, /metrics); default DEFAULT_HTTP_PORT of sidecar/http.ts. */
-  httpPort?: number;
-}
-
+/** What to ship (files on a pod volume) and where to (a Kafka topic), and how. */
 export interface LogShipperSpec {
+  /** Name of the pod volume (spec.volumes[].name) that holds the log files. The sidecar mounts it read-only. */
   volume: string;
+  /** The files to ship, as paths or globs relative to the volume. Each entry is one file group. */
   files: FileSpec[];
+  /** Character encoding of the log files. Invalid bytes are replaced and counted. */
   encoding?: Encoding;
+  /** Longest line in bytes; longer lines are split or truncated (see longLines) and counted, never blocking the file. */
   maxLineBytes?: number;
+  /** What happens to a line longer than maxLineBytes. Split - into several events; Truncate - the rest is dropped. */
   longLines?: LongLinePolicy;
+  /** The Kafka cluster and topic, and how records are produced. */
   kafka: KafkaSpec;
+  /** The sidecar's in-memory buffer between the files and Kafka. When full, reading pauses (nothing is dropped). */
   channel?: ChannelSpec;
+  /** Join lines into one event, e.g. a Java stack trace. Start: a line matching pattern starts a new event and other lines continue it. Continuation: a line matching pattern continues the previous event. */
   multiline?: MultilineSpec;
+  /** Facts about the pod added to every line as Kafka headers named <headerPrefix><field>: PodName -> pod.name, Namespace -> pod.namespace, NodeName -> node.name, PodUID -> pod.uid, Container -> container.name, FilePath -> file.path, and label L -> pod.label.L. A static file header of the same name wins. */
   enrichment?: EnrichmentSpec;
+  /** Settings of the injected sidecar container (used by the injector, not in the agent configuration). */
   sidecar?: SidecarSpec;
+  /** Escape hatch: extra agent settings, by name from an allow-list (see the README's Operator section): source.* for the file source, channel.* for the memory channel, sink.* for the Kafka sink. */
   extraProperties?: ExtraPropertySpec[];
 }
 
-/** One allow-listed agent setting (see operator/extra-properties.ts). */
+/** One path or glob on the volume, with optional static headers for its lines. */
+export interface FileSpec {
+  /** Path or glob relative to the volume root, e.g. "app.log", "app/*.log" or "**\/*.log" (* and ? match within a directory, ** across directories, [abc] one of the characters). Absolute paths, "." and ".." segments are refused. */
+  path: string;
+  /** Static Kafka headers (name -> value) added to every line of these files. */
+  headers?: Record<string, string>;
+}
+
+/** The Kafka cluster and topic, and how records are produced. */
+export interface KafkaSpec {
+  /** Bootstrap brokers as host:port, e.g. kafka-0.kafka.svc:9092. */
+  brokers: string[];
+  /** The topic every line is sent to (letters, digits, '.', '_', '-'; at most 249 characters). */
+  topic: string;
+  /** The record key, which chooses the partition (records with the same key keep their order). Either a pod field (e.g. PodName: one pod's lines stay in order) or a fixed value. Without it records are spread round-robin. */
+  key?: KafkaKeySpec;
+  /** Which acknowledgement a batch waits for: All (every in-sync replica, Kafka acks=all/-1), Leader (acks=1) or None (acks=0, lines can be lost). */
+  acks?: Acks;
+  /** Compression of record batches. */
+  compression?: Compression;
+  /** Most lines per Kafka request (and per channel transaction). */
+  batchSize?: number;
+  /** How long (ms) a batch that is not full waits for more lines before it is sent (a full batch goes at once); fewer requests and less CPU for up to this much latency. */
+  lingerMs?: number;
+  /** Connect with TLS. Present (even empty) means TLS; the CA and client certificate come from Secrets in this namespace, mounted into the sidecar. Secret values are never written into the configuration. */
+  tls?: KafkaTlsSpec;
+  /** SASL authentication; username and password come from a Secret as environment variables. */
+  sasl?: KafkaSaslSpec;
+}
+
+/** The record key, which chooses the partition (records with the same key keep their order). Either a pod field (e.g. PodName: one pod's lines stay in order) or a fixed value. Without it records are spread round-robin. */
+export interface KafkaKeySpec {
+  /** Use this fact about the pod as the key. */
+  field?: PodField;
+  /** Use this fixed string as the key. */
+  value?: string;
+}
+
+/** Connect with TLS. Present (even empty) means TLS; the CA and client certificate come from Secrets in this namespace, mounted into the sidecar. Secret values are never written into the configuration. */
+export interface KafkaTlsSpec {
+  /** The CA certificate(s) (PEM) that sign the brokers' certificates; without it the system CAs are trusted. */
+  ca?: SecretKeyRef;
+  /** Client certificate for mutual TLS: one PEM holding the certificate (chain) and its private key, e.g. the tls-combined.pem that cert-manager writes with additionalOutputFormats CombinedPEM. */
+  clientCertificate?: SecretKeyRef;
+  /** Check that a broker's certificate names the host connected to. */
+  verifyHostname?: boolean;
+}
+
+/** The CA certificate(s) (PEM) that sign the brokers' certificates; without it the system CAs are trusted. */
+export interface SecretKeyRef {
+  /** Name of a Secret in this namespace. */
+  secretName: string;
+  /** The Secret's key holding the PEM CA bundle. */
+  key?: string;
+}
+
+/** SASL authentication; username and password come from a Secret as environment variables. */
+export interface KafkaSaslSpec {
+  /** The SASL mechanism. */
+  mechanism: SaslMechanism;
+  /** Name of the Secret (in this namespace) holding the credentials. */
+  secretName: string;
+  /** The Secret's key holding the username. */
+  usernameKey?: string;
+  /** The Secret's key holding the password. */
+  passwordKey?: string;
+}
+
+/** The sidecar's in-memory buffer between the files and Kafka. When full, reading pauses (nothing is dropped). */
+export interface ChannelSpec {
+  /** Most lines buffered. */
+  capacity?: number;
+  /** Most bytes (bodies and headers) buffered. */
+  byteCapacity?: number;
+}
+
+/** Join lines into one event, e.g. a Java stack trace. Start: a line matching pattern starts a new event and other lines continue it. Continuation: a line matching pattern continues the previous event. */
+export interface MultilineSpec {
+  /** Whether pattern matches the first line of an event (Start) or its continuation lines (Continuation). */
+  mode: MultilineMode;
+  /** A regular expression (JavaScript syntax), e.g. '^\d{4}-\d{2}-\d{2}' (Start) or '^\s' (Continuation). */
+  pattern: string;
+  /** Most lines in one event; the event is sent when reached. */
+  maxLines?: number;
+  /** Most bytes in one event; the event is sent when reached. */
+  maxBytes?: number;
+  /** Send a pending event after this many ms without a new line. */
+  timeoutMs?: number;
+}
+
+/** Facts about the pod added to every line as Kafka headers named <headerPrefix><field>: PodName -> pod.name, Namespace -> pod.namespace, NodeName -> node.name, PodUID -> pod.uid, Container -> container.name, FilePath -> file.path, and label L -> pod.label.L. A static file header of the same name wins. */
+export interface EnrichmentSpec {
+  /** The pod facts to add as headers. */
+  fields?: EnrichmentField[];
+  /** Pod label keys whose values are added as headers (an absent label gives an empty value). */
+  labels?: string[];
+  /** Prefix of the enrichment header names. */
+  headerPrefix?: string;
+}
+
+/** Settings of the injected sidecar container (used by the injector, not in the agent configuration). */
+export interface SidecarSpec {
+  /** The sidecar image, overriding the operator's default. Only an image the cluster admin allows (operator flag --allowed-sidecar-images, chart value sidecar.allowedImages): any other makes the LogShipper Ready=False with reason ImageNotAllowed, and pods are not injected. */
+  image?: string;
+  /** The sidecar's HTTP port (probes, /metrics; container port named logshipper-http), default 18464. A pod's logshipper.io/sidecar-http-port annotation wins; when the pod already declares the port, the injector takes the next one it does not declare (recorded in the logshipper.io/injection annotation). */
+  httpPort?: number;
+  /** Compute resources of the sidecar container (as in a Pod's container resources). */
+  resources?: ResourceRequirements;
+}
+
+/** Compute resources of the sidecar container (as in a Pod's container resources). */
+export interface ResourceRequirements {
+  /** Most compute resources allowed, e.g. cpu 200m, memory 128Mi. */
+  limits?: Record<string, string | number>;
+  /** Compute resources requested, e.g. cpu 50m, memory 64Mi. */
+  requests?: Record<string, string | number>;
+}
+
+/** One agent setting. */
 export interface ExtraPropertySpec {
+  /** The setting, one of the allow-list. */
   name: string;
+  /** The value, as the agent would read it from its properties file. */
   value: string;
 }
 
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
-}
-
+/** What the operator observed and did. */
 export interface LogShipperStatus {
+  /** The metadata.generation this status describes. */
   observedGeneration?: number;
-  conditions?: Condition[];
+  /** sha256 (hex) of the rendered agent configuration; injected pods record the hash they started with. */
   configHash?: string;
+  /** The ConfigMap holding the rendered configuration (key agent.properties). */
   configMapName?: string;
-  /** Live pods carrying the sidecar for this LogShipper (counted by the leader from its pod cache). */
+  /** Pods carrying the sidecar for this LogShipper. */
   injectedPods?: number;
-  /** ...of which run the current configHash. */
+  /** Injected pods whose configuration hash is the current configHash. */
   currentPods?: number;
-  /** ...of which run an older configHash. */
+  /** Injected pods started with an older configuration hash. */
   stalePods?: number;
-  /** Live pods that ask for this LogShipper (logshipper.io/inject) and run without the sidecar: their logs are not shipped. */
+  /** Live pods that ask for this LogShipper (annotation logshipper.io/inject) and run without the sidecar, so their logs are not shipped: admitted while the injection webhook was unavailable or failed. Recreate them to get it. */
   uninjectedPods?: number;
+  /** Ready: True (reason Reconciled) when the configuration is rendered into the ConfigMap and every referenced Secret and key exists; False with reason SecretNotFound, SecretKeyNotFound, InvalidSpec, ConfigMapConflict, ApiError, ImageNotAllowed or BrokerNotAllowed (the cluster admin's allow-lists) otherwise. SidecarsInjected: True (reason AllPodsInjected) when every live pod that asks for this LogShipper carries the sidecar; False (reason PodsWithoutSidecar, see uninjectedPods) otherwise. */
+  conditions?: Condition[];
 }
 
-export interface LogShipper {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: V1ObjectMeta;
-  spec: LogShipperSpec;
-  status?: LogShipperStatus;
+/** One aspect of the LogShipper's state. */
+export interface Condition {
+  /** The condition type (Ready, SidecarsInjected). */
+  type: string;
+  /** True, False or Unknown. */
+  status: ConditionStatus;
+  /** A CamelCase reason for the status. */
+  reason: string;
+  /** What is wrong and what to do, for humans. */
+  message: string;
+  /** When the status last changed. */
+  lastTransitionTime: string;
+  /** The metadata.generation the condition was set for. */
+  observedGeneration?: number;
 }
 
 /** The spec with every schema default applied (what the apiserver stores; `render -f` applies them itself). */
 export interface ResolvedSpec {
+  /** Name of the pod volume (spec.volumes[].name) that holds the log files. The sidecar mounts it read-only. */
   volume: string;
-  files: { path: string; headers: Record<string, string> }[];
+  /** The files to ship, as paths or globs relative to the volume. Each entry is one file group. */
+  files: {
+    /** Path or glob relative to the volume root, e.g. "app.log", "app/*.log" or "**\/*.log" (* and ? match within a directory, ** across directories, [abc] one of the characters). Absolute paths, "." and ".." segments are refused. */
+    path: string;
+    /** Static Kafka headers (name -> value) added to every line of these files. */
+    headers: Record<string, string>;
+  }[];
+  /** Character encoding of the log files. Invalid bytes are replaced and counted. */
   encoding: Encoding;
+  /** Longest line in bytes; longer lines are split or truncated (see longLines) and counted, never blocking the file. */
   maxLineBytes: number;
+  /** What happens to a line longer than maxLineBytes. Split - into several events; Truncate - the rest is dropped. */
   longLines: LongLinePolicy;
+  /** The Kafka cluster and topic, and how records are produced. */
   kafka: {
+    /** Bootstrap brokers as host:port, e.g. kafka-0.kafka.svc:9092. */
     brokers: string[];
+    /** The topic every line is sent to (letters, digits, '.', '_', '-'; at most 249 characters). */
     topic: string;
-    key: KafkaKeySpec | undefined;
+    /** The record key, which chooses the partition (records with the same key keep their order). Either a pod field (e.g. PodName: one pod's lines stay in order) or a fixed value. Without it records are spread round-robin. */
+    key?: {
+      /** Use this fact about the pod as the key. */
+      field?: PodField;
+      /** Use this fixed string as the key. */
+      value?: string;
+    };
+    /** Which acknowledgement a batch waits for: All (every in-sync replica, Kafka acks=all/-1), Leader (acks=1) or None (acks=0, lines can be lost). */
     acks: Acks;
+    /** Compression of record batches. */
     compression: Compression;
+    /** Most lines per Kafka request (and per channel transaction). */
     batchSize: number;
+    /** How long (ms) a batch that is not full waits for more lines before it is sent (a full batch goes at once); fewer requests and less CPU for up to this much latency. */
     lingerMs: number;
-    tls: { ca: Required<SecretKeyRef> | undefined; clientCertificate: Required<SecretKeyRef> | undefined; verifyHostname: boolean } | undefined;
-    sasl: Required<KafkaSaslSpec> | undefined;
+    /** Connect with TLS. Present (even empty) means TLS; the CA and client certificate come from Secrets in this namespace, mounted into the sidecar. Secret values are never written into the configuration. */
+    tls?: {
+      /** The CA certificate(s) (PEM) that sign the brokers' certificates; without it the system CAs are trusted. */
+      ca?: {
+        /** Name of a Secret in this namespace. */
+        secretName: string;
+        /** The Secret's key holding the PEM CA bundle. */
+        key: string;
+      };
+      /** Client certificate for mutual TLS: one PEM holding the certificate (chain) and its private key, e.g. the tls-combined.pem that cert-manager writes with additionalOutputFormats CombinedPEM. */
+      clientCertificate?: {
+        /** Name of a Secret in this namespace. */
+        secretName: string;
+        /** The Secret's key holding certificate and private key (PEM). */
+        key: string;
+      };
+      /** Check that a broker's certificate names the host connected to. */
+      verifyHostname: boolean;
+    };
+    /** SASL authentication; username and password come from a Secret as environment variables. */
+    sasl?: {
+      /** The SASL mechanism. */
+      mechanism: SaslMechanism;
+      /** Name of the Secret (in this namespace) holding the credentials. */
+      secretName: string;
+      /** The Secret's key holding the username. */
+      usernameKey: string;
+      /** The Secret's key holding the password. */
+      passwordKey: string;
+    };
   };
-  channel: { capacity: number; byteCapacity: number };
-  multiline: Required<MultilineSpec> | undefined;
-  enrichment: { fields: EnrichmentField[]; labels: string[]; headerPrefix: string };
-  extraProperties: ExtraPropertySpec[];
+  /** The sidecar's in-memory buffer between the files and Kafka. When full, reading pauses (nothing is dropped). */
+  channel: {
+    /** Most lines buffered. */
+    capacity: number;
+    /** Most bytes (bodies and headers) buffered. */
+    byteCapacity: number;
+  };
+  /** Join lines into one event, e.g. a Java stack trace. Start: a line matching pattern starts a new event and other lines continue it. Continuation: a line matching pattern continues the previous event. */
+  multiline?: {
+    /** Whether pattern matches the first line of an event (Start) or its continuation lines (Continuation). */
+    mode: MultilineMode;
+    /** A regular expression (JavaScript syntax), e.g. '^\d{4}-\d{2}-\d{2}' (Start) or '^\s' (Continuation). */
+    pattern: string;
+    /** Most lines in one event; the event is sent when reached. */
+    maxLines: number;
+    /** Most bytes in one event; the event is sent when reached. */
+    maxBytes: number;
+    /** Send a pending event after this many ms without a new line. */
+    timeoutMs: number;
+  };
+  /** Facts about the pod added to every line as Kafka headers named <headerPrefix><field>: PodName -> pod.name, Namespace -> pod.namespace, NodeName -> node.name, PodUID -> pod.uid, Container -> container.name, FilePath -> file.path, and label L -> pod.label.L. A static file header of the same name wins. */
+  enrichment: {
+    /** The pod facts to add as headers. */
+    fields: EnrichmentField[];
+    /** Pod label keys whose values are added as headers (an absent label gives an empty value). */
+    labels: string[];
+    /** Prefix of the enrichment header names. */
+    headerPrefix: string;
+  };
+  /** Escape hatch: extra agent settings, by name from an allow-list (see the README's Operator section): source.* for the file source, channel.* for the memory channel, sink.* for the Kafka sink. */
+  extraProperties: {
+    /** The setting, one of the allow-list. */
+    name: string;
+    /** The value, as the agent would read it from its properties file. */
+    value: string;
+  }[];
 }
 
-/** spec.sidecar.httpPort's range: no privileged port (the sidecar runs as a non-root user). */
-export const SIDECAR_HTTP_PORT_RANGE = { min: 1024, max: 65_535 } as const;
+/** The range of spec.sidecar.httpPort (minimum..maximum). */
+export const SIDECAR_HTTP_PORT_RANGE = { min: 1024, max: 65535 } as const;
 
-/** Schema defaults (the CRD's `default:` values; test/unit/operator/crd.test.ts keeps them equal). */
+/** Schema defaults (the CRD's `default:` values). */
 export const DEFAULTS = {
   encoding: 'UTF-8' as Encoding,
-  maxLineBytes: DEFAULT_MAX_LINE_BYTES,
+  maxLineBytes: 1032192,
   longLines: 'Split' as LongLinePolicy,
   acks: 'All' as Acks,
   compression: 'none' as Compression,
-  // 500, not Flume's 100: 2.3x the throughput for +18 MB peak RSS (bench, operator-defaults row).
   batchSize: 500,
-  lingerMs: DEFAULT_LINGER_MS,
-  verifyHostname: true,
+  lingerMs: 100,
   caKey: 'ca.crt',
   clientCertificateKey: 'tls-combined.pem',
+  verifyHostname: true,
   usernameKey: 'username',
   passwordKey: 'password',
-  capacity: 10_000,
-  byteCapacity: 67_108_864,
+  capacity: 10000,
+  byteCapacity: 67108864,
   multilineMaxLines: 500,
-  multilineMaxBytes: DEFAULT_MAX_LINE_BYTES,
+  multilineMaxBytes: 1032192,
   multilineTimeoutMs: 1000,
   headerPrefix: 'k8s.',
 } as const;

@@ -20,7 +20,8 @@ export async function startKafka(options: { podsAddress?: string } = {}): Promis
   const sslBrokers = `127.0.0.1:${String(sslPort)}`;
   const pki = await makeKafkaPki(path.join(dir, 'pki'));
   // Security listeners besides PLAINTEXT, so the agent's SASL and TLS settings are tested for real:
-  // SASL_PLAINTEXT with PLAIN and SCRAM users, and SSL that requires a client certificate.
+  // SASL_PLAINTEXT with PLAIN and SCRAM users and OAUTHBEARER, and SSL that requires a client
+  // certificate.
   const jaasUsers = Object.entries(SASL_USERS).map(([user, password]) => `user_${user}="${password}"`).join(' ');
   const controller = `127.0.0.1:${String(controllerPort)}`;
   const files = writeNodeConfig(dir, [
@@ -33,10 +34,18 @@ export async function startKafka(options: { podsAddress?: string } = {}): Promis
       replicationFactor: 1,
       minInsyncReplicas: 1,
     }),
-    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER',
     `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${jaasUsers};`,
     'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
     'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    // OAUTHBEARER with no server callback handler: Kafka's unsecured validator, which accepts
+    // unsigned JWTs ({"alg":"none"}) with `sub` and `exp` (tests mint them). The login options
+    // only give the broker's own (unused) client side a token.
+    'listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";',
+    // Without a reauthentication bound an OAUTHBEARER connection outlives its token; with it the
+    // broker caps each session at the token's exp, so a client must re-authenticate (KIP-368)
+    // with a fresh token. Only this mechanism's sessions: PLAIN/SCRAM clients are unaffected.
+    `listener.name.sasl_plaintext.oauthbearer.connections.max.reauth.ms=${String(OAUTHBEARER_MAX_REAUTH_MS)}`,
     'listener.name.ssl.ssl.keystore.type=PEM',
     `listener.name.ssl.ssl.keystore.location=${pki.brokerKeystore}`,
     'listener.name.ssl.ssl.truststore.type=PEM',
@@ -55,6 +64,7 @@ export async function startKafka(options: { podsAddress?: string } = {}): Promis
     KAFKA_SASL_BROKERS: saslBrokers,
     KAFKA_SASL_USERNAME: 'logshipper',
     KAFKA_SASL_PASSWORD: SASL_USERS.logshipper,
+    KAFKA_OAUTHBEARER_MAX_REAUTH_MS: String(OAUTHBEARER_MAX_REAUTH_MS),
     KAFKA_SSL_BROKERS: sslBrokers,
     KAFKA_SSL_CA: pki.caCert,
     KAFKA_SSL_CLIENT_CERT: pki.clientCert,
@@ -66,3 +76,6 @@ export async function startKafka(options: { podsAddress?: string } = {}): Promis
 
 /** Users of the SASL listener (PLAIN and SCRAM-SHA-256/512); test credentials, not secrets. */
 const SASL_USERS = { logshipper: 'logshipper-test-password', other: 'other-test-password' } as const;
+
+/** The longest an OAUTHBEARER session lasts before the client must re-authenticate (a token's exp ends it sooner). */
+const OAUTHBEARER_MAX_REAUTH_MS = 60_000;

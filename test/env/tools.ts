@@ -2,6 +2,7 @@
 // package) and kubectl (the machine's, else built from the same kubernetes sources).
 import fs from 'node:fs';
 import path from 'node:path';
+import { aptInstall } from './apt.ts';
 import { cachedDir } from './cache.ts';
 import { override } from './envfile.ts';
 import { go, GO_BUILD_FLAGS, goLdflags } from './go.ts';
@@ -67,8 +68,7 @@ export async function kcat(): Promise<string> {
     throw new TestEnvError('kcat', 'kcat is not on PATH and we are not root to install it: run `apt-get install -y kcat` (or set KCAT)');
   }
   const log = logFile('install-kcat');
-  await run('kcat', 'apt-get', ['update'], { log, timeoutMs: 10 * 60_000 });
-  await run('kcat', 'apt-get', ['install', '-y', '--no-install-recommends', 'kcat'], { log, env: { DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 10 * 60_000 });
+  await aptInstall('kcat', ['kcat'], log);
   const installed = findOnPath('kcat');
   if (installed === undefined) throw new TestEnvError('kcat', 'apt-get installed kcat but it is not on PATH', { log });
   return installed;

@@ -4,6 +4,7 @@
 // registry can be reached.
 import fs from 'node:fs';
 import path from 'node:path';
+import { aptInstall } from '../apt.ts';
 import { run, startDaemon, TestEnvError, waitUntilReady, type Daemon } from '../process.ts';
 import { logFile } from '../paths.ts';
 import { findOnPath } from '../tools.ts';
@@ -31,8 +32,7 @@ export async function ensureRuntimePackages(): Promise<void> {
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) throw new TestEnvError('node', `the node needs Debian packages ${missing.join(', ')}; install them (apt-get install ${missing.join(' ')}) or run as root`);
   const log = logFile('apt');
-  await run('node', 'apt-get', ['update', '-q'], { log, timeoutMs: 300_000 });
-  await run('node', 'apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { log, timeoutMs: 600_000, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  await aptInstall('node', missing, log);
 }
 
 function cniConfig(ipamDir: string): string {

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { kubeConfig, unique } from '../../env/testing.ts';
 import { GROUP, PLURAL, VERSION } from '../../../operator/crd-types.ts';
+import { resolveSpec, SpecError } from '../../../operator/spec.ts';
 import { createNamespace, deleteNamespace, installCrd } from './helpers.ts';
 
 const GOOD = {
@@ -44,6 +45,19 @@ const BAD: [string, Spec, string, RegExp][] = [
   ['sidecar port out of range', { ...GOOD, sidecar: { httpPort: 70000 } }, 'spec.sidecar.httpPort', /should be less than or equal to 65535/],
 ];
 
+/** A spec with every optional object present and their defaults left to the apiserver. */
+const EVERY_OBJECT: Spec = {
+  ...withKafka({ key: { field: 'PodName' }, tls: { ca: { secretName: 'ca' }, clientCertificate: { secretName: 'client' } }, sasl: { mechanism: 'PLAIN', secretName: 'creds' } }),
+  files: [{ path: 'app/*.log', headers: { team: 'shop' } }],
+  multiline: { mode: 'Start', pattern: '^\\d' },
+  enrichment: { fields: ['PodName'] },
+  sidecar: { httpPort: 2000 },
+  extraProperties: [{ name: 'source.skipToEnd', value: 'true' }],
+};
+
+/** A field as the apiserver names it: a map entry is `.name`, where resolveSpec writes `["name"]`. */
+const apiserverField = (field: string): string => field.replace(/\["([^"]*)"\]/g, '.$1');
+
 /** The Status message of an API error body (what kubectl prints). */
 function statusMessage(body: unknown): string {
   const text = String(body);
@@ -82,6 +96,13 @@ describe('CRD validation: the apiserver refuses bad LogShippers, naming the fiel
     assert.equal(created.spec.channel.capacity, 10_000);
   });
 
+  it('stores the defaults resolveSpec applies (the CRD defaults and the walk agree)', async () => {
+    for (const [name, spec] of [['defaults-good', GOOD], ['defaults-every', EVERY_OBJECT]] as const) {
+      const created = await create(name, spec) as { spec: unknown };
+      assert.deepEqual(resolveSpec(created.spec), resolveSpec(spec), name);
+    }
+  });
+
   it('refuses a name longer than 63 characters', async () => {
     await assert.rejects(create('x'.repeat(64), GOOD), (error: unknown) => {
       assert.ok(error instanceof ApiException);
@@ -99,6 +120,12 @@ describe('CRD validation: the apiserver refuses bad LogShippers, naming the fiel
         const body = statusMessage(error.body);
         assert.ok(body.includes(field), `the message names ${field}: ${body}`);
         assert.match(body, message);
+        return true;
+      });
+      // resolveSpec (render -f, the reconciler) refuses it too, naming the same field.
+      assert.throws(() => resolveSpec(spec), (error: unknown) => {
+        assert.ok(error instanceof SpecError, String(error));
+        assert.ok(apiserverField(error.field).startsWith(field), `resolveSpec names ${field}: ${error.message}`);
         return true;
       });
     });

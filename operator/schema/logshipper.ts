@@ -1,0 +1,458 @@
+// THE source of the LogShipper CRD: names, printer columns and the schema of spec and status,
+// each field written once with its validation (CEL rules beside their JS twins), its default, its
+// description and its README row. `npm run generate` derives from it both CRD YAML files,
+// operator/crd-types.ts and the README's "LogShipper fields" table; operator/spec.ts validates
+// with it. How to add a field: docs/design/crd-schema.md.
+import { DEFAULT_MAX_LINE_BYTES } from '../../sidecar/size-limits.ts';
+import { DEFAULT_LINGER_MS } from '../../sidecar/sinks/kafka-config.ts';
+import { DEFAULT_HTTP_PORT } from '../../sidecar/http.ts';
+import { checkExtraValue, EXTRA_PROPERTIES, EXTRA_PROPERTY_KEYS } from '../extra-properties.ts';
+import {
+  array, boolean, enumeration, intOrString, integer, invalid, map, object, rule, show, string,
+  type Check, type ObjectNode, type StringNode,
+} from './nodes.ts';
+
+export const ACKS = enumeration('ACKS', 'Acks', ['All', 'Leader', 'None']);
+export const COMPRESSIONS = enumeration('COMPRESSIONS', 'Compression', ['none', 'gzip']);
+export const SASL_MECHANISMS = enumeration('SASL_MECHANISMS', 'SaslMechanism', ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
+const POD_FIELD_VALUES = ['PodName', 'Namespace', 'NodeName', 'PodUID', 'Container'] as const;
+export const POD_FIELDS = enumeration('POD_FIELDS', 'PodField', POD_FIELD_VALUES, 'Pod facts the sidecar knows from its environment (downward API / injector).');
+export const ENRICHMENT_FIELDS = enumeration('ENRICHMENT_FIELDS', 'EnrichmentField', [...POD_FIELD_VALUES, 'FilePath'], 'Enrichment fields: the pod facts plus the path of the file a line came from.');
+export const MULTILINE_MODES = enumeration('MULTILINE_MODES', 'MultilineMode', ['Start', 'Continuation']);
+export const ENCODINGS = enumeration('ENCODINGS', 'Encoding', ['UTF-8', 'ISO-8859-1', 'UTF-16LE']);
+export const LONG_LINE_POLICIES = enumeration('LONG_LINE_POLICIES', 'LongLinePolicy', ['Split', 'Truncate']);
+export const CONDITION_STATUSES = enumeration('CONDITION_STATUSES', 'ConditionStatus', ['True', 'False', 'Unknown']);
+
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const DNS_SUBDOMAIN = String.raw`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`;
+const SECRET_KEY = '^[-._a-zA-Z0-9]+$';
+const QUANTITY = String.raw`^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$`;
+const HEADER_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
+const HEADER_NAME_REGEX = new RegExp(HEADER_NAME);
+
+/** `a`, `b` as README code. */
+const codes = (values: readonly string[]): string => values.map((value) => `\`${value}\``).join(', ');
+
+const secretName = (description: string): StringNode => string({
+  description, required: true, pattern: DNS_SUBDOMAIN, maxLength: 253, allowed: 'a Secret name (DNS subdomain)',
+});
+const secretKey = (description: string, fallback: string, defaultName?: string): StringNode => string({
+  description, pattern: SECRET_KEY, maxLength: 253, default: fallback, allowed: 'a Secret key (letters, digits, - . _)', ...(defaultName === undefined ? {} : { defaultName }),
+});
+const secretKeyRef = (description: string, keyDescription: string, defaultKey: string, defaultName: string): ObjectNode => object({
+  secretName: secretName('Name of a Secret in this namespace.'),
+  key: secretKey(keyDescription, defaultKey, defaultName),
+}, { name: 'SecretKeyRef', description });
+const quantities = (description: string): ObjectNode => map(intOrString({ description: 'A quantity.', pattern: QUANTITY, allowed: 'a quantity such as 100m, 0.5, 128Mi' }), { description });
+
+const HEADER_NAMES_MESSAGE = "header names must be 1-63 characters of letters, digits, '.', '_' and '-', starting with a letter or digit";
+const headerNames: Check<Record<string, unknown>> = {
+  cel: { rule: `self.all(k, k.matches('${HEADER_NAME}'))`, message: HEADER_NAMES_MESSAGE },
+  test: (self) => {
+    const bad = Object.keys(self).find((name) => !HEADER_NAME_REGEX.test(name));
+    return bad === undefined ? undefined : { field: `[${show(bad)}]`, problem: `invalid name ${show(bad)}: ${HEADER_NAMES_MESSAGE}` };
+  },
+};
+
+const regexCompiles: Check<string> = {
+  test: (self) => {
+    try {
+      new RegExp(self);
+      return undefined;
+    } catch (error) {
+      return invalid(self, `a JavaScript regular expression is allowed (${(error as Error).message})`);
+    }
+  },
+};
+
+const extraValue: Check<Record<string, unknown>> = {
+  test: (self) => {
+    const property = EXTRA_PROPERTIES.find((candidate) => candidate.key === self['name']);
+    const problem = property === undefined ? undefined : checkExtraValue(property, String(self['value']));
+    return problem === undefined ? undefined : { field: '.value', problem: `invalid value ${show(self['value'])} for ${String(self['name'])}: ${problem}` };
+  },
+};
+
+/** The resolved spec's values a cross-field check reads (defaults applied). */
+interface Resolved {
+  kafka: { batchSize: number };
+  channel: { capacity: number; byteCapacity: number };
+  multiline?: { maxBytes: number };
+  extraProperties: { name: string; value: string }[];
+}
+
+const channelHoldsBatch: Check<Resolved> = {
+  cel: {
+    rule: 'self.channel.capacity >= self.kafka.batchSize',
+    fieldPath: '.channel.capacity',
+    message: 'spec.channel.capacity must be at least spec.kafka.batchSize (a Kafka batch must fit in the channel)',
+  },
+  test: ({ channel, kafka }) => (channel.capacity >= kafka.batchSize ? undefined
+    : invalid(channel.capacity, `must be at least spec.kafka.batchSize (${kafka.batchSize}), a Kafka batch must fit in the channel`)),
+};
+
+const eventFitsChannel: Check<Resolved> = {
+  cel: {
+    rule: '!has(self.multiline) || self.multiline.maxBytes <= self.channel.byteCapacity',
+    fieldPath: '.multiline.maxBytes',
+    message: 'spec.multiline.maxBytes must be at most spec.channel.byteCapacity',
+  },
+  test: ({ multiline, channel }) => (multiline === undefined || multiline.maxBytes <= channel.byteCapacity ? undefined
+    : invalid(multiline.maxBytes, `must be at most spec.channel.byteCapacity (${channel.byteCapacity})`)),
+};
+
+// Not expressible in the schema: the value is a string whose bounds are other fields.
+const transactionFitsChannel: Check<Resolved> = {
+  test: ({ extraProperties, kafka, channel }) => {
+    const transaction = extraProperties.find((entry) => entry.name === 'channel.transactionCapacity');
+    if (transaction === undefined || (Number(transaction.value) >= kafka.batchSize && Number(transaction.value) <= channel.capacity)) return undefined;
+    return {
+      field: '.extraProperties[channel.transactionCapacity]',
+      problem: invalid(transaction.value, `${kafka.batchSize}..${channel.capacity} is allowed (at least spec.kafka.batchSize, at most spec.channel.capacity)`),
+    };
+  },
+};
+
+const exactlyOneKey: Check<Record<string, unknown>> = {
+  cel: { rule: 'has(self.field) != has(self.value)', message: 'spec.kafka.key needs exactly one of field or value' },
+  test: (self) => ((self['field'] === undefined) !== (self['value'] === undefined) ? undefined : 'needs exactly one of field or value'),
+};
+
+const filePath = string({
+  description: 'Path or glob relative to the volume root, e.g. "app.log", "app/*.log" or "**/*.log" (* and ? match within a directory, ** across directories, [abc] one of the characters). Absolute paths, "." and ".." segments are refused.',
+  required: true,
+  pattern: String.raw`^[\p{L}\p{N} ._/*?\[\]!@=,%~:#-]+$`,
+  minLength: 1,
+  maxLength: 1024,
+  allowed: 'a path or glob of letters, digits, spaces and . _ / * ? [ ] ! @ = , % ~ : # -',
+  checks: [
+    rule<string>("!self.startsWith('/')", 'must be relative to the volume (no leading /), e.g. app/*.log', (self) => !self.startsWith('/')),
+    rule<string>("!self.matches('(^|/)[.][.]?(/|$)')", "must not contain '.' or '..' segments (files must stay inside the volume)", (self) => !/(^|\/)\.\.?(\/|$)/.test(self)),
+    rule<string>("!self.endsWith('/') && !self.contains('//')", 'must name files (no trailing / and no empty segment)', (self) => !self.endsWith('/') && !self.includes('//')),
+  ],
+  row: { meaning: 'path or glob relative to the volume: `app.log`, `app/*.log`, `**/*.log`, `[ab]*.log`; absolute paths, `.`/`..` segments refused', default: 'required, 1..32' },
+});
+
+const kafka = object({
+  brokers: array(string({
+    description: 'One broker as host:port (an IPv6 address in brackets).',
+    pattern: String.raw`^([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?|\[[0-9a-fA-F:]+\]):[0-9]{1,5}$`,
+    maxLength: 261,
+    allowed: 'host:port (e.g. kafka-0.kafka:9092)',
+  }), {
+    description: 'Bootstrap brokers as host:port, e.g. kafka-0.kafka.svc:9092.',
+    required: true,
+    minItems: 1,
+    maxItems: 32,
+    row: { field: '`spec.kafka.brokers`, `.topic`', meaning: 'bootstrap `host:port` list (only brokers the cluster admin allows: `--allowed-brokers`, see Security); topic' },
+  }),
+  topic: string({
+    description: "The topic every line is sent to (letters, digits, '.', '_', '-'; at most 249 characters).",
+    required: true,
+    pattern: '^[A-Za-z0-9._-]+$',
+    minLength: 1,
+    maxLength: 249,
+    allowed: "a Kafka topic name (letters, digits, '.', '_', '-')",
+    checks: [rule<string>("self != '.' && self != '..'", "must not be '.' or '..'", (self) => self !== '.' && self !== '..')],
+  }),
+  key: object({
+    field: string({ description: 'Use this fact about the pod as the key.', enum: POD_FIELDS }),
+    value: string({ description: 'Use this fixed string as the key.', minLength: 1, maxLength: 256 }),
+  }, {
+    name: 'KafkaKeySpec',
+    description: "The record key, which chooses the partition (records with the same key keep their order). Either a pod field (e.g. PodName: one pod's lines stay in order) or a fixed value. Without it records are spread round-robin.",
+    checks: [exactlyOneKey],
+    row: { meaning: `record key: \`{field: ${POD_FIELDS.values.join('\\|')}}\` or \`{value: "..."}\`; none: round-robin` },
+  }),
+  acks: string({
+    description: 'Which acknowledgement a batch waits for: All (every in-sync replica, Kafka acks=all/-1), Leader (acks=1) or None (acks=0, lines can be lost).',
+    enum: ACKS,
+    default: 'All',
+    row: { meaning: '`All` (acks=all), `Leader` (1), `None` (0)' },
+  }),
+  compression: string({
+    description: 'Compression of record batches.',
+    enum: COMPRESSIONS,
+    default: 'none',
+    row: { meaning: codes(COMPRESSIONS.values) },
+  }),
+  // 500, not Flume's 100: 2.3x the throughput for +18 MB peak RSS (bench, operator-defaults row).
+  batchSize: integer({
+    description: 'Most lines per Kafka request (and per channel transaction).',
+    minimum: 1,
+    maximum: 10000,
+    default: 500,
+    row: {
+      field: '`spec.kafka.batchSize`, `.lingerMs`',
+      meaning: 'lines per request (and channel transaction); the batching window (`linger.ms`: a batch that is not full waits this long, a full one goes at once)',
+      default: `500, ${DEFAULT_LINGER_MS}`,
+    },
+  }),
+  lingerMs: integer({
+    description: 'How long (ms) a batch that is not full waits for more lines before it is sent (a full batch goes at once); fewer requests and less CPU for up to this much latency.',
+    minimum: 0,
+    maximum: 60000,
+    default: DEFAULT_LINGER_MS,
+  }),
+  tls: object({
+    ca: secretKeyRef("The CA certificate(s) (PEM) that sign the brokers' certificates; without it the system CAs are trusted.", 'The Secret\'s key holding the PEM CA bundle.', 'ca.crt', 'caKey'),
+    clientCertificate: secretKeyRef(
+      'Client certificate for mutual TLS: one PEM holding the certificate (chain) and its private key, e.g. the tls-combined.pem that cert-manager writes with additionalOutputFormats CombinedPEM.',
+      'The Secret\'s key holding certificate and private key (PEM).', 'tls-combined.pem', 'clientCertificateKey'),
+    verifyHostname: boolean({ description: "Check that a broker's certificate names the host connected to.", default: true }),
+  }, {
+    name: 'KafkaTlsSpec',
+    description: 'Connect with TLS. Present (even empty) means TLS; the CA and client certificate come from Secrets in this namespace, mounted into the sidecar. Secret values are never written into the configuration.',
+    row: { meaning: 'present = TLS. `ca: {secretName, key: ca.crt}` (default: system CAs), `clientCertificate: {secretName, key: tls-combined.pem}` (one PEM with certificate and key, e.g. cert-manager\'s CombinedPEM), `verifyHostname` (true)' },
+  }),
+  sasl: object({
+    mechanism: string({ description: 'The SASL mechanism.', required: true, enum: SASL_MECHANISMS }),
+    secretName: secretName('Name of the Secret (in this namespace) holding the credentials.'),
+    usernameKey: secretKey('The Secret\'s key holding the username.', 'username'),
+    passwordKey: secretKey('The Secret\'s key holding the password.', 'password'),
+  }, {
+    name: 'KafkaSaslSpec',
+    description: 'SASL authentication; username and password come from a Secret as environment variables.',
+    row: { meaning: `\`mechanism\` (${codes(SASL_MECHANISMS.values)}), \`secretName\`, \`usernameKey\` (username), \`passwordKey\` (password): mounted into the sidecar as files (optional volume), which the config names (\`sasl.username.file\`, \`sasl.password.file\`); a rotated password reaches running sidecars (see Credential rotation)` },
+  }),
+}, { name: 'KafkaSpec', description: 'The Kafka cluster and topic, and how records are produced.', required: true });
+
+const multiline = object({
+  mode: string({
+    description: 'Whether pattern matches the first line of an event (Start) or its continuation lines (Continuation).',
+    required: true,
+    enum: MULTILINE_MODES,
+  }),
+  pattern: string({
+    description: String.raw`A regular expression (JavaScript syntax), e.g. '^\d{4}-\d{2}-\d{2}' (Start) or '^\s' (Continuation).`,
+    required: true,
+    minLength: 1,
+    maxLength: 1024,
+    allowed: 'a regular expression',
+    checks: [regexCompiles],
+  }),
+  maxLines: integer({ description: 'Most lines in one event; the event is sent when reached.', minimum: 1, maximum: 100000, default: 500, defaultName: 'multilineMaxLines' }),
+  maxBytes: integer({ description: 'Most bytes in one event; the event is sent when reached.', minimum: 256, maximum: 16777216, default: DEFAULT_MAX_LINE_BYTES, defaultName: 'multilineMaxBytes' }),
+  timeoutMs: integer({ description: 'Send a pending event after this many ms without a new line.', minimum: 1, maximum: 600000, default: 1000, defaultName: 'multilineTimeoutMs' }),
+}, {
+  name: 'MultilineSpec',
+  description: 'Join lines into one event, e.g. a Java stack trace. Start: a line matching pattern starts a new event and other lines continue it. Continuation: a line matching pattern continues the previous event.',
+  row: { meaning: `\`mode\` (\`Start\`: pattern matches an event's first line; \`Continuation\`: pattern matches continuation lines), \`pattern\` (JavaScript regex), \`maxLines\` (500), \`maxBytes\` (${DEFAULT_MAX_LINE_BYTES}), \`timeoutMs\` (1000)`, default: 'off' },
+});
+
+const enrichment = object({
+  fields: array(string({ description: 'One pod fact.', enum: ENRICHMENT_FIELDS }), {
+    description: 'The pod facts to add as headers.',
+    maxItems: ENRICHMENT_FIELDS.values.length,
+    listType: 'set',
+  }),
+  labels: array(string({
+    description: 'A label key, e.g. app.kubernetes.io/name.',
+    pattern: String.raw`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`,
+    maxLength: 317,
+    allowed: 'a label key such as app.kubernetes.io/name',
+  }), {
+    description: 'Pod label keys whose values are added as headers (an absent label gives an empty value).',
+    maxItems: 16,
+    listType: 'set',
+  }),
+  headerPrefix: string({ description: 'Prefix of the enrichment header names.', pattern: '^[A-Za-z0-9._-]*$', maxLength: 32, default: 'k8s.' }),
+}, {
+  name: 'EnrichmentSpec',
+  resolve: 'empty',
+  description: 'Facts about the pod added to every line as Kafka headers named <headerPrefix><field>: PodName -> pod.name, Namespace -> pod.namespace, NodeName -> node.name, PodUID -> pod.uid, Container -> container.name, FilePath -> file.path, and label L -> pod.label.L. A static file header of the same name wins.',
+  row: { meaning: `\`fields\` (${codes(ENRICHMENT_FIELDS.values)}) and pod \`labels\` as headers \`<headerPrefix>pod.name\`, \`pod.namespace\`, \`node.name\`, \`pod.uid\`, \`container.name\`, \`file.path\`, \`pod.label.<key>\`; values come from the sidecar's downward-API env vars`, default: 'prefix `k8s.`' },
+});
+
+const sidecar = object({
+  image: string({
+    description: "The sidecar image, overriding the operator's default. Only an image the cluster admin allows (operator flag --allowed-sidecar-images, chart value sidecar.allowedImages): any other makes the LogShipper Ready=False with reason ImageNotAllowed, and pods are not injected.",
+    pattern: String.raw`^[^\s]+$`,
+    minLength: 1,
+    maxLength: 512,
+    allowed: 'an image reference',
+  }),
+  httpPort: integer({
+    description: `The sidecar's HTTP port (probes, /metrics; container port named logshipper-http), default ${DEFAULT_HTTP_PORT}. A pod's logshipper.io/sidecar-http-port annotation wins; when the pod already declares the port, the injector takes the next one it does not declare (recorded in the logshipper.io/injection annotation).`,
+    // No privileged port: the sidecar runs as a non-root user.
+    minimum: 1024,
+    maximum: 65535,
+    rangeName: 'SIDECAR_HTTP_PORT_RANGE',
+  }),
+  resources: object({
+    limits: quantities('Most compute resources allowed, e.g. cpu 200m, memory 128Mi.'),
+    requests: quantities('Compute resources requested, e.g. cpu 50m, memory 64Mi.'),
+  }, { name: 'ResourceRequirements', description: "Compute resources of the sidecar container (as in a Pod's container resources)." }),
+}, {
+  name: 'SidecarSpec',
+  // The injector reads it from the LogShipper itself; the rendered configuration does not use it.
+  resolve: 'omit',
+  description: 'Settings of the injected sidecar container (used by the injector, not in the agent configuration).',
+  row: {
+    meaning: '`image` override (only an image the cluster admin allows: `--allowed-sidecar-images`, see Security), `resources`, and `httpPort` (1024-65535: probes and `/metrics`, container port `logshipper-http`) of the injected sidecar (see Injection)',
+    default: `\`--sidecar-image\`; requests cpu 100m, memory 48Mi, limit memory 256Mi (see Sizing the sidecar); port ${DEFAULT_HTTP_PORT}`,
+  },
+});
+
+/** `source.` `a`, `b`; `channel.` `c`: the allow-list grouped by component. */
+function allowList(keys: readonly string[]): string {
+  const groups = new Map<string, string[]>();
+  for (const key of keys) {
+    const dot = key.indexOf('.');
+    const group = groups.get(key.slice(0, dot + 1)) ?? [];
+    group.push(key.slice(dot + 1));
+    groups.set(key.slice(0, dot + 1), group);
+  }
+  return [...groups].map(([prefix, names]) => `\`${prefix}\` ${codes(names)}`).join('; ');
+}
+
+const extraProperties = array(object({
+  name: string({ description: 'The setting, one of the allow-list.', required: true, enum: EXTRA_PROPERTY_KEYS }),
+  value: string({ description: 'The value, as the agent would read it from its properties file.', required: true, minLength: 1, maxLength: 1024 }),
+}, { name: 'ExtraPropertySpec', description: 'One agent setting.', checks: [extraValue] }), {
+  description: "Escape hatch: extra agent settings, by name from an allow-list (see the README's Operator section): source.* for the file source, channel.* for the memory channel, sink.* for the Kafka sink.",
+  maxItems: 32,
+  listType: 'map',
+  listMapKeys: ['name'],
+  row: { field: '`spec.extraProperties[]`', meaning: `\`{name, value}\` agent settings from an allow-list: ${allowList(EXTRA_PROPERTY_KEYS)}` },
+});
+
+export const SPEC = object({
+  volume: string({
+    description: 'Name of the pod volume (spec.volumes[].name) that holds the log files. The sidecar mounts it read-only.',
+    required: true,
+    pattern: DNS_LABEL,
+    minLength: 1,
+    maxLength: 63,
+    allowed: 'the name of a pod volume (DNS label)',
+    row: { meaning: 'name of the pod volume holding the logs (mounted read-only into the sidecar)' },
+  }),
+  files: array(object({
+    path: filePath,
+    headers: map(string({ description: 'The header value.', maxLength: 1024 }), {
+      description: 'Static Kafka headers (name -> value) added to every line of these files.',
+      maxProperties: 16,
+      checks: [headerNames],
+      row: { meaning: 'static Kafka headers (name -> value) for lines of these files; not the name of an enrichment header (`spec.enrichment`), which only the pod\'s facts fill' },
+    }),
+  }, { name: 'FileSpec', description: 'One path or glob on the volume, with optional static headers for its lines.' }), {
+    description: 'The files to ship, as paths or globs relative to the volume. Each entry is one file group.',
+    required: true,
+    minItems: 1,
+    maxItems: 32,
+    listType: 'map',
+    listMapKeys: ['path'],
+  }),
+  encoding: string({
+    description: 'Character encoding of the log files. Invalid bytes are replaced and counted.',
+    enum: ENCODINGS,
+    default: 'UTF-8',
+    row: { meaning: codes(ENCODINGS.values) },
+  }),
+  maxLineBytes: integer({
+    description: 'Longest line in bytes; longer lines are split or truncated (see longLines) and counted, never blocking the file.',
+    minimum: 256,
+    maximum: 16777216,
+    default: DEFAULT_MAX_LINE_BYTES,
+    row: {
+      field: '`spec.maxLineBytes`, `spec.longLines`',
+      meaning: 'longest line; longer ones are `Split` or `Truncate`d (and counted)',
+      default: `${DEFAULT_MAX_LINE_BYTES} (1 MiB less 16 KiB for key, headers and framing), \`Split\``,
+    },
+  }),
+  longLines: string({
+    description: 'What happens to a line longer than maxLineBytes. Split - into several events; Truncate - the rest is dropped.',
+    enum: LONG_LINE_POLICIES,
+    default: 'Split',
+  }),
+  kafka,
+  channel: object({
+    capacity: integer({ description: 'Most lines buffered.', minimum: 1, maximum: 1000000, default: 10000 }),
+    byteCapacity: integer({ description: 'Most bytes (bodies and headers) buffered.', minimum: 65536, maximum: 1073741824, default: 67108864 }),
+  }, {
+    name: 'ChannelSpec',
+    description: "The sidecar's in-memory buffer between the files and Kafka. When full, reading pauses (nothing is dropped).",
+    default: {},
+    row: { field: '`spec.channel.capacity`, `.byteCapacity`', meaning: 'buffered lines / bytes in the sidecar (full: reading pauses); capacity >= batchSize', default: '10000, 64 MiB' },
+  }),
+  multiline,
+  enrichment,
+  sidecar,
+  extraProperties,
+}, {
+  name: 'LogShipperSpec',
+  description: 'What to ship (files on a pod volume) and where to (a Kafka topic), and how.',
+  required: true,
+  checks: [channelHoldsBatch, eventFitsChannel, transactionFitsChannel],
+});
+
+const STATUS = object({
+  observedGeneration: integer({ description: 'The metadata.generation this status describes.', format: 'int64' }),
+  configHash: string({ description: 'sha256 (hex) of the rendered agent configuration; injected pods record the hash they started with.' }),
+  configMapName: string({ description: 'The ConfigMap holding the rendered configuration (key agent.properties).' }),
+  injectedPods: integer({ description: 'Pods carrying the sidecar for this LogShipper.', format: 'int32' }),
+  currentPods: integer({ description: 'Injected pods whose configuration hash is the current configHash.', format: 'int32' }),
+  stalePods: integer({ description: 'Injected pods started with an older configuration hash.', format: 'int32' }),
+  uninjectedPods: integer({
+    description: 'Live pods that ask for this LogShipper (annotation logshipper.io/inject) and run without the sidecar, so their logs are not shipped: admitted while the injection webhook was unavailable or failed. Recreate them to get it.',
+    format: 'int32',
+  }),
+  conditions: array(object({
+    type: string({ description: 'The condition type (Ready, SidecarsInjected).', required: true, maxLength: 316 }),
+    status: string({ description: 'True, False or Unknown.', required: true, enum: CONDITION_STATUSES }),
+    reason: string({ description: 'A CamelCase reason for the status.', required: true, maxLength: 1024 }),
+    message: string({ description: 'What is wrong and what to do, for humans.', required: true, maxLength: 32768 }),
+    lastTransitionTime: string({ description: 'When the status last changed.', required: true, format: 'date-time' }),
+    observedGeneration: integer({ description: 'The metadata.generation the condition was set for.', format: 'int64' }),
+  }, { name: 'Condition', description: "One aspect of the LogShipper's state." }), {
+    description: "Ready: True (reason Reconciled) when the configuration is rendered into the ConfigMap and every referenced Secret and key exists; False with reason SecretNotFound, SecretKeyNotFound, InvalidSpec, ConfigMapConflict, ApiError, ImageNotAllowed or BrokerNotAllowed (the cluster admin's allow-lists) otherwise. SidecarsInjected: True (reason AllPodsInjected) when every live pod that asks for this LogShipper carries the sidecar; False (reason PodsWithoutSidecar, see uninjectedPods) otherwise.",
+    listType: 'map',
+    listMapKeys: ['type'],
+  }),
+}, { name: 'LogShipperStatus', description: 'What the operator observed and did.' });
+
+const MAX_NAME_LENGTH = 63;
+
+export const ROOT = object({
+  apiVersion: string({ description: 'APIVersion of this object (logshipper.io/v1alpha1).' }),
+  kind: string({ description: 'Kind of this object (LogShipper).' }),
+  metadata: object({}, { tsType: 'V1ObjectMeta' }),
+  spec: SPEC,
+  status: STATUS,
+}, {
+  name: 'LogShipper',
+  description: "LogShipper ships log files from a volume of annotated pods into a Kafka topic. The operator renders it into the logshipper sidecar's agent configuration (a ConfigMap named <name>-logshipper) and reports whether it is ready.",
+  checks: [{
+    cel: { rule: `size(self.metadata.name) <= ${MAX_NAME_LENGTH}`, message: `metadata.name must be at most ${MAX_NAME_LENGTH} characters (it is used in labels and the ConfigMap name)` },
+    test: (self: { metadata?: { name?: string } }) => ((self.metadata?.name ?? '').length <= MAX_NAME_LENGTH ? undefined : { field: '.metadata.name', problem: invalid(self.metadata?.name, `at most ${MAX_NAME_LENGTH} characters are allowed (it is used in labels and the ConfigMap name)`) }),
+  }],
+});
+
+/** A column of `kubectl get logshippers`. */
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'date';
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
+
+export const CRD = {
+  group: 'logshipper.io',
+  version: 'v1alpha1',
+  kind: 'LogShipper',
+  listKind: 'LogShipperList',
+  plural: 'logshippers',
+  singular: 'logshipper',
+  shortNames: ['lship'],
+  categories: ['logshipper'],
+  printerColumns: [
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether the agent configuration is rendered and everything it refers to exists.' },
+    { name: 'Reason', type: 'string', priority: 1, jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: 'Why the LogShipper is (not) ready.' },
+    { name: 'Topic', type: 'string', jsonPath: '.spec.kafka.topic', description: 'The Kafka topic lines go to.' },
+    { name: 'Pods', type: 'integer', jsonPath: '.status.injectedPods', description: 'Pods carrying the sidecar for this LogShipper.' },
+    { name: 'Uninjected', type: 'integer', jsonPath: '.status.uninjectedPods', description: 'Pods that ask for this LogShipper and run without the sidecar (their logs are not shipped).' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ] satisfies PrinterColumn[],
+  schema: ROOT,
+} as const;
