@@ -10,8 +10,9 @@
  * typo such as `%{app` would otherwise become part of a topic name.
  */
 
-/** Characters a header name in a template may have. */
-const NAME_CHARS = /^[A-Za-z0-9_.\-/]+$/;
+/** Characters a header name in a template may have, as a regex class body (the CRD's patterns use it too). */
+export const TEMPLATE_HEADER_CHARS = 'A-Za-z0-9_./-';
+const NAME_CHARS = new RegExp(`^[${TEMPLATE_HEADER_CHARS}]+$`);
 const NAME_ALLOWED = "letters, digits, '_', '.', '-', '/'";
 
 export interface Template {
@@ -69,6 +70,11 @@ export function compileTemplate(text: string): Template {
 /** The template that renders to `text` as it is, whatever the headers. */
 export function escapeTemplate(text: string): string {
   return text.replaceAll('%', '%%');
+}
+
+/** The first header the template reads that is not in `available` (the headers its events can have), if any. */
+export function unknownHeader(template: Template, available: ReadonlySet<string>): string | undefined {
+  return template.headers.find((header) => !available.has(header));
 }
 
 /** Whether the template reads no header: it renders to one fixed text. */

@@ -8,7 +8,7 @@
 import type { Settings } from './settings.ts';
 import type { SourceSpec } from './agent-config.ts';
 import type { Interceptor } from '../interceptors/interceptor.ts';
-import type { Template } from '../template.ts';
+import { unknownHeader, type Template } from '../template.ts';
 import { BYTE_OFFSET_HEADER, type FileGroup, type TaildirConfig } from '../sources/taildir/config.ts';
 
 /** The headers the events of one TAILDIR file group are read with. */
@@ -28,7 +28,7 @@ export function sourceHeaders(spec: SourceSpec, interceptors: readonly Intercept
 
 /** Refuses `template` (the value of `key`) if it names a header outside `available`; `events` says whose events, for the message. */
 export function checkTemplateHeaders(settings: Settings, key: string, template: Template | undefined, available: ReadonlySet<string>, events: string): void {
-  const unknown = template?.headers.find((header) => !available.has(header));
+  const unknown = template === undefined ? undefined : unknownHeader(template, available);
   if (template === undefined || unknown === undefined) return;
   const have = available.size === 0 ? 'they have no headers' : `they can have ${[...available].sort().join(', ')}`;
   throw settings.error(key, `invalid value "${template.text}": %{${unknown}} names a header that no event ${events} can have (${have}; headers come from TAILDIR headers.<g>.<name>, fileHeader, byteOffsetHeader and interceptors)`);

@@ -5,6 +5,8 @@
  */
 
 export const MAX_TOPIC_NAME_LENGTH = 249;
+/** The characters of a topic name, as a regex class body (the CRD's patterns use it). */
+export const TOPIC_CHARS = 'A-Za-z0-9._-';
 export const TOPIC_NAME_ALLOWED = `1 to ${MAX_TOPIC_NAME_LENGTH} of letters, digits, '.', '_', '-' (not '.' or '..')`;
 
 /** Whether Kafka accepts `name` as a topic name; loops rather than matching, as it runs for each record with a rendered topic. */
