@@ -124,6 +124,7 @@ describe('topic and key templates in the configuration', () => {
     refuses(['a.sinks.k.kafka.topic = my logs'], /a\.sinks\.k\.kafka\.topic: invalid value "my logs": a Kafka topic name \(1 to 249 of letters, digits, '\.', '_', '-' \(not '\.' or '\.\.'\)\) is allowed, with %\{header\} for a header's value/);
     refuses(['a.sinks.k.kafka.topic = logs/%{app}'], /a\.sinks\.k\.kafka\.topic: invalid value "logs\/%\{app\}": a Kafka topic name/);
     refuses(['a.sources.s.filegroups.one.topic = ..'], /a\.sources\.s\.filegroups\.one\.topic: invalid value "\.\.": a Kafka topic name/);
+    refuses(['a.sources.s.filegroups = one one.topic', 'a.sources.s.filegroups.one.topic = /logs/x.log'], /a\.sources\.s\.filegroups: file groups one and one\.topic cannot both exist/);
     refuses(['a.sinks.k.kafka.topic = %{app}', 'a.sinks.k.fallbackTopic = x-%{app}'], /a\.sinks\.k\.fallbackTopic: invalid value "x-%\{app\}": a Kafka topic name .* is allowed, not a template/);
   });
 });
