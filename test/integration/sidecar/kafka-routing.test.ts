@@ -2,19 +2,24 @@
 // %{header} templates over TAILDIR file groups, a file group's own topic (filegroups.<g>.topic)
 // with allowTopicOverride off and a `topic` header that must not win, a header missing at run
 // time (rendered empty, as in Flume), and a rendered topic Kafka would refuse (to fallbackTopic,
-// with the lines after it still flowing). Every line is counted across all topics.
+// with the lines after it still flowing). Every line is counted across all topics. And the same
+// from a LogShipper: what the operator renders for spec.files[].topic and the templates.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTopic, deleteTopics, readTopic, waitForRecords, type ConsumedRecord } from '../../helpers/kafka.ts';
-import { getText, httpPort, metric, startAgent } from '../../helpers/agent.ts';
+import { brokers, createTopic, deleteTopics, readTopic, waitForRecords, type ConsumedRecord } from '../../helpers/kafka.ts';
+import { getText, httpPort, metric, startAgent, watchProcess } from '../../helpers/agent.ts';
+import { renderedAgentConfig } from '../../helpers/rendered-agent.ts';
+import { AGENT_NAME, ENV } from '../../../operator/sidecar-layout.ts';
 import { uniqueName } from '../../helpers/env.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
 import { multisetDiff } from '../../helpers/multiset.ts';
 
 const LINES_PER_FILE = 500;
+const ROOT = new URL('../../../', import.meta.url).pathname;
 
 interface Group {
   name: string;
@@ -106,6 +111,55 @@ describe('Kafka sink routing -> real Kafka', () => {
       }
     } finally {
       await deleteTopics(topics);
+    }
+  });
+
+  it("a LogShipper's file topics and topic and key templates, as the operator renders them, route and key every line", { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-routing-crd-'));
+    mkdirSync(join(dir, 'volume', 'app'), { recursive: true });
+    const prefix = uniqueName('routing-crd');
+    const spec = {
+      volume: 'logs',
+      files: [
+        { path: 'app/*.log', headers: { team: 'shop' }, topic: `${prefix}-%{team}` },
+        { path: 'audit.log', topic: `${prefix}-audit` },
+        { path: 'other.log' },
+      ],
+      kafka: { brokers: brokers().split(','), topic: `${prefix}.%{k8s.pod.namespace}`, fallbackTopic: `${prefix}-unrouted`, key: { template: '%{k8s.pod.name}/%{team}' }, lingerMs: 5 },
+      enrichment: { fields: ['PodName', 'Namespace'] },
+    };
+    const pod: Record<string, string> = { [ENV.podName]: 'web-1', [ENV.podNamespace]: 'shop' };
+    // Where each file's lines must land, and their key (a header a file's lines lack renders empty).
+    const files = [
+      { file: 'app/a.log', topic: `${prefix}-shop`, key: 'web-1/shop' },
+      { file: 'audit.log', topic: `${prefix}-audit`, key: 'web-1/' },
+      { file: 'other.log', topic: `${prefix}.shop`, key: 'web-1/' },
+    ];
+    for (const { topic } of files) await createTopic(topic, 2);
+    const rendered = renderedAgentConfig(spec, { namespace: 'shop', name: 'web' }, dir);
+    const conf = join(dir, 'agent.properties');
+    writeFileSync(conf, rendered.text);
+    const env = Object.fromEntries(rendered.env.map((name) => [name, pod[name] ?? name.toLowerCase()]));
+    const child = spawn(process.execPath, ['cli/main.ts', 'agent', '-f', conf, '-n', AGENT_NAME, '--http-port', '0'], {
+      cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const agent = watchProcess(child, 'agent');
+    try {
+      await agent.waitForLog((line) => line['msg'] === 'tailing');
+      const written = files.map(({ file }) => Array.from({ length: LINES_PER_FILE }, (_, i) => `${file} line ${i}`));
+      for (const [index, { file }] of files.entries()) writeFileSync(join(dir, 'volume', file), (written[index] ?? []).join('\n') + '\n');
+      for (const [index, { file, topic, key }] of files.entries()) {
+        const records = await waitForRecords(topic, LINES_PER_FILE);
+        assert.deepEqual(multisetDiff(written[index] ?? [], records.map((record) => record.value)), { missing: 0, extra: 0 }, `${file} -> ${topic}, every line once`);
+        assert.deepEqual([...new Set(records.map((record) => record.key))], [key], `${file}: keyed ${key}`);
+        assert.equal(records[0]?.headers['k8s.pod.name'], 'web-1');
+      }
+      assert.equal((await readTopic(`${prefix}-unrouted`).catch(() => [])).length, 0, 'no line needed the fallback');
+      child.kill('SIGTERM');
+      assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
+    } finally {
+      child.kill('SIGKILL');
+      await deleteTopics(files.map(({ topic }) => topic));
     }
   });
 
