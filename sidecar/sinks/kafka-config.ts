@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../size-limits.ts';
-import { isStatic, type Template } from '../template.ts';
+import { compileTemplate, isStatic, type Template } from '../template.ts';
 import { hasOnlyTopicChars, isValidTopicName, TOPIC_NAME_ALLOWED } from './topic-name.ts';
 
 /**
@@ -171,7 +171,8 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
   settings.oneOf('producer.type', ['sync', 'async'], 'sync');
 
   const batchSize = settings.int(['flumeBatchSize', 'batchSize'], 100, { min: 1 });
-  const topic = topicTemplate(settings, TOPIC_KEYS, DEFAULT_TOPIC);
+  // An empty topic is no topic, as in Flume.
+  const topic = settings.string(TOPIC_KEYS) === '' ? compileTemplate(DEFAULT_TOPIC) : topicTemplate(settings, TOPIC_KEYS, DEFAULT_TOPIC);
   const fallbackTopic = settings.string(FALLBACK_TOPIC_KEY, isStatic(topic) ? topic.text : DEFAULT_TOPIC);
   if (!isValidTopicName(fallbackTopic)) throw settings.error(FALLBACK_TOPIC_KEY, `invalid value "${fallbackTopic}": a Kafka topic name (${TOPIC_NAME_ALLOWED}) is allowed, not a template`);
   return {

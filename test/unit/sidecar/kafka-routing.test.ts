@@ -105,6 +105,7 @@ describe('topic and key templates in the configuration', () => {
   it('falls back to a static kafka.topic by default, or to fallbackTopic', () => {
     const sink = (lines: string[]): unknown => { const spec = load(lines).sinks[0]?.spec; return spec?.type === 'kafka' ? spec.config.fallbackTopic : undefined; };
     assert.equal(sink(['a.sinks.k.kafka.topic = logs']), 'logs');
+    assert.equal(sink(['a.sinks.k.kafka.topic =']), 'default-flume-topic', 'an empty topic is the default one, as in Flume');
     assert.equal(sink(['a.sinks.k.kafka.topic = logs-%{app}', 'a.sinks.k.fallbackTopic = unrouted']), 'unrouted');
   });
 
