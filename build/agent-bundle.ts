@@ -3,7 +3,8 @@
 // modules, and Node's built-ins are `require`d rather than imported (importing one as an ES module
 // reads every export, and node:http's lazy `WebSocket` export alone loads undici and http2).
 // Dropped: prom-client's Pushgateway client (noPushgateway below). Left outside: kafkajs (kafkajs-fast.ts replaces some of its files in Node's require cache, so it
-// must be the copy in node_modules), @node-rs/crc32 (a native addon), and the operator, which
+// must be the copy in node_modules), the native addons (@node-rs/crc32, and snappy and lz4-napi
+// behind those codecs: required at run time, from node_modules), and the operator, which
 // `logshipper operator|render` load from the compiled tree next to the bundle (dist/operator/).
 //   node build/agent-bundle.ts [OUTFILE]   (default dist/logshipper.cjs)
 import { build, type Metafile, type Plugin } from 'esbuild';
@@ -13,7 +14,7 @@ const ROOT = join(import.meta.dirname, '..');
 /** The bundle's file name, in dist/ beside tsc's output (the operator's modules it imports). */
 export const BUNDLE_NAME = 'logshipper.cjs';
 const DEFAULT_BUNDLE = join(ROOT, 'dist', BUNDLE_NAME);
-export const EXTERNAL_PACKAGES = ['kafkajs', '@node-rs/crc32'];
+export const EXTERNAL_PACKAGES = ['kafkajs', '@node-rs/crc32', 'snappy', 'lz4-napi'];
 
 /** The operator's modules stay out of the bundle: imported, lazily, from dist/operator/ (tsc's output beside it). */
 const operatorOutside: Plugin = {

@@ -219,6 +219,7 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   put(`${sink}flumeBatchSize`, String(kafka.batchSize));
   put(`${sink}kafka.producer.acks`, KAFKA_ACKS[kafka.acks]);
   put(`${sink}kafka.producer.compression.type`, kafka.compression);
+  if (kafka.compressionLevel !== undefined) put(`${sink}kafka.producer.compression.${kafka.compression}.level`, String(kafka.compressionLevel));
   put(`${sink}kafka.producer.linger.ms`, String(kafka.lingerMs));
   if (kafka.key?.field !== undefined) put(`${sink}${KEY_TEMPLATE_KEY}`, { env: POD_FIELD_ENV[kafka.key.field] });
   // The agent reads partition.key as a %{header} template: the spec's value is the key as it is.

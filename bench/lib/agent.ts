@@ -44,6 +44,8 @@ export interface AgentSettings {
   capacity: number;
   batchSize: number;
   lingerMs?: number;
+  /** More sink lines, without the `<agent>.sinks.k.` prefix (e.g. `kafka.producer.compression.type = lz4`). */
+  sink?: string[];
 }
 
 /** Writes a Flume-style properties file: source -> memory channel -> Kafka sink; returns its path. */
@@ -57,6 +59,7 @@ export function writeAgentConfig(dir: string, settings: AgentSettings): string {
     `bench.sinks.k.kafka.topic = ${settings.topic}`, `bench.sinks.k.kafka.producer.acks = ${settings.acks}`,
     `bench.sinks.k.flumeBatchSize = ${settings.batchSize}`,
     ...(settings.lingerMs === undefined ? [] : [`bench.sinks.k.kafka.producer.linger.ms = ${settings.lingerMs}`]),
+    ...(settings.sink ?? []).map((line) => `bench.sinks.k.${line}`),
     '',
   ].join('\n'));
   return file;

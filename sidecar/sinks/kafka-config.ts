@@ -2,6 +2,7 @@ import type { Settings } from '../config/settings.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../size-limits.ts';
 import { compileTemplate, isStatic, type Template } from '../template.ts';
 import { hasOnlyTopicChars, isValidTopicName, TOPIC_NAME_ALLOWED } from './topic-name.ts';
+import { allowedLevels, COMPRESSIONS, levelAllowed, LEVELS, unavailable, type Compression } from './compression.ts';
 
 /**
  * The Kafka sink's settings, read from both generations of Flume keys:
@@ -24,6 +25,8 @@ export interface KafkaSinkConfig {
   /** Batches on their way at once while deliveries succeed. */
   maxInFlight: number;
   compression: Compression;
+  /** The codec's level (`compression.<codec>.level`, Kafka's default when unset); undefined for none and snappy. */
+  compressionLevel: number | undefined;
   /** Record key when the event has no `key` header (`partition.key`, a `%{header}` template). */
   key: Template | undefined;
   /** Partition for every record (single-partition partitioner or `defaultPartitionId`). */
@@ -45,9 +48,6 @@ export interface KafkaSinkConfig {
   requestTimeoutMs: number;
   security: KafkaSecurity;
 }
-
-export const COMPRESSIONS = ['none', 'gzip'] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
 
 /**
  * What happens to a record larger than the size limit (the broker would refuse it, blocking the
@@ -175,6 +175,7 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
   const topic = settings.string(TOPIC_KEYS) === '' ? compileTemplate(DEFAULT_TOPIC) : topicTemplate(settings, TOPIC_KEYS, DEFAULT_TOPIC);
   const fallbackTopic = settings.string(FALLBACK_TOPIC_KEY, isStatic(topic) ? topic.text : DEFAULT_TOPIC);
   if (!isValidTopicName(fallbackTopic)) throw settings.error(FALLBACK_TOPIC_KEY, `invalid value "${fallbackTopic}": a Kafka topic name (${TOPIC_NAME_ALLOWED}) is allowed, not a template`);
+  const { compression, compressionLevel } = configureCompression(settings);
   return {
     brokers,
     topic,
@@ -183,7 +184,8 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
     batchSize,
     lingerMs: settings.int(PRODUCER + 'linger.ms', DEFAULT_LINGER_MS, { min: 0, max: 60_000 }),
     maxInFlight: settings.int(PRODUCER + 'max.in.flight.requests.per.connection', DEFAULT_MAX_IN_FLIGHT, { min: 1, max: 16 }),
-    compression: settings.oneOf(PRODUCER + 'compression.type', COMPRESSIONS, 'none'),
+    compression,
+    compressionLevel,
     key: settings.template(KEY_TEMPLATE_KEY),
     partition,
     partitionIdHeader: settings.string('partitionIdHeader'),
@@ -211,6 +213,46 @@ export function topicTemplate(settings: Settings, keys: string | readonly string
     throw settings.error(settings.nameOf(keys) ?? '', `invalid value "${template.text}": a Kafka topic name (${TOPIC_NAME_ALLOWED}) is allowed, with %{header} for a header's value`);
   }
   return template;
+}
+
+const COMPRESSION_TYPE_KEY = PRODUCER + 'compression.type';
+/** The Kafka 0.8 producer's key (names, or the codec ids 0-4), bare as the 0.8-era sinks read it or under Flume 1.6's `kafka.` prefix. */
+const COMPRESSION_CODEC_KEYS = ['compression.codec', 'kafka.compression.codec'];
+
+/**
+ * The codec (`kafka.producer.compression.type`, else the 0.8-era `compression.codec`) and its
+ * level. Every `compression.<codec>.level` set is checked against Kafka's range, as Kafka does,
+ * though only the chosen codec's is used.
+ */
+function configureCompression(settings: Settings): { compression: Compression; compressionLevel: number | undefined } {
+  let compression: Compression;
+  // Read (so known) even when compression.type is set and wins.
+  const oldText = settings.string(COMPRESSION_CODEC_KEYS);
+  const codecText = settings.has(COMPRESSION_TYPE_KEY) ? undefined : oldText;
+  // The key the codec was read from, for messages.
+  const codecKey = codecText === undefined ? COMPRESSION_TYPE_KEY : (COMPRESSION_CODEC_KEYS.find((key) => settings.has(key)) ?? COMPRESSION_TYPE_KEY);
+  if (codecText !== undefined && /^\d+$/.test(codecText)) {
+    const byId = COMPRESSIONS[Number(codecText)];
+    if (byId === undefined) throw settings.error(codecKey, `invalid value "${codecText}": one of ${COMPRESSIONS.join(', ')} or their Kafka codec ids ${COMPRESSIONS.map((name, id) => `${String(id)} (${name})`).join(', ')} is allowed`);
+    compression = byId;
+  } else {
+    compression = settings.oneOf(codecKey, COMPRESSIONS, 'none');
+  }
+  const why = unavailable(compression);
+  if (why !== undefined) {
+    throw settings.error(codecKey, `${why}: allowed here are ${COMPRESSIONS.filter((name) => unavailable(name) === undefined).join(', ')}`);
+  }
+  const levels = new Map<Compression, number>();
+  for (const codec of Object.keys(LEVELS) as (keyof typeof LEVELS)[]) {
+    const key = `${PRODUCER}compression.${codec}.level`;
+    if (!settings.has(key)) continue;
+    const text = settings.string(key, '');
+    const level = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!levelAllowed(codec, level)) throw settings.error(key, `invalid value "${text}": ${allowedLevels(codec)} is allowed`);
+    levels.set(codec, level);
+  }
+  const compressionLevel = compression === 'none' || compression === 'snappy' ? undefined : (levels.get(compression) ?? LEVELS[compression].default);
+  return { compression, compressionLevel };
 }
 
 function configureSecurity(settings: Settings): KafkaSecurity {

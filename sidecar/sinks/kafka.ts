@@ -3,7 +3,9 @@ import { TextDecoder } from 'node:util';
 import { crc32cInHardware, kafkajsPatched, WRITTEN, WrittenTracker } from './kafkajs-fast.ts';
 // No timers while idle (see the file).
 import './kafkajs-idle.ts';
-import { Kafka, Partitioners, CompressionTypes, logLevel, type Message, type TopicMessages, type LogEntry, type SASLOptions } from 'kafkajs';
+// snappy, lz4, zstd and gzip levels in kafkajs's codec registry (see the file).
+import { kafkajsCompression } from './kafkajs-codecs.ts';
+import { Kafka, Partitioners, logLevel, type CompressionTypes, type Message, type TopicMessages, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Event } from '../event.ts';
 import { batchBytes, fitValue, isTooLarge, recordOverhead, splitBySize } from './request-size.ts';
 import { TopicLimits } from './topic-limits.ts';
@@ -15,11 +17,6 @@ import type { KafkaCredentials } from './kafka-credentials.ts';
 import { RotatingClients, type KafkaClients } from './kafka-client.ts';
 import { socketFactory } from './socket-factory.ts';
 import type { SinkCounters } from '../counters.ts';
-
-const COMPRESSION: Record<KafkaSinkConfig['compression'], CompressionTypes> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-};
 
 /**
  * A kafkajs message with its record timestamp as a number: kafkajs types `timestamp` as a
@@ -67,6 +64,8 @@ export class KafkaSink implements Sink {
   private readonly decoder: TextDecoder | undefined;
   private readonly counters: SinkCounters;
   private readonly router: RecordRouter;
+  /** kafkajs's `compression` value for the configured codec and level. */
+  private readonly compression: CompressionTypes;
 
   /** `clients`: kafkajs's unless a test hands in fakes. */
   constructor(config: KafkaSinkConfig, log: Logger, counters: SinkCounters, clients?: KafkaClients) {
@@ -78,6 +77,7 @@ export class KafkaSink implements Sink {
     this.lingerMs = config.lingerMs;
     // Batches in flight keep their order only through the patched kafkajs, which tells when a batch is written.
     this.maxInFlight = kafkajsPatched ? config.maxInFlight : 1;
+    this.compression = kafkajsCompression(config.compression, config.compressionLevel);
     this.decoder = config.bodyEncoding === null ? undefined : new TextDecoder(config.bodyEncoding);
     // Test fakes stand for kafkajs's clients, whatever the credentials.
     const build = clients === undefined ? (credentials: KafkaCredentials) => kafkajsClients(config, credentials, log) : () => clients;
@@ -164,7 +164,7 @@ export class KafkaSink implements Sink {
       topicMessages: Array.from(byTopic, ([topic, messages]): TopicMessages => ({ topic, messages: messages as unknown as Message[] })),
       acks: this.config.acks,
       timeout: this.config.requestTimeoutMs,
-      compression: COMPRESSION[this.config.compression],
+      compression: this.compression,
     });
     return { acknowledged, onWire };
   }

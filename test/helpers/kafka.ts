@@ -70,6 +70,27 @@ export async function alterTopicConfig(topic: string, config: Record<string, str
   }
 }
 
+/**
+ * Bytes of `topic`'s log on the brokers (all partitions, all replicas; DescribeLogDirs, which
+ * kafkajs lacks): the record batches as the broker stores them, i.e. as the producer sent them
+ * unless the topic's compression.type recompresses.
+ */
+export async function topicLogBytes(topic: string, partitions = 1, bootstrap = brokers()): Promise<number> {
+  // Loaded here only: the other tests need none of that client.
+  const { Admin } = await import('@platformatic/kafka');
+  const admin = new Admin({ clientId: 'logshipper-test', bootstrapBrokers: bootstrap.split(',') });
+  try {
+    const described = await admin.describeLogDirs({ topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, i) => i) }] });
+    let bytes = 0n;
+    for (const { results } of described) {
+      for (const { topics } of results) for (const entry of topics) for (const partition of entry.partitions) bytes += partition.partitionSize;
+    }
+    return Number(bytes);
+  } finally {
+    await admin.close();
+  }
+}
+
 export interface ConsumedRecord {
   partition: number;
   offset: number;

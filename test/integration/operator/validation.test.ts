@@ -28,7 +28,11 @@ const BAD: [string, Spec, string, RegExp][] = [
   ['broker without port', withKafka({ brokers: ['kafka'] }), 'spec.kafka.brokers[0]', /should match/],
   ['topic with a space', withKafka({ topic: 'app logs' }), 'spec.kafka.topic', /should match/],
   ['acks as a number', withKafka({ acks: '1' }), 'spec.kafka.acks', /Unsupported value: "1": supported values: "All", "Leader", "None"/],
-  ['unknown compression', withKafka({ compression: 'zstd' }), 'spec.kafka.compression', /Unsupported value: "zstd"/],
+  ['unknown compression', withKafka({ compression: 'brotli' }), 'spec.kafka.compression', /Unsupported value: "brotli": supported values: "none", "gzip", "snappy", "lz4", "zstd"/],
+  ['a compression level for snappy', withKafka({ compression: 'snappy', compressionLevel: 3 }), 'spec.kafka.compressionLevel', /must be one spec\.kafka\.compression has: .*none and snappy have no levels/],
+  ['an LZ4 high-compression level', withKafka({ compression: 'lz4', compressionLevel: 12 }), 'spec.kafka.compressionLevel', /lz4 only 9/],
+  ['gzip level 0', withKafka({ compression: 'gzip', compressionLevel: 0 }), 'spec.kafka.compressionLevel', /gzip 1\.\.9 \(or -1\)/],
+  ['zstd level above 22', withKafka({ compression: 'zstd', compressionLevel: 23 }), 'spec.kafka.compressionLevel', /should be less than or equal to 22/],
   ['key with field and value', withKafka({ key: { field: 'PodName', value: 'x' } }), 'spec.kafka.key', /exactly one of field, value or template/],
   ['key with value and template', withKafka({ key: { value: 'x', template: '%{k8s.pod.name}' } }), 'spec.kafka.key', /exactly one of field, value or template/],
   ['key template with a lone %', withKafka({ key: { template: '50%' } }), 'spec.kafka.key.template', /should match/],
@@ -54,7 +58,7 @@ const BAD: [string, Spec, string, RegExp][] = [
 
 /** A spec with every optional object present and their defaults left to the apiserver. */
 const EVERY_OBJECT: Spec = {
-  ...withKafka({ key: { field: 'PodName' }, tls: { ca: { secretName: 'ca' }, clientCertificate: { secretName: 'client' } }, sasl: { mechanism: 'PLAIN', secretName: 'creds' } }),
+  ...withKafka({ key: { field: 'PodName' }, compression: 'zstd', compressionLevel: 7, tls: { ca: { secretName: 'ca' }, clientCertificate: { secretName: 'client' } }, sasl: { mechanism: 'PLAIN', secretName: 'creds' } }),
   files: [{ path: 'app/*.log', headers: { team: 'shop' } }],
   multiline: { mode: 'Start', pattern: '^\\d' },
   enrichment: { fields: ['PodName'] },
@@ -101,6 +105,16 @@ describe('CRD validation: the apiserver refuses bad LogShippers, naming the fiel
     assert.equal(created.spec.kafka.acks, 'All');
     assert.equal(created.spec.kafka.batchSize, 500);
     assert.equal(created.spec.channel.capacity, 10_000);
+  });
+
+  it('accepts every codec, with a level where the codec has one', async () => {
+    const good = [['none'], ['snappy'], ['gzip', 9], ['gzip', -1], ['lz4', 9], ['lz4'], ['zstd', -131072], ['zstd', 22]] as const;
+    for (const [compression, compressionLevel] of good) {
+      const spec = withKafka({ compression, ...(compressionLevel === undefined ? {} : { compressionLevel }) });
+      const created = await create(unique(`codec-${compression}`), spec) as { spec: { kafka: { compression: string; compressionLevel?: number } } };
+      assert.deepEqual([created.spec.kafka.compression, created.spec.kafka.compressionLevel], [compression, compressionLevel]);
+      assert.deepEqual(resolveSpec(created.spec), resolveSpec(spec));
+    }
   });
 
   it('stores the defaults resolveSpec applies (the CRD defaults and the walk agree)', async () => {

@@ -15,7 +15,8 @@ import { resolveSpec, SpecError } from '../../../operator/spec.ts';
 import { AGENT_NAME, ENV, labelEnvName, LOG_VOLUME_MOUNT_PATH, SASL_PASSWORD_FILE_PATH, SASL_USERNAME_FILE_PATH } from '../../../operator/sidecar-layout.ts';
 import { credentialFiles } from '../../../sidecar/sinks/kafka-credentials.ts';
 import { agentKey, EXTRA_PROPERTIES } from '../../../operator/extra-properties.ts';
-import type { LogShipperSpec, ResolvedSpec } from '../../../operator/crd-types.ts';
+import { COMPRESSIONS, type LogShipperSpec, type ResolvedSpec } from '../../../operator/crd-types.ts';
+import { LEVELS } from '../../../sidecar/sinks/compression.ts';
 
 const CONTEXT = { namespace: 'shop', name: 'app-logs' };
 
@@ -64,7 +65,8 @@ const RESOLVED: fc.Arbitrary<ResolvedSpec> = fc.record({
     topic: fc.stringMatching(/^[A-Za-z0-9._-]{3,20}$/),
     key: fc.option(fc.oneof(fc.record({ value: NASTY.filter((s) => s !== '') }), fc.record({ field: fc.constantFrom('PodName', 'Namespace', 'NodeName', 'PodUID', 'Container') })), { nil: undefined }),
     acks: fc.constantFrom('All', 'Leader', 'None'),
-    compression: fc.constantFrom('none', 'gzip'),
+    compression: fc.constantFrom(...COMPRESSIONS),
+    compressionLevel: fc.option(fc.integer({ min: -5, max: 22 }), { nil: undefined }),
     batchSize: fc.integer({ min: 1, max: 500 }),
     lingerMs: fc.integer({ min: 0, max: 60_000 }),
     tls: fc.constant(undefined),
@@ -160,7 +162,7 @@ describe('render: the agent accepts the result', () => {
     files: [{ path: 'app/*.log', headers: { logtype: 'app', 'x.y': 'a=b:c#d' } }, { path: 'audit/**/*.json' }, { path: 'plain.log' }],
     kafka: {
       brokers: ['kafka-0.kafka:9092', 'kafka-1.kafka:9092'], topic: 'app-logs', key: { field: 'PodName' },
-      acks: 'Leader', compression: 'gzip', batchSize: 250, lingerMs: 20,
+      acks: 'Leader', compression: 'zstd', compressionLevel: 12, batchSize: 250, lingerMs: 20,
       sasl: { mechanism: 'SCRAM-SHA-512', secretName: 'creds' },
     },
     channel: { capacity: 5000, byteCapacity: 33_554_432 },
@@ -185,6 +187,20 @@ describe('render: the agent accepts the result', () => {
       assert.equal(config.sinks.length, 1);
     });
   }
+
+  it('compression and its level reach the agent as compression.type and compression.<codec>.level', () => {
+    const cases = [['none', undefined], ['snappy', undefined], ['gzip', 1], ['gzip', undefined], ['lz4', 9], ['zstd', -3], ['zstd', 22]] as const;
+    for (const [compression, compressionLevel] of cases) {
+      const kafka = { brokers: ['kafka:9092'], topic: 'app-logs', compression, ...(compressionLevel === undefined ? {} : { compressionLevel }) };
+      const result = render(resolveSpec(minimal({ kafka })), CONTEXT);
+      const config = agentConfig(result.text, sidecarEnv(result.env, (variable) => `value-of-${variable}`));
+      assert.deepEqual(config.warnings, []);
+      const sink = config.sinks[0]?.spec;
+      assert.ok(sink?.type === 'kafka');
+      const expected = compressionLevel ?? (compression === 'none' || compression === 'snappy' ? undefined : LEVELS[compression].default);
+      assert.deepEqual([sink.config.compression, sink.config.compressionLevel], [compression, expected], `${compression} ${String(compressionLevel)}`);
+    }
+  });
 
   it('the examples render and the agent accepts them (the TLS and SASL files are read only when the Kafka client is built)', () => {
     for (const file of ['examples/logshipper.yaml', 'examples/logshipper-secure.yaml']) {
@@ -299,6 +315,13 @@ describe('resolveSpec: errors name the field, the bad value and what is allowed'
       /^spec\.files\[0\]\.headers\["x\.pod\.label\.team"\]: invalid name/],
     ['static header posing as the file path', minimal({ files: [{ path: 'a.log', headers: { 'k8s.file.path': '/etc/shadow' } }], enrichment: { fields: ['FilePath'] } }),
       /^spec\.files\[0\]\.headers\["k8s\.file\.path"\]: invalid name/],
+    ['a level for snappy', minimal({ kafka: { brokers: ['k:1'], topic: 't', compression: 'snappy', compressionLevel: 3 } }),
+      /^spec\.kafka\.compressionLevel: invalid value 3: with compression snappy, no level \(snappy has none\) is allowed/],
+    ['a level without a codec', minimal({ kafka: { brokers: ['k:1'], topic: 't', compressionLevel: 3 } }), /^spec\.kafka\.compressionLevel: invalid value 3: with compression none, no level/],
+    ['an LZ4 high-compression level', minimal({ kafka: { brokers: ['k:1'], topic: 't', compression: 'lz4', compressionLevel: 12 } }),
+      /^spec\.kafka\.compressionLevel: invalid value 12: with compression lz4, 9 \(Kafka's default, LZ4's fast mode/],
+    ['gzip level 10', minimal({ kafka: { brokers: ['k:1'], topic: 't', compression: 'gzip', compressionLevel: 10 } }), /^spec\.kafka\.compressionLevel: invalid value 10: with compression gzip, an integer 1\.\.9, or -1/],
+    ['zstd level below the range', minimal({ kafka: { brokers: ['k:1'], topic: 't', compression: 'zstd', compressionLevel: -200000 } }), /^spec\.kafka\.compressionLevel: invalid value -200000: an integer -131072\.\.22/],
     ['privileged sidecar port', minimal({ sidecar: { httpPort: 80 } }), /^spec\.sidecar\.httpPort: invalid value 80: an integer 1024\.\.65535 is allowed/],
     ['malformed topic template', minimal({ kafka: { brokers: ['k:1'], topic: 'logs-%{app', fallbackTopic: 'f' } }), /^spec\.kafka\.topic: invalid value "logs-%\{app": a Kafka topic name .*with %\{header\}/],
     ['file topic with a slash', minimal({ files: [{ path: 'a.log', topic: 'a/b' }] }), /^spec\.files\[0\]\.topic: invalid value "a\/b": a Kafka topic name/],

@@ -88,7 +88,7 @@ class FakeBroker {
 
 function config(overrides: Partial<KafkaSinkConfig> = {}): KafkaSinkConfig {
   return {
-    brokers: ['fake:9092'], topic: compileTemplate(TOPIC), fallbackTopic: TOPIC, acks: -1, batchSize: 500, lingerMs: 0, maxInFlight: 2, compression: 'none',
+    brokers: ['fake:9092'], topic: compileTemplate(TOPIC), fallbackTopic: TOPIC, acks: -1, batchSize: 500, lingerMs: 0, maxInFlight: 2, compression: 'none', compressionLevel: undefined,
     key: undefined, partition: undefined, partitionIdHeader: undefined, allowTopicOverride: false, topicHeader: 'topic',
     bodyEncoding: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, oversizePolicy: 'truncate', clientId: 'test', requestTimeoutMs: 1000, timestampHeader: undefined,
     security: { protocol: 'PLAINTEXT' }, ...overrides,
