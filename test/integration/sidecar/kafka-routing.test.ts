@@ -6,7 +6,8 @@
 // from a LogShipper: what the operator renders for spec.files[].topic and the templates.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +15,13 @@ import { brokers, createTopic, deleteTopics, readTopic, waitForRecords, type Con
 import { getText, httpPort, metric, startAgent, watchProcess } from '../../helpers/agent.ts';
 import { renderedAgentConfig } from '../../helpers/rendered-agent.ts';
 import { AGENT_NAME, ENV } from '../../../operator/sidecar-layout.ts';
-import { uniqueName } from '../../helpers/env.ts';
+import { requireEnv, uniqueName } from '../../helpers/env.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
 import { multisetDiff } from '../../helpers/multiset.ts';
 
 const LINES_PER_FILE = 500;
 const ROOT = new URL('../../../', import.meta.url).pathname;
+const execFileAsync = promisify(execFile);
 
 interface Group {
   name: string;
@@ -155,6 +157,10 @@ describe('Kafka sink routing -> real Kafka', () => {
         assert.equal(records[0]?.headers['k8s.pod.name'], 'web-1');
       }
       assert.equal((await readTopic(`${prefix}-unrouted`).catch(() => [])).length, 0, 'no line needed the fallback');
+      // The keys as kcat prints them (key, space, value), for the file with its own topic.
+      const { stdout } = await execFileAsync(requireEnv('KCAT'), ['-C', '-b', brokers(), '-t', `${prefix}-shop`, '-o', 'beginning', '-e', '-q', '-f', '%k %s\\n'], { maxBuffer: 1 << 26 });
+      const printed = stdout.split('\n').filter((line) => line !== '');
+      assert.deepEqual(multisetDiff((written[0] ?? []).map((line) => `web-1/shop ${line}`), printed), { missing: 0, extra: 0 }, 'kcat -f "%k %s"');
       child.kill('SIGTERM');
       assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
     } finally {
