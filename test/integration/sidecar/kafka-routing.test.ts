@@ -3,7 +3,8 @@
 // with allowTopicOverride off and a `topic` header that must not win, a header missing at run
 // time (rendered empty, as in Flume), and a rendered topic Kafka would refuse (to fallbackTopic,
 // with the lines after it still flowing). Every line is counted across all topics. And the same
-// from a LogShipper: what the operator renders for spec.files[].topic and the templates.
+// from a LogShipper: what the operator renders for spec.files[].topic and the templates; and a
+// group topic changed by a reload.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -166,6 +167,43 @@ describe('Kafka sink routing -> real Kafka', () => {
     } finally {
       child.kill('SIGKILL');
       await deleteTopics(files.map(({ topic }) => topic));
+    }
+  });
+
+  it("a changed file group topic takes effect by a reload, without a restart: every line once, the later ones in the new topic", { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logshipper-routing-reload-'));
+    const prefix = uniqueName('routing-reload');
+    const [before, after] = [`${prefix}-before`, `${prefix}-after`];
+    for (const topic of [before, after]) await createTopic(topic, 1);
+    const input = join(dir, 'app.log');
+    writeFileSync(input, '');
+    const conf = join(dir, 'agent.properties');
+    const config = (topic: string): string => kafkaPipeline({
+      topic: `${prefix}-default`,
+      source: ['type = TAILDIR', 'filegroups = g', `filegroups.g = ${dir}/app\\.log`, `positionFile = ${join(dir, 'positions.json')}`, 'readInterval = 20', `filegroups.g.topic = ${topic}`],
+      sink: ['kafka.producer.linger.ms = 5'],
+    });
+    writeFileSync(conf, config(before));
+    const agent = startAgent(conf, 'a');
+    try {
+      await agent.waitForLog((line) => line['msg'] === 'tailing');
+      const first = Array.from({ length: LINES_PER_FILE }, (_, i) => `first ${i}`);
+      appendFileSync(input, first.join('\n') + '\n');
+      assert.equal((await waitForRecords(before, first.length)).length, first.length);
+      writeFileSync(conf, config(after));
+      agent.process.kill('SIGHUP');
+      await agent.waitForLog((line) => line['msg'] === 'configuration reloaded');
+      const second = Array.from({ length: LINES_PER_FILE }, (_, i) => `second ${i}`);
+      appendFileSync(input, second.join('\n') + '\n');
+      const moved = await waitForRecords(after, second.length);
+      assert.deepEqual(multisetDiff(second, moved.map((record) => record.value)), { missing: 0, extra: 0 }, 'the later lines in the new topic, once');
+      assert.deepEqual(multisetDiff(first, (await readTopic(before)).map((record) => record.value)), { missing: 0, extra: 0 }, 'the earlier lines in the old topic, once');
+      assert.equal(agent.process.exitCode, null, 'the same process');
+      agent.process.kill('SIGTERM');
+      assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
+    } finally {
+      agent.process.kill('SIGKILL');
+      await deleteTopics([before, after]);
     }
   });
 
