@@ -82,15 +82,19 @@ export interface FileSpec {
   path: string;
   /** Static Kafka headers (name -> value) added to every line of these files. */
   headers?: Record<string, string>;
+  /** The topic of these files' lines, instead of spec.kafka.topic. Letters, digits, '.', '_', '-', and %{name} for the value of the line's header name (a static header of the file, or an enrichment header such as %{k8s.pod.label.app}); at most 249 characters. A line whose topic renders to no valid topic name (its header is missing or holds other characters) goes to spec.kafka.fallbackTopic. */
+  topic?: string;
 }
 
 /** The Kafka cluster and topic, and how records are produced. */
 export interface KafkaSpec {
   /** Bootstrap brokers as host:port, e.g. kafka-0.kafka.svc:9092. */
   brokers: string[];
-  /** The topic every line is sent to (letters, digits, '.', '_', '-'; at most 249 characters). */
+  /** The topic lines are sent to, unless their file has its own (spec.files[].topic). Letters, digits, '.', '_', '-', and %{name} for the value of the line's header name (a static header of the file, or an enrichment header such as %{k8s.pod.label.app}); at most 249 characters. A line whose topic renders to no valid topic name (its header is missing or holds other characters) goes to spec.kafka.fallbackTopic. */
   topic: string;
-  /** The record key, which chooses the partition (records with the same key keep their order). Either a pod field (e.g. PodName: one pod's lines stay in order) or a fixed value. Without it records are spread round-robin. */
+  /** Where a line goes whose topic, a %{header} template, renders to no valid topic name. Required when spec.kafka.topic is a template; default: spec.kafka.topic. */
+  fallbackTopic?: string;
+  /** The record key, which chooses the partition (records with the same key keep their order). A pod field (e.g. PodName: one pod's lines stay in order), a fixed value, or a template of the lines' headers. Without it records are spread round-robin. */
   key?: KafkaKeySpec;
   /** Which acknowledgement a batch waits for: All (every in-sync replica, Kafka acks=all/-1), Leader (acks=1) or None (acks=0, lines can be lost). */
   acks?: Acks;
@@ -112,12 +116,14 @@ export interface KafkaSpec {
   sasl?: KafkaSaslSpec;
 }
 
-/** The record key, which chooses the partition (records with the same key keep their order). Either a pod field (e.g. PodName: one pod's lines stay in order) or a fixed value. Without it records are spread round-robin. */
+/** The record key, which chooses the partition (records with the same key keep their order). A pod field (e.g. PodName: one pod's lines stay in order), a fixed value, or a template of the lines' headers. Without it records are spread round-robin. */
 export interface KafkaKeySpec {
   /** Use this fact about the pod as the key. */
   field?: PodField;
   /** Use this fixed string as the key. */
   value?: string;
+  /** Build the key from the line's headers: %{name} is the value of header name (a static header of the file, or an enrichment header such as %{k8s.pod.name}), %% a literal %. A header a line lacks renders empty; an empty key is no key. */
+  template?: string;
 }
 
 /** Take the record timestamp from the line (its first 4096 bytes) instead of the time it was read. A line without a valid time, or with one more than an hour after the read time, keeps the read time (counted in logshipper_sink_timestamp_fallbacks_total). */
@@ -278,6 +284,8 @@ export interface ResolvedSpec {
     path: string;
     /** Static Kafka headers (name -> value) added to every line of these files. */
     headers: Record<string, string>;
+    /** The topic of these files' lines, instead of spec.kafka.topic. Letters, digits, '.', '_', '-', and %{name} for the value of the line's header name (a static header of the file, or an enrichment header such as %{k8s.pod.label.app}); at most 249 characters. A line whose topic renders to no valid topic name (its header is missing or holds other characters) goes to spec.kafka.fallbackTopic. */
+    topic?: string;
   }[];
   /** Character encoding of the log files. Invalid bytes are replaced and counted. */
   encoding: Encoding;
@@ -289,14 +297,18 @@ export interface ResolvedSpec {
   kafka: {
     /** Bootstrap brokers as host:port, e.g. kafka-0.kafka.svc:9092. */
     brokers: string[];
-    /** The topic every line is sent to (letters, digits, '.', '_', '-'; at most 249 characters). */
+    /** The topic lines are sent to, unless their file has its own (spec.files[].topic). Letters, digits, '.', '_', '-', and %{name} for the value of the line's header name (a static header of the file, or an enrichment header such as %{k8s.pod.label.app}); at most 249 characters. A line whose topic renders to no valid topic name (its header is missing or holds other characters) goes to spec.kafka.fallbackTopic. */
     topic: string;
-    /** The record key, which chooses the partition (records with the same key keep their order). Either a pod field (e.g. PodName: one pod's lines stay in order) or a fixed value. Without it records are spread round-robin. */
+    /** Where a line goes whose topic, a %{header} template, renders to no valid topic name. Required when spec.kafka.topic is a template; default: spec.kafka.topic. */
+    fallbackTopic?: string;
+    /** The record key, which chooses the partition (records with the same key keep their order). A pod field (e.g. PodName: one pod's lines stay in order), a fixed value, or a template of the lines' headers. Without it records are spread round-robin. */
     key?: {
       /** Use this fact about the pod as the key. */
       field?: PodField;
       /** Use this fixed string as the key. */
       value?: string;
+      /** Build the key from the line's headers: %{name} is the value of header name (a static header of the file, or an enrichment header such as %{k8s.pod.name}), %% a literal %. A header a line lacks renders empty; an empty key is no key. */
+      template?: string;
     };
     /** Which acknowledgement a batch waits for: All (every in-sync replica, Kafka acks=all/-1), Leader (acks=1) or None (acks=0, lines can be lost). */
     acks: Acks;

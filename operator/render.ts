@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import { escapeKey, escapeValue } from 'properties-file/escape';
 import { ENRICHMENT_FIELDS, type Acks, type EnrichmentField, type KafkaFormat, type LineTimestampFormat, type PodField, type ResolvedSpec } from './crd-types.ts';
 import { agentKey } from './extra-properties.ts';
-import { CONFINE_TO_KEY } from '../sidecar/sources/taildir/config.ts';
+import { FALLBACK_TOPIC_KEY, KEY_TEMPLATE_KEY } from '../sidecar/sinks/kafka-config.ts';
+import { CONFINE_TO_KEY, groupTopicKey } from '../sidecar/sources/taildir/config.ts';
+import { compileTemplate, escapeTemplate, unknownHeader } from '../sidecar/template.ts';
 import { FILE_PATH_HEADER, POD_FACT_HEADERS, POD_LABEL_HEADER } from '../sidecar/sinks/json-envelope.ts';
 import { FORMAT_KEY, JSON_FILE_HEADER_KEY, JSON_FILE_ROOT_KEY, JSON_POD_HEADER_PREFIX_KEY, type RecordFormatName } from '../sidecar/sinks/record-format.ts';
 import { TIMESTAMP_FORMAT_KEY, TIMESTAMP_PATTERN_KEY, type TimestampFormat } from '../sidecar/sinks/line-timestamp.ts';
@@ -167,6 +169,9 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   // Symlinks on the app's volume must not lead the agent to files only the sidecar sees (its Kafka key).
   put(`${source}${CONFINE_TO_KEY}`, LOG_VOLUME_MOUNT_PATH);
   put(`${source}filegroups`, groups.join(' '));
+  const filePathHeader = spec.enrichment.fields.includes('FilePath') ? [prefix + ENRICHMENT_HEADERS.FilePath] : [];
+  /** The headers of any file's lines, for spec.kafka's templates. */
+  const anyFileHeaders = new Set<string>(filePathHeader);
   spec.files.forEach((file, index) => {
     const group = groups[index] ?? '';
     put(`${source}filegroups.${group}`, agentPath(file.path, `spec.files[${index}].path`));
@@ -182,6 +187,12 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
       headers[name] = { literal: value };
     }
     for (const [name, value] of byKey(headers)) put(`${source}headers.${group}.${name}`, value);
+    const available = new Set([...Object.keys(headers), ...filePathHeader]);
+    for (const name of available) anyFileHeaders.add(name);
+    if (file.topic !== undefined) {
+      checkTemplateHeaders(`spec.files[${index}].topic`, file.topic, available, `no line of spec.files[${index}]`);
+      put(`${source}${groupTopicKey(group)}`, file.topic);
+    }
   });
   if (fields.includes('FilePath')) {
     put(`${source}fileHeader`, 'true');
@@ -212,7 +223,9 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   put(`${sink}type`, 'org.apache.flume.sink.kafka.KafkaSink');
   put(`${sink}channel`, CHANNEL_NAME);
   put(`${sink}kafka.bootstrap.servers`, kafka.brokers.join(','));
+  checkTemplateHeaders('spec.kafka.topic', kafka.topic, anyFileHeaders, 'no line');
   put(`${sink}kafka.topic`, kafka.topic);
+  if (kafka.fallbackTopic !== undefined) put(`${sink}${FALLBACK_TOPIC_KEY}`, kafka.fallbackTopic);
   put(`${sink}flumeBatchSize`, String(kafka.batchSize));
   put(`${sink}kafka.producer.acks`, KAFKA_ACKS[kafka.acks]);
   put(`${sink}kafka.producer.compression.type`, kafka.compression);
@@ -230,8 +243,13 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
     put(`${sink}${TIMESTAMP_FORMAT_KEY}`, TIMESTAMP_FORMAT[kafka.timestamp.format]);
     if (kafka.timestamp.pattern !== undefined) put(`${sink}${TIMESTAMP_PATTERN_KEY}`, kafka.timestamp.pattern);
   }
-  if (kafka.key?.field !== undefined) put(`${sink}partition.key`, { env: POD_FIELD_ENV[kafka.key.field] });
-  if (kafka.key?.value !== undefined) put(`${sink}partition.key`, kafka.key.value);
+  if (kafka.key?.field !== undefined) put(`${sink}${KEY_TEMPLATE_KEY}`, { env: POD_FIELD_ENV[kafka.key.field] });
+  // The agent reads partition.key as a %{header} template: the spec's value is the key as it is.
+  if (kafka.key?.value !== undefined) put(`${sink}${KEY_TEMPLATE_KEY}`, escapeTemplate(kafka.key.value));
+  if (kafka.key?.template !== undefined) {
+    checkTemplateHeaders('spec.kafka.key.template', kafka.key.template, anyFileHeaders, 'no line');
+    put(`${sink}${KEY_TEMPLATE_KEY}`, kafka.key.template);
+  }
   // A header named `topic` must not re-route lines unless the user asks for it (sink.allowTopicOverride).
   if (!extra.has(`${sink}allowTopicOverride`)) put(`${sink}allowTopicOverride`, 'false');
   if (!extra.has(`${sink}kafka.producer.client.id`)) put(`${sink}kafka.producer.client.id`, `logshipper.${context.namespace}.${context.name}`);
@@ -248,6 +266,18 @@ export function renderEntries(spec: ResolvedSpec, context: RenderContext): Rende
   }
   putExtras(sink);
   return entries.map((entry) => ({ key: `${AGENT_NAME}.${entry.key}`, value: entry.value }));
+}
+
+/**
+ * A template may name only headers the LogShipper gives its lines (static headers, enrichment),
+ * as the agent would refuse it otherwise: the author routes and keys their own lines, by their
+ * own facts. The schema's pattern has checked the syntax.
+ */
+function checkTemplateHeaders(field: string, text: string, available: ReadonlySet<string>, noLine: string): void {
+  const unknown = unknownHeader(compileTemplate(text), available);
+  if (unknown === undefined) return;
+  const have = available.size === 0 ? 'the lines have no headers' : `the lines have ${[...available].sort().join(', ')}`;
+  throw new SpecError(field, `invalid value ${JSON.stringify(text)}: %{${unknown}} names a header ${noLine} has (${have}, from spec.files[].headers and spec.enrichment)`);
 }
 
 /** Renders a resolved spec (see resolveSpec) into the agent's properties file. Throws SpecError. */

@@ -39,6 +39,10 @@ export class SinkCounters {
   invalidUtf8Records = 0;
   /** Records whose timestamp could not be parsed from the line (timestampFormat), sent with the read time. */
   timestampFallbacks = 0;
+  /** Events whose topic or key template named a header they lack (rendered empty). */
+  templateHeadersMissing = 0;
+  /** Records sent to fallbackTopic: their topic, rendered per event, is not a valid topic name. */
+  recordsRerouted = 0;
   /** Told how long each successful delivery took (for a Kafka sink: send to acknowledgement). */
   deliveryLatency: LatencyObserver = { observe: () => undefined };
 }

@@ -3,6 +3,8 @@
  * The body stays a Buffer from the read to the Kafka record; text is decoded only where
  * an encoding must be applied or a header needs it.
  */
+import type { Template } from './template.ts';
+
 export interface Event {
   body: Buffer;
   headers: Record<string, string>;
@@ -12,6 +14,12 @@ export interface Event {
    * (a chunk of a file or a stream, a batch), shared by its events.
    */
   timestamp?: number;
+  /**
+   * The Kafka topic of the event's file group (TAILDIR `filegroups.<g>.topic`), a `%{header}`
+   * template the Kafka sink renders; shared by the group's events. Not a header: it cannot be
+   * set or forged by a header, and is not shipped as one.
+   */
+  topic?: Template;
   /**
    * Set by durable sources (files): told when the event is delivered, so the source can
    * advance its checkpoint only over delivered events (end-to-end acknowledgement).
@@ -49,10 +57,11 @@ export class Receipt {
   }
 }
 
-/** A copy for another channel: its own headers (a sink may change them), the same body, read time and receipt. */
+/** A copy for another channel: its own headers (a sink may change them), the same body, read time, topic and receipt. */
 export function copyEvent(event: Event): Event {
   const copy: Event = { body: event.body, headers: { ...event.headers } };
   if (event.timestamp !== undefined) copy.timestamp = event.timestamp;
+  if (event.topic !== undefined) copy.topic = event.topic;
   if (event.receipt !== undefined) copy.receipt = event.receipt;
   return copy;
 }

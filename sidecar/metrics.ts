@@ -121,6 +121,8 @@ export function createMetrics(agent: () => Agent, reloads: ReloadState): { regis
   counter('logshipper_sink_records_oversized_total', "Records too large for one record batch (max.message.size or the topic's max.message.bytes), truncated, skipped or split as oversizePolicy says.", ['sink'], sinks('recordsOversized'));
   counter('logshipper_sink_records_invalid_utf8_total', 'Records whose line was not valid UTF-8 where the record format needs text (json): invalid bytes sent as U+FFFD.', ['sink'], sinks('invalidUtf8Records'));
   counter('logshipper_sink_timestamp_fallbacks_total', 'Records whose timestamp could not be parsed from the line (timestampFormat, timestampPattern): sent with the read time.', ['sink'], sinks('timestampFallbacks'));
+  counter('logshipper_sink_template_headers_missing_total', 'Events lacking a header their topic or key template names (rendered as empty).', ['sink'], sinks('templateHeadersMissing'));
+  counter('logshipper_sink_records_rerouted_total', 'Records sent to fallbackTopic because their rendered topic is not a valid Kafka topic name.', ['sink'], sinks('recordsRerouted'));
   gauge('logshipper_sink_ready', '1 while the sink delivers, 0 while it backs off after failures.', ['sink'], function* () {
     for (const [sink, runner] of agent().sinks) yield [{ sink }, runner.status === 'READY' ? 1 : 0];
   });

@@ -80,7 +80,7 @@ export class KafkaSink implements Sink {
   }
 
   private toMessage(event: Event): Message {
-    const message: Message = { topic: this.config.topic, value: event.body, headers: event.headers };
+    const message: Message = { topic: this.config.topic.text, value: event.body, headers: event.headers };
     if (this.config.partition !== undefined) message.partition = this.config.partition;
     if (event.timestamp !== undefined) message.timestamp = BigInt(event.timestamp);
     return message;

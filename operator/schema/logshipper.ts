@@ -4,8 +4,10 @@
 // operator/crd-types.ts and the README's "LogShipper fields" table; operator/spec.ts validates
 // with it. How to add a field: docs/design/crd-schema.md.
 import { DEFAULT_MAX_LINE_BYTES } from '../../sidecar/size-limits.ts';
-import { DEFAULT_LINGER_MS, SASL_MECHANISMS as AGENT_SASL_MECHANISMS } from '../../sidecar/sinks/kafka-config.ts';
+import { DEFAULT_LINGER_MS, FALLBACK_TOPIC_KEY, SASL_MECHANISMS as AGENT_SASL_MECHANISMS } from '../../sidecar/sinks/kafka-config.ts';
 import { allowedLevels, COMPRESSIONS as AGENT_COMPRESSIONS, levelAllowed, LEVELS } from '../../sidecar/sinks/compression.ts';
+import { MAX_TOPIC_NAME_LENGTH, TOPIC_CHARS } from '../../sidecar/sinks/topic-name.ts';
+import { TEMPLATE_HEADER_CHARS } from '../../sidecar/template.ts';
 import { DEFAULT_HTTP_PORT } from '../../sidecar/http.ts';
 import { checkExtraValue, EXTRA_PROPERTIES, EXTRA_PROPERTY_KEYS } from '../extra-properties.ts';
 import {
@@ -119,8 +121,33 @@ const transactionFitsChannel: Check<Resolved> = {
 };
 
 const exactlyOneKey: Check<Record<string, unknown>> = {
-  cel: { rule: 'has(self.field) != has(self.value)', message: 'spec.kafka.key needs exactly one of field or value' },
-  test: (self) => ((self['field'] === undefined) !== (self['value'] === undefined) ? undefined : 'needs exactly one of field or value'),
+  cel: {
+    rule: '(has(self.field) ? 1 : 0) + (has(self.value) ? 1 : 0) + (has(self.template) ? 1 : 0) == 1',
+    message: 'spec.kafka.key needs exactly one of field, value or template',
+  },
+  test: (self) => (['field', 'value', 'template'].filter((name) => self[name] !== undefined).length === 1 ? undefined : 'needs exactly one of field, value or template'),
+};
+
+// %{header} templates (the agent's sidecar/template.ts): in a topic only topic characters around
+// them; in a key any text, `%` written `%%`. Which headers they may name is checked by render.ts,
+// which knows the headers of each file's lines.
+const PLACEHOLDER = String.raw`%\{[${TEMPLATE_HEADER_CHARS}]+\}`;
+const TOPIC_TEMPLATE_ALLOWED = `a Kafka topic name (letters, digits, '.', '_', '-'), with %{header} for the value of a header of the lines (e.g. logs-%{app})`;
+const topicTemplate = (description: string, required: boolean): StringNode => string({
+  description: `${description} Letters, digits, '.', '_', '-', and %{name} for the value of the line's header name (a static header of the file, or an enrichment header such as %{k8s.pod.label.app}); at most ${MAX_TOPIC_NAME_LENGTH} characters. A line whose topic renders to no valid topic name (its header is missing or holds other characters) goes to spec.kafka.fallbackTopic.`,
+  required,
+  pattern: `^([${TOPIC_CHARS}]|${PLACEHOLDER})+$`,
+  minLength: 1,
+  maxLength: MAX_TOPIC_NAME_LENGTH,
+  allowed: TOPIC_TEMPLATE_ALLOWED,
+  checks: [rule<string>("self != '.' && self != '..'", "must not be '.' or '..'", (self) => self !== '.' && self !== '..')],
+});
+
+// Without it a line whose templated topic renders to no valid name would go to the agent's default, a topic other LogShippers share.
+const fallbackForTemplatedTopic: Check<Record<string, unknown>> = {
+  cel: { rule: "!self.topic.contains('%{') || has(self.fallbackTopic)", fieldPath: '.fallbackTopic', message: 'spec.kafka.fallbackTopic is required when spec.kafka.topic is a %{header} template' },
+  test: (self) => (!String(self['topic']).includes('%{') || self['fallbackTopic'] !== undefined ? undefined
+    : { field: '.fallbackTopic', problem: 'is required when spec.kafka.topic is a %{header} template (where lines go whose topic renders to no valid topic name)' }),
 };
 
 /** The codecs with levels, each as CEL says its levels (the agent's: levelAllowed). */
@@ -187,25 +214,33 @@ const kafka = object({
     required: true,
     minItems: 1,
     maxItems: 32,
-    row: { field: '`spec.kafka.brokers`, `.topic`', meaning: 'bootstrap `host:port` list (only brokers the cluster admin allows: `--allowed-brokers`, see Security); topic' },
+    row: { field: '`spec.kafka.brokers`, `.topic`', meaning: 'bootstrap `host:port` list (only brokers the cluster admin allows: `--allowed-brokers`, see Security); topic: a name, or a template such as `logs-%{app}` over the headers the lines have (static headers, enrichment), as for `spec.files[].topic`' },
   }),
-  topic: string({
-    description: "The topic every line is sent to (letters, digits, '.', '_', '-'; at most 249 characters).",
-    required: true,
-    pattern: '^[A-Za-z0-9._-]+$',
+  topic: topicTemplate('The topic lines are sent to, unless their file has its own (spec.files[].topic).', true),
+  fallbackTopic: string({
+    description: `Where a line goes whose topic, a %{header} template, renders to no valid topic name. Required when spec.kafka.topic is a template; default: spec.kafka.topic.`,
+    pattern: `^[${TOPIC_CHARS}]+$`,
     minLength: 1,
-    maxLength: 249,
+    maxLength: MAX_TOPIC_NAME_LENGTH,
     allowed: "a Kafka topic name (letters, digits, '.', '_', '-')",
     checks: [rule<string>("self != '.' && self != '..'", "must not be '.' or '..'", (self) => self !== '.' && self !== '..')],
+    row: { meaning: `topic of the lines whose templated topic (\`spec.kafka.topic\`, \`spec.files[].topic\`) renders to no valid topic name (a header missing or holding other characters); renders the agent's \`${FALLBACK_TOPIC_KEY}\`. Required when \`spec.kafka.topic\` is a template`, default: '`spec.kafka.topic`' },
   }),
   key: object({
     field: string({ description: 'Use this fact about the pod as the key.', enum: POD_FIELDS }),
     value: string({ description: 'Use this fixed string as the key.', minLength: 1, maxLength: 256 }),
+    template: string({
+      description: "Build the key from the line's headers: %{name} is the value of header name (a static header of the file, or an enrichment header such as %{k8s.pod.name}), %% a literal %. A header a line lacks renders empty; an empty key is no key.",
+      pattern: `^([^%]|%%|${PLACEHOLDER})+$`,
+      minLength: 1,
+      maxLength: 256,
+      allowed: 'text with %{header} for the value of a header of the lines and %% for a literal %',
+    }),
   }, {
     name: 'KafkaKeySpec',
-    description: "The record key, which chooses the partition (records with the same key keep their order). Either a pod field (e.g. PodName: one pod's lines stay in order) or a fixed value. Without it records are spread round-robin.",
+    description: "The record key, which chooses the partition (records with the same key keep their order). A pod field (e.g. PodName: one pod's lines stay in order), a fixed value, or a template of the lines' headers. Without it records are spread round-robin.",
     checks: [exactlyOneKey],
-    row: { meaning: `record key: \`{field: ${POD_FIELDS.values.join('\\|')}}\` or \`{value: "..."}\`; none: round-robin` },
+    row: { meaning: `record key: \`{field: ${POD_FIELDS.values.join('\\|')}}\`, \`{value: "..."}\` (as it is) or \`{template: "%{k8s.pod.namespace}/%{app}"}\` (headers the lines have: static headers and enrichment headers); none: round-robin. The key chooses the partition (murmur2, as Java clients)` },
   }),
   acks: string({
     description: 'Which acknowledgement a batch waits for: All (every in-sync replica, Kafka acks=all/-1), Leader (acks=1) or None (acks=0, lines can be lost).',
@@ -309,7 +344,7 @@ const kafka = object({
     ],
     row: { meaning: `\`mechanism\` (${codes(SASL_MECHANISMS.values)}), \`secretName\`, \`usernameKey\` (username), \`passwordKey\` (password), or with \`OAUTHBEARER\` \`tokenKey\` (token): mounted into the sidecar as files (optional volume), which the config names (\`sasl.username.file\`, \`sasl.password.file\`, \`sasl.oauthbearer.token.file\`); a rotated password or token reaches running sidecars (see Credential rotation). A key of the other kind must keep its default` },
   }),
-}, { name: 'KafkaSpec', description: 'The Kafka cluster and topic, and how records are produced.', required: true, checks: [levelFitsCodec] });
+}, { name: 'KafkaSpec', description: 'The Kafka cluster and topic, and how records are produced.', required: true, checks: [levelFitsCodec, fallbackForTemplatedTopic] });
 
 const multiline = object({
   mode: string({
@@ -429,6 +464,10 @@ export const SPEC = object({
       checks: [headerNames],
       row: { meaning: 'static Kafka headers (name -> value) for lines of these files; not the name of an enrichment header (`spec.enrichment`), which only the pod\'s facts fill' },
     }),
+    topic: {
+      ...topicTemplate('The topic of these files\' lines, instead of spec.kafka.topic.', false),
+      row: { meaning: "topic of these files' lines, instead of `spec.kafka.topic`: a name or a template such as `logs-%{app}` over the headers these lines have (`headers`, enrichment); a line whose topic renders to no valid name goes to `spec.kafka.fallbackTopic`", default: '`spec.kafka.topic`' },
+    },
   }, { name: 'FileSpec', description: 'One path or glob on the volume, with optional static headers for its lines.' }), {
     description: 'The files to ship, as paths or globs relative to the volume. Each entry is one file group.',
     required: true,

@@ -7,7 +7,9 @@ import { configureExecSource, EXEC_SOURCE_TYPES, type ExecSourceConfig } from '.
 import { configureSeqSource, SEQ_SOURCE_TYPES, type SeqSourceConfig } from '../sources/seq.ts';
 import { configureNetcatSource, NETCAT_SOURCE_TYPES, type NetcatSourceConfig } from '../sources/netcat.ts';
 import { configureTaildirSource, TAILDIR_SOURCE_TYPES, type TaildirConfig } from '../sources/taildir/config.ts';
-import { configureKafkaSink, isKafkaSinkType, KAFKA_SINK_TYPES, type KafkaSinkConfig } from '../sinks/kafka-config.ts';
+import { configureKafkaSink, isKafkaSinkType, KAFKA_SINK_TYPES, KEY_TEMPLATE_KEY, TOPIC_KEYS, type KafkaSinkConfig } from '../sinks/kafka-config.ts';
+import { groupTopicKey } from '../sources/taildir/config.ts';
+import { checkTemplateHeaders, groupHeaders, sourceHeaders } from './template-headers.ts';
 import { configureLoggerSink, LOGGER_SINK_TYPES, type LoggerSinkConfig } from '../sinks/logger.ts';
 import { configureNullSink, NULL_SINK_TYPES } from '../sinks/null.ts';
 import { configureInterceptors, type Interceptor } from '../interceptors/interceptor.ts';
@@ -93,6 +95,8 @@ export function parseAgentConfig(properties: Map<string, Property>, file: string
   const warnings: ConfigWarning[] = [];
   const section = (kind: Kind, name: string): Settings => root.nested(`${kind}.${name}.`);
   const channelNames = new Set(names.channels);
+  /** The headers each source's events can have, for the sinks' templates. */
+  const headersOf = new Map<string, ReadonlySet<string>>();
 
   const channels = names.channels.map((name): ChannelDecl => {
     const settings = section('channels', name);
@@ -118,6 +122,13 @@ export function parseAgentConfig(properties: Map<string, Property>, file: string
     }
     settings.oneOf('selector.type', ['replicating'], 'replicating');
     const interceptors = configureInterceptors(settings);
+    if (spec.type === 'taildir') {
+      for (const group of spec.config.groups) {
+        const available = new Set([...groupHeaders(spec.config, group), ...interceptors.map((interceptor) => interceptor.header)]);
+        checkTemplateHeaders(settings, groupTopicKey(group.name), group.topic, available, `of file group ${group.name}`);
+      }
+    }
+    headersOf.set(name, sourceHeaders(spec, interceptors));
     const batchSize = 'batchSize' in spec.config ? spec.config.batchSize : 1;
     for (const channel of channels.filter((c) => wired.includes(c.name))) {
       if (batchSize > channel.config.transactionCapacity) {
@@ -138,6 +149,13 @@ export function parseAgentConfig(properties: Map<string, Property>, file: string
     const channel = settings.required('channel', 'the channel this sink takes its events from');
     if (!channelNames.has(channel)) throw settings.error('channel', `names channel "${channel}", which is not in ${prefix}channels (${names.channels.join(' ')})`);
     const wiredChannel = channels.find((c) => c.name === channel);
+    if (spec.type === 'kafka') {
+      const feeding = sources.filter((source) => source.channels.includes(channel));
+      const available = new Set(feeding.flatMap((source) => [...(headersOf.get(source.name) ?? [])]));
+      const events = `reaching this sink (from ${feeding.length === 0 ? 'no source' : feeding.map((source) => source.name).join(', ')})`;
+      checkTemplateHeaders(settings, settings.nameOf(TOPIC_KEYS) ?? 'kafka.topic', spec.config.topic, available, events);
+      checkTemplateHeaders(settings, KEY_TEMPLATE_KEY, spec.config.key, available, events);
+    }
     if (wiredChannel !== undefined && spec.config.batchSize > wiredChannel.config.transactionCapacity) {
       warnings.push({
         message: `${settings.prefix}batchSize ${spec.config.batchSize} is larger than the transactionCapacity ${wiredChannel.config.transactionCapacity} of channel ${channel}: batches will hold at most ${wiredChannel.config.transactionCapacity} events`,

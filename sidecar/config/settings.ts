@@ -1,5 +1,6 @@
 import { ConfigError, type ConfigWarning } from './errors.ts';
 import type { Property } from './properties.ts';
+import { compileTemplate, TemplateError, type Template } from '../template.ts';
 
 /**
  * The keys of one component (e.g. `producer.sinks.r.*`), read with types.
@@ -91,6 +92,26 @@ export class Settings {
     const match = allowed.find((candidate) => candidate.toLowerCase() === text);
     if (match === undefined) throw this.invalid(property, `one of ${allowed.join(', ')} is allowed`);
     return match;
+  }
+
+  /** A `%{header}` template (template.ts), compiled now so that a malformed one is an error naming the key. */
+  template(keys: string | readonly string[]): Template | undefined;
+  template(keys: string | readonly string[], fallback: string): Template;
+  template(keys: string | readonly string[], fallback?: string): Template | undefined {
+    const property = this.find(keys);
+    const text = property === undefined ? fallback : property.value.trim();
+    if (text === undefined) return undefined;
+    try {
+      return compileTemplate(text);
+    } catch (error) {
+      if (!(error instanceof TemplateError) || property === undefined) throw error;
+      throw this.invalid(property, error.message);
+    }
+  }
+
+  /** The first of `keys` that is set, as named here (for messages about a value read with aliases). */
+  nameOf(keys: string | readonly string[]): string | undefined {
+    return this.find(keys)?.name;
   }
 
   /** A whitespace-separated list, as Flume's `sources = a b c`. */

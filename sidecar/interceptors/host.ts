@@ -1,7 +1,7 @@
 import { hostname, networkInterfaces } from 'node:os';
 import type { Settings } from '../config/settings.ts';
 import type { Interceptor } from './interceptor.ts';
-import { setHeader } from './set-header.ts';
+import { headerInterceptor } from './set-header.ts';
 
 /** Flume's HostInterceptor: the agent's IP address (default) or host name. */
 export function configureHost(settings: Settings): Interceptor {
@@ -9,7 +9,7 @@ export function configureHost(settings: Settings): Interceptor {
   const useIP = settings.bool('useIP', true);
   const preserveExisting = settings.bool('preserveExisting', false);
   const host = useIP ? firstAddress() : hostname();
-  return (events) => setHeader(events, header, host, preserveExisting);
+  return headerInterceptor(header, () => host, preserveExisting);
 }
 
 function firstAddress(): string {

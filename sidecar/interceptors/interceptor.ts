@@ -5,7 +5,11 @@ import { configureHost } from './host.ts';
 import { configureStatic } from './static.ts';
 
 /** Changes a batch of events on their way from a source to its channels (Flume's Interceptor). */
-export type Interceptor = (events: Event[]) => Event[];
+export interface Interceptor {
+  (events: Event[]): Event[];
+  /** The header it sets: templates are checked against the headers events can have. */
+  readonly header: string;
+}
 
 interface InterceptorType {
   names: readonly string[];

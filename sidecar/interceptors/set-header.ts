@@ -1,10 +1,15 @@
 import type { Event } from '../event.ts';
+import type { Interceptor } from './interceptor.ts';
 
-/** Sets a header on each event, keeping an existing value when asked to. */
-export function setHeader(events: Event[], name: string, value: string, preserveExisting: boolean): Event[] {
-  for (const event of events) {
-    if (preserveExisting && name in event.headers) continue;
-    event.headers[name] = value;
-  }
-  return events;
+/** An interceptor setting header `name` on each event to `value()`, keeping an existing value when asked to. */
+export function headerInterceptor(name: string, value: () => string, preserveExisting: boolean): Interceptor {
+  const intercept = (events: Event[]): Event[] => {
+    const text = value();
+    for (const event of events) {
+      if (preserveExisting && name in event.headers) continue;
+      event.headers[name] = text;
+    }
+    return events;
+  };
+  return Object.assign(intercept, { header: name });
 }

@@ -1,11 +1,11 @@
 import type { Settings } from '../config/settings.ts';
 import type { Interceptor } from './interceptor.ts';
-import { setHeader } from './set-header.ts';
+import { headerInterceptor } from './set-header.ts';
 
 /** Flume's StaticInterceptor: one fixed header. */
 export function configureStatic(settings: Settings): Interceptor {
   const key = settings.string('key', 'key');
   const value = settings.string('value', 'value');
   const preserveExisting = settings.bool('preserveExisting', true);
-  return (events) => setHeader(events, key, value, preserveExisting);
+  return headerInterceptor(key, () => value, preserveExisting);
 }

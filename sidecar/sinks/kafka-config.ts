@@ -1,5 +1,7 @@
 import type { Settings } from '../config/settings.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../size-limits.ts';
+import { compileTemplate, isStatic, type Template } from '../template.ts';
+import { hasOnlyTopicChars, isValidTopicName, TOPIC_NAME_ALLOWED } from './topic-name.ts';
 import { allowedLevels, COMPRESSIONS, levelAllowed, LEVELS, unavailable, type Compression } from './compression.ts';
 import { configureRecordFormat, type RecordFormatConfig } from './record-format.ts';
 import { configureLineTimestamp, type LineTimestampConfig } from './line-timestamp.ts';
@@ -11,7 +13,13 @@ import { configureLineTimestamp, type LineTimestampConfig } from './line-timesta
  */
 export interface KafkaSinkConfig {
   brokers: string[];
-  topic: string;
+  /** `kafka.topic`, a `%{header}` template (template.ts); a static one is a valid topic name. */
+  topic: Template;
+  /**
+   * Where a record goes whose topic, rendered per event (a template, a file group's topic, the
+   * topic header), is not a valid Kafka topic name: the broker would refuse it forever.
+   */
+  fallbackTopic: string;
   /** 0: no acknowledgement, 1: leader, -1: all in-sync replicas. */
   acks: 0 | 1 | -1;
   batchSize: number;
@@ -21,8 +29,8 @@ export interface KafkaSinkConfig {
   compression: Compression;
   /** The codec's level (`compression.<codec>.level`, Kafka's default when unset); undefined for none and snappy. */
   compressionLevel: number | undefined;
-  /** Record key when the event has no `key` header (`partition.key`). */
-  key: string | undefined;
+  /** Record key when the event has no `key` header (`partition.key`, a `%{header}` template). */
+  key: Template | undefined;
   /** Partition for every record (single-partition partitioner or `defaultPartitionId`). */
   partition: number | undefined;
   partitionIdHeader: string | undefined;
@@ -125,6 +133,13 @@ export const DEFAULT_LINGER_MS = 100;
 /** Room for a record batch's framing and a record with a few headers: a smaller limit could send nothing. */
 export const MIN_MAX_MESSAGE_BYTES = 1024;
 
+/** Flume's topic when none is configured, and the fallback of a templated one. */
+export const DEFAULT_TOPIC = 'default-flume-topic';
+
+export const TOPIC_KEYS = ['kafka.topic', 'custom.topic.name', 'topic'];
+export const KEY_TEMPLATE_KEY = 'partition.key';
+export const FALLBACK_TOPIC_KEY = 'fallbackTopic';
+
 export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
   const brokerList = settings.required(['kafka.bootstrap.servers', 'metadata.broker.list', 'brokerList'], 'comma-separated host:port list of Kafka brokers');
   const brokers = brokerList.split(',').map((broker) => broker.trim()).filter((broker) => broker !== '');
@@ -139,7 +154,7 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
   const ackText = settings.oneOf(ackKeys, ['0', '1', '-1', 'all'], '1');
   const acks = ackText === 'all' ? -1 : (Number(ackText) as 0 | 1 | -1);
 
-  const key = settings.string('partition.key');
+  const key = settings.string(KEY_TEMPLATE_KEY);
   const partitionerClass = settings.string('partitioner.class');
   let partition: number | undefined;
   if (partitionerClass !== undefined) {
@@ -168,17 +183,22 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
   settings.oneOf('producer.type', ['sync', 'async'], 'sync');
 
   const batchSize = settings.int(['flumeBatchSize', 'batchSize'], 100, { min: 1 });
+  // An empty topic is no topic, as in Flume.
+  const topic = settings.string(TOPIC_KEYS) === '' ? compileTemplate(DEFAULT_TOPIC) : topicTemplate(settings, TOPIC_KEYS, DEFAULT_TOPIC);
+  const fallbackTopic = settings.string(FALLBACK_TOPIC_KEY, isStatic(topic) ? topic.text : DEFAULT_TOPIC);
+  if (!isValidTopicName(fallbackTopic)) throw settings.error(FALLBACK_TOPIC_KEY, `invalid value "${fallbackTopic}": a Kafka topic name (${TOPIC_NAME_ALLOWED}) is allowed, not a template`);
   const { compression, compressionLevel } = configureCompression(settings);
   return {
     brokers,
-    topic: settings.string(['kafka.topic', 'custom.topic.name', 'topic'], 'default-flume-topic'),
+    topic,
+    fallbackTopic,
     acks,
     batchSize,
     lingerMs: settings.int(PRODUCER + 'linger.ms', DEFAULT_LINGER_MS, { min: 0, max: 60_000 }),
     maxInFlight: settings.int(PRODUCER + 'max.in.flight.requests.per.connection', DEFAULT_MAX_IN_FLIGHT, { min: 1, max: 16 }),
     compression,
     compressionLevel,
-    key,
+    key: settings.template(KEY_TEMPLATE_KEY),
     partition,
     partitionIdHeader: settings.string('partitionIdHeader'),
     allowTopicOverride: settings.bool('allowTopicOverride', true),
@@ -193,6 +213,20 @@ export function configureKafkaSink(settings: Settings): KafkaSinkConfig {
     requestTimeoutMs: settings.int(PRODUCER + 'request.timeout.ms', 30_000, { min: 1 }),
     security: configureSecurity(settings),
   };
+}
+
+/**
+ * A topic template (the sink's, a file group's), checked as far as the configuration tells: a
+ * static one must be a valid topic name, and a template's literal text may hold only characters
+ * of topic names (what the headers render to is checked per record).
+ */
+export function topicTemplate(settings: Settings, keys: string | readonly string[], fallback: string): Template {
+  const template = settings.template(keys, fallback);
+  const valid = isStatic(template) ? isValidTopicName(template.text) : template.parts.every(hasOnlyTopicChars);
+  if (!valid) {
+    throw settings.error(settings.nameOf(keys) ?? '', `invalid value "${template.text}": a Kafka topic name (${TOPIC_NAME_ALLOWED}) is allowed, with %{header} for a header's value`);
+  }
+  return template;
 }
 
 const COMPRESSION_TYPE_KEY = PRODUCER + 'compression.type';

@@ -11,6 +11,7 @@ import { batchBytes, isTooLarge, recordOverhead, splitBySize } from './request-s
 import { RecordEncoder } from './record-format.ts';
 import { lineTimestamp } from './line-timestamp.ts';
 import { TopicLimits } from './topic-limits.ts';
+import { RecordRouter } from './routing.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './sink.ts';
 import type { KafkaSecurity, KafkaSinkConfig } from './kafka-config.ts';
@@ -19,9 +20,6 @@ import { RotatingClients, type KafkaClients } from './kafka-client.ts';
 import { oauthBearerMechanism } from './kafka-oauthbearer.ts';
 import { socketFactory } from './socket-factory.ts';
 import type { SinkCounters } from '../counters.ts';
-
-/** Flume's KafkaSink takes the record key from this event header. */
-const KEY_HEADER = 'key';
 
 /**
  * A kafkajs message with its record timestamp as a number: kafkajs types `timestamp` as a
@@ -71,6 +69,7 @@ export class KafkaSink implements Sink {
   private readonly decoder: TextDecoder | undefined;
   private readonly counters: SinkCounters;
   private readonly encoder: RecordEncoder;
+  private readonly router: RecordRouter;
   /** kafkajs's `compression` value for the configured codec and level. */
   private readonly compression: CompressionTypes;
 
@@ -91,6 +90,7 @@ export class KafkaSink implements Sink {
     const build = clients === undefined ? (credentials: KafkaCredentials, bearerToken: () => string) => kafkajsClients(config, credentials, bearerToken, log) : () => clients;
     this.clients = new RotatingClients(config.security, config.brokers, build, log);
     this.limits = new TopicLimits(this.clients.readLimit, log);
+    this.router = new RecordRouter(config, counters, log);
     if (!kafkajsPatched) log.warn('kafkajs runs unpatched (not version 2.2.4, or loaded before the sink): a leader failover can lose acknowledged records, and batches encode slower');
     else if (!crc32cInHardware) log.debug('@node-rs/crc32 has no binary for this platform: record batch checksums are computed in JS, slower');
   }
@@ -211,14 +211,12 @@ export class KafkaSink implements Sink {
   }
 
   private toRecord(event: Event): OutgoingRecord {
-    const { headers } = event;
     const recordHeaders = this.encoder.headersOf(event);
-    const { topic: defaultTopic, allowTopicOverride, topicHeader } = this.config;
-    const topic = (allowTopicOverride ? headers[topicHeader] : undefined) ?? defaultTopic;
+    const topic = this.router.topicOf(event);
     const payload = this.decoder === undefined ? event.body : Buffer.from(this.decoder.decode(event.body), 'utf8');
     const value = this.encoder.value(event, payload);
     const message: OutgoingMessage = { value, headers: recordHeaders, timestamp: this.timestampOf(event, payload) };
-    const key = headers[KEY_HEADER] ?? this.config.key;
+    const key = this.router.keyOf(event);
     if (key !== undefined) message.key = key;
     const partition = this.partitionOf(event);
     if (partition !== undefined) message.partition = partition;

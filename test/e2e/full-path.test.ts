@@ -2,7 +2,7 @@
 // containerd, runc): helm install the chart with the image built from the Dockerfile -> two
 // operator pods, one the leader -> a LogShipper -> an annotated Deployment whose app container
 // writes numbered lines to the shared volume -> the injected native sidecar ships them to Kafka
-// with the pod's headers -> a topic change reaches the running sidecars through the kubelet's own
+// with the pod's headers (lz4) -> a topic and codec change (zstd) reaches the running sidecars through the kubelet's own
 // ConfigMap update -> pod deletion: the lines the app writes in its SIGTERM handler arrive.
 // Every line is accounted for (test/helpers/app-workload.ts), across both topics.
 import assert from 'node:assert/strict';
@@ -89,13 +89,15 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
       spec: {
         volume: 'logs',
         files: [{ path: APP_LOG_FILE }],
-        kafka: { brokers: testEnv('KAFKA_POD_BROKERS').split(','), topic: topic1 },
+        // A native codec (lz4-napi's binary) must load in the image; the change below swaps codecs live.
+        kafka: { brokers: testEnv('KAFKA_POD_BROKERS').split(','), topic: topic1, compression: 'lz4' },
         enrichment: { fields: ['PodName', 'Namespace', 'NodeName', 'PodUID', 'Container', 'FilePath'], labels: ['app'] },
       },
     };
     assert.match(await kubectl(['apply', '-f', '-'], yaml.dump(manifest)), /logshipper.logshipper.io\/app created/);
     await new Shippers(kc, appNs).waitReady('app', 'True', undefined, 60_000);
     assert.match(await configMapText(), new RegExp(`kafka\\.topic = ${topic1}\\n`));
+    assert.match(await configMapText(), /compression\.type = lz4\n/);
     mark('LogShipper ready');
   });
 
@@ -149,9 +151,9 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
     mark('lines in Kafka');
   });
 
-  it('a topic change reaches the running sidecars through the kubelet\'s ConfigMap update: same containers, no restart', async () => {
+  it('a topic and codec change reaches the running sidecars through the kubelet\'s ConfigMap update: same containers, no restart', async () => {
     const before = await configMapText();
-    await kubectl(['patch', 'logshipper', 'app', '-n', appNs, '--type', 'merge', '-p', JSON.stringify({ spec: { kafka: { topic: topic2 } } })]);
+    await kubectl(['patch', 'logshipper', 'app', '-n', appNs, '--type', 'merge', '-p', JSON.stringify({ spec: { kafka: { topic: topic2, compression: 'zstd' } } })]);
     const changed = Date.now();
     await eventually('the operator to rewrite the ConfigMap', 30_000, async () => ((await configMapText()) !== before ? true : undefined));
     // The kubelet writes the new file at its next sync of each pod; the agent's watch sees the swap.

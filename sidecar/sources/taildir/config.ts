@@ -5,6 +5,8 @@ import { compileFilePattern, type FilePattern } from './pattern.ts';
 import type { Encoding, LongLinePolicy } from '../line-reader.ts';
 import type { MultilineConfig } from './multiline.ts';
 import { DEFAULT_MAX_LINE_BYTES } from '../../size-limits.ts';
+import type { Template } from '../../template.ts';
+import { topicTemplate } from '../../sinks/kafka-config.ts';
 
 export const TAILDIR_SOURCE_TYPES = ['TAILDIR', 'org.apache.flume.source.taildir.TaildirSource'] as const;
 
@@ -21,11 +23,21 @@ export const READ_INTERVAL_KEY = 'readInterval';
  */
 export const DEFAULT_READ_INTERVAL_MS = 250;
 
-/** One `filegroups.<g>` entry: which files, and the static headers their events get. */
+/** Flume's byteOffsetHeader sets this header. */
+export const BYTE_OFFSET_HEADER = 'byteoffset';
+
+/** logshipper's key of a file group's Kafka topic: `filegroups.<g>.topic`. */
+export function groupTopicKey(group: string): string {
+  return `filegroups.${group}.topic`;
+}
+
+/** One `filegroups.<g>` entry: which files, the static headers their events get, and their topic. */
 export interface FileGroup {
   name: string;
   pattern: FilePattern;
   headers: Readonly<Record<string, string>>;
+  /** The Kafka topic of the group's events (a `%{header}` template), instead of the sink's `kafka.topic`. */
+  topic: Template | undefined;
 }
 
 export interface TaildirConfig {
@@ -82,7 +94,10 @@ export function configureTaildirSource(settings: Settings): TaildirConfig {
     }
     const headers: Record<string, string> = {};
     for (const [header, property] of settings.group(`headers.${name}.`)) headers[header] = property.value.trim();
-    return { name, pattern, headers };
+    const topicKey = groupTopicKey(name);
+    if (names.includes(`${name}.topic`)) throw settings.error('filegroups', `file groups ${name} and ${name}.topic cannot both exist: ${settings.prefix}${topicKey} would be the path of one and the topic of the other`);
+    const topic = settings.has(topicKey) ? topicTemplate(settings, topicKey, '') : undefined;
+    return { name, pattern, headers, topic };
   });
 
   const encodingName = settings.oneOf('encoding', Object.keys(ENCODINGS), 'UTF-8');

@@ -1,9 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
-import { Receipt } from '../../event.ts';
+import { Receipt, type Event } from '../../event.ts';
 import { BATCH_BYTES } from '../batch-bytes.ts';
 import type { LineDecoder } from '../line-reader.ts';
 import type { BatchProcessor, TaildirTotals } from '../taildir.ts';
-import type { TaildirConfig } from './config.ts';
+import { BYTE_OFFSET_HEADER, type TaildirConfig } from './config.ts';
 import { detachFromReadBuffer } from './read-buffer.ts';
 import type { TailedFile } from './tailed-file.ts';
 
@@ -169,8 +169,10 @@ export class FileReader {
     const { config } = this.parts;
     const headers: Record<string, string> = { ...file.group.headers };
     if (config.fileHeader) headers[config.fileHeaderKey] = file.path;
-    if (config.byteOffsetHeader) headers['byteoffset'] = String(start);
-    file.batch.push({ body, headers, timestamp: this.readAt });
+    if (config.byteOffsetHeader) headers[BYTE_OFFSET_HEADER] = String(start);
+    const event: Event = { body, headers, timestamp: this.readAt };
+    if (file.group.topic !== undefined) event.topic = file.group.topic;
+    file.batch.push(event);
     file.batchEnds.push(end);
     file.batchBytes += body.length;
   }

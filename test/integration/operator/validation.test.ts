@@ -36,7 +36,14 @@ const BAD: [string, Spec, string, RegExp][] = [
   ['unknown record format', withKafka({ format: 'Avro' }), 'spec.kafka.format', /Unsupported value: "Avro": supported values: "Raw", "Json", "FlumeEvent"/],
   ['timestamp without a format', withKafka({ timestamp: { pattern: '^(\\S+)' } }), 'spec.kafka.timestamp.format', /Required value/],
   ['unknown timestamp format', withKafka({ timestamp: { format: 'RFC822' } }), 'spec.kafka.timestamp.format', /Unsupported value: "RFC822"/],
-  ['key with field and value', withKafka({ key: { field: 'PodName', value: 'x' } }), 'spec.kafka.key', /exactly one of field or value/],
+  ['key with field and value', withKafka({ key: { field: 'PodName', value: 'x' } }), 'spec.kafka.key', /exactly one of field, value or template/],
+  ['key with value and template', withKafka({ key: { value: 'x', template: '%{k8s.pod.name}' } }), 'spec.kafka.key', /exactly one of field, value or template/],
+  ['key template with a lone %', withKafka({ key: { template: '50%' } }), 'spec.kafka.key.template', /should match/],
+  ['unclosed topic template', withKafka({ topic: 'logs-%{app', fallbackTopic: 'unrouted' }), 'spec.kafka.topic', /should match/],
+  ['templated topic without fallbackTopic', withKafka({ topic: 'logs-%{app}' }), 'spec.kafka.fallbackTopic', /spec\.kafka\.fallbackTopic is required when spec\.kafka\.topic is a %\{header\} template/],
+  ['fallbackTopic as a template', withKafka({ topic: 'logs-%{app}', fallbackTopic: 'x-%{app}' }), 'spec.kafka.fallbackTopic', /should match/],
+  ['file topic with a slash', { ...GOOD, files: [{ path: 'a.log', topic: 'a/b' }] }, 'spec.files[0].topic', /should match/],
+  ['file topic ..', { ...GOOD, files: [{ path: 'a.log', topic: '..' }] }, 'spec.files[0].topic', /must not be '\.' or '\.\.'/],
   ['inline password (unknown field is pruned) and no secret', withKafka({ sasl: { mechanism: 'PLAIN' } }), 'spec.kafka.sasl.secretName', /Required value/],
   ['unknown SASL mechanism', withKafka({ sasl: { mechanism: 'GSSAPI', secretName: 's' } }), 'spec.kafka.sasl.mechanism', /Unsupported value: "GSSAPI"/],
   ['bad Secret name', withKafka({ tls: { ca: { secretName: 'Not_A_Name' } } }), 'spec.kafka.tls.ca.secretName', /should match/],
@@ -134,6 +141,16 @@ describe('CRD validation: the apiserver refuses bad LogShippers, naming the fiel
       verifyHostname: true,
     });
     assert.deepEqual(created.spec.kafka.sasl, { mechanism: 'OAUTHBEARER', secretName: 'token', tokenKey: 'jwt', usernameKey: 'username', passwordKey: 'password' });
+    assert.deepEqual(resolveSpec(created.spec), resolveSpec(spec));
+  });
+
+  it('accepts file topics and topic and key templates, as resolveSpec does', async () => {
+    const spec = {
+      ...withKafka({ topic: '%{k8s.pod.namespace}.logs', fallbackTopic: 'unrouted', key: { template: '%{k8s.pod.name}/%{team}' } }),
+      files: [{ path: 'app/*.log', headers: { team: 'shop' }, topic: 'shop-%{team}' }, { path: 'audit.log', topic: 'audit' }],
+      enrichment: { fields: ['PodName', 'Namespace'] },
+    };
+    const created = await create('templated', spec) as { spec: unknown };
     assert.deepEqual(resolveSpec(created.spec), resolveSpec(spec));
   });
 

@@ -13,9 +13,7 @@ import { createInterface } from 'node:readline';
 import yaml from 'js-yaml';
 import { Kafka, logLevel } from 'kafkajs';
 import { agentEntrypoint, imageNodeFlags } from '../../../bench/lib/agent.ts';
-import { render } from '../../../operator/render.ts';
-import { LOG_VOLUME_MOUNT_PATH, POSITION_FILE_PATH } from '../../../operator/sidecar-layout.ts';
-import { resolveSpec } from '../../../operator/spec.ts';
+import { renderedAgentConfig } from '../../helpers/rendered-agent.ts';
 import { getText, httpPort, metric, watchProcess } from '../../helpers/agent.ts';
 import { requireEnv, uniqueName } from '../../helpers/env.ts';
 import { brokers, createTopic } from '../../helpers/kafka.ts';
@@ -29,9 +27,8 @@ const LINES = 1000;
 /** The agent configuration examples/logshipper.yaml renders to, pointed at a directory and the test broker. */
 function renderedConfig(dir: string, topic: string): { text: string; env: Record<string, string>; maxLineLength: number } {
   const manifest = yaml.load(readFileSync(join(ROOT, 'examples/logshipper.yaml'), 'utf8')) as { metadata: { namespace: string; name: string }; spec: Record<string, unknown> };
-  const spec = resolveSpec({ ...manifest.spec, kafka: { ...(manifest.spec['kafka'] as object), brokers: brokers().split(','), topic } });
-  const rendered = render(spec, manifest.metadata);
-  const text = rendered.text.replaceAll(LOG_VOLUME_MOUNT_PATH, join(dir, 'volume')).replaceAll(POSITION_FILE_PATH, join(dir, 'positions.json'));
+  const rendered = renderedAgentConfig({ ...manifest.spec, kafka: { ...(manifest.spec['kafka'] as object), brokers: brokers().split(','), topic } }, manifest.metadata, dir);
+  const { text } = rendered;
   const env = Object.fromEntries(rendered.env.map((name) => [name, name.toLowerCase()]));
   const maxLineLength = Number(/\.maxLineLength = (\d+)/.exec(text)?.[1]);
   return { text, env, maxLineLength };

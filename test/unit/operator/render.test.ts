@@ -9,6 +9,7 @@ import yaml from 'js-yaml';
 import { parseProperties, substituteEnv } from '../../../sidecar/config/properties.ts';
 import { parseAgentConfig } from '../../../sidecar/config/agent-config.ts';
 import { compileFilePattern } from '../../../sidecar/sources/taildir/pattern.ts';
+import { renderTemplate } from '../../../sidecar/template.ts';
 import { agentPath, escapeEnvReferences, render, renderEntries, type RenderedEntry } from '../../../operator/render.ts';
 import { referencedSecrets, resolveSpec, SpecError } from '../../../operator/spec.ts';
 import { secretReferences } from '../../../operator/secret-refs.ts';
@@ -104,6 +105,15 @@ describe('render: injection safety (property-based, with the agent parser)', () 
       // Keys are unique: nothing was overwritten by a later line.
       assert.equal(new Set(result.entries.map((e) => e.key)).size, result.entries.length);
     }), { numRuns: 400 });
+  });
+
+  it('the agent keys records by spec.kafka.key.value exactly, % and %{...} included', () => {
+    fc.assert(fc.property(fc.oneof(NASTY, fc.constantFrom('50%', '%{app}', '%%', '%')).filter((value) => value.trim() !== '' && value.trim() === value), (value) => {
+      const result = render(resolveSpec(minimal({ kafka: { brokers: ['kafka:9092'], topic: 'app-logs', key: { value } } })), CONTEXT);
+      const sink = agentConfig(result.text, {}).sinks[0]?.spec;
+      assert.equal(sink?.type, 'kafka');
+      assert.equal(sink.config.key === undefined ? undefined : renderTemplate(sink.config.key, {}, () => assert.fail('reads no header')), value);
+    }), { numRuns: 300 });
   });
 
   it('extraProperties text values cannot add keys or lines', () => {
@@ -371,6 +381,38 @@ describe('agentPath: globs relative to the volume, read by the agent as globs', 
   });
 });
 
+describe('render: topics and keys from templates', () => {
+  const spec = minimal({
+    files: [{ path: 'app/*.log', headers: { app: 'shop' }, topic: 'logs-%{app}' }, { path: 'audit.log', topic: 'audit' }, { path: 'other.log' }],
+    kafka: { brokers: ['kafka:9092'], topic: '%{k8s.pod.namespace}.logs', fallbackTopic: 'unrouted', key: { template: '%{k8s.pod.label.app.kubernetes.io/name}/%{k8s.pod.name}' } },
+    enrichment: { fields: ['PodName', 'Namespace', 'FilePath'], labels: ['app.kubernetes.io/name'] },
+  });
+
+  it('renders files[].topic as the file group\'s topic, and kafka.topic, fallbackTopic and key.template as the sink\'s', () => {
+    const result = render(resolveSpec(spec), CONTEXT);
+    const read = agentRead(result.text, sidecarEnv(result.env, (name) => name));
+    assert.equal(read.get(`${AGENT_NAME}.sources.files.filegroups.f1.topic`), 'logs-%{app}');
+    assert.equal(read.get(`${AGENT_NAME}.sources.files.filegroups.f2.topic`), 'audit');
+    assert.equal(read.get(`${AGENT_NAME}.sources.files.filegroups.f3.topic`), undefined);
+    assert.equal(read.get(`${AGENT_NAME}.sinks.kafka.kafka.topic`), '%{k8s.pod.namespace}.logs');
+    assert.equal(read.get(`${AGENT_NAME}.sinks.kafka.fallbackTopic`), 'unrouted');
+    assert.equal(read.get(`${AGENT_NAME}.sinks.kafka.partition.key`), '%{k8s.pod.label.app.kubernetes.io/name}/%{k8s.pod.name}');
+  });
+
+  it('the agent accepts what the operator accepts: its own header check passes, without a warning', () => {
+    const result = render(resolveSpec(spec), CONTEXT);
+    const config = agentConfig(result.text, sidecarEnv(result.env, (name) => `value-of-${name}`));
+    assert.deepEqual(config.warnings, []);
+    const source = config.sources[0]?.spec;
+    assert.equal(source?.type, 'taildir');
+    assert.deepEqual(source.config.groups.map((group) => group.topic?.text), ['logs-%{app}', 'audit', undefined]);
+    const sink = config.sinks[0]?.spec;
+    assert.equal(sink?.type, 'kafka');
+    assert.deepEqual(sink.config.key?.headers, ['k8s.pod.label.app.kubernetes.io/name', 'k8s.pod.name']);
+    assert.equal(sink.config.fallbackTopic, 'unrouted');
+  });
+});
+
 describe('resolveSpec: errors name the field, the bad value and what is allowed', () => {
   const cases: [string, unknown, RegExp][] = [
     ['absolute path', minimal({ files: [{ path: '/etc/passwd' }] }), /^spec\.files\[0\]\.path: invalid value "\/etc\/passwd": must be relative/],
@@ -409,6 +451,19 @@ describe('resolveSpec: errors name the field, the bad value and what is allowed'
     ['gzip level 10', minimal({ kafka: { brokers: ['k:1'], topic: 't', compression: 'gzip', compressionLevel: 10 } }), /^spec\.kafka\.compressionLevel: invalid value 10: with compression gzip, an integer 1\.\.9, or -1/],
     ['zstd level below the range', minimal({ kafka: { brokers: ['k:1'], topic: 't', compression: 'zstd', compressionLevel: -200000 } }), /^spec\.kafka\.compressionLevel: invalid value -200000: an integer -131072\.\.22/],
     ['privileged sidecar port', minimal({ sidecar: { httpPort: 80 } }), /^spec\.sidecar\.httpPort: invalid value 80: an integer 1024\.\.65535 is allowed/],
+    ['malformed topic template', minimal({ kafka: { brokers: ['k:1'], topic: 'logs-%{app', fallbackTopic: 'f' } }), /^spec\.kafka\.topic: invalid value "logs-%\{app": a Kafka topic name .*with %\{header\}/],
+    ['file topic with a slash', minimal({ files: [{ path: 'a.log', topic: 'a/b' }] }), /^spec\.files\[0\]\.topic: invalid value "a\/b": a Kafka topic name/],
+    ['templated topic without fallbackTopic', minimal({ files: [{ path: 'a.log', headers: { app: 'x' } }], kafka: { brokers: ['k:1'], topic: 'logs-%{app}' } }),
+      /^spec\.kafka\.fallbackTopic: is required when spec\.kafka\.topic is a %\{header\} template/],
+    ['key with value and template', minimal({ kafka: { brokers: ['k:1'], topic: 't', key: { value: 'x', template: '%{k8s.pod.name}' } } }), /^spec\.kafka\.key: needs exactly one of field, value or template/],
+    ['key template with a lone %', minimal({ kafka: { brokers: ['k:1'], topic: 't', key: { template: '50%' } } }), /^spec\.kafka\.key\.template: invalid value "50%": text with %\{header\}/],
+    // Templates name only the LogShipper's own headers: another file's static header, a label not enriched, a pod fact not chosen.
+    ['file topic naming another file\'s header', minimal({ files: [{ path: 'a.log', headers: { app: 'a' } }, { path: 'b.log', topic: 'b-%{app}' }] }),
+      /^spec\.files\[1\]\.topic: invalid value "b-%\{app\}": %\{app\} names a header no line of spec\.files\[1\] has \(the lines have no headers, from spec\.files\[\]\.headers and spec\.enrichment\)$/],
+    ['topic naming a label not enriched', minimal({ kafka: { brokers: ['k:1'], topic: 'logs-%{k8s.pod.label.team}', fallbackTopic: 'f' }, enrichment: { fields: ['PodName'], labels: ['app'] } }),
+      /^spec\.kafka\.topic: invalid value "logs-%\{k8s\.pod\.label\.team\}": %\{k8s\.pod\.label\.team\} names a header no line has \(the lines have k8s\.pod\.label\.app, k8s\.pod\.name, from/],
+    ['key template naming a pod fact not enriched', minimal({ kafka: { brokers: ['k:1'], topic: 't', key: { template: '%{k8s.node.name}' } } }),
+      /^spec\.kafka\.key\.template: invalid value "%\{k8s\.node\.name\}": %\{k8s\.node\.name\} names a header no line has/],
   ];
   for (const [name, spec, message] of cases) {
     it(name, () => {

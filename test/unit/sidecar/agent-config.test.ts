@@ -47,11 +47,11 @@ describe('agent configuration', () => {
       command: 'tail -F /var/log/app/test.txt', shell: undefined, restart: true, restartThrottleMs: 10000, logStdErr: false, batchSize: 20, batchTimeoutMs: 3000, maxLineLength: DEFAULT_MAX_LINE_BYTES,
     });
     assert.equal(sink?.spec.type, 'kafka');
-    assert.equal(sink.spec.config.topic, 'kafkaTest');
+    assert.equal(sink.spec.config.topic.text, 'kafkaTest');
     assert.deepEqual(sink.spec.config.brokers, ['127.0.0.1:9092']);
     assert.equal(sink.spec.config.acks, 0);
     assert.equal(sink.spec.config.partition, 0, 'SinglePartitioner sends everything to partition.key');
-    assert.equal(sink.spec.config.key, '0');
+    assert.equal(sink.spec.config.key?.text, '0');
     assert.equal(sink.spec.config.bodyEncoding, null, 'UTF-8 bodies pass through');
     assert.equal(sink.spec.config.maxMessageBytes, 1_000_000);
     assert.deepEqual(config.channels.map(({ name, config: c }) => ({ name, config: c })), [{ name: 'c', config: { capacity: 1000, transactionCapacity: 100, byteCapacity: 53687091, keepAliveSeconds: 3 } }]);
@@ -77,7 +77,7 @@ describe('agent configuration', () => {
     const sink = config.sinks[0]?.spec;
     assert.equal(sink?.type, 'kafka');
     assert.deepEqual(sink.config.brokers, ['k1:9092', 'k2:9093']);
-    assert.equal(sink.config.topic, 'logs');
+    assert.equal(sink.config.topic.text, 'logs');
     assert.equal(sink.config.batchSize, 50);
     assert.equal(sink.config.acks, -1);
     assert.equal(sink.config.lingerMs, 5);

@@ -3,7 +3,6 @@
 // old client, a file missing at start fails deliveries (to be retried) until it appears.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { RotatingClients, type BuildClients, type KafkaClients } from '../../../
 import { tokenFor } from '../../helpers/jwt.ts';
 import { CredentialError, type KafkaCredentials } from '../../../sidecar/sinks/kafka-credentials.ts';
 import type { KafkaSecurity } from '../../../sidecar/sinks/kafka-config.ts';
-import { createLogger } from '../../../sidecar/log.ts';
+import { capturedLogger } from '../../helpers/captured-log.ts';
 import { ConfigMapDir } from '../../helpers/configmap-dir.ts';
 
 /** A fake client pair that records what happened to it, in one shared journal. */
@@ -39,17 +38,6 @@ function fakeBuilder(journal: string[]): { build: BuildClients; built: KafkaCred
   return { build, built, bearerTokens };
 }
 
-function logSink(): { log: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: createLogger('info', stream), lines };
-}
-
 function sasl(passwordFile: string): KafkaSecurity {
   return { protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'scram-sha-512', username: { value: 'svc' }, password: { file: passwordFile, key: 'k.kafka.producer.sasl.password.file' } } };
 }
@@ -63,7 +51,7 @@ describe('Kafka client rebuild on a credential change', () => {
     writeFileSync(file, 'one\n');
     const journal: string[] = [];
     const { build, built } = fakeBuilder(journal);
-    const clients = new RotatingClients(sasl(file), ['b:1'], build, logSink().log);
+    const clients = new RotatingClients(sasl(file), ['b:1'], build, capturedLogger().log);
     const inFlight = await clients.acquire();
     writeFileSync(file, 'two\n');
     const rotation = clients.rotate();
@@ -92,7 +80,7 @@ describe('Kafka client rebuild on a credential change', () => {
     writeFileSync(file, 'one');
     const journal: string[] = [];
     const { build, built } = fakeBuilder(journal);
-    const { log, lines } = logSink();
+    const { log, logs: lines } = capturedLogger();
     const clients = new RotatingClients(sasl(file), ['b:1'], build, log);
     (await clients.acquire()).release();
     writeFileSync(file, '');
@@ -116,7 +104,7 @@ describe('Kafka client rebuild on a credential change', () => {
     const dir = mkdtempSync(join(tmpdir(), 'logshipper-rotate-'));
     const file = join(dir, 'password');
     const { build, built } = fakeBuilder([]);
-    const clients = new RotatingClients(sasl(file), ['b:1'], build, logSink().log);
+    const clients = new RotatingClients(sasl(file), ['b:1'], build, capturedLogger().log);
     for (let attempt = 0; attempt < 3; attempt++) {
       await assert.rejects(clients.acquire(), (error: unknown) => error instanceof CredentialError && error.file === file && /cannot be read \(ENOENT/.test(error.message));
     }
@@ -131,7 +119,7 @@ describe('Kafka client rebuild on a credential change', () => {
     const volume = new ConfigMapDir({ password: 'one' });
     const journal: string[] = [];
     const { build, built } = fakeBuilder(journal);
-    const { log, lines } = logSink();
+    const { log, logs: lines } = capturedLogger();
     const clients = new RotatingClients(sasl(volume.path('password')), ['b:1'], build, log, { pollMs: 100 });
     clients.watch();
     (await clients.acquire()).release();
@@ -152,7 +140,7 @@ describe('Kafka client rebuild on a credential change', () => {
     const security: KafkaSecurity = { protocol: 'SASL_SSL', sasl: { mechanism: 'oauthbearer', token: { file, key: 'k.kafka.producer.sasl.oauthbearer.token.file' } } };
     const journal: string[] = [];
     const { build, built, bearerTokens } = fakeBuilder(journal);
-    const { log, lines } = logSink();
+    const { log, logs: lines } = capturedLogger();
     const clients = new RotatingClients(security, ['b:1'], build, log);
     const first = tokenFor('svc', 60_000);
     writeFileSync(file, `${first}\n`);

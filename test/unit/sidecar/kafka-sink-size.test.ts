@@ -3,17 +3,18 @@
 // and records too large alone are handled by oversizePolicy, counted once.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import kafkajs, { type DescribeConfigResponse, type ProducerBatch, type RecordMetadata } from 'kafkajs';
 import { KafkaSink } from '../../../sidecar/sinks/kafka.ts';
 import type { KafkaClients } from '../../../sidecar/sinks/kafka-client.ts';
 import type { KafkaSinkConfig, OversizePolicy } from '../../../sidecar/sinks/kafka-config.ts';
 import { RECORD_BATCH_OVERHEAD } from '../../../sidecar/sinks/request-size.ts';
 import { TopicLimits } from '../../../sidecar/sinks/topic-limits.ts';
+import { compileTemplate } from '../../../sidecar/template.ts';
 import { recordEncoder, WRITTEN, type WrittenTracker } from '../../../sidecar/sinks/kafkajs-fast.ts';
 import { SinkCounters } from '../../../sidecar/counters.ts';
 import { encodeMap } from '../../../sidecar/sinks/flume-avro.ts';
 import { createLogger } from '../../../sidecar/log.ts';
+import { capturedLogger } from '../../helpers/captured-log.ts';
 import type { Event } from '../../../sidecar/event.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../../sidecar/size-limits.ts';
 
@@ -88,7 +89,7 @@ class FakeBroker {
 
 function config(overrides: Partial<KafkaSinkConfig> = {}): KafkaSinkConfig {
   return {
-    brokers: ['fake:9092'], topic: TOPIC, acks: -1, batchSize: 500, lingerMs: 0, maxInFlight: 2, compression: 'none', compressionLevel: undefined,
+    brokers: ['fake:9092'], topic: compileTemplate(TOPIC), fallbackTopic: TOPIC, acks: -1, batchSize: 500, lingerMs: 0, maxInFlight: 2, compression: 'none', compressionLevel: undefined,
     key: undefined, partition: undefined, partitionIdHeader: undefined, allowTopicOverride: false, topicHeader: 'topic',
     bodyEncoding: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, oversizePolicy: 'truncate', clientId: 'test', requestTimeoutMs: 1000, timestampHeader: undefined,
     lineTimestamp: undefined, format: { format: 'raw', recordHeaders: true, json: { podHeaderPrefix: 'k8s.', fileHeader: 'file', fileRoot: undefined } },
@@ -97,15 +98,9 @@ function config(overrides: Partial<KafkaSinkConfig> = {}): KafkaSinkConfig {
 }
 
 function sinkFor(broker: FakeBroker, overrides: Partial<KafkaSinkConfig> = {}): { sink: KafkaSink; counters: SinkCounters; logs: Record<string, unknown>[] } {
-  const logs: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { log, logs } = capturedLogger();
   const counters = new SinkCounters();
-  return { sink: new KafkaSink(config(overrides), createLogger('info', stream), counters, broker.clients), counters, logs };
+  return { sink: new KafkaSink(config(overrides), log, counters, broker.clients), counters, logs };
 }
 
 /** `count` events of ~`bytes` bytes each, distinct, with the headers a pod's line carries. */
@@ -238,8 +233,7 @@ describe('topic limits', () => {
     let now = 0;
     let reads = 0;
     let answer: number | Error = 300_000;
-    const logs: Record<string, unknown>[] = [];
-    const log = createLogger('info', new Writable({ write(chunk: Buffer, _e, done) { logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done(); } }));
+    const { log, logs } = capturedLogger();
     const limits = new TopicLimits(() => {
       reads++;
       return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);

@@ -60,22 +60,36 @@ describe('TAILDIR position writes while idle', () => {
     const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
     const idle = timers();
     positions.every(20);
+    // Waits for states, not for times: a loaded machine may be slow to write.
+    const written = async (expected: PositionEntry[]): Promise<boolean> => {
+      try {
+        assert.deepEqual(await readPositionFile(path), expected);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const eventually = async (what: string, condition: () => Promise<boolean>): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!(await condition())) {
+        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+        await sleep(10);
+      }
+    };
     try {
+      await eventually('the first write', () => written(current));
       await sleep(60);
-      assert.deepEqual(await readPositionFile(path), current);
       assert.equal(timers(), idle + 1, 'a batch awaits acknowledgement: the interval runs on');
       current = [{ inode: '7', pos: 20, file: '/var/log/a.log', dev: '2049', fp: 'ab', fplen: 2 }];
       settled = true; // acknowledged
-      await sleep(100);
-      assert.deepEqual(await readPositionFile(path), current, 'the acknowledged position is written');
-      assert.equal(timers(), idle, 'nothing changes by itself: no timer');
+      await eventually('the acknowledged position written', () => written(current));
+      await eventually('the interval to pause once nothing changes by itself', () => Promise.resolve(timers() === idle));
       positions.stir();
       assert.equal(timers(), idle, 'stirred without a change: still none');
       current = [{ inode: '7', pos: 30, file: '/var/log/a.log', dev: '2049', fp: 'ab', fplen: 2 }];
       positions.stir();
       assert.equal(timers(), idle + 1, 'a change resumes the interval');
-      await sleep(60);
-      assert.deepEqual(await readPositionFile(path), current);
+      await eventually('the changed position written', () => written(current));
     } finally {
       await positions.stop();
     }
