@@ -88,7 +88,7 @@ const report = [
   `# Compression codecs: ${lines.toLocaleString('en-US')} varied log lines (${(fileBytes / 1e6).toFixed(1)} MB, ${(fileBytes / lines).toFixed(0)} bytes a line), acks=${values.acks}, medians of ${String(runs)} runs`,
   '',
   `${new Date().toISOString()}. ${machineFacts()}. Kafka ${process.env['KAFKA_VERSION'] ?? 'unknown'} (single node on 127.0.0.1, same machine). The agent: ${version}, its bundle with the image's node flags (${imageNodeFlags().join(' ')}).`,
-  `Load average (1/5/15 min) before: ${loadBefore}, after: ${loadAfter}: other work shares this 2-core machine (other engineers' tests on the same broker), so the rates are noisy; the bytes are not.`,
+  `Load average (1/5/15 min) before: ${loadBefore}, after: ${loadAfter} (above ~1, other work shared the machine and the rates are noisier; the bytes are not).`,
   '',
   `The agent as a LogShipper runs it: exec \`cat\` -> memory channel (${String(OPERATOR_DEFAULTS.capacity)}) -> Kafka sink, batches of ${String(OPERATOR_DEFAULTS.batchSize)}, linger ${String(OPERATOR_DEFAULTS.lingerMs)} ms; only \`kafka.producer.compression.type\` differs. Codecs take turns in every round.`,
   'Wall time: process start to exit (the agent exits once `cat` ended and every record is acknowledged). CPU s/GB: user+system CPU seconds of the agent per GB of lines (file bytes).',
