@@ -211,7 +211,7 @@ describe('render: the agent accepts the result', () => {
   });
 
   it('the examples render and the agent accepts them (the TLS and SASL files are read only when the Kafka client is built)', () => {
-    for (const file of ['examples/logshipper.yaml', 'examples/logshipper-secure.yaml']) {
+    for (const file of ['examples/logshipper.yaml', 'examples/logshipper-secure.yaml', 'examples/logshipper-mtls-json.yaml', 'examples/logshipper-oauthbearer.yaml']) {
       const doc = yaml.load(readFileSync(file, 'utf8')) as { spec: unknown; metadata: { name: string; namespace: string } };
       const result = render(resolveSpec(doc.spec), { namespace: doc.metadata.namespace, name: doc.metadata.name });
       const env = sidecarEnv(result.env, (variable) => `value-of-${variable}`);
