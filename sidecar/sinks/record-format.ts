@@ -57,6 +57,11 @@ export function configureRecordFormat(settings: Settings): RecordFormatConfig {
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
+/** When the source read the event (the envelope's timestamp); now for an event without one. */
+function readTime(event: Event): number {
+  return event.timestamp ?? Date.now();
+}
+
 /** Encodes records' values in the configured format. */
 export class RecordEncoder {
   private readonly config: RecordFormatConfig;
@@ -77,11 +82,7 @@ export class RecordEncoder {
 
   /** The record value of `event`, whose line (after custom.encoding) is `payload`. */
   value(event: Event, payload: Buffer): Buffer {
-    switch (this.config.format) {
-      case 'raw': return payload;
-      case 'json': return this.json.encode(event.headers, event.timestamp ?? Date.now(), payload, () => this.counters.invalidUtf8Records++);
-      case 'flume-event': return this.avro.encode(event.headers, payload);
-    }
+    return this.encode(event, readTime(event), payload, this.countInvalidUtf8);
   }
 
   /**
@@ -90,11 +91,21 @@ export class RecordEncoder {
    * whole JSON object or Avro event holding a piece of the line.
    */
   fit(event: Event, payload: Buffer, overhead: number, limitBytes: number, policy: OversizePolicy): FittedPiece[] {
-    const timestamp = event.timestamp ?? Date.now();
+    // One read time for all pieces, as for one line.
+    const time = readTime(event);
+    return fitEncoded(payload, (piece) => this.encode(event, time, piece), overhead, limitBytes, policy);
+  }
+
+  private encode(event: Event, time: number, payload: Buffer, onInvalidUtf8?: () => void): Buffer {
     switch (this.config.format) {
-      case 'raw': return fitEncoded(payload, (piece) => piece, overhead, limitBytes, policy);
-      case 'json': return fitEncoded(payload, (piece) => this.json.encode(event.headers, timestamp, piece), overhead, limitBytes, policy);
-      case 'flume-event': return fitEncoded(payload, (piece) => this.avro.encode(event.headers, piece), overhead, limitBytes, policy);
+      case 'raw': return payload;
+      case 'json': return this.json.encode(event.headers, time, payload, onInvalidUtf8);
+      case 'flume-event': return this.avro.encode(event.headers, payload);
     }
   }
+
+  /** Bound once: not a closure per record. */
+  private readonly countInvalidUtf8 = (): void => {
+    this.counters.invalidUtf8Records++;
+  };
 }

@@ -76,16 +76,6 @@ export function batchBytes(sizes: Iterable<number>): number {
   return bytes;
 }
 
-/**
- * The values a record of `overhead` bytes besides its `value` is sent as, so that each fits a
- * record batch of `limitBytes` alone: the value itself when it fits; else as `policy` says:
- * its head (truncate), nothing (skip), or all of it in consecutive pieces (split). Cuts fall on
- * UTF-8 character boundaries where the bytes are UTF-8. Nothing when not even an empty value fits.
- */
-export function fitValue(value: Buffer, overhead: number, limitBytes: number, policy: OversizePolicy): Buffer[] {
-  return fitEncoded(value, (piece) => piece, overhead, limitBytes, policy).map((fitted) => fitted.value);
-}
-
 /** A piece of a payload and its encoding, the value sent. */
 export interface FittedPiece {
   piece: Buffer;
@@ -93,10 +83,14 @@ export interface FittedPiece {
 }
 
 /**
- * As fitValue, for a value that is `encode(payload)` (an envelope around the line): the payload
- * is cut, and each piece encoded, so that every value is whole. A piece whose encoding is larger
- * than its bytes (escapes) is cut shorter until it fits. Nothing when not even one character fits.
- * Each value comes with its piece, which a smaller limit learned later fits again.
+ * The values a record of `overhead` bytes besides its value `encode(payload)` is sent as, so that
+ * each fits a record batch of `limitBytes` alone: the value itself when it fits; else as `policy`
+ * says: the head of the payload (truncate), nothing (skip), or all of it in consecutive pieces
+ * (split). The payload is cut, never the encoding around it (an envelope around the line), so
+ * every value is whole; cuts fall on UTF-8 character boundaries where the bytes are UTF-8, and a
+ * piece whose encoding is larger than its bytes (escapes) is cut shorter until it fits. Nothing
+ * when not even one character fits. Each value comes with its piece, which a smaller limit learned
+ * later fits again. For the raw format `encode` is the identity.
  */
 export function fitEncoded(payload: Buffer, encode: (piece: Buffer) => Buffer, overhead: number, limitBytes: number, policy: OversizePolicy): FittedPiece[] {
   const room = limitBytes - RECORD_BATCH_OVERHEAD - overhead;

@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchBytes, fitValue, isTooLarge, RECORD_BATCH_OVERHEAD, recordBytes, recordOverhead, splitBySize, utf8Boundary } from '../../../sidecar/sinks/request-size.ts';
+import { batchBytes, fitEncoded, isTooLarge, RECORD_BATCH_OVERHEAD, recordBytes, recordOverhead, splitBySize, utf8Boundary } from '../../../sidecar/sinks/request-size.ts';
 import { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from '../../../sidecar/size-limits.ts';
 import { recordEncoder } from '../../../sidecar/sinks/kafkajs-fast.ts';
+import type { OversizePolicy } from '../../../sidecar/sinks/kafka-config.ts';
 
 /** The exact encoded size of a record, from the sink's own Kafka record encoder. */
 const encodedSize = (key: string | undefined, value: Buffer, headers: Record<string, string>, offsetDelta: number, timestampDelta: number): number =>
@@ -45,6 +46,8 @@ describe('request sizes', () => {
   });
 
   it('fits an oversized value as the policy says, on UTF-8 boundaries', () => {
+    const fitValue = (value: Buffer, overhead: number, limit: number, policy: OversizePolicy): Buffer[] =>
+      fitEncoded(value, (piece) => piece, overhead, limit, policy).map((fitted) => fitted.value);
     const text = 'aé€😀'.repeat(1000); // 1, 2, 3 and 4 UTF-8 bytes
     const value = Buffer.from(text, 'utf8');
     const limit = RECORD_BATCH_OVERHEAD + 50 + 1000;
