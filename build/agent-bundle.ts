@@ -4,8 +4,9 @@
 // reads every export, and node:http's lazy `WebSocket` export alone loads undici and http2).
 // Dropped: prom-client's Pushgateway client (noPushgateway below). Left outside: kafkajs (kafkajs-fast.ts replaces some of its files in Node's require cache, so it
 // must be the copy in node_modules), the native addons (@node-rs/crc32, and snappy and lz4-napi
-// behind those codecs: required at run time, from node_modules), and the operator, which
-// `logshipper operator|render` load from the compiled tree next to the bundle (dist/operator/).
+// behind those codecs: required at run time, from node_modules), and the operator and the status
+// command, which `logshipper operator|render|status` load from the compiled tree next to the bundle
+// (dist/operator/, dist/cli/status/).
 //   node build/agent-bundle.ts [OUTFILE]   (default dist/logshipper.cjs)
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { join, relative } from 'node:path';
@@ -16,12 +17,16 @@ export const BUNDLE_NAME = 'logshipper.cjs';
 const DEFAULT_BUNDLE = join(ROOT, 'dist', BUNDLE_NAME);
 export const EXTERNAL_PACKAGES = ['kafkajs', '@node-rs/crc32', 'snappy', 'lz4-napi'];
 
-/** The operator's modules stay out of the bundle: imported, lazily, from dist/operator/ (tsc's output beside it). */
+/** Kept out of the bundle (they need the Kubernetes client): the operator, and `logshipper status`. */
+const OUTSIDE_DIRS = [join(ROOT, 'operator'), join(ROOT, 'cli', 'status')];
+
+/** The operator's modules and the status command's stay out of the bundle: imported, lazily, from dist/ (tsc's output beside it). */
 const operatorOutside: Plugin = {
   name: 'operator-outside',
   setup(builder) {
-    builder.onResolve({ filter: /\/operator\// }, (args) => {
+    builder.onResolve({ filter: /\/(operator|status)\// }, (args) => {
       const file = join(args.resolveDir, args.path);
+      if (!OUTSIDE_DIRS.some((dir) => file.startsWith(`${dir}/`))) return undefined;
       return { path: `./${relative(ROOT, file).replace(/\.ts$/, '.js')}`, external: true };
     });
   },

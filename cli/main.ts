@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The one entrypoint of the image: `logshipper agent ...` (the sidecar), `logshipper operator`
-// and `logshipper render -f logshipper.yaml`.
+// The one entrypoint of the image: `logshipper agent ...` (the sidecar), `logshipper operator`,
+// `logshipper render -f logshipper.yaml` and `logshipper status`. Installed also as
+// `kubectl-logshipper`, so that `kubectl logshipper status ...` runs it with the same arguments.
 import { runAgentCommand, AGENT_USAGE } from '../sidecar/cli.ts';
 
 const USAGE = `Usage: logshipper <command> [options]
@@ -9,6 +10,7 @@ Commands:
   agent     run the log shipping agent from a Flume-style properties file
   operator  run the Kubernetes operator (LogShipper resources -> agent configuration; sidecar injection webhook)
   render    print the agent configuration a LogShipper manifest renders to
+  status    list LogShippers and their pods: sidecar, configuration hash (stale pods), delivery trouble
 
 Run 'logshipper <command> --help' for a command's options.
 
@@ -23,6 +25,8 @@ async function main([command, ...rest]: string[]): Promise<number> {
       return (await import('../operator/cli.ts')).runOperatorCommand(rest);
     case 'render':
       return (await import('../operator/render-command.ts')).runRenderCommand(rest);
+    case 'status':
+      return (await import('./status/command.ts')).runStatusCommand(rest);
     case undefined:
     case '-h':
     case '--help':

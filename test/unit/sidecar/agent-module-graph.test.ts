@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { bundleAgent, EXTERNAL_PACKAGES } from '../../../build/agent-bundle.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-const OPERATOR_CODE = /^(operator\/|node_modules\/@kubernetes\/client-node\/)/;
+const OPERATOR_CODE = /^(operator\/|cli\/status\/|node_modules\/@kubernetes\/client-node\/)/;
 
 describe("the agent's module graph", () => {
   const dir = mkdtempSync(join(tmpdir(), 'agent-graph-'));
@@ -26,12 +26,12 @@ describe("the agent's module graph", () => {
     assert.deepEqual(inputs.filter((file) => OPERATOR_CODE.test(file)), []);
   });
 
-  it("the image's bundle holds no operator code nor @kubernetes/client-node, and imports the operator only from the compiled tree", async () => {
+  it("the image's bundle holds no operator code, status command nor @kubernetes/client-node, and imports them only from the compiled tree", async () => {
     const metafile = await bundleAgent(join(dir, 'logshipper.cjs'));
     const inputs = Object.keys(metafile.inputs);
     assert.deepEqual(inputs.filter((file) => OPERATOR_CODE.test(file)), []);
     const outside = Object.values(metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external && !isBuiltin(i.path)).map((i) => i.path));
     // @node-rs/crc32 is required at run time (createRequire), so esbuild sees kafkajs only.
-    assert.deepEqual([...new Set(outside)].sort(), ['./operator/cli.js', './operator/render-command.js', 'kafkajs']);
+    assert.deepEqual([...new Set(outside)].sort(), ['./cli/status/command.js', './operator/cli.js', './operator/render-command.js', 'kafkajs']);
   });
 });
