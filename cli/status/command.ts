@@ -3,6 +3,7 @@
 // non-zero when something needs attention. Read-only: list and get, nothing else.
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type LogShipper } from '../../operator/crd-types.ts';
+import { apiErrorMessage } from '../../operator/reconcile.ts';
 import { parseStatusArgs, STATUS_USAGE, UsageError, type StatusArgs } from './args.ts';
 import { formatJson, formatTable } from './format.ts';
 import { statusReport } from './report.ts';
@@ -19,20 +20,6 @@ interface Output {
 
 /** A failed read: what was asked (verb, resource, where) and the API's answer. */
 class ReadError extends Error {}
-
-/** What the apiserver said: its Status message (for 403, who lacks which verb on what), else the HTTP code. */
-export function refusal(error: unknown): string {
-  if (!(error instanceof ApiException)) return error instanceof Error ? error.message : String(error);
-  const body: unknown = error.body;
-  let message: string | undefined;
-  try {
-    const parsed: unknown = typeof body === 'string' ? JSON.parse(body) : body;
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { message?: unknown }).message === 'string') message = (parsed as { message: string }).message;
-  } catch {
-    // Not a Status object: the HTTP code says enough.
-  }
-  return `HTTP ${String(error.code)}${message === undefined ? '' : `: ${message}`}`;
-}
 
 function kubeConfig(args: StatusArgs): { kc: KubeConfig; context: string } {
   const kc = new KubeConfig();
@@ -57,10 +44,8 @@ async function read<T>(what: { verb: string; resource: string; namespace?: strin
   } catch (error) {
     const where = what.namespace === undefined ? 'in all namespaces' : `in namespace ${what.namespace}`;
     const target = `${what.resource}${what.name === undefined ? '' : ` ${what.name}`}`;
-    const denied = error instanceof ApiException && error.code === 403
-      ? ` (needs RBAC verb "${what.verb}" on ${what.resource} ${where})`
-      : error instanceof ApiException && error.code === 404 && what.name !== undefined ? ` (no ${target} ${where})` : '';
-    throw new ReadError(`cannot ${what.verb} ${target} ${where} (context ${context}): ${refusal(error)}${denied}`);
+    const denied = error instanceof ApiException && error.code === 403 ? ` (needs RBAC verb "${what.verb}" on ${what.resource} ${where})` : '';
+    throw new ReadError(`cannot ${what.verb} ${target} ${where} (context ${context}): ${apiErrorMessage(error)}${denied}`);
   }
 }
 
