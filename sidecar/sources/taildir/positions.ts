@@ -18,6 +18,8 @@ export class Positions {
   private timer: NodeJS.Timeout | undefined;
   private intervalMs: number | undefined;
   private soon = false;
+  /** An interval write is under way (its timer fired; it re-arms or pauses when done). */
+  private firing = false;
 
   /** `settled`: no batch read is still waiting for its acknowledgement (no checkpoint can move by itself). */
   constructor(path: string, current: () => PositionEntry[], log: Logger, settled: () => boolean = () => false) {
@@ -57,6 +59,11 @@ export class Positions {
     if (!this.settled() || formatPositions(this.current()) !== this.written) this.arm();
   }
 
+  /** Interval writes are paused: none scheduled and none under way (so none re-arms by itself). */
+  get paused(): boolean {
+    return this.intervalMs !== undefined && this.timer === undefined && !this.firing;
+  }
+
   /** No more interval writes; resolves once the write under way (if any) is done. */
   stop(): Promise<void> {
     clearTimeout(this.timer);
@@ -70,8 +77,10 @@ export class Positions {
     if (intervalMs === undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.firing = true;
       const before = this.written;
       void this.write().then(() => {
+        this.firing = false;
         // Paused only when this write had nothing to do and nothing can change by itself.
         if (this.written !== before || !this.settled() || formatPositions(this.current()) !== this.written) this.arm();
       });
