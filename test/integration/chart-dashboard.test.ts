@@ -21,8 +21,9 @@ describe('helm chart: metrics.grafanaDashboard', () => {
     const map = only(await template('shop', NS, { metrics: { grafanaDashboard: { enabled: true } } }), 'ConfigMap');
     assert.equal(map.metadata.name, 'shop-logshipper-dashboard');
     assert.equal(map.metadata.namespace, NS);
-    assert.equal(map.metadata.labels?.['grafana_dashboard'], '1');
-    assert.equal(map.metadata.labels?.['app.kubernetes.io/instance'], 'shop');
+    const labels = map.metadata.labels ?? {};
+    assert.equal(labels['grafana_dashboard'], '1');
+    assert.equal(labels['app.kubernetes.io/instance'], 'shop');
     assert.equal(map.metadata.annotations, undefined);
     const data = map['data'] as Record<string, string>;
     assert.deepEqual(Object.keys(data), ['logshipper.json']);
@@ -38,8 +39,9 @@ describe('helm chart: metrics.grafanaDashboard', () => {
       metrics: { grafanaDashboard: { enabled: true, labels: { 'grafana.example/dashboard': 'logs', grafana_dashboard: null }, annotations: { grafana_folder: 'Logging' }, namespace: 'monitoring' } },
     }), 'ConfigMap');
     assert.equal(map.metadata.namespace, 'monitoring');
-    assert.equal(map.metadata.labels?.['grafana.example/dashboard'], 'logs');
-    assert.equal(map.metadata.labels?.['grafana_dashboard'], undefined);
+    const labels = map.metadata.labels ?? {};
+    assert.equal(labels['grafana.example/dashboard'], 'logs');
+    assert.equal(labels['grafana_dashboard'], undefined);
     assert.deepEqual(map.metadata.annotations, { grafana_folder: 'Logging' });
   });
 

@@ -28,7 +28,7 @@ import { dashboardTargets, legendLabels } from '../helpers/dashboard.ts';
 import { brokers, createTopic, deleteTopics } from '../helpers/kafka.ts';
 import { startPrometheus, type Labels, type PrometheusServer, type RangeSeries } from '../helpers/prometheus.ts';
 import { renderedAgentConfig } from '../helpers/rendered-agent.ts';
-import { createNamespace, deleteNamespace, installCrd, Shippers, startOperator, type OperatorProcess } from './operator/helpers.ts';
+import { createNamespace, deleteNamespace, installCrd, Shippers, startOperator, unscheduledPod, type OperatorProcess } from './operator/helpers.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SHIPPER = 'web';
@@ -39,16 +39,9 @@ const RATE_INTERVAL = '10s';
 
 const dashboard = JSON.parse(readFileSync(join(ROOT, DASHBOARD_PATH), 'utf8')) as Record<string, unknown>;
 
-/** An app pod that may opt in (the label) and ask for the LogShipper (the annotation); never scheduled (no node has the label), so only the operator sees it. */
+/** An app pod that may opt in (the label) and ask for the LogShipper (the annotation). */
 function appPod(name: string, { optIn, asks }: { optIn: boolean; asks: boolean }): V1Pod {
-  return {
-    metadata: { name, labels: optIn ? { [INJECT_LABEL.key]: INJECT_LABEL.value } : {}, annotations: asks ? { [INJECT_ANNOTATION]: SHIPPER } : {} },
-    spec: {
-      nodeSelector: { 'logshipper.test/no-such-node': 'true' },
-      containers: [{ name: 'web', image: 'busybox:1.36', volumeMounts: [{ name: 'logs', mountPath: '/var/log/web' }] }],
-      volumes: [{ name: 'logs', emptyDir: {} }],
-    },
-  };
+  return unscheduledPod(name, optIn ? { [INJECT_LABEL.key]: INJECT_LABEL.value } : {}, asks ? { [INJECT_ANNOTATION]: SHIPPER } : {});
 }
 
 /** The metric names an expression reads (logshipper_*), for a failure that says which one no target exports. */
