@@ -159,7 +159,7 @@ describe('Grafana dashboard queries against a real Prometheus scraping a real ag
   /** The query as Grafana sends it with this namespace and LogShipper selected. */
   const substituted = (expr: string): string => expr
     .replaceAll('$namespace', ns).replaceAll('$logshipper', SHIPPER)
-    .replaceAll('$__rate_interval', RATE_INTERVAL).replaceAll('$__interval', '2s')
+    .replaceAll('$__rate_interval', RATE_INTERVAL)
     .replaceAll('$__range', `${String(Math.max(10, Math.round(Date.now() / 1000 - started)))}s`);
 
   /** Fails naming each metric of `expr` that no target exports (the code that sets it is missing). */
@@ -189,6 +189,7 @@ describe('Grafana dashboard queries against a real Prometheus scraping a real ag
       await assertExported(server, panel, target.expr);
       const legend = legendLabels(target.legendFormat);
       const expr = substituted(target.expr);
+      assert.doesNotMatch(expr, /\$/, `panel "${panel}": a Grafana variable this test does not substitute`);
       let series: { metric: Labels; values: string[] }[] = [];
       // Eventually: a rate needs two scrapes in its window after the state appeared.
       await eventually(`panel "${panel}" query ${expr} to return data`, 30_000, async () => {
