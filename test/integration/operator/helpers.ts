@@ -3,7 +3,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { eventually, kubeConfig, testEnv } from '../../env/testing.ts';
 import { operatorProcess, type OperatorProcess } from '../../helpers/operator-process.ts';
 import { GROUP, PLURAL, VERSION, type LogShipper, type LogShipperSpec } from '../../../operator/crd-types.ts';
@@ -74,6 +74,21 @@ export class Shippers {
       return current && ready?.status === status && (reason === undefined || ready.reason === reason) ? shipper : undefined;
     });
   }
+}
+
+/**
+ * An app pod with an emptyDir volume `logs`, never scheduled (no scheduler has its scheduler
+ * name): the apiserver, its webhooks and the operator see it, no node runs it.
+ */
+export function unscheduledPod(name: string, labels: Record<string, string>, annotations: Record<string, string>): V1Pod {
+  return {
+    metadata: { name, labels, annotations },
+    spec: {
+      schedulerName: 'logshipper-test-unscheduled',
+      containers: [{ name: 'app', image: 'busybox:1.36', volumeMounts: [{ name: 'logs', mountPath: '/var/log/app' }] }],
+      volumes: [{ name: 'logs', emptyDir: {} }],
+    },
+  };
 }
 
 /** Creates a namespace and waits for its `default` ServiceAccount, without which pods are refused. */

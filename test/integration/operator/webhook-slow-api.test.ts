@@ -14,21 +14,14 @@ import { freePorts } from '../../env/ports.ts';
 import { GROUP, PLURAL, VERSION } from '../../../operator/crd-types.ts';
 import { ADMISSION_API_TIMEOUT_MS } from '../../../operator/admission-budget.ts';
 import { startApiProxy, type ApiProxy } from './api-proxy.ts';
-import { createNamespace, deleteNamespace, installCrd, startOperator, type OperatorProcess } from './helpers.ts';
+import { createNamespace, deleteNamespace, installCrd, startOperator, unscheduledPod, type OperatorProcess } from './helpers.ts';
 
 const WEBHOOK_TIMEOUT_SECONDS = 5;
 const HOLD_MS = 30_000;
 const ROUNDS = 3;
 
 function pod(name: string, annotations: Record<string, string>): V1Pod {
-  return {
-    metadata: { name, labels: { 'logshipper.io/inject': 'true' }, annotations },
-    spec: {
-      schedulerName: 'logshipper-test-unscheduled',
-      containers: [{ name: 'app', image: 'busybox:1.36', volumeMounts: [{ name: 'logs', mountPath: '/var/log/app' }] }],
-      volumes: [{ name: 'logs', emptyDir: {} }],
-    },
-  };
+  return unscheduledPod(name, { 'logshipper.io/inject': 'true' }, annotations);
 }
 
 describe('webhook answers within its budget while the Kubernetes API is slow', () => {
