@@ -22,7 +22,7 @@ import { AGENT_NAME } from '../../operator/sidecar-layout.ts';
 import { INJECT_ANNOTATION, INJECT_LABEL, INJECTED_LABEL } from '../../operator/inject.ts';
 import { WEBHOOK_PATH } from '../../operator/webhook.ts';
 import type { LogShipperSpec } from '../../operator/crd-types.ts';
-import { createNamespace, deleteNamespace, installCrd, Shippers, startOperator, type OperatorProcess } from './operator/helpers.ts';
+import { createNamespace, deleteNamespace, installCrd, localWebhookArgs, localWebhookConfiguration, Shippers, startOperator, type OperatorProcess } from './operator/helpers.ts';
 
 const SHIPPER = 'app';
 /** The pod the agent stands for (the static target's labels; the pod object exists, injected). */
@@ -112,23 +112,8 @@ describe('alerts against a real Prometheus, a real agent and a real operator', (
     shippers = new Shippers(kc, ns);
     await createTopic(topic);
     [webhookPort = 0] = await freePorts(1);
-    await admission.createMutatingWebhookConfiguration({
-      body: {
-        metadata: { name: webhookConfig },
-        webhooks: [{
-          name: 'inject.logshipper.io', clientConfig: { url: `https://127.0.0.1:${String(webhookPort)}${WEBHOOK_PATH}` },
-          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
-          objectSelector: { matchLabels: { [INJECT_LABEL.key]: INJECT_LABEL.value } },
-          failurePolicy: 'Ignore', sideEffects: 'NoneOnDryRun', admissionReviewVersions: ['v1'], timeoutSeconds: 5,
-        }],
-      },
-    });
-    operator = startOperator(ns, 'mon', [
-      '--webhook-port', String(webhookPort), '--webhook-bind-address', '127.0.0.1', '--sidecar-image', 'registry.example/logshipper:test',
-      '--webhook-cert-secret', 'logshipper-webhook-tls', '--webhook-cert-namespace', ns, '--webhook-config', webhookConfig,
-      '--webhook-service', 'logshipper-webhook', '--webhook-extra-sans', '127.0.0.1', '--webhook-cert-check-interval', '1s',
-    ]);
+    await admission.createMutatingWebhookConfiguration({ body: localWebhookConfiguration(webhookConfig, webhookPort, ns) });
+    operator = startOperator(ns, 'mon', [...localWebhookArgs(webhookPort, ns, webhookConfig), '--webhook-cert-check-interval', '1s']);
     await operator.waitForLog('caches synced', (l) => l['msg'] === 'caches synced; reconciling');
     await operator.waitForLog('webhook listening', (l) => l['msg'] === 'webhook listening');
   });
