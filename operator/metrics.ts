@@ -12,8 +12,10 @@ export interface OperatorMetrics {
   informerRestarts: Counter<'informer'>;
   injections: Counter<'result' | 'reason'>;
   admissionDuration: Histogram;
+  admissionErrors: Counter<'reason'>;
   webhookCertificateExpiry: Gauge;
   uninjectedPods: Gauge<'namespace' | 'logshipper'>;
+  stalePods: Gauge<'namespace' | 'logshipper'>;
 }
 
 export function createMetrics(): OperatorMetrics {
@@ -50,12 +52,22 @@ export function createMetrics(): OperatorMetrics {
       name: 'logshipper_operator_admission_duration_seconds', help: 'Time the injection webhook took to answer an AdmissionReview.',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers,
     }),
+    admissionErrors: new Counter({
+      name: 'logshipper_operator_admission_errors_total',
+      help: 'Requests to the injection webhook it could not answer with an AdmissionReview response, by reason (too_large, invalid_json, not_admission_review): the apiserver then applies the failurePolicy.',
+      labelNames: ['reason'] as const, registers,
+    }),
     webhookCertificateExpiry: new Gauge({
       name: 'logshipper_operator_webhook_certificate_expiry_timestamp_seconds', help: 'When the webhook serving certificate in use expires (Unix time).', registers,
     }),
     uninjectedPods: new Gauge({
       name: 'logshipper_operator_uninjected_pods',
       help: 'Live pods that ask for the LogShipper (logshipper.io/inject) and run without the sidecar, so their logs are not shipped (admitted while the webhook was unavailable or failed). Set by the leader.',
+      labelNames: ['namespace', 'logshipper'] as const, registers,
+    }),
+    stalePods: new Gauge({
+      name: 'logshipper_operator_stale_pods',
+      help: "Live injected pods running an older configuration hash than their LogShipper's (status.stalePods): a rollout would renew them. Set by the leader.",
       labelNames: ['namespace', 'logshipper'] as const, registers,
     }),
   };

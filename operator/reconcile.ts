@@ -66,7 +66,7 @@ export interface ReconcilerDeps {
    */
   pods?: (namespace: string) => readonly V1Pod[];
   /** The per-LogShipper gauge of pods admitted without the sidecar. */
-  metrics?: Pick<OperatorMetrics, 'uninjectedPods'>;
+  metrics?: Pick<OperatorMetrics, 'uninjectedPods' | 'stalePods'>;
   /** The cluster admin's allow-lists, and the operator's own sidecar image (always allowed). Without it: anything. */
   policy?: { policy: AdminPolicy; defaultImage: string | undefined };
   /** The coalescing of pod-driven status writes (tests give a window of their own). */
@@ -252,6 +252,7 @@ export class Reconciler {
     this.statusWindow.forget(key);
     this.secretRecheck.reset(key);
     this.deps.metrics?.uninjectedPods.remove({ namespace, logshipper: name });
+    this.deps.metrics?.stalePods.remove({ namespace, logshipper: name });
   }
 
   /** A failed API call into the Ready condition (best effort: the caller rethrows and retries). */
@@ -260,11 +261,13 @@ export class Reconciler {
     await this.writeStatus(shipper, { ready: false, reason: REASONS.apiError, message }, undefined, writes).catch(() => undefined);
   }
 
-  /** The pod counts and the SidecarsInjected condition into `status`; an Event on each pod newly found without the sidecar; the gauge. */
+  /** The pod counts and the SidecarsInjected condition into `status`; an Event on each pod newly found without the sidecar; the gauges. */
   private async podStatus(shipper: LogShipper, status: LogShipperStatus, pods: readonly V1Pod[], now: Date): Promise<void> {
     const namespace = shipper.metadata?.namespace ?? '';
     const name = shipper.metadata?.name ?? '';
-    Object.assign(status, countPods(pods, name, status.configHash));
+    const counts = countPods(pods, name, status.configHash);
+    Object.assign(status, counts);
+    this.deps.metrics?.stalePods.set({ namespace, logshipper: name }, counts.stalePods);
     const uninjected = uninjectedPods(pods, name);
     status.uninjectedPods = uninjected.length;
     const condition = nextCondition(findCondition(shipper.status, SIDECARS_INJECTED), SIDECARS_INJECTED, sidecarsInjectedState(uninjected, name), shipper.metadata?.generation, now);

@@ -4,6 +4,7 @@ import type { V1ObjectReference } from '@kubernetes/client-node';
 import type { LogShipper } from './crd-types.ts';
 import type { InjectOptions } from './inject.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import type { AdmissionErrorReason } from './webhook.ts';
 
 export interface WebhookWorkerData {
   host: string;
@@ -19,7 +20,8 @@ export interface WebhookWorkerData {
 /** A metric update made in the worker, applied to the operator's registry (one /metrics). */
 export type MetricUpdate =
   | { metric: 'injections'; labels: Record<'result' | 'reason', string> }
-  | { metric: 'admissionDuration'; seconds: number };
+  | { metric: 'admissionDuration'; seconds: number }
+  | { metric: 'admissionErrors'; reason: AdmissionErrorReason };
 
 /** To the worker. */
 export type ToWorker =
@@ -39,7 +41,10 @@ export type FromWorker =
   | { type: 'event'; involvedObject: V1ObjectReference; reason: string; message: string }
   | { type: 'metrics'; updates: MetricUpdate[] };
 
-export function applyMetricUpdate(metrics: Pick<OperatorMetrics, 'injections' | 'admissionDuration'>, update: MetricUpdate): void {
-  if (update.metric === 'injections') metrics.injections.inc(update.labels);
-  else metrics.admissionDuration.observe(update.seconds);
+export function applyMetricUpdate(metrics: Pick<OperatorMetrics, 'injections' | 'admissionDuration' | 'admissionErrors'>, update: MetricUpdate): void {
+  switch (update.metric) {
+    case 'injections': metrics.injections.inc(update.labels); break;
+    case 'admissionDuration': metrics.admissionDuration.observe(update.seconds); break;
+    case 'admissionErrors': metrics.admissionErrors.inc({ reason: update.reason }); break;
+  }
 }

@@ -36,6 +36,11 @@ const metrics: AdmissionMetrics = {
       update({ metric: 'injections', labels });
     },
   },
+  admissionErrors: {
+    inc: (labels) => {
+      update({ metric: 'admissionErrors', reason: labels.reason });
+    },
+  },
   admissionDuration: {
     startTimer: () => {
       const started = performance.now();

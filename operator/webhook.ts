@@ -52,7 +52,11 @@ export interface WebhookDeps {
 export interface AdmissionMetrics {
   injections: { inc: (labels: Record<'result' | 'reason', string>) => void };
   admissionDuration: { startTimer: () => () => unknown };
+  /** Requests answered with an HTTP error instead of an AdmissionReview (the apiserver applies the failurePolicy). */
+  admissionErrors: { inc: (labels: { reason: AdmissionErrorReason }) => void };
 }
+
+export type AdmissionErrorReason = 'too_large' | 'invalid_json' | 'not_admission_review';
 
 /**
  * Where an Event about a pod that was not injected goes. At admission the pod does not exist yet (no
@@ -149,6 +153,7 @@ export async function startWebhookServer(host: string, port: number, certificate
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        deps.metrics.admissionErrors.inc({ reason: 'too_large' });
         send(413, 'request too large\n', 'text/plain; charset=utf-8');
         req.destroy();
         return;
@@ -162,10 +167,12 @@ export async function startWebhookServer(host: string, port: number, certificate
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
       } catch {
+        deps.metrics.admissionErrors.inc({ reason: 'invalid_json' });
         send(400, 'invalid JSON\n', 'text/plain; charset=utf-8');
         return;
       }
       if (body.kind !== 'AdmissionReview' || typeof body.request?.uid !== 'string') {
+        deps.metrics.admissionErrors.inc({ reason: 'not_admission_review' });
         send(400, 'an AdmissionReview with a request is expected\n', 'text/plain; charset=utf-8');
         return;
       }

@@ -65,3 +65,24 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   resources: [events]
   verbs: [create]
 {{- end -}}
+
+{{/* "true" when a Prometheus Operator object is to be rendered: enabled, and its CRDs served or force. */}}
+{{- define "logshipper.monitoringObject" -}}
+{{- if and .values.enabled (or .values.force (.root.Capabilities.APIVersions.Has "monitoring.coreos.com/v1")) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The job label of the scraped series (set by the monitors, selected by the alerts). */}}
+{{- define "logshipper.operatorJob" -}}
+{{- printf "%s-operator" (include "logshipper.fullname" .) -}}
+{{- end -}}
+{{- define "logshipper.sidecarJob" -}}
+{{- printf "%s-sidecar" (include "logshipper.fullname" .) -}}
+{{- end -}}
+
+{{/*
+A counter that rose within .window: increase() > 0, or the series appeared within it (a labelled
+counter is born at its first increment, which increase() cannot see).
+*/}}
+{{- define "logshipper.recentIncrease" -}}
+(increase({{ .metric }}[{{ .window }}]) > 0 or ({{ .metric }} > 0 unless {{ .metric }} offset {{ .window }}))
+{{- end -}}

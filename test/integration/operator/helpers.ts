@@ -3,11 +3,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1MutatingWebhookConfiguration, type V1Pod } from '@kubernetes/client-node';
 import { eventually, kubeConfig, testEnv } from '../../env/testing.ts';
 import { operatorProcess, type OperatorProcess } from '../../helpers/operator-process.ts';
 import { GROUP, PLURAL, VERSION, type LogShipper, type LogShipperSpec } from '../../../operator/crd-types.ts';
 import { FINALIZER, withoutFinalizer } from '../../../operator/deletion.ts';
+import { INJECT_LABEL } from '../../../operator/inject.ts';
+import { WEBHOOK_PATH } from '../../../operator/webhook.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -158,4 +160,31 @@ export async function operatorSuite(namespace: string, identity: string): Promis
   const operator = startOperator(namespace, identity);
   await operator.waitForLog('caches synced', (l) => l['msg'] === 'caches synced; reconciling');
   return { kc, core: kc.makeApiClient(CoreV1Api), shippers: new Shippers(kc, namespace), operator };
+}
+
+/**
+ * A MutatingWebhookConfiguration `name` that sends the opted-in pods (INJECT_LABEL) of `namespace`
+ * alone to a webhook on 127.0.0.1:`port` (by url: the operator runs here), failurePolicy Ignore.
+ * No caBundle: the operator patches its own in.
+ */
+export function localWebhookConfiguration(name: string, port: number, namespace: string, timeoutSeconds = 5): V1MutatingWebhookConfiguration {
+  return {
+    metadata: { name },
+    webhooks: [{
+      name: 'inject.logshipper.io', clientConfig: { url: `https://127.0.0.1:${String(port)}${WEBHOOK_PATH}` },
+      rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+      objectSelector: { matchLabels: { [INJECT_LABEL.key]: INJECT_LABEL.value } },
+      failurePolicy: 'Ignore', sideEffects: 'NoneOnDryRun', admissionReviewVersions: ['v1'], timeoutSeconds,
+    }],
+  };
+}
+
+/** The operator flags serving the webhook of localWebhookConfiguration `config` on 127.0.0.1:`port`, its certificate in a Secret of `namespace`. */
+export function localWebhookArgs(port: number, namespace: string, config: string): string[] {
+  return [
+    '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1', '--sidecar-image', 'registry.example/logshipper:test',
+    '--webhook-cert-secret', 'logshipper-webhook-tls', '--webhook-cert-namespace', namespace, '--webhook-config', config,
+    '--webhook-service', 'logshipper-webhook', '--webhook-extra-sans', '127.0.0.1',
+  ];
 }

@@ -14,7 +14,7 @@ import { freePorts } from '../../env/ports.ts';
 import { GROUP, PLURAL, VERSION } from '../../../operator/crd-types.ts';
 import { ADMISSION_API_TIMEOUT_MS } from '../../../operator/admission-budget.ts';
 import { startApiProxy, type ApiProxy } from './api-proxy.ts';
-import { createNamespace, deleteNamespace, installCrd, startOperator, unscheduledPod, type OperatorProcess } from './helpers.ts';
+import { createNamespace, deleteNamespace, installCrd, localWebhookArgs, localWebhookConfiguration, startOperator, unscheduledPod, type OperatorProcess } from './helpers.ts';
 
 const WEBHOOK_TIMEOUT_SECONDS = 5;
 const HOLD_MS = 30_000;
@@ -51,23 +51,8 @@ describe('webhook answers within its budget while the Kubernetes API is slow', (
     proxy = await startApiProxy(kc, (method, path) =>
       (method === 'GET' && path.startsWith(`/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}/slow-`))
       || (method === 'POST' && path === `/api/v1/namespaces/${ns}/events`), HOLD_MS);
-    await admission.createMutatingWebhookConfiguration({
-      body: {
-        metadata: { name: config },
-        webhooks: [{
-          name: 'inject.logshipper.io', clientConfig: { url: `https://127.0.0.1:${port}/mutate` },
-          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
-          objectSelector: { matchLabels: { 'logshipper.io/inject': 'true' } },
-          failurePolicy: 'Ignore', sideEffects: 'NoneOnDryRun', admissionReviewVersions: ['v1'], timeoutSeconds: WEBHOOK_TIMEOUT_SECONDS,
-        }],
-      },
-    });
-    operator = startOperator(ns, 'slow-api', [
-      '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1', '--sidecar-image', 'registry.example/logshipper:test',
-      '--webhook-cert-secret', 'logshipper-webhook-tls', '--webhook-cert-namespace', ns, '--webhook-config', config,
-      '--webhook-service', 'logshipper-webhook', '--webhook-extra-sans', '127.0.0.1',
-    ], proxy.kubeconfig);
+    await admission.createMutatingWebhookConfiguration({ body: localWebhookConfiguration(config, port, ns, WEBHOOK_TIMEOUT_SECONDS) });
+    operator = startOperator(ns, 'slow-api', localWebhookArgs(port, ns, config), proxy.kubeconfig);
     // Generous: a loaded 2-core machine takes long to start a process and its worker thread.
     await operator.waitForLog('webhook listening', (l) => l['msg'] === 'webhook listening', 90_000);
     await operator.waitForLog('caches synced', (l) => l['msg'] === 'caches synced; reconciling', 90_000);
