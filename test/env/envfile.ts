@@ -34,7 +34,7 @@ export function readEnvFile(): Record<string, string> | undefined {
 }
 
 /** Variables through which a caller points us at things of their own instead of ours. */
-export const OVERRIDES = ['KAFKA_BROKERS', 'KUBECONFIG', 'KUBEBUILDER_ASSETS', 'HELM', 'KCAT'] as const;
+export const OVERRIDES = ['KAFKA_BROKERS', 'KUBECONFIG', 'KUBEBUILDER_ASSETS', 'HELM', 'KCAT', 'PROMETHEUS', 'PROMTOOL'] as const;
 
 /**
  * The caller's value of an override variable, if they gave one. A shell that sourced

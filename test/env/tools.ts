@@ -26,7 +26,7 @@ export function findOnPath(name: string): string | undefined {
 }
 
 /** An executable named by an env var (the caller's override), checked so a typo fails here. */
-function fromEnv(variable: 'HELM' | 'KCAT'): string | undefined {
+export function fromEnv(variable: 'HELM' | 'KCAT' | 'PROMETHEUS' | 'PROMTOOL'): string | undefined {
   const value = override(variable);
   if (value === undefined) return undefined;
   try {

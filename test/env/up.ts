@@ -6,6 +6,7 @@
 //                    kube-controller-manager + kube-scheduler from KUBEBUILDER_ASSETS or from our
 //                    own builds, and one node (containerd, kubelet, kube-proxy: node/node.ts)
 //   helm, kcat       HELM / KCAT set -> those binaries
+//   prometheus       PROMETHEUS and PROMTOOL set -> those binaries (else Debian's, unpacked: prometheus.ts)
 // Builds and downloads are cached (test/env/cache.ts), so only the first `up` on a machine is slow.
 import fs from 'node:fs';
 import { KubeConfig, Health } from '@kubernetes/client-node';
@@ -21,11 +22,12 @@ import { httpGet } from './probe.ts';
 import { ensureLogDir, isRunning, note, readDaemonRecords, run, TestEnvError } from './process.ts';
 import { LOG_DIR, STATE_DIR } from './paths.ts';
 import { helm, kcat, kubectl, versionOf } from './tools.ts';
+import { prometheusBinaries, reportedVersion } from './prometheus.ts';
 import { ETCD_VERSION, KUBERNETES_VERSION } from './versions.ts';
 import { down } from './down.ts';
 import { withLock } from './lock.ts';
 
-const REQUIRED = ['KAFKA_BROKERS', 'KUBECONFIG', 'HELM', 'KCAT', 'KUBECTL'] as const;
+const REQUIRED = ['KAFKA_BROKERS', 'KUBECONFIG', 'HELM', 'KCAT', 'KUBECTL', 'PROMETHEUS', 'PROMTOOL'] as const;
 /**
  * Bumped whenever `up` starts something new (e.g. Kafka's SASL and SSL listeners): an environment
  * started by an older `up` is replaced instead of reused, so tests never meet a stale one.
@@ -45,7 +47,7 @@ export async function isUp(): Promise<boolean> {
   const daemons = readDaemonRecords();
   if (!daemons.every(isRunning)) return false;
   try {
-    for (const tool of [env['HELM'], env['KCAT'], env['KUBECTL']]) fs.accessSync(tool ?? '', fs.constants.X_OK);
+    for (const tool of [env['HELM'], env['KCAT'], env['KUBECTL'], env['PROMETHEUS'], env['PROMTOOL']]) fs.accessSync(tool ?? '', fs.constants.X_OK);
     const checks = [
       kafkaHealthy(env['KAFKA_BROKERS'] ?? ''),
       kubeReady(env['KUBECONFIG'] ?? ''),
@@ -123,6 +125,15 @@ async function upLocked(): Promise<Record<string, string>> {
       const kcatPath = await kcat();
       const banner = await run('kcat', kcatPath, ['-V']);
       return { KCAT: kcatPath, KCAT_VERSION: /Version (\S+)/.exec(banner)?.[1] ?? 'unknown' };
+    })(),
+    (async () => {
+      const { prometheus, promtool } = await prometheusBinaries();
+      return {
+        PROMETHEUS: prometheus,
+        PROMETHEUS_VERSION: reportedVersion(await versionOf('prometheus', prometheus, ['--version'])),
+        PROMTOOL: promtool,
+        PROMTOOL_VERSION: reportedVersion(await versionOf('promtool', promtool, ['--version'])),
+      };
     })(),
   ];
   const results = await Promise.allSettled(tasks);
