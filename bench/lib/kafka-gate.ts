@@ -26,7 +26,7 @@ export function rewriteMetadata(frame: Buffer, version: number, to: { host: stri
     const nodeId = frame.readInt32BE(at);
     at += 4;
     at += 2 + frame.readInt16BE(at) + 4; // host, port
-    let rack = Buffer.alloc(0);
+    let rack: Buffer = Buffer.alloc(0);
     if (version >= 1) {
       const length = frame.readInt16BE(at);
       rack = frame.subarray(at, at + 2 + Math.max(0, length));
@@ -47,7 +47,7 @@ export function rewriteMetadata(frame: Buffer, version: number, to: { host: stri
 
 /** Splits a Kafka byte stream into whole frames (int32 size prefix included). */
 function frames(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   return (chunk) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     while (pending.length >= 4) {

@@ -181,7 +181,8 @@ export function renderPlot(plot: Plot): string {
       out.push(`<text x="${lx + 20}" y="${box.y - 7}" fill="#333">${escape(series.name)}</text>`);
     }
     for (const series of panel.series) {
-      const d = pathData(series.points, x, (v) => y(Math.min(y1, Math.max(y0, v))));
+      const inside = series.points.filter(([t]) => t >= plot.start && t <= plot.end);
+      const d = pathData(inside, x, (v) => y(Math.min(y1, Math.max(y0, v))));
       if (d !== '') out.push(`<path d="${d}" fill="none" stroke="${series.color}" stroke-width="1.5" stroke-linejoin="round"/>`);
     }
   });

@@ -72,6 +72,14 @@ describe('svg plot geometry', () => {
     assert.equal((svg.match(/fill="#fdd"/g) ?? []).length, 2, 'each phase shaded in every panel');
   });
 
+  it('points outside the time axis are left out, values beyond the y axis drawn at its edge', () => {
+    const svg = renderPlot({ ...plot(1), panels: [{ title: 'p', yMax: 10, series: [{ name: 'a', color: '#f00', points: [[-5, 1], [0, 20], [300, 5], [301, 1]] }] }] });
+    const box = layout(plot(1))[0];
+    assert.ok(box !== undefined);
+    const d = /<path d="([^"]+)"/.exec(svg)?.[1] ?? '';
+    assert.equal(d, `M${box.x.toFixed(1)} ${box.y.toFixed(1)}L${(box.x + box.width).toFixed(1)} ${(box.y + box.height / 2).toFixed(1)}`);
+  });
+
   it('tick labels are short', () => {
     assert.equal(compact(1500), '1.5k');
     assert.equal(compact(2_000_000), '2M');
