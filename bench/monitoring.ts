@@ -28,7 +28,7 @@ import { createTopic, deleteTopic } from './lib/kafka.ts';
 import { instantiate, SERIES, WRITER_LINES_METRIC, type SeriesName, type Variables } from './lib/monitoring-queries.ts';
 import { kafkaBrokers } from './lib/setup.ts';
 import { parseStamped, writeAtRate } from './lib/stamped.ts';
-import { renderPlot, type Phase, type Point } from './lib/svg-plot.ts';
+import { compact, renderPlot, type Phase, type Point } from './lib/svg-plot.ts';
 
 const { values } = parseArgs({
   options: {
@@ -69,6 +69,8 @@ interface AgentState {
   at: number;
   lagBytes: number;
   ready: number;
+  /** Events the sink delivered and Kafka acknowledged. */
+  drained: number;
 }
 
 /** The agent's lag and sink state, read from its /metrics directly (finer than the scrape). */
@@ -76,7 +78,8 @@ async function agentState(port: number): Promise<AgentState> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
   const lag = samplesOf(text, 'logshipper_file_lag_bytes');
   const ready = samplesOf(text, 'logshipper_sink_ready');
-  return { at: Date.now() / 1000, lagBytes: lag.reduce((a, b) => a + b, 0), ready: ready.length === 0 ? Number.NaN : Math.min(...ready) };
+  const sum = (list: number[]): number => list.reduce((a, b) => a + b, 0);
+  return { at: Date.now() / 1000, lagBytes: sum(lag), ready: ready.length === 0 ? Number.NaN : Math.min(...ready), drained: sum(samplesOf(text, 'logshipper_sink_events_drained_total')) };
 }
 
 /** Polls the agent every 250 ms until `done` accepts its state; throws after `timeoutMs`. */
@@ -85,7 +88,7 @@ async function until(port: number, what: string, timeoutMs: number, done: (state
   for (;;) {
     const state = await agentState(port);
     if (done(state)) return state;
-    if (Date.now() > deadline) throw new Error(`bench:monitoring: ${what} not reached within ${timeoutMs / 1000} s (lag ${state.lagBytes} bytes, sink ready ${state.ready})`);
+    if (Date.now() > deadline) throw new Error(`bench:monitoring: ${what} not reached within ${timeoutMs / 1000} s (lag ${state.lagBytes} bytes, sink ready ${state.ready}, ${state.drained} events shipped)`);
     await sleep(250);
   }
 }
@@ -198,11 +201,18 @@ try {
   const backAt = Date.now() / 1000;
   let readyAt = 0;
   let caughtUpAt = 0;
+  let backlogAt = 0;
+  let writtenAtBack = 0;
+  let atBack: AgentState | undefined;
   await phase('broker back', '#fff8e1', async () => {
+    atBack = await agentState(agentPort);
+    writtenAtBack = written;
     await gate.open();
     readyAt = (await until(agentPort, 'the sink ready again', RECOVERY_TIMEOUT_MS, (s) => s.ready === 1)).at;
     // Lag is "caught up" at the level it kept while healthy: lines written since the last read are always a little lag.
     caughtUpAt = (await until(agentPort, `the lag back to its healthy level (<= ${healthyLag} bytes)`, RECOVERY_TIMEOUT_MS, (s) => s.lagBytes <= healthyLag)).at;
+    // The outage's backlog: every line written until the broker came back, acknowledged.
+    backlogAt = (await until(agentPort, `the ${writtenAtBack} lines written until the broker came back shipped`, RECOVERY_TIMEOUT_MS, (s) => s.drained >= writtenAtBack)).at;
   });
   await phase('healthy again', '#e8f5e9', () => sleep(healthySeconds * 1000));
   stopWriter.abort();
@@ -227,12 +237,16 @@ try {
   console.log(`counted: ${counted.records} records for ${total} lines written: ${counted.lost} lost, ${counted.duplicates} duplicates, ${counted.foreign} foreign`);
   if (counted.lost > 0 || counted.foreign > 0) throw new Error(`bench:monitoring: ${counted.lost} lines lost, ${counted.foreign} records not written by this run (work folder ${work} kept)`);
 
+  // The recovery burst is many times the steady rate: the axis stops at 4x the rate, so that the steady state and the source's pause stay readable.
+  const linesAxis = 4 * rate;
+  const burst = Math.max(...get('shipped').map(([, v]) => v).filter(Number.isFinite));
+  const linesTitle = burst > linesAxis ? `lines/s (axis cut at ${compact(linesAxis)}: the recovery burst peaks at ${compact(burst)})` : 'lines/s';
   const phases: Phase[] = marks.map((m) => ({ label: m.label, start: m.start - start, end: m.end - start, color: m.color }));
   const svg = renderPlot({
     title: `logshipper: healthy, broker cut, recovery (${rate.toLocaleString('en-US')} lines/s of ${bytes} bytes, Prometheus scraping every 1 s)`,
     start: 0, end: end - start, xLabel: 'seconds since the writer started', phases,
     panels: [
-      { title: 'lines/s', series: [
+      { title: linesTitle, yMax: linesAxis, series: [
         { name: 'written (file)', color: '#9e9e9e', points: get('written') },
         { name: 'read (source)', color: '#1e88e5', points: get('read') },
         { name: 'shipped (sink, acked)', color: '#2e7d32', points: get('shipped') },
@@ -247,8 +261,12 @@ try {
   mkdirSync(join(svgOut, '..'), { recursive: true });
   writeFileSync(svgOut, svg);
 
-  // A phase's steps: the 1 s steps it overlaps (a recovery can be shorter than one).
-  const within = (name: SeriesName, p: Phase): number[] => get(name).filter(([t]) => t >= Math.floor(p.start) && t <= Math.ceil(p.end)).map(([, v]) => v).filter(Number.isFinite);
+  // A phase's steps; for a phase shorter than one step (a quick recovery), the steps around it.
+  const steps = (name: SeriesName, from: number, to: number): number[] => get(name).filter(([t]) => t >= from && t <= to).map(([, v]) => v).filter(Number.isFinite);
+  const within = (name: SeriesName, p: Phase): number[] => {
+    const inside = steps(name, p.start, p.end);
+    return inside.length > 0 ? inside : steps(name, Math.floor(p.start), Math.ceil(p.end));
+  };
   const mean = (list: number[]): number => (list.length === 0 ? Number.NaN : list.reduce((a, b) => a + b, 0) / list.length);
   const max = (list: number[]): number => (list.length === 0 ? Number.NaN : Math.max(...list));
   const rows = phases.map((p) => `| ${p.label} | ${(p.end - p.start).toFixed(0)} | ${mean(within('written', p)).toFixed(0)} | ${mean(within('shipped', p)).toFixed(0)} | ${max(within('shipped', p)).toFixed(0)} `
@@ -269,7 +287,9 @@ try {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
-    `- Broker back to sink ready: ${(readyAt - backAt).toFixed(1)} s; to the lag at its healthy level: ${(caughtUpAt - backAt).toFixed(1)} s (the cut itself lasted ${(backAt - cutAt).toFixed(0)} s).`,
+    `- Broker back to sink ready: ${(readyAt - backAt).toFixed(1)} s; to the lag at its healthy level: ${(caughtUpAt - backAt).toFixed(1)} s; to the ${writtenAtBack.toLocaleString('en-US')} lines written until then all shipped: ${(backlogAt - backAt).toFixed(1)} s (the cut itself lasted ${(backAt - cutAt).toFixed(0)} s).`,
+    `- Backlog when the broker came back: ${(((writtenAtBack - (atBack?.drained ?? 0)) * bytes) / 1e6).toFixed(1)} MB written and not shipped; logshipper_file_lag_bytes then said ${((atBack?.lagBytes ?? 0) / 1e6).toFixed(1)} MB (the size it subtracts from is the size the source last read to, so it stops growing once the source pauses).`,
+    `- Rates are over ${VARIABLES.rateInterval} windows (Prometheus's rate at a 1 s step): they trail the events by up to that much, so a recovery of a few seconds shows its burst in the next phase's row.`,
     `- Writer stopped to lag 0 (every written byte acknowledged): ${(drained.at - stoppedAt).toFixed(1)} s.`,
     `- Lines: ${total.toLocaleString('en-US')} written, ${counted.records.toLocaleString('en-US')} records in the topic (counted with kcat per line): ${counted.lost} lost, ${counted.duplicates} duplicates, ${counted.foreign} foreign.`,
     `- Agent log: ${logged('delivery failed')} "delivery failed" warnings, ${logged('channel full')} "channel full", ${logged('sink delivering again')} "sink delivering again".`,
