@@ -74,13 +74,17 @@ const ENRICHMENT = [
   'fileHeader = true', 'fileHeaderKey = k8s.file.path',
 ];
 
-/** The agent with a TAILDIR source on `t.file`, sized by `overrides`, under node `nodeFlags`. */
-export function taildirLaunch(t: TailTarget, overrides: Partial<AgentSettings> = {}, nodeFlags: string[] = [], extra: string[] = []): Launch {
-  const config = writeAgentConfig(t.work, settings(t, [
+/** The agent's config file with a TAILDIR source on `t.file`, sized by `overrides`, `extra` source lines; its path. */
+export function taildirConfig(t: TailTarget, overrides: Partial<AgentSettings> = {}, extra: string[] = []): string {
+  return writeAgentConfig(t.work, settings(t, [
     'type = TAILDIR', 'filegroups = f', `filegroups.f = ${t.file}`, `positionFile = ${join(t.work, 'taildir_position.json')}`,
     `batchSize = ${overrides.batchSize ?? BATCH}`, ...extra,
   ], overrides));
-  return agentCommand(config, nodeFlags);
+}
+
+/** The agent with a TAILDIR source on `t.file`, sized by `overrides`, under node `nodeFlags`. */
+export function taildirLaunch(t: TailTarget, overrides: Partial<AgentSettings> = {}, nodeFlags: string[] = [], extra: string[] = []): Launch {
+  return agentCommand(taildirConfig(t, overrides, extra), nodeFlags);
 }
 
 /** A TAILDIR row: the agent launched by `launch`, measured until the topic holds every record. */

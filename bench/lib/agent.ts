@@ -65,8 +65,11 @@ export function writeAgentConfig(dir: string, settings: AgentSettings): string {
   return file;
 }
 
-/** node, its flags (`nodeFlags`, then LOGSHIPPER_BENCH_NODE_FLAGS, space-separated) and the agent's arguments. */
-export function agentCommand(config: string, nodeFlags: string[] = [], logLevel = 'warn'): { command: string; args: string[] } {
+/**
+ * node, its flags (`nodeFlags`, then LOGSHIPPER_BENCH_NODE_FLAGS, space-separated) and the agent's
+ * arguments; its HTTP endpoints on `httpPort` (0: a free one, for benches that do not scrape it).
+ */
+export function agentCommand(config: string, nodeFlags: string[] = [], logLevel = 'warn', httpPort = 0): { command: string; args: string[] } {
   const flags = [...nodeFlags, ...(process.env['LOGSHIPPER_BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((flag) => flag !== '')];
-  return { command: process.execPath, args: [...flags, agentEntrypoint(), 'agent', '-f', config, '-n', 'bench', '--log-level', logLevel, '--http-port', '0'] };
+  return { command: process.execPath, args: [...flags, agentEntrypoint(), 'agent', '-f', config, '-n', 'bench', '--log-level', logLevel, '--http-port', String(httpPort)] };
 }

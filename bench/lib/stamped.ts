@@ -32,23 +32,28 @@ export function parseStamped(value: Buffer | null): { sequence: number; stampMs:
   return Number.isInteger(sequence) && Number.isFinite(stampMs) ? { sequence, stampMs } : undefined;
 }
 
-/** Appends `total` lines at `rate` per second, in 1 ms ticks, each stamped with the time of its write. */
-export async function writeAtRate(file: string, rate: number, total: number, bytes: number): Promise<void> {
+/**
+ * Appends `total` lines (Infinity: until `stop` aborts) at `rate` per second, in 1 ms ticks, each
+ * stamped with the time of its write; `written` counts them as they go. Resolves with the count.
+ */
+export async function writeAtRate(file: string, rate: number, total: number, bytes: number, progress: { stop?: AbortSignal; written?: (count: number) => void } = {}): Promise<number> {
   const fd = openSync(file, 'a');
+  let written = 0;
   try {
     const started = performance.now();
-    let written = 0;
-    while (written < total) {
+    while (written < total && progress.stop?.aborted !== true) {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
       if (due > written) {
         let chunk = '';
         const stamp = now();
         for (; written < due; written++) chunk += stampedLine(written, stamp, bytes);
         writeSync(fd, chunk);
+        progress.written?.(written);
       }
       await sleep(1);
     }
   } finally {
     closeSync(fd);
   }
+  return written;
 }
