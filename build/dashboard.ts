@@ -213,6 +213,14 @@ function layout(rows: RowSpec[]): Record<string, unknown>[] {
   return panels;
 }
 
+/** The query of panel `title` whose legend starts with `legendPrefix` (the benchmark plots the dashboard's own series). */
+export function panelQuery(title: string, legendPrefix = ''): string {
+  const panel = ROWS.flatMap((row) => row.panels).find((p) => p.title === title);
+  const target = panel?.targets.find((t) => t.legendFormat.startsWith(legendPrefix));
+  if (target === undefined) throw new Error(`dashboard: no panel "${title}" with a target whose legend starts with "${legendPrefix}"`);
+  return target.expr;
+}
+
 /** The label_values queries of the two selection variables (the test runs them too). */
 export const VARIABLE_QUERIES = {
   namespace: 'label_values(logshipper_sink_events_drained_total, namespace)',
