@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -138,8 +139,13 @@ export class TaildirSource implements Source {
     return { files, totals: { ...this.totals, invalidSequences: this.decoder.invalid } };
   }
 
+  /**
+   * For /metrics. Sizes are the files' sizes now, not as last read: while the channel is full the
+   * source reads nothing, and the lag must still grow with what the app writes meanwhile.
+   */
   report(): SourceReport {
-    const { files, totals } = this.stats;
+    const { totals } = this.stats;
+    const files = [...this.files.values()].map((file) => ({ path: file.path, size: currentSize(file), committedOffset: file.tracker.committed }));
     return {
       files, longLines: totals.longLines, invalidSequences: totals.invalidSequences, rotations: totals.rotations, truncations: totals.truncations,
       filesRefused: { ...this.opener.counts },
@@ -774,4 +780,14 @@ async function locate(path: string, inode: string, dev: string | undefined): Pro
     if (stats?.isFile() === true && matches(stats)) return candidate;
   }
   return undefined;
+}
+
+/** A file's size now (one fstat of its open descriptor), or as last read when it has none or the call fails. */
+function currentSize(file: TailedFile): number {
+  if (file.handle === undefined) return file.size;
+  try {
+    return Math.max(file.size, fstatSync(file.handle.fd).size);
+  } catch {
+    return file.size;
+  }
 }
