@@ -5,7 +5,7 @@
 import yaml from 'js-yaml';
 import { CRD, SPEC } from '../operator/schema/logshipper.ts';
 import { crdObject, properties } from '../operator/schema/crd.ts';
-import { enumValues, namedEnum, type Enum, type Node, type ObjectNode } from '../operator/schema/nodes.ts';
+import { namedEnum, type Enum, type Node, type ObjectNode } from '../operator/schema/nodes.ts';
 
 export const SOURCE = 'operator/schema/logshipper.ts';
 export const COMMAND = 'npm run generate';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The one entrypoint of the image: `logshipper agent ...` (the sidecar), `logshipper operator`
-// and `logshipper render -f logshipper.yaml`.
+// The one entrypoint of the image: `logshipper agent ...` (the sidecar), `logshipper operator`,
+// `logshipper render -f logshipper.yaml` and `logshipper crds apply`.
 import { runAgentCommand, AGENT_USAGE } from '../sidecar/cli.ts';
 
 const USAGE = `Usage: logshipper <command> [options]
@@ -9,6 +9,7 @@ Commands:
   agent     run the log shipping agent from a Flume-style properties file
   operator  run the Kubernetes operator (LogShipper resources -> agent configuration; sidecar injection webhook)
   render    print the agent configuration a LogShipper manifest renders to
+  crds      apply the LogShipper CRD of this version to the cluster (crds apply)
 
 Run 'logshipper <command> --help' for a command's options.
 
@@ -23,6 +24,8 @@ async function main([command, ...rest]: string[]): Promise<number> {
       return (await import('../operator/cli.ts')).runOperatorCommand(rest);
     case 'render':
       return (await import('../operator/render-command.ts')).runRenderCommand(rest);
+    case 'crds':
+      return (await import('../operator/crds-command.ts')).runCrdsCommand(rest);
     case undefined:
     case '-h':
     case '--help':
