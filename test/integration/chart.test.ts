@@ -302,7 +302,7 @@ describe('helm chart charts/logshipper', () => {
       const [container] = pod.containers;
       assert.equal(container?.image, operatorContainer(objects).image, 'the chart\'s image: it carries the CRD of this version');
       assert.deepEqual(container.securityContext, operatorPod?.containers[0]?.securityContext);
-      assert.deepEqual(container.resources, { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } });
+      assert.deepEqual(container.resources, { requests: { cpu: '10m', memory: '128Mi' }, limits: { memory: '192Mi' } });
       const args = container.args ?? [];
       assert.deepEqual(args.slice(0, 2), ['crds', 'apply']);
       const parsed = parseCrdsArgs(args.slice(1));
