@@ -86,8 +86,9 @@ function sample(node: Json): unknown {
   switch (node['type']) {
     case 'boolean': return node['default'] !== true;
     case 'integer': {
-      const min = (node['minimum'] as number | undefined) ?? 1;
-      const value = node['default'] === min ? min + 1 : min;
+      // Above the minimum: not the zero a writer may set anyway.
+      const above = ((node['minimum'] as number | undefined) ?? 0) + 1;
+      const value = node['default'] === above ? above + 1 : above;
       return value <= ((node['maximum'] as number | undefined) ?? Number.MAX_SAFE_INTEGER) ? value : undefined;
     }
     case 'string': {
@@ -183,6 +184,7 @@ describe(`helm upgrade from the chart at ${PREVIOUS} (CRD from crds/) to this tr
     assert.deepEqual(yaml.load(readFileSync(join(ROOT, CRD_FILE), 'utf8')), currentCrd, `${CRD_FILE} is what the image applies`);
     const [probe] = probes(previousCrd, currentCrd);
     assert.ok(probe);
+    console.log(`# the field only this tree's CRD has: ${probe.path.join('.')} = ${JSON.stringify(probe.value)}`);
 
     // As the previous version left a cluster: its crds/ CRD (helm install skips a CRD that exists), its chart.
     await replaceCrd(previousCrd);
