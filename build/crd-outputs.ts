@@ -4,7 +4,8 @@
 // checked-in files equal them.
 import yaml from 'js-yaml';
 import { CRD, SPEC } from '../operator/schema/logshipper.ts';
-import { enumValues, namedEnum, type Enum, type Node, type ObjectNode } from '../operator/schema/nodes.ts';
+import { crdObject, properties } from '../operator/schema/crd.ts';
+import { namedEnum, type Enum, type Node, type ObjectNode } from '../operator/schema/nodes.ts';
 
 export const SOURCE = 'operator/schema/logshipper.ts';
 export const COMMAND = 'npm run generate';
@@ -13,75 +14,6 @@ export const TYPES_PATH = 'operator/crd-types.ts';
 export const README_PATH = 'README.md';
 export const README_BEGIN = '<!-- generated: crd-fields -->';
 export const README_END = '<!-- end generated: crd-fields -->';
-
-type Json = Record<string, unknown>;
-
-function properties(node: Node): [string, Node][] {
-  return node.type === 'object' ? Object.entries(node.properties ?? {}) : [];
-}
-
-/** The node as the apiserver sees it: OpenAPI v3 with the Kubernetes extensions, nothing of ours. */
-export function openApi(node: Node): Json {
-  const out: Json = node.type === 'int-or-string' ? { anyOf: [{ type: 'integer' }, { type: 'string' }] } : { type: node.type };
-  if ((node.type === 'string' || node.type === 'integer') && node.format !== undefined) out['format'] = node.format;
-  if (node.description !== undefined) out['description'] = node.description;
-  if (node.type === 'string') {
-    const values = enumValues(node);
-    if (values !== undefined) out['enum'] = [...values];
-    if (node.minLength !== undefined) out['minLength'] = node.minLength;
-    if (node.maxLength !== undefined) out['maxLength'] = node.maxLength;
-    if (node.pattern !== undefined) out['pattern'] = node.pattern;
-  }
-  if (node.type === 'integer') {
-    if (node.minimum !== undefined) out['minimum'] = node.minimum;
-    if (node.maximum !== undefined) out['maximum'] = node.maximum;
-  }
-  if (node.type === 'int-or-string') {
-    out['pattern'] = node.pattern;
-    out['x-kubernetes-int-or-string'] = true;
-  }
-  if (node.default !== undefined) out['default'] = node.default;
-  if (node.type === 'array') {
-    if (node.minItems !== undefined) out['minItems'] = node.minItems;
-    if (node.maxItems !== undefined) out['maxItems'] = node.maxItems;
-    if (node.listType !== undefined) out['x-kubernetes-list-type'] = node.listType;
-    if (node.listMapKeys !== undefined) out['x-kubernetes-list-map-keys'] = [...node.listMapKeys];
-    out['items'] = openApi(node.items);
-  }
-  if (node.type === 'object' && node.tsType === undefined) {
-    const required = properties(node).filter(([, child]) => child.required === true).map(([name]) => name);
-    if (required.length > 0) out['required'] = required;
-    if (node.maxProperties !== undefined) out['maxProperties'] = node.maxProperties;
-    if (node.properties !== undefined && Object.keys(node.properties).length > 0) {
-      out['properties'] = Object.fromEntries(properties(node).map(([name, child]) => [name, openApi(child)]));
-    }
-    if (node.additionalProperties !== undefined) out['additionalProperties'] = openApi(node.additionalProperties);
-  }
-  const rules = (node.checks ?? []).flatMap((check) => (check.cel === undefined ? [] : [check.cel]));
-  if (rules.length > 0) out['x-kubernetes-validations'] = rules.map((rule) => ({ ...rule }));
-  return out;
-}
-
-export function crdObject(): Json {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${CRD.plural}.${CRD.group}` },
-    spec: {
-      group: CRD.group,
-      scope: 'Namespaced',
-      names: { kind: CRD.kind, listKind: CRD.listKind, plural: CRD.plural, singular: CRD.singular, shortNames: [...CRD.shortNames], categories: [...CRD.categories] },
-      versions: [{
-        name: CRD.version,
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        additionalPrinterColumns: CRD.printerColumns.map((column) => ({ ...column })),
-        schema: { openAPIV3Schema: openApi(CRD.schema) },
-      }],
-    },
-  };
-}
 
 export function crdYaml(): string {
   return `# Generated from ${SOURCE} by \`${COMMAND}\`: do not edit.\n${yaml.dump(crdObject(), { lineWidth: 120, noRefs: true })}`;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The one entrypoint of the image: `logshipper agent ...` (the sidecar), `logshipper operator`,
-// `logshipper render -f logshipper.yaml` and `logshipper status`. Installed also as
+// `logshipper render -f logshipper.yaml`, `logshipper status` and `logshipper crds apply`. Installed also as
 // `kubectl-logshipper`, so that `kubectl logshipper status ...` runs it with the same arguments.
 import { runAgentCommand, AGENT_USAGE } from '../sidecar/cli.ts';
 
@@ -11,6 +11,7 @@ Commands:
   operator  run the Kubernetes operator (LogShipper resources -> agent configuration; sidecar injection webhook)
   render    print the agent configuration a LogShipper manifest renders to
   status    list LogShippers and their pods: sidecar, configuration hash (stale pods), delivery trouble
+  crds      apply the LogShipper CRD of this version to the cluster (crds apply)
 
 Run 'logshipper <command> --help' for a command's options.
 
@@ -27,6 +28,8 @@ async function main([command, ...rest]: string[]): Promise<number> {
       return (await import('../operator/render-command.ts')).runRenderCommand(rest);
     case 'status':
       return (await import('./status/command.ts')).runStatusCommand(rest);
+    case 'crds':
+      return (await import('../operator/crds-command.ts')).runCrdsCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -65,9 +65,9 @@ Sidecar injection (a mutating admission webhook, served by every replica; off un
 Durations: a number with ms, s or m (e.g. 500ms, 15s, 5m). Exit codes: 0 stopped by SIGTERM/SIGINT,
 1 lost the leader Lease or failed, 2 usage error.`;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-function duration(flag: string, text: string): number {
+export function duration(flag: string, text: string): number {
   const match = /^(\d+)(ms|s|m)$/.exec(text);
   if (match === null) throw new UsageError(`${flag}: invalid value "${text}": a duration such as 500ms, 15s or 5m is allowed`);
   return Number(match[1]) * (match[2] === 's' ? 1000 : match[2] === 'm' ? 60_000 : 1);

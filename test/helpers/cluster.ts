@@ -25,6 +25,11 @@ export async function projectImageOnNode(): Promise<Image> {
   return { repository: archive.ref.slice(0, colon), tag: archive.ref.slice(colon + 1), ref: archive.ref };
 }
 
+/** The chart's values that run `image`, with `values` merged over them. */
+export function imageValues(image: Image, values: Record<string, unknown> = {}): Record<string, unknown> {
+  return { image: { repository: image.repository, tag: image.tag, pullPolicy: 'IfNotPresent' }, ...values };
+}
+
 export interface Release {
   name: string;
   namespace: string;
@@ -33,12 +38,13 @@ export interface Release {
 }
 
 /**
- * `helm install` of the chart with the project's image, waiting for the operator's pods (the
- * Deployment's readiness probes) and for the webhook's first injection; `values` are merged over ours.
+ * `helm install` of the chart (this tree's, or another version's folder) with the project's image,
+ * waiting for the operator's pods (the Deployment's readiness probes) and for the webhook's first
+ * injection; `values` are merged over ours.
  */
-export async function installChart(kc: KubeConfig, release: string, namespace: string, image: Image, values: Record<string, unknown> = {}): Promise<Release> {
-  const file = valuesFile({ image: { repository: image.repository, tag: image.tag, pullPolicy: 'IfNotPresent' }, ...values });
-  await helm(['install', release, CHART, '--namespace', namespace, '--create-namespace', '-f', file, '--wait', '--timeout', '180s']);
+export async function installChart(kc: KubeConfig, release: string, namespace: string, image: Image, values: Record<string, unknown> = {}, chart = CHART): Promise<Release> {
+  const file = valuesFile(imageValues(image, values));
+  await helm(['install', release, chart, '--namespace', namespace, '--create-namespace', '-f', file, '--wait', '--timeout', '180s']);
   const installed = { name: release, namespace, fullname: `${release}-logshipper` };
   await operatorLeader(kc, installed);
   return installed;

@@ -6,13 +6,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1MutatingWebhookConfiguration, type V1Pod } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Job, type V1MutatingWebhookConfiguration, type V1Pod } from '@kubernetes/client-node';
 import { eventually, kubeConfig, unique } from '../env/testing.ts';
 import { INJECT_LABEL } from '../../operator/inject.ts';
 import { injectMetadata } from '../helpers/app-workload.ts';
 import { freePorts } from '../env/ports.ts';
 import { createNamespace, deleteNamespace, installCrd, releaseFinalizers, Shippers } from './operator/helpers.ts';
 import { parseOperatorArgs } from '../../operator/cli.ts';
+import { parseCrdsArgs } from '../../operator/crds-command.ts';
+import { GROUP, PLURAL } from '../../operator/crd-types.ts';
 import type { OperatorProcess } from './operator/helpers.ts';
 import {
   AuditLog, auditResource, CHART, helm, helmRun, kinds, kubectl, localOperatorCommand, only, parseObjects, rbacRules, ROOT, ruleGrants,
@@ -58,6 +60,11 @@ function rulesOf(objects: K8sObject[], kind: string, name: string): unknown {
   return only(objects, kind, name)['rules'];
 }
 
+/** A Helm hook (helm template renders hooks with the release's objects; only `helm upgrade` runs them). */
+function isHook(object: K8sObject): boolean {
+  return object.metadata.annotations?.['helm.sh/hook'] !== undefined;
+}
+
 /** The operator's rules where it watches (the same for a ClusterRole and a one-namespace Role). */
 const WATCH_RULES = [
   { apiGroups: ['logshipper.io'], resources: ['logshippers'], verbs: ['get', 'list', 'watch', 'patch'] },
@@ -76,7 +83,7 @@ describe('helm chart charts/logshipper', () => {
   });
 
   it('helm lint reports no warning and no error (default and non-default values)', async () => {
-    for (const values of [{}, { webhook: { enabled: false } }, { webhook: { certManager: { enabled: true } } }, { operator: { watchNamespace: 'shop' } }]) {
+    for (const values of [{}, { webhook: { enabled: false } }, { webhook: { certManager: { enabled: true } } }, { operator: { watchNamespace: 'shop' } }, { crds: { upgradeJob: { enabled: false } } }]) {
       const result = await helmRun(['lint', '--strict', CHART, '-f', valuesFile(values)]);
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.doesNotMatch(result.stdout, /\[(WARNING|ERROR)\]/, result.stdout);
@@ -88,8 +95,10 @@ describe('helm chart charts/logshipper', () => {
     it('default values: CRD-less templates of the operator, RBAC, webhook Service and configuration, PDB', async () => {
       const objects = await template('shop', NS);
       assert.deepEqual(kinds(objects), [
-        'ClusterRole/shop-logshipper', 'ClusterRoleBinding/shop-logshipper', 'Deployment/shop-logshipper', 'MutatingWebhookConfiguration/shop-logshipper',
+        'ClusterRole/shop-logshipper', 'ClusterRole/shop-logshipper-crd-upgrade', 'ClusterRoleBinding/shop-logshipper', 'ClusterRoleBinding/shop-logshipper-crd-upgrade',
+        'Deployment/shop-logshipper', 'Job/shop-logshipper-crd-upgrade', 'MutatingWebhookConfiguration/shop-logshipper',
         'PodDisruptionBudget/shop-logshipper', 'Role/shop-logshipper', 'RoleBinding/shop-logshipper', 'Service/shop-logshipper-webhook', 'ServiceAccount/shop-logshipper',
+        'ServiceAccount/shop-logshipper-crd-upgrade',
       ]);
       for (const object of objects.filter((o) => !o.kind.startsWith('Cluster') && o.kind !== 'MutatingWebhookConfiguration')) {
         assert.equal(object.metadata.namespace, NS, `${object.kind} in the release namespace`);
@@ -101,12 +110,12 @@ describe('helm chart charts/logshipper', () => {
       assert.equal(pod?.serviceAccountName, 'shop-logshipper');
       assert.equal(pod.securityContext?.runAsNonRoot, true);
       const container = operatorContainer(objects);
-      assert.equal(container.image, 'ghcr.io/logshipper/logshipper:0.1.0');
+      assert.equal(container.image, 'ghcr.io/logshipper/logshipper:0.2.0');
       assert.equal(container.args[0], 'operator');
       assert.deepEqual(Object.fromEntries(flags(container)), {
         '--namespace': 'all', '--leader-elect': 'true', '--lease-name': 'shop-logshipper', '--lease-duration': '15s', '--renew-deadline': '10s',
         '--retry-period': '2s', '--metrics-port': '8080', '--workers': '2', '--log-level': 'info', '--webhook-port': '9443',
-        '--webhook-config': 'shop-logshipper', '--webhook-service': 'shop-logshipper-webhook', '--sidecar-image': 'ghcr.io/logshipper/logshipper:0.1.0',
+        '--webhook-config': 'shop-logshipper', '--webhook-service': 'shop-logshipper-webhook', '--sidecar-image': 'ghcr.io/logshipper/logshipper:0.2.0',
         '--sidecar-mode': 'native', '--inject-strict': 'false', '--webhook-cert-secret': 'shop-logshipper-webhook-tls',
       });
       const c = pod.containers[0];
@@ -142,7 +151,7 @@ describe('helm chart charts/logshipper', () => {
         { apiGroups: [''], resources: ['secrets'], resourceNames: ['shop-logshipper-webhook-tls'], verbs: ['get', 'update'] },
       ]);
       for (const kind of ['ClusterRoleBinding', 'RoleBinding']) {
-        assert.deepEqual(only(objects, kind)['subjects'], [{ kind: 'ServiceAccount', name: 'shop-logshipper', namespace: NS }]);
+        assert.deepEqual(only(objects, kind, 'shop-logshipper')['subjects'], [{ kind: 'ServiceAccount', name: 'shop-logshipper', namespace: NS }]);
       }
       const pdb = only(objects, 'PodDisruptionBudget') as unknown as { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } };
       assert.equal(pdb.spec.minAvailable, 1);
@@ -155,7 +164,7 @@ describe('helm chart charts/logshipper', () => {
     });
 
     it('webhook.enabled=false: no Service, no webhook configuration, no webhook flags or RBAC for it', async () => {
-      const objects = await template('shop', NS, { webhook: { enabled: false } });
+      const objects = (await template('shop', NS, { webhook: { enabled: false } })).filter((o) => !isHook(o));
       assert.deepEqual(kinds(objects), [
         'ClusterRole/shop-logshipper', 'ClusterRoleBinding/shop-logshipper', 'Deployment/shop-logshipper', 'PodDisruptionBudget/shop-logshipper',
         'Role/shop-logshipper', 'RoleBinding/shop-logshipper', 'ServiceAccount/shop-logshipper',
@@ -257,9 +266,77 @@ describe('helm chart charts/logshipper', () => {
         { apiGroups: [''], resources: ['secrets'], resourceNames: ['shop-logshipper-webhook-tls'], verbs: ['get', 'update'] },
       ]);
       assert.deepEqual(webhookOf(objects).namespaceSelector, { matchLabels: { 'kubernetes.io/metadata.name': 'shop-prod' } });
-      // Without the webhook there is nothing cluster-wide at all.
+      // Without the webhook there is nothing cluster-wide at all (but the CRD upgrade hook's, there only during an upgrade).
       const quiet = await template('shop', NS, { operator: { watchNamespace: 'shop-prod' }, webhook: { enabled: false } });
-      assert.equal(quiet.filter((o) => o.kind.startsWith('Cluster')).length, 0);
+      assert.equal(quiet.filter((o) => o.kind.startsWith('Cluster') && !isHook(o)).length, 0);
+    });
+
+    it('crds.upgradeJob (on by default): pre-upgrade hooks, RBAC first, a Job running `crds apply` with the image and the operator\'s securityContext', async () => {
+      const objects = await template('shop', NS);
+      const hooks = objects.filter(isHook);
+      const name = 'shop-logshipper-crd-upgrade';
+      assert.deepEqual(kinds(hooks), [`ClusterRole/${name}`, `ClusterRoleBinding/${name}`, `Job/${name}`, `ServiceAccount/${name}`]);
+      for (const hook of hooks) {
+        assert.equal(hook.metadata.annotations?.['helm.sh/hook'], 'pre-upgrade', `${hook.kind} runs before an upgrade only`);
+        assert.equal(hook.metadata.annotations['helm.sh/hook-delete-policy'], 'before-hook-creation,hook-succeeded');
+      }
+      const weight = (kind: string): number => Number(only(hooks, kind).metadata.annotations?.['helm.sh/hook-weight']);
+      assert.ok(weight('ServiceAccount') < weight('ClusterRoleBinding') && weight('ClusterRole') < weight('ClusterRoleBinding'), 'the ServiceAccount and ClusterRole before the binding');
+      assert.ok(weight('ClusterRoleBinding') < weight('Job'), 'the RBAC before the Job');
+      assert.deepEqual(rulesOf(hooks, 'ClusterRole', name), [
+        { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: [`${PLURAL}.${GROUP}`], verbs: ['get', 'patch'] },
+      ]);
+      assert.deepEqual(only(hooks, 'ClusterRoleBinding')['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
+      assert.deepEqual(only(hooks, 'ClusterRoleBinding')['subjects'], [{ kind: 'ServiceAccount', name, namespace: NS }]);
+      assert.equal(only(hooks, 'ServiceAccount').metadata.namespace, NS);
+
+      const job = only(hooks, 'Job') as unknown as V1Job;
+      assert.equal(job.metadata?.namespace, NS);
+      assert.equal(job.spec?.backoffLimit, 2);
+      assert.equal(job.spec.activeDeadlineSeconds, 300);
+      const pod = job.spec.template.spec;
+      assert.equal(pod?.serviceAccountName, name);
+      assert.equal(pod.restartPolicy, 'Never');
+      const operatorPod = deploymentOf(objects).spec?.template.spec;
+      assert.deepEqual(pod.securityContext, operatorPod?.securityContext);
+      const [container] = pod.containers;
+      assert.equal(container?.image, operatorContainer(objects).image, 'the chart\'s image: it carries the CRD of this version');
+      assert.deepEqual(container.securityContext, operatorPod?.containers[0]?.securityContext);
+      assert.deepEqual(container.resources, { requests: { cpu: '10m', memory: '128Mi' }, limits: { memory: '192Mi' } });
+      const args = container.args ?? [];
+      assert.deepEqual(args.slice(0, 2), ['crds', 'apply']);
+      const parsed = parseCrdsArgs(args.slice(1));
+      assert.ok(parsed !== 'help');
+      assert.deepEqual(parsed, { dryRun: false, timeoutMs: 60_000, logLevel: 'info' });
+      // Not the operator's pod labels: its Service and PodDisruptionBudget must not select the Job's pod.
+      const selector = Object.entries(deploymentOf(objects).spec?.selector.matchLabels ?? {});
+      const labels = job.spec.template.metadata?.labels ?? {};
+      assert.ok(!selector.every(([key, value]) => labels[key] === value), `the Job's pod labels ${JSON.stringify(labels)} match the operator's selector`);
+    });
+
+    it('crds.upgradeJob values pass through; enabled=false renders none of the hook objects', async () => {
+      const job = only(await template('shop', NS, {
+        crds: { upgradeJob: {
+          backoffLimit: 0, activeDeadlineSeconds: 90, establishedTimeout: '2m', resources: { requests: { cpu: '20m', memory: '80Mi' }, limits: { memory: '100Mi' } }, podAnnotations: { team: 'logs' },
+          nodeSelector: { pool: 'system' }, tolerations: [{ key: 'system', operator: 'Exists', effect: 'NoSchedule' }],
+        } },
+        operator: { logLevel: 'debug' },
+      }), 'Job') as unknown as V1Job;
+      assert.equal(job.spec?.backoffLimit, 0);
+      assert.equal(job.spec.activeDeadlineSeconds, 90);
+      const pod = job.spec.template;
+      assert.deepEqual(pod.metadata?.annotations, { team: 'logs' });
+      assert.deepEqual(pod.spec?.nodeSelector, { pool: 'system' });
+      assert.deepEqual(pod.spec.tolerations, [{ key: 'system', operator: 'Exists', effect: 'NoSchedule' }]);
+      const [container] = pod.spec.containers;
+      assert.deepEqual(container?.resources, { requests: { cpu: '20m', memory: '80Mi' }, limits: { memory: '100Mi' } });
+      const parsed = parseCrdsArgs(container.args?.slice(1) ?? []);
+      assert.ok(parsed !== 'help');
+      assert.deepEqual([parsed.timeoutMs, parsed.logLevel], [120_000, 'debug']);
+
+      const off = await template('shop', NS, { crds: { upgradeJob: { enabled: false } } });
+      assert.deepEqual(kinds(off.filter(isHook)), []);
+      assert.equal(off.filter((o) => o.metadata.name.includes('crd-upgrade')).length, 0);
     });
 
     it('a wrong value fails with a message naming it (values.schema.json)', async () => {
@@ -273,6 +350,8 @@ describe('helm chart charts/logshipper', () => {
         [{ replicaCount: 0 }, /replicaCount/],
         [{ operator: { watchNamespace: 'Shop_Prod' } }, /operator\/watchNamespace/],
         [{ operator: { leaderElection: { leaseDuration: '15' } } }, /leaseDuration/],
+        [{ crds: { upgradeJob: { enabled: 'yes' } } }, /crds\/upgradeJob\/enabled/],
+        [{ crds: { upgradeJob: { establishedTimeout: '60' } } }, /establishedTimeout/],
       ];
       for (const [values, message] of cases) {
         const result = await helmRun(['template', 'shop', CHART, '--namespace', NS, '-f', valuesFile(values)]);
@@ -305,7 +384,9 @@ describe('helm chart charts/logshipper', () => {
       const release = unique('chart');
       const name = `${release}-logshipper`;
       // The webhook sees only a namespace without pods: other tests' pods never wait on this (unserved) Service.
-      const values = valuesFile({ webhook: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${ns}-none` } } } });
+      // No CRD upgrade hook: its Job would run the default image, which this cluster does not have
+      // (test/e2e/crd-upgrade.test.ts runs it with the project's image).
+      const values = valuesFile({ webhook: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `${ns}-none` } } }, crds: { upgradeJob: { enabled: false } } });
       try {
         const installed = await helm(['install', release, CHART, '--namespace', ns, '--create-namespace', '-f', values]);
         assert.match(installed, /STATUS: deployed/);

@@ -86,3 +86,13 @@ counter is born at its first increment, which increase() cannot see).
 {{- define "logshipper.recentIncrease" -}}
 (increase({{ .metric }}[{{ .window }}]) > 0 or ({{ .metric }} > 0 unless {{ .metric }} offset {{ .window }}))
 {{- end -}}
+
+{{/* The CRD upgrade hook's objects: not the operator's selector labels (its Service and PDB select those). */}}
+{{- define "logshipper.crdUpgradeLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: crd-upgrade
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}

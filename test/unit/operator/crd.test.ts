@@ -2,7 +2,7 @@
 // description for every field, and the texts that name facts living elsewhere name them right.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { crdObject } from '../../../build/crd-outputs.ts';
+import { crdObject } from '../../../operator/schema/crd.ts';
 import { HTTP_PORT_NAME } from '../../../operator/inject.ts';
 import { REASONS } from '../../../operator/status.ts';
 import { DEFAULT_HTTP_PORT } from '../../../sidecar/http.ts';

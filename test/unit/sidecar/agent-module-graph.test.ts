@@ -32,6 +32,6 @@ describe("the agent's module graph", () => {
     assert.deepEqual(inputs.filter((file) => OPERATOR_CODE.test(file)), []);
     const outside = Object.values(metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external && !isBuiltin(i.path)).map((i) => i.path));
     // @node-rs/crc32 is required at run time (createRequire), so esbuild sees kafkajs only.
-    assert.deepEqual([...new Set(outside)].sort(), ['./cli/status/command.js', './operator/cli.js', './operator/render-command.js', 'kafkajs']);
+    assert.deepEqual([...new Set(outside)].sort(), ['./cli/status/command.js', './operator/cli.js', './operator/crds-command.js', './operator/render-command.js', 'kafkajs']);
   });
 });
