@@ -288,7 +288,7 @@ try {
     ...rows,
     '',
     `- Broker back to sink ready: ${(readyAt - backAt).toFixed(1)} s; to the lag at its healthy level: ${(caughtUpAt - backAt).toFixed(1)} s; to the ${writtenAtBack.toLocaleString('en-US')} lines written until then all shipped: ${(backlogAt - backAt).toFixed(1)} s (the cut itself lasted ${(backAt - cutAt).toFixed(0)} s).`,
-    `- Backlog when the broker came back: ${(((writtenAtBack - (atBack?.drained ?? 0)) * bytes) / 1e6).toFixed(1)} MB written and not shipped; logshipper_file_lag_bytes then said ${((atBack?.lagBytes ?? 0) / 1e6).toFixed(1)} MB (the size it subtracts from is the size the source last read to, so it stops growing once the source pauses).`,
+    `- Backlog when the broker came back: ${(((writtenAtBack - (atBack?.drained ?? 0)) * bytes) / 1e6).toFixed(1)} MB written and not shipped; logshipper_file_lag_bytes then said ${((atBack?.lagBytes ?? 0) / 1e6).toFixed(1)} MB (each file's size at the scrape minus its acknowledged offset).`,
     `- Rates are over ${VARIABLES.rateInterval} windows (Prometheus's rate at a 1 s step): they trail the events by up to that much, so a recovery of a few seconds shows its burst in the next phase's row.`,
     `- Writer stopped to lag 0 (every written byte acknowledged): ${(drained.at - stoppedAt).toFixed(1)} s.`,
     `- Lines: ${total.toLocaleString('en-US')} written, ${counted.records.toLocaleString('en-US')} records in the topic (counted with kcat per line): ${counted.lost} lost, ${counted.duplicates} duplicates, ${counted.foreign} foreign.`,
