@@ -23,7 +23,7 @@ import { resolveSpec, SpecError } from './spec.ts';
 import { findCondition, nextCondition, nextStatus, promptPart, REASONS, sameStatus, setCondition, type Readiness } from './status.ts';
 import { DELETING, deletingState, FINALIZER, podsUsing, WAITING_FOR_PODS, withoutFinalizer } from './deletion.ts';
 import { KeyBackoff } from './queue.ts';
-import { SECRET_RECHECK, secretReadiness, waitsForSecret } from './secret-refs.ts';
+import { SECRET_RECHECK, SecretReadError, secretReadiness, waitsForSecret } from './secret-refs.ts';
 import { StatusWriteWindow } from './status-window.ts';
 import { countPods } from './pod-counts.ts';
 import { objectKey, splitKey } from './object-keys.ts';
@@ -153,7 +153,7 @@ export class Reconciler {
       rendered = render(spec, { namespace, name });
     } catch (error) {
       if (!(error instanceof SpecError)) throw error;
-      const readiness: Readiness = { ready: false, reason: REASONS.invalidSpec, message: error.message };
+      const readiness: Readiness = { ready: false, reason: REASONS.invalidSpec, message: invalidSpecMessage(error) };
       return { writes, readiness, ...await this.writeStatus(shipper, readiness, undefined, writes) };
     }
     // Refused: no ConfigMap either, or the pods already injected would reload the new brokers.
@@ -199,7 +199,8 @@ export class Reconciler {
       try {
         readiness = await secretReadiness(namespace, spec, async (secretNamespace, secretName) => this.deps.api.readSecretKeys(secretNamespace, secretName));
       } catch (error) {
-        await this.reportApiError(shipper, 'cannot read the referenced Secrets', error, writes);
+        if (!(error instanceof SecretReadError)) throw error;
+        await this.reportApiError(shipper, error.message, error.cause, writes);
         throw error;
       }
     }
@@ -256,7 +257,7 @@ export class Reconciler {
 
   /** A failed API call into the Ready condition (best effort: the caller rethrows and retries). */
   private async reportApiError(shipper: LogShipper, what: string, error: unknown, writes: string[]): Promise<void> {
-    const message = `${what}: ${apiErrorMessage(error)}`;
+    const message = apiErrorReadinessMessage(what, error);
     await this.writeStatus(shipper, { ready: false, reason: REASONS.apiError, message }, undefined, writes).catch(() => undefined);
   }
 
@@ -339,4 +340,17 @@ export function apiErrorMessage(error: unknown): string {
     ? (body as { message: string }).message
     : typeof body === 'string' && body !== '' ? body : 'no message';
   return `HTTP ${String(error.code)}: ${message}`;
+}
+
+/** The Ready message of an unrenderable spec: the field, the bad value, what is allowed (SpecError's text), and what follows. */
+export function invalidSpecMessage(error: SpecError): string {
+  return `${error.message} (fix the LogShipper; until then its ConfigMap is not updated and pods are not injected)`;
+}
+
+/** The Ready message of a failed API call: what failed, the apiserver's answer, and what to do. */
+export function apiErrorReadinessMessage(what: string, error: unknown): string {
+  const advice = error instanceof ApiException && error.code === 403
+    ? "the operator's service account lacks the permission (the chart's templates/rbac.yaml grants it; check the operator's ClusterRole or Role); retried with backoff"
+    : 'retried with backoff; the operator log has the details';
+  return `${what}: ${apiErrorMessage(error)}; ${advice}`;
 }
