@@ -5,7 +5,9 @@
 //   spec -> render -> ConfigMap <name>-logshipper (owned by the LogShipper, server-side apply)
 //   referenced Secrets and keys exist (read)  -> Ready condition; re-checked later while missing
 //   pods of the namespace (the pod cache)     -> pod counts, SidecarsInjected condition, and a Warning
-//                                                Event on each pod admitted without the sidecar
+//                                                Event on each pod admitted without the sidecar;
+//                                                pods whose sidecar reports delivery trouble
+//                                                (operator/sidecar-health.ts) -> Delivering condition
 //   status (observedGeneration, configHash, conditions, counts) through the status subresource,
 //   pod-driven changes coalesced (operator/status-window.ts)
 // Level-based and idempotent: reconciling an unchanged world writes nothing.
@@ -32,6 +34,7 @@ import type { OperatorMetrics } from './metrics.ts';
 import {
   NOT_INJECTED_EVENT_REASON, NotInjectedNotices, notInjectedMessage, podReference, SIDECARS_INJECTED, sidecarsInjectedState, uninjectedPods,
 } from './uninjected-pods.ts';
+import { DELIVERING, deliveringState, undeliveringPods } from './sidecar-health.ts';
 
 /** The API calls the reconciler makes (operator/controller.ts implements them with client-node). */
 export interface ReconcilerApi {
@@ -65,8 +68,8 @@ export interface ReconcilerDeps {
    * pods admitted without the sidecar (operator/uninjected-pods.ts). Without it both are left as they are.
    */
   pods?: (namespace: string) => readonly V1Pod[];
-  /** The per-LogShipper gauge of pods admitted without the sidecar. */
-  metrics?: Pick<OperatorMetrics, 'uninjectedPods'>;
+  /** The per-LogShipper gauges of pods admitted without the sidecar and of pods whose sidecar cannot deliver. */
+  metrics?: Pick<OperatorMetrics, 'uninjectedPods' | 'undeliveringPods'>;
   /** The cluster admin's allow-lists, and the operator's own sidecar image (always allowed). Without it: anything. */
   policy?: { policy: AdminPolicy; defaultImage: string | undefined };
   /** The coalescing of pod-driven status writes (tests give a window of their own). */
@@ -253,6 +256,7 @@ export class Reconciler {
     this.statusWindow.forget(key);
     this.secretRecheck.reset(key);
     this.deps.metrics?.uninjectedPods.remove({ namespace, logshipper: name });
+    this.deps.metrics?.undeliveringPods.remove({ namespace, logshipper: name });
   }
 
   /** A failed API call into the Ready condition (best effort: the caller rethrows and retries). */
@@ -261,7 +265,7 @@ export class Reconciler {
     await this.writeStatus(shipper, { ready: false, reason: REASONS.apiError, message }, undefined, writes).catch(() => undefined);
   }
 
-  /** The pod counts and the SidecarsInjected condition into `status`; an Event on each pod newly found without the sidecar; the gauge. */
+  /** The pod counts and the SidecarsInjected and Delivering conditions into `status`; an Event on each pod newly found without the sidecar; the gauges. */
   private async podStatus(shipper: LogShipper, status: LogShipperStatus, pods: readonly V1Pod[], now: Date): Promise<void> {
     const namespace = shipper.metadata?.namespace ?? '';
     const name = shipper.metadata?.name ?? '';
@@ -271,6 +275,11 @@ export class Reconciler {
     const condition = nextCondition(findCondition(shipper.status, SIDECARS_INJECTED), SIDECARS_INJECTED, sidecarsInjectedState(uninjected, name), shipper.metadata?.generation, now);
     status.conditions = setCondition(status.conditions, condition);
     this.deps.metrics?.uninjectedPods.set({ namespace, logshipper: name }, uninjected.length);
+    const undelivering = undeliveringPods(pods, name);
+    status.undeliveringPods = undelivering.length;
+    const delivering = nextCondition(findCondition(shipper.status, DELIVERING), DELIVERING, deliveringState(undelivering, name), shipper.metadata?.generation, now);
+    status.conditions = setCondition(status.conditions, delivering);
+    this.deps.metrics?.undeliveringPods.set({ namespace, logshipper: name }, undelivering.length);
     for (const pod of this.notices.unnotified(`${namespace}/${name}`, uninjected)) {
       this.deps.log.warn({ logshipper: `${namespace}/${name}`, pod: `${namespace}/${pod.metadata?.name ?? ''}`, uid: pod.metadata?.uid }, 'pod runs without the sidecar');
       await this.deps.events.recordOn(podReference(pod), 'Warning', NOT_INJECTED_EVENT_REASON, notInjectedMessage(pod, name));
@@ -295,7 +304,7 @@ export class Reconciler {
     const after = findCondition(status, 'Ready');
     this.deps.log.info({
       logshipper: objectKey(shipper), ready: after?.status, reason: after?.reason, observedGeneration: status.observedGeneration,
-      injectedPods: status.injectedPods, currentPods: status.currentPods, stalePods: status.stalePods, uninjectedPods: status.uninjectedPods,
+      injectedPods: status.injectedPods, currentPods: status.currentPods, stalePods: status.stalePods, uninjectedPods: status.uninjectedPods, undeliveringPods: status.undeliveringPods,
     }, 'status updated');
     if (before?.status !== after?.status || before?.reason !== after?.reason) {
       await this.deps.events.record(this.target(shipper), readiness.ready ? 'Normal' : 'Warning', readiness.ready ? 'Ready' : readiness.reason, readiness.message);

@@ -542,7 +542,7 @@ const STATUS = object({
     lastTransitionTime: string({ description: 'When the status last changed.', required: true, format: 'date-time' }),
     observedGeneration: integer({ description: 'The metadata.generation the condition was set for.', format: 'int64' }),
   }, { name: 'Condition', description: "One aspect of the LogShipper's state." }), {
-    description: "Ready: True (reason Reconciled) when the configuration is rendered into the ConfigMap and every referenced Secret and key exists; False with reason SecretNotFound, SecretKeyNotFound, InvalidSpec, ConfigMapConflict, ApiError, ImageNotAllowed or BrokerNotAllowed (the cluster admin's allow-lists) otherwise. SidecarsInjected: True (reason AllPodsInjected) when every live pod that asks for this LogShipper carries the sidecar; False (reason PodsWithoutSidecar, see uninjectedPods) otherwise.",
+    description: "Ready: True (reason Reconciled) when the configuration is rendered into the ConfigMap and every referenced Secret and key exists; False with reason SecretNotFound, SecretKeyNotFound, InvalidSpec, ConfigMapConflict, ApiError, ImageNotAllowed or BrokerNotAllowed (the cluster admin's allow-lists) otherwise. SidecarsInjected: True (reason AllPodsInjected) when every live pod that asks for this LogShipper carries the sidecar; False (reason PodsWithoutSidecar, see uninjectedPods) otherwise. Delivering (not part of Ready either): True (reason AllSidecarsDelivering) when no injected pod's sidecar reports delivery trouble; False (reason SidecarsNotDelivering, see undeliveringPods; the message names up to five pods with since when and why) otherwise.",
     listType: 'map',
     listMapKeys: ['type'],
   }),
