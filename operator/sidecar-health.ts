@@ -54,6 +54,10 @@ export function parseDeliveryRecord(text: string | undefined): DeliveryRecord | 
   return { delivering, since, reason };
 }
 
+function shown(value: unknown): string {
+  return value === undefined ? 'none' : JSON.stringify(value);
+}
+
 /** A report body as a DeliveryReport, or why it is not one (field, value, what is allowed). */
 export function parseReport(body: string): DeliveryReport | string {
   let value: unknown;
@@ -66,11 +70,11 @@ export function parseReport(body: string): DeliveryReport | string {
   const fields = value as Record<string, unknown>;
   for (const key of ['namespace', 'pod', 'uid'] as const) {
     const text = fields[key];
-    if (typeof text !== 'string' || text.length > 253 || (key !== 'uid' && !NAME.test(text)) || text === '') return `${key}: invalid value ${JSON.stringify(text) ?? 'undefined'}: a Kubernetes name is allowed`;
+    if (typeof text !== 'string' || text.length > 253 || (key !== 'uid' && !NAME.test(text)) || text === '') return `${key}: invalid value ${shown(text)}: a Kubernetes name is allowed`;
   }
-  if (typeof fields['delivering'] !== 'boolean') return `delivering: invalid value ${JSON.stringify(fields['delivering']) ?? 'undefined'}: true or false is allowed`;
+  if (typeof fields['delivering'] !== 'boolean') return `delivering: invalid value ${shown(fields['delivering'])}: true or false is allowed`;
   const since = fields['since'];
-  if (typeof since !== 'string' || !RFC3339.test(since)) return `since: invalid value ${JSON.stringify(since) ?? 'undefined'}: an RFC 3339 time is allowed`;
+  if (typeof since !== 'string' || !RFC3339.test(since)) return `since: invalid value ${shown(since)}: an RFC 3339 time is allowed`;
   const reason = fields['reason'];
   if (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH) return `reason: a string of at most ${String(MAX_REASON_LENGTH)} characters is allowed`;
   return {

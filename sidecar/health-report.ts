@@ -144,7 +144,7 @@ export class HealthReporter {
         this.options.log.debug({ delivering: report.delivering, status }, 'delivery report acknowledged');
       } else {
         this.retryMs = Math.min(this.backoff.maxMs, this.retryMs === 0 ? this.backoff.baseMs : this.retryMs * 2);
-        this.options.log.debug({ status, err: error === undefined ? undefined : String(error), retryInMs: this.retryMs }, 'delivery report not acknowledged: retrying');
+        this.options.log.debug({ status, err: error instanceof Error ? error.message : undefined, retryInMs: this.retryMs }, 'delivery report not acknowledged: retrying');
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
           this.flush();
