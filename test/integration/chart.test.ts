@@ -10,7 +10,7 @@ import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Deployme
 import { eventually, kubeConfig, unique } from '../env/testing.ts';
 import { INJECT_LABEL } from '../../operator/inject.ts';
 import { DELIVERY_ANNOTATION } from '../../operator/sidecar-health.ts';
-import { postReport, setPodIp } from '../helpers/sidecar-report.ts';
+import { postReport, setPodIp, unscheduled } from '../helpers/sidecar-report.ts';
 import { injectMetadata } from '../helpers/app-workload.ts';
 import { freePorts } from '../env/ports.ts';
 import { createNamespace, deleteNamespace, installCrd, releaseFinalizers, Shippers } from './operator/helpers.ts';
@@ -426,13 +426,16 @@ async function leastPrivilege(kc: KubeConfig, mode: 'all' | 'one namespace'): Pr
     });
     const injected = await core.createNamespacedPod({ namespace: appNs, body: appPod('web-1', 'app') });
     assert.ok(injected.spec?.initContainers?.some((c) => c.name === 'logshipper'));
-    // Its sidecar's delivery reports (pod get, patch): trouble recorded on the pod, then cleared.
-    await setPodIp(core, appNs, 'web-1', '127.0.0.1');
-    const report = { namespace: appNs, pod: 'web-1', uid: injected.metadata?.uid ?? '', since: new Date().toISOString() };
+    // An injected sidecar's delivery reports (pod get, patch): trouble recorded on its pod, then
+    // cleared. The pod is never scheduled, so no kubelet sets its IPs but the test.
+    const reporting = await core.createNamespacedPod({ namespace: appNs, body: unscheduled(appPod('web-3', 'app')) });
+    await setPodIp(core, appNs, 'web-3', '127.0.0.1');
+    const report = { namespace: appNs, pod: 'web-3', uid: reporting.metadata?.uid ?? '', since: new Date().toISOString() };
     assert.equal((await postReport(await operatorA.port(), { ...report, delivering: false, reason: 'sink k: broker down' })).status, 200);
-    assert.ok((await core.readNamespacedPod({ namespace: appNs, name: 'web-1' })).metadata?.annotations?.[DELIVERY_ANNOTATION] !== undefined);
+    assert.ok((await core.readNamespacedPod({ namespace: appNs, name: 'web-3' })).metadata?.annotations?.[DELIVERY_ANNOTATION] !== undefined);
     assert.equal((await postReport(await operatorA.port(), { ...report, delivering: true, reason: '' })).status, 200);
-    assert.equal((await core.readNamespacedPod({ namespace: appNs, name: 'web-1' })).metadata?.annotations?.[DELIVERY_ANNOTATION], undefined);
+    assert.equal((await core.readNamespacedPod({ namespace: appNs, name: 'web-3' })).metadata?.annotations?.[DELIVERY_ANNOTATION], undefined);
+    await core.deleteNamespacedPod({ namespace: appNs, name: 'web-3', gracePeriodSeconds: 0 });
     const lost = await core.createNamespacedPod({ namespace: appNs, body: appPod('web-2', 'nope') });
     assert.equal(lost.spec?.initContainers, undefined);
     await eventually('the SidecarInjectionFailed Event', 15_000, async () =>
