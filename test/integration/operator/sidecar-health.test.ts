@@ -3,7 +3,7 @@
 // 127.0.0.1 (never scheduled, so no kubelet changes it). Broker unreachable: the annotation is set,
 // the LogShipper counts the pod (undeliveringPods 1, Delivering False, the gauge); broker back: all
 // cleared. A forged report (another pod's, or a stale uid) is refused and writes nothing; no line
-// is lost meanwhile.
+// is lost meanwhile. `kubectl get lship` shows the columns a person reads.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,21 +12,24 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { eventually, unique } from '../../env/testing.ts';
 import { brokerGate } from '../../helpers/broker-gate.ts';
+import { kubectl } from '../../helpers/chart.ts';
 import { createTopic, deleteTopics, waitForRecords } from '../../helpers/kafka.ts';
 import { startAgent, type RunningAgent } from '../../helpers/agent.ts';
 import { multisetDiff } from '../../helpers/multiset.ts';
 import { kafkaPipeline } from '../../helpers/pipeline.ts';
 import { postReport, setPodIp, unscheduled } from '../../helpers/sidecar-report.ts';
 import { INJECT_ANNOTATION, INJECTED_LABEL } from '../../../operator/inject.ts';
+import { CONFIG_HASH_ANNOTATION } from '../../../operator/sidecar-layout.ts';
 import { DELIVERING, DELIVERY_ANNOTATION, parseDeliveryRecord, SIDECAR_REPORTS_PATH } from '../../../operator/sidecar-health.ts';
 import { POD_IDENTITY_ENV } from '../../../sidecar/health-report.ts';
 import { deleteNamespace, operatorSuite, type OperatorSuite } from './helpers.ts';
 
 const LINES = 300;
 
-function injectedPod(name: string): V1Pod {
+/** An injected pod's metadata; `configHash`: the configuration it was injected with. */
+function injectedPod(name: string, configHash: string): V1Pod {
   return unscheduled({
-    metadata: { name, labels: { [INJECTED_LABEL]: 'app' }, annotations: { [INJECT_ANNOTATION]: 'app' } },
+    metadata: { name, labels: { [INJECTED_LABEL]: 'app' }, annotations: { [INJECT_ANNOTATION]: 'app', [CONFIG_HASH_ANNOTATION]: configHash } },
     spec: { containers: [{ name: 'web', image: 'busybox:1.36' }] },
   });
 }
@@ -55,9 +58,9 @@ describe('sidecar delivery health (real operator, real agent, real Kafka)', () =
     const started = Date.now();
     const { core, shippers, operator } = suite;
     await shippers.create('app', { volume: 'logs', files: [{ path: '*.log' }], kafka: { brokers: ['kafka:9092'], topic } });
-    await shippers.waitReady('app', 'True');
-    const web1 = await core.createNamespacedPod({ namespace: ns, body: injectedPod('web-1') });
-    const web2 = await core.createNamespacedPod({ namespace: ns, body: injectedPod('web-2') });
+    const ready = await shippers.waitReady('app', 'True');
+    const web1 = await core.createNamespacedPod({ namespace: ns, body: injectedPod('web-1', ready.status?.configHash ?? '') });
+    const web2 = await core.createNamespacedPod({ namespace: ns, body: injectedPod('web-2', 'an-older-hash') });
     await setPodIp(core, ns, 'web-1', '127.0.0.1');
     await setPodIp(core, ns, 'web-2', '10.255.0.2');
     const annotation = async (name: string): Promise<string | undefined> => (await core.readNamespacedPod({ namespace: ns, name })).metadata?.annotations?.[DELIVERY_ANNOTATION];
@@ -92,6 +95,15 @@ describe('sidecar delivery health (real operator, real agent, real Kafka)', () =
     assert.match(message, /^1 pod reports its logshipper sidecar cannot deliver to Kafka .*: web-1 \(since \d{4}-\d\d-\d\dT[^:]+:\d\d:\d\d\.\d{3}Z: sink k: /);
     assert.equal(await operator.metric('logshipper_operator_undelivering_pods', { namespace: ns, logshipper: 'app' }), 1);
     assert.equal((await shippers.get('app')).status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True', 'not part of Ready');
+    // What a person sees (the apiserver prints the CRD's columns): the default ones, and -o wide.
+    const table = async (wide: boolean): Promise<string[][]> => (await kubectl(['get', 'lship', '-n', ns, ...(wide ? ['-o', 'wide'] : [])]))
+      .trim().split('\n').map((line) => line.trim().split(/\s+/));
+    const [header, row] = await table(false);
+    assert.deepEqual(header, ['NAME', 'READY', 'TOPIC', 'PODS', 'STALE', 'AGE']);
+    assert.deepEqual(row?.slice(0, 5), ['app', 'True', topic, '2', '1'], 'web-2 started with an older configuration: stale');
+    const [wideHeader, wideRow] = await table(true);
+    assert.deepEqual(wideHeader, ['NAME', 'READY', 'TOPIC', 'PODS', 'STALE', 'AGE', 'REASON', 'UNINJECTED', 'UNDELIVERING']);
+    assert.deepEqual(wideRow?.slice(6), ['Reconciled', '0', '1']);
 
     // Forged: web-2's report from web-1's address; web-1's with a stale uid (clearing its trouble).
     const since = new Date().toISOString();
