@@ -101,7 +101,7 @@ export function policyRefusal(image: string | undefined, brokers: readonly strin
     const allowed = [...(defaultImage === undefined ? [] : [`${defaultImage} (the operator's default)`]), ...policy.sidecarImages];
     return {
       reason: POLICY_REASONS.imageNotAllowed,
-      message: `spec.sidecar.image: image ${JSON.stringify(image)} is not allowed by the cluster admin (operator flag --allowed-sidecar-images, chart value sidecar.allowedImages); allowed: ${list(allowed)}`,
+      message: `spec.sidecar.image: image ${JSON.stringify(image)} is not allowed by the cluster admin: remove the field (the operator's default image) or name an allowed image, or ask the cluster admin to allow it (operator flag --allowed-sidecar-images, chart value sidecar.allowedImages); until then pods are not injected; allowed: ${list(allowed)}`,
     };
   }
   if (policy.brokers.length > 0) {
@@ -110,7 +110,7 @@ export function policyRefusal(image: string | undefined, brokers: readonly strin
     if (broker !== undefined) {
       return {
         reason: POLICY_REASONS.brokerNotAllowed,
-        message: `spec.kafka.brokers[${String(index)}]: broker ${JSON.stringify(broker)} is not allowed by the cluster admin (operator flag --allowed-brokers, chart value kafka.allowedBrokers); allowed: ${list(policy.brokers)}`,
+        message: `spec.kafka.brokers[${String(index)}]: broker ${JSON.stringify(broker)} is not allowed by the cluster admin: name an allowed broker, or ask the cluster admin to allow it (operator flag --allowed-brokers, chart value kafka.allowedBrokers); until then the ConfigMap keeps its brokers and pods are not injected; allowed: ${list(policy.brokers)}`,
       };
     }
   }

@@ -7,6 +7,7 @@ import { servingNames } from './certs.ts';
 import { defaultIdentity, Operator } from './controller.ts';
 import type { SidecarMode } from './inject.ts';
 import { DEFAULT_LEASE_TIMINGS } from './leader.ts';
+import { healthReportUrl } from './sidecar-health.ts';
 import type { WebhookOptions } from './webhook-service.ts';
 
 export const OPERATOR_USAGE = `Usage: logshipper operator [options]
@@ -56,6 +57,10 @@ Sidecar injection (a mutating admission webhook, served by every replica; off un
   --webhook-config NAME     MutatingWebhookConfiguration that gets the caBundle (default: logshipper)
   --webhook-service NAME    Service in front of the webhook: its DNS names go into the certificate
                             (default: logshipper-webhook)
+  --sidecar-report-service NAME  Service in front of every replica's --metrics-port, in $POD_NAMESPACE:
+                            injected sidecars report their delivery state to
+                            http://NAME.<namespace>.svc:<port>/sidecar-reports (default: none, they do not)
+  --sidecar-report-port PORT  that Service's port (default: --metrics-port)
   --webhook-extra-sans LIST more DNS names or IP addresses for the certificate, comma-separated
   --webhook-cert-dir DIR    read tls.crt and tls.key from DIR (cert-manager) instead: no Secret, no
                             caBundle patching
@@ -111,6 +116,8 @@ interface Flags {
   certNamespace: string | undefined;
   webhookConfig: string;
   webhookService: string;
+  reportService: string | undefined;
+  reportPort: number | undefined;
   extraSans: string[];
   certDir: string | undefined;
   certCheckIntervalMs: number;
@@ -131,7 +138,7 @@ export function parseOperatorArgs(args: string[]): Flags | 'help' {
     namespace: undefined, leaderElect: true, leaseNamespace: undefined, leaseName: 'logshipper-operator',
     ...DEFAULT_LEASE_TIMINGS, identity: defaultIdentity(), port: 8080, host: '0.0.0.0', workers: 2, logLevel: undefined,
     webhookPort: undefined, webhookHost: '0.0.0.0', sidecarImage: undefined, sidecarMode: 'native', injectStrict: false,
-    certSecret: 'logshipper-webhook-tls', certNamespace: undefined, webhookConfig: 'logshipper', webhookService: 'logshipper-webhook',
+    certSecret: 'logshipper-webhook-tls', certNamespace: undefined, webhookConfig: 'logshipper', webhookService: 'logshipper-webhook', reportService: undefined, reportPort: undefined,
     extraSans: [], certDir: undefined, certCheckIntervalMs: 60_000, allowedSidecarImages: [], allowedBrokers: [],
   };
   for (let i = 0; i < args.length; i++) {
@@ -190,6 +197,13 @@ export function parseOperatorArgs(args: string[]): Flags | 'help' {
       case '--webhook-cert-namespace': flags.certNamespace = next(); break;
       case '--webhook-config': flags.webhookConfig = next(); break;
       case '--webhook-service': flags.webhookService = next(); break;
+      case '--sidecar-report-service': {
+        const service = next();
+        if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(service) || service.length > 63) throw new UsageError(`--sidecar-report-service: invalid value "${service}": a Service name (DNS label) is allowed`);
+        flags.reportService = service;
+        break;
+      }
+      case '--sidecar-report-port': flags.reportPort = integer(arg, next(), 1, 65_535); break;
       case '--webhook-extra-sans': {
         flags.extraSans = next().split(',').map((san) => san.trim()).filter((san) => san !== '');
         const bad = flags.extraSans.find((san) => isIP(san) === 0 && !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(san));
@@ -205,6 +219,9 @@ export function parseOperatorArgs(args: string[]): Flags | 'help' {
   }
   if (flags.webhookPort !== undefined && flags.sidecarImage === undefined) {
     throw new UsageError('--sidecar-image is required with --webhook-port (the image the injected sidecar runs when a LogShipper names none)');
+  }
+  if (flags.reportService !== undefined && (flags.reportPort ?? flags.port) === 0) {
+    throw new UsageError('--sidecar-report-service needs --sidecar-report-port (the Service\'s port) when --metrics-port is 0');
   }
   if (flags.leaderElect && !(flags.retryPeriodMs < flags.renewDeadlineMs && flags.renewDeadlineMs < flags.leaseDurationMs)) {
     throw new UsageError(`--retry-period (${flags.retryPeriodMs}ms) < --renew-deadline (${flags.renewDeadlineMs}ms) < --lease-duration (${flags.leaseDurationMs}ms) is required`);
@@ -244,7 +261,10 @@ export async function runOperatorCommand(args: string[]): Promise<number> {
       ? { kind: 'secret', namespace: certNamespace, secretName: flags.certSecret, webhookConfigName: flags.webhookConfig, names: servingNames(flags.webhookService, certNamespace, flags.extraSans) }
       : { kind: 'directory', dir: flags.certDir },
     checkIntervalMs: flags.certCheckIntervalMs,
-    inject: { defaultImage: flags.sidecarImage, defaultMode: flags.sidecarMode, policy },
+    inject: {
+      defaultImage: flags.sidecarImage, defaultMode: flags.sidecarMode, policy,
+      healthReportUrl: flags.reportService === undefined ? undefined : healthReportUrl(flags.reportService, process.env['POD_NAMESPACE'] ?? leaseNamespace, flags.reportPort ?? flags.port),
+    },
     strict: flags.injectStrict,
   };
   const operator = new Operator({

@@ -1,7 +1,8 @@
 // The operator process: informers (LogShippers, the operator's ConfigMaps, pods: operator/caches.ts)
 // feed a work queue of LogShipper keys (operator/event-keys.ts); workers run the reconciler
 // (operator/workers.ts) through the API adapter (operator/kube-api.ts). With leader election only the Lease holder
-// runs informers and workers; a standby waits, serving its probes. Losing the Lease ends the process
+// runs informers and workers; a standby waits, serving its probes and the sidecars' delivery reports
+// (operator/sidecar-reports.ts), as every replica does. Losing the Lease ends the process
 // (exit 1, the Deployment restarts it as a standby); SIGTERM stops it cleanly and releases the Lease.
 import { CoordinationV1Api, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
@@ -21,6 +22,8 @@ import { WorkQueue, type BackoffOptions } from './queue.ts';
 import { Reconciler } from './reconcile.ts';
 import { work } from './workers.ts';
 import { WebhookService, type WebhookOptions } from './webhook-service.ts';
+import { MAX_REPORT_BYTES, SIDECAR_REPORTS_PATH } from './sidecar-health.ts';
+import { kubePodAccess, readBody, SidecarReports } from './sidecar-reports.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -74,13 +77,18 @@ export class Operator {
   /** Starts the HTTP endpoints and then campaigns for the Lease (or runs at once without election). */
   async start(): Promise<number> {
     const { http, leaderElection, kubeConfig } = this.options;
+    const reports = new SidecarReports({
+      pods: kubePodAccess(kubeConfig), namespace: this.options.namespace, metrics: this.metrics, log: this.log.child({ component: 'sidecar-reports' }),
+    });
     const started = await startHttpServer(http.host, http.port, {
       healthy: () => this.healthy,
       ready: () => this.healthy && (!this.running || this.informers.every((informer) => informer.isSynced()))
         && (this.webhook?.isReady() ?? true),
-    }, this.metrics.registry);
+    }, this.metrics.registry, {
+      [SIDECAR_REPORTS_PATH]: async (request) => reports.handle(await readBody(request, MAX_REPORT_BYTES), request.socket.remoteAddress),
+    });
     this.server = started.server;
-    this.log.info({ port: started.port, namespace: this.options.namespace ?? 'all' }, 'operator listening (/healthz, /readyz, /metrics)');
+    this.log.info({ port: started.port, namespace: this.options.namespace ?? 'all' }, `operator listening (/healthz, /readyz, /metrics, POST ${SIDECAR_REPORTS_PATH})`);
     if (this.options.webhook !== undefined) {
       const webhook = this.options.webhook;
       const fail = (message: string): void => {

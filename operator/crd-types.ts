@@ -254,13 +254,15 @@ export interface LogShipperStatus {
   stalePods?: number;
   /** Live pods that ask for this LogShipper (annotation logshipper.io/inject) and run without the sidecar, so their logs are not shipped: admitted while the injection webhook was unavailable or failed. Recreate them to get it. */
   uninjectedPods?: number;
-  /** Ready: True (reason Reconciled) when the configuration is rendered into the ConfigMap and every referenced Secret and key exists; False with reason SecretNotFound, SecretKeyNotFound, InvalidSpec, ConfigMapConflict, ApiError, ImageNotAllowed or BrokerNotAllowed (the cluster admin's allow-lists) otherwise. SidecarsInjected: True (reason AllPodsInjected) when every live pod that asks for this LogShipper carries the sidecar; False (reason PodsWithoutSidecar, see uninjectedPods) otherwise. */
+  /** Live injected pods whose sidecar reports it cannot deliver to Kafka (a sink failing longer than its backoff limit), recorded by the operator as the pod annotation logshipper.io/delivery. The application keeps serving; its lines wait in the sidecar. */
+  undeliveringPods?: number;
+  /** Ready: True (reason Reconciled) when the configuration is rendered into the ConfigMap and every referenced Secret and key exists; False with reason SecretNotFound, SecretKeyNotFound, InvalidSpec, ConfigMapConflict, ApiError, ImageNotAllowed or BrokerNotAllowed (the cluster admin's allow-lists) otherwise. SidecarsInjected: True (reason AllPodsInjected) when every live pod that asks for this LogShipper carries the sidecar; False (reason PodsWithoutSidecar, see uninjectedPods) otherwise. Delivering (not part of Ready either): True (reason AllSidecarsDelivering) when no injected pod's sidecar reports delivery trouble; False (reason SidecarsNotDelivering, see undeliveringPods; the message names up to five pods with since when and why) otherwise. */
   conditions?: Condition[];
 }
 
 /** One aspect of the LogShipper's state. */
 export interface Condition {
-  /** The condition type (Ready, SidecarsInjected). */
+  /** The condition type (Ready, SidecarsInjected, Delivering). */
   type: string;
   /** True, False or Unknown. */
   status: ConditionStatus;

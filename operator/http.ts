@@ -1,6 +1,6 @@
-// /healthz (the process runs), /readyz (the standby is ready; the leader once its caches synced)
-// and /metrics (Prometheus text) on one port.
-import { createServer, type Server } from 'node:http';
+// /healthz (the process runs), /readyz (the standby is ready; the leader once its caches synced),
+// /metrics (Prometheus text) and the POST endpoints given (the sidecars' delivery reports) on one port.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -9,14 +9,26 @@ export interface Probes {
   ready: () => boolean;
 }
 
-export async function startHttpServer(host: string, port: number, probes: Probes, registry: Registry): Promise<{ server: Server; port: number }> {
+/** A POST endpoint: the answer to a request (its body is the handler's to read). */
+export type PostHandler = (request: IncomingMessage) => Promise<{ status: number; body: string }>;
+
+export async function startHttpServer(
+  host: string, port: number, probes: Probes, registry: Registry, posts: Readonly<Record<string, PostHandler>> = {},
+): Promise<{ server: Server; port: number }> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     const answer = (status: number, body: string, type = 'text/plain; charset=utf-8'): void => {
       response.writeHead(status, { 'content-type': type });
       response.end(body);
     };
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
+    const post = path === undefined ? undefined : posts[path];
+    if (post !== undefined && request.method === 'POST') {
+      post(request).then(({ status, body }) => {
+        answer(status, body);
+      }, (error: unknown) => {
+        answer(500, `${String(error)}\n`);
+      });
+    } else if (request.method !== 'GET' && request.method !== 'HEAD') {
       answer(405, 'method not allowed\n');
     } else if (path === '/healthz' || path === '/livez') {
       if (probes.healthy()) answer(200, 'ok\n');
@@ -31,7 +43,7 @@ export async function startHttpServer(host: string, port: number, probes: Probes
         answer(500, `${String(error)}\n`);
       });
     } else {
-      answer(404, 'not found: /healthz, /readyz, /metrics\n');
+      answer(404, `not found: /healthz, /readyz, /metrics${Object.keys(posts).map((p) => `, POST ${p}`).join('')}\n`);
     }
   });
   await new Promise<void>((resolve, reject) => {

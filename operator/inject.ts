@@ -99,6 +99,8 @@ export interface InjectOptions {
   defaultResources?: ResourceRequirements;
   /** What the cluster admin allows LogShippers (images besides defaultImage, brokers). */
   policy: AdminPolicy;
+  /** Where the sidecar reports its delivery state (operator/sidecar-health.ts); undefined: it does not. */
+  healthReportUrl?: string | undefined;
 }
 
 /** RFC 6902 operations the injector emits. */
@@ -396,6 +398,7 @@ export function inject(pod: V1Pod, shipper: LogShipper | undefined, options: Inj
     args: [
       'agent', '--conf-file', CONFIG_FILE_PATH, '--name', AGENT_NAME, '--http-port', String(port),
       ...(mode === 'container' ? ['--drain-quiet-period', String(CONTAINER_MODE_DRAIN_QUIET_MS)] : []),
+      ...(options.healthReportUrl === undefined ? [] : ['--health-report-url', options.healthReportUrl]),
     ],
     env,
     ports: [{ name: HTTP_PORT_NAME, containerPort: port, protocol: 'TCP' }],

@@ -16,6 +16,8 @@ export interface OperatorMetrics {
   webhookCertificateExpiry: Gauge;
   uninjectedPods: Gauge<'namespace' | 'logshipper'>;
   stalePods: Gauge<'namespace' | 'logshipper'>;
+  undeliveringPods: Gauge<'namespace' | 'logshipper'>;
+  sidecarReports: Counter<'result'>;
 }
 
 export function createMetrics(): OperatorMetrics {
@@ -69,6 +71,16 @@ export function createMetrics(): OperatorMetrics {
       name: 'logshipper_operator_stale_pods',
       help: "Live injected pods running an older configuration hash than their LogShipper's (status.stalePods): a rollout would renew them. Set by the leader.",
       labelNames: ['namespace', 'logshipper'] as const, registers,
+    }),
+    undeliveringPods: new Gauge({
+      name: 'logshipper_operator_undelivering_pods',
+      help: 'Live injected pods of the LogShipper whose sidecar reports it cannot deliver (pod annotation logshipper.io/delivery). Set by the leader.',
+      labelNames: ['namespace', 'logshipper'] as const, registers,
+    }),
+    sidecarReports: new Counter({
+      name: 'logshipper_operator_sidecar_reports_total',
+      help: 'Delivery reports of sidecars (POST /sidecar-reports), by result: recorded (the pod annotation changed), unchanged, refused (not from the pod it names, or malformed), error (the API call failed; the sidecar retries).',
+      labelNames: ['result'] as const, registers,
     }),
   };
 }

@@ -5,7 +5,9 @@
 //   spec -> render -> ConfigMap <name>-logshipper (owned by the LogShipper, server-side apply)
 //   referenced Secrets and keys exist (read)  -> Ready condition; re-checked later while missing
 //   pods of the namespace (the pod cache)     -> pod counts, SidecarsInjected condition, and a Warning
-//                                                Event on each pod admitted without the sidecar
+//                                                Event on each pod admitted without the sidecar;
+//                                                pods whose sidecar reports delivery trouble
+//                                                (operator/sidecar-health.ts) -> Delivering condition
 //   status (observedGeneration, configHash, conditions, counts) through the status subresource,
 //   pod-driven changes coalesced (operator/status-window.ts)
 // Level-based and idempotent: reconciling an unchanged world writes nothing.
@@ -23,7 +25,7 @@ import { resolveSpec, SpecError } from './spec.ts';
 import { findCondition, nextCondition, nextStatus, promptPart, REASONS, sameStatus, setCondition, type Readiness } from './status.ts';
 import { DELETING, deletingState, FINALIZER, podsUsing, WAITING_FOR_PODS, withoutFinalizer } from './deletion.ts';
 import { KeyBackoff } from './queue.ts';
-import { SECRET_RECHECK, secretReadiness, waitsForSecret } from './secret-refs.ts';
+import { SECRET_RECHECK, SecretReadError, secretReadiness, waitsForSecret } from './secret-refs.ts';
 import { StatusWriteWindow } from './status-window.ts';
 import { countPods } from './pod-counts.ts';
 import { objectKey, splitKey } from './object-keys.ts';
@@ -32,6 +34,7 @@ import type { OperatorMetrics } from './metrics.ts';
 import {
   NOT_INJECTED_EVENT_REASON, NotInjectedNotices, notInjectedMessage, podReference, SIDECARS_INJECTED, sidecarsInjectedState, uninjectedPods,
 } from './uninjected-pods.ts';
+import { DELIVERING, deliveringState, undeliveringPods } from './sidecar-health.ts';
 
 /** The API calls the reconciler makes (operator/controller.ts implements them with client-node). */
 export interface ReconcilerApi {
@@ -65,8 +68,8 @@ export interface ReconcilerDeps {
    * pods admitted without the sidecar (operator/uninjected-pods.ts). Without it both are left as they are.
    */
   pods?: (namespace: string) => readonly V1Pod[];
-  /** The per-LogShipper gauge of pods admitted without the sidecar. */
-  metrics?: Pick<OperatorMetrics, 'uninjectedPods' | 'stalePods'>;
+  /** The per-LogShipper gauges: pods admitted without the sidecar, stale pods, pods whose sidecar cannot deliver. */
+  metrics?: Pick<OperatorMetrics, 'uninjectedPods' | 'stalePods' | 'undeliveringPods'>;
   /** The cluster admin's allow-lists, and the operator's own sidecar image (always allowed). Without it: anything. */
   policy?: { policy: AdminPolicy; defaultImage: string | undefined };
   /** The coalescing of pod-driven status writes (tests give a window of their own). */
@@ -153,7 +156,7 @@ export class Reconciler {
       rendered = render(spec, { namespace, name });
     } catch (error) {
       if (!(error instanceof SpecError)) throw error;
-      const readiness: Readiness = { ready: false, reason: REASONS.invalidSpec, message: error.message };
+      const readiness: Readiness = { ready: false, reason: REASONS.invalidSpec, message: invalidSpecMessage(error) };
       return { writes, readiness, ...await this.writeStatus(shipper, readiness, undefined, writes) };
     }
     // Refused: no ConfigMap either, or the pods already injected would reload the new brokers.
@@ -199,7 +202,8 @@ export class Reconciler {
       try {
         readiness = await secretReadiness(namespace, spec, async (secretNamespace, secretName) => this.deps.api.readSecretKeys(secretNamespace, secretName));
       } catch (error) {
-        await this.reportApiError(shipper, 'cannot read the referenced Secrets', error, writes);
+        if (!(error instanceof SecretReadError)) throw error;
+        await this.reportApiError(shipper, error.message, error.cause, writes);
         throw error;
       }
     }
@@ -253,15 +257,16 @@ export class Reconciler {
     this.secretRecheck.reset(key);
     this.deps.metrics?.uninjectedPods.remove({ namespace, logshipper: name });
     this.deps.metrics?.stalePods.remove({ namespace, logshipper: name });
+    this.deps.metrics?.undeliveringPods.remove({ namespace, logshipper: name });
   }
 
   /** A failed API call into the Ready condition (best effort: the caller rethrows and retries). */
   private async reportApiError(shipper: LogShipper, what: string, error: unknown, writes: string[]): Promise<void> {
-    const message = `${what}: ${apiErrorMessage(error)}`;
+    const message = apiErrorReadinessMessage(what, error);
     await this.writeStatus(shipper, { ready: false, reason: REASONS.apiError, message }, undefined, writes).catch(() => undefined);
   }
 
-  /** The pod counts and the SidecarsInjected condition into `status`; an Event on each pod newly found without the sidecar; the gauges. */
+  /** The pod counts and the SidecarsInjected and Delivering conditions into `status`; an Event on each pod newly found without the sidecar; the gauges. */
   private async podStatus(shipper: LogShipper, status: LogShipperStatus, pods: readonly V1Pod[], now: Date): Promise<void> {
     const namespace = shipper.metadata?.namespace ?? '';
     const name = shipper.metadata?.name ?? '';
@@ -273,6 +278,11 @@ export class Reconciler {
     const condition = nextCondition(findCondition(shipper.status, SIDECARS_INJECTED), SIDECARS_INJECTED, sidecarsInjectedState(uninjected, name), shipper.metadata?.generation, now);
     status.conditions = setCondition(status.conditions, condition);
     this.deps.metrics?.uninjectedPods.set({ namespace, logshipper: name }, uninjected.length);
+    const undelivering = undeliveringPods(pods, name);
+    status.undeliveringPods = undelivering.length;
+    const delivering = nextCondition(findCondition(shipper.status, DELIVERING), DELIVERING, deliveringState(undelivering, name), shipper.metadata?.generation, now);
+    status.conditions = setCondition(status.conditions, delivering);
+    this.deps.metrics?.undeliveringPods.set({ namespace, logshipper: name }, undelivering.length);
     for (const pod of this.notices.unnotified(`${namespace}/${name}`, uninjected)) {
       this.deps.log.warn({ logshipper: `${namespace}/${name}`, pod: `${namespace}/${pod.metadata?.name ?? ''}`, uid: pod.metadata?.uid }, 'pod runs without the sidecar');
       await this.deps.events.recordOn(podReference(pod), 'Warning', NOT_INJECTED_EVENT_REASON, notInjectedMessage(pod, name));
@@ -297,7 +307,7 @@ export class Reconciler {
     const after = findCondition(status, 'Ready');
     this.deps.log.info({
       logshipper: objectKey(shipper), ready: after?.status, reason: after?.reason, observedGeneration: status.observedGeneration,
-      injectedPods: status.injectedPods, currentPods: status.currentPods, stalePods: status.stalePods, uninjectedPods: status.uninjectedPods,
+      injectedPods: status.injectedPods, currentPods: status.currentPods, stalePods: status.stalePods, uninjectedPods: status.uninjectedPods, undeliveringPods: status.undeliveringPods,
     }, 'status updated');
     if (before?.status !== after?.status || before?.reason !== after?.reason) {
       await this.deps.events.record(this.target(shipper), readiness.ready ? 'Normal' : 'Warning', readiness.ready ? 'Ready' : readiness.reason, readiness.message);
@@ -342,4 +352,17 @@ export function apiErrorMessage(error: unknown): string {
     ? (body as { message: string }).message
     : typeof body === 'string' && body !== '' ? body : 'no message';
   return `HTTP ${String(error.code)}: ${message}`;
+}
+
+/** The Ready message of an unrenderable spec: the field, the bad value, what is allowed (SpecError's text), and what follows. */
+export function invalidSpecMessage(error: SpecError): string {
+  return `${error.message} (fix the LogShipper; until then its ConfigMap is not updated and pods are not injected)`;
+}
+
+/** The Ready message of a failed API call: what failed, the apiserver's answer, and what to do. */
+export function apiErrorReadinessMessage(what: string, error: unknown): string {
+  const advice = error instanceof ApiException && error.code === 403
+    ? "the operator's service account lacks the permission (the chart's templates/rbac.yaml grants it; check the operator's ClusterRole or Role); retried with backoff"
+    : 'retried with backoff; the operator log has the details';
+  return `${what}: ${apiErrorMessage(error)}; ${advice}`;
 }

@@ -33,11 +33,30 @@ export function secretReferences(spec: ResolvedSpec): { secretName: string; key:
   return refs;
 }
 
-/** Not ready when a referenced Secret or key is missing (each Secret read once); undefined when all are there. */
+/** A Secret that could not be read (an API error, not a missing Secret): names it and the field referencing it. */
+export class SecretReadError extends Error {
+  readonly secretName: string;
+  readonly field: string;
+
+  constructor(ref: { secretName: string; field: string }, cause: unknown) {
+    super(`cannot read Secret ${ref.secretName} (${ref.field})`, { cause });
+    this.name = 'SecretReadError';
+    this.secretName = ref.secretName;
+    this.field = ref.field;
+  }
+}
+
+/** Not ready when a referenced Secret or key is missing (each Secret read once); undefined when all are there. Throws SecretReadError. */
 export async function secretReadiness(namespace: string, spec: ResolvedSpec, readKeys: SecretKeysReader): Promise<Readiness | undefined> {
   const keysOf = new Map<string, string[] | undefined>();
   for (const ref of secretReferences(spec)) {
-    if (!keysOf.has(ref.secretName)) keysOf.set(ref.secretName, await readKeys(namespace, ref.secretName));
+    if (!keysOf.has(ref.secretName)) {
+      try {
+        keysOf.set(ref.secretName, await readKeys(namespace, ref.secretName));
+      } catch (error) {
+        throw new SecretReadError(ref, error);
+      }
+    }
     const keys = keysOf.get(ref.secretName);
     if (keys === undefined) {
       return { ready: false, reason: REASONS.secretNotFound, message: `Secret ${ref.secretName} (${ref.field}) not found in namespace ${namespace}: create it; the operator retries when it appears` };
@@ -46,7 +65,7 @@ export async function secretReadiness(namespace: string, spec: ResolvedSpec, rea
       const sorted = [...keys].sort();
       return {
         ready: false, reason: REASONS.secretKeyNotFound,
-        message: `Secret ${ref.secretName} (${ref.field}) has no key ${ref.key}: it has ${sorted.length === 0 ? 'no keys' : sorted.join(', ')}`,
+        message: `Secret ${ref.secretName} (${ref.field}) has no key ${ref.key}: it has ${sorted.length === 0 ? 'no keys' : sorted.join(', ')}; add the key to the Secret or name one it has in ${ref.field}; the operator retries`,
       };
     }
   }

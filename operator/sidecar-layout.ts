@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { ClientCertificateSpec, ResolvedSpec } from './crd-types.ts';
 import { SASL_OAUTHBEARER_TOKEN_FILE_KEY, SASL_PASSWORD_FILE_KEY, SASL_USERNAME_FILE_KEY } from '../sidecar/sinks/kafka-config.ts';
+import { POD_IDENTITY_ENV } from '../sidecar/health-report.ts';
 
 /** The agent name in the rendered file (`logshipper agent --name <AGENT_NAME>`). */
 export const AGENT_NAME = 'logshipper';
@@ -81,14 +82,14 @@ export function saslFiles(sasl: NonNullable<ResolvedSpec['kafka']['sasl']>): Sec
 
 /** Environment variables the injector sets on the sidecar. The renderer refers to them as `${NAME}`. */
 export const ENV = {
-  /** downward API fieldRef metadata.name */
-  podName: 'POD_NAME',
+  /** downward API fieldRef metadata.name (also who the delivery reports speak for: sidecar/health-report.ts) */
+  podName: POD_IDENTITY_ENV.pod,
   /** downward API fieldRef metadata.namespace */
-  podNamespace: 'POD_NAMESPACE',
+  podNamespace: POD_IDENTITY_ENV.namespace,
   /** downward API fieldRef spec.nodeName */
   nodeName: 'NODE_NAME',
   /** downward API fieldRef metadata.uid */
-  podUID: 'POD_UID',
+  podUID: POD_IDENTITY_ENV.uid,
   /** set by the injector to the name of the (first) application container that mounts spec.volume */
   container: 'CONTAINER_NAME',
 } as const;

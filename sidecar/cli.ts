@@ -25,6 +25,10 @@ Options:
       --http-port PORT|off     /metrics, /metrics/json, /healthz, /readyz, POST /stop (default ${DEFAULT_HTTP_PORT}; 0 picks a free port)
       --http-host HOST         address to listen on (default 0.0.0.0)
       --ready-backoff-limit MS /readyz fails once a sink has failed for this long (default ${DEFAULT_READY_BACKOFF_LIMIT_MS})
+      --health-report-url URL  POST the delivery state (delivering: no sink failing for longer than
+                               --ready-backoff-limit) to URL once known and on every change, retried
+                               until acknowledged; the pod is named by POD_NAMESPACE, POD_NAME and
+                               POD_UID (the injector sets all of this; default: no reports)
       --no-reload-conf         do not reload the file when it changes (SIGHUP still reloads)
   -h, --help                   this text
 Flume compatibility: -Dflume.monitoring.type=http -Dflume.monitoring.port=PORT set the HTTP port;
@@ -60,6 +64,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
         'http-port': { type: 'string' },
         'http-host': { type: 'string', default: '0.0.0.0' },
         'ready-backoff-limit': { type: 'string' },
+        'health-report-url': { type: 'string' },
         'no-reload-conf': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
@@ -85,6 +90,8 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
   if (typeof readyMs === 'string') return { usageError: readyMs };
   // Quiet for as long as the whole drain: it would always end at the deadline, with nothing left to deliver in.
   if (quietMs > 0 && quietMs >= drainMs) return { usageError: `--drain-quiet-period "${quietMs}": less than --drain-timeout (${drainMs}) is allowed` };
+  const reportUrl = values['health-report-url'];
+  if (reportUrl !== undefined && !/^https?:\/\/[^/\s]+(\/\S*)?$/.test(reportUrl)) return { usageError: `--health-report-url "${reportUrl}": an http:// or https:// URL is allowed` };
   let port: number | undefined;
   if (portText !== 'off') {
     if (!/^\d+$/.test(portText) || Number(portText) > 65_535) return { usageError: `--http-port "${portText}": a port 0..65535 or off is allowed` };
@@ -95,6 +102,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
       file, name, drainMs, drainQuietMs: quietMs,
       http: port === undefined ? undefined : { host: values['http-host'], port },
       readyBackoffLimitMs: readyMs,
+      healthReportUrl: reportUrl,
       reload: !values['no-reload-conf'],
     },
     logLevel: values['log-level'],

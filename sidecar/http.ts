@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Registry } from 'prom-client';
 import type { Agent } from './agent.ts';
 import { monotonicMs } from './clock.ts';
+import { deliveryState } from './delivery.ts';
 import type { ConfigFileState, ReloadState } from './metrics.ts';
 import { flumeJson } from './metrics.ts';
 import type { Logger } from './log.ts';
@@ -80,13 +81,8 @@ export async function startHttpServer(agent: () => Agent, registry: Registry, re
       const delayMs = loop.maxDelayMs();
       reply(delayMs > STALL_MS ? 503 : 200, 'application/json', JSON.stringify({ status: delayMs > STALL_MS ? 'stalled' : 'ok', eventLoopDelayMaxMs: Math.round(delayMs) }));
     } else if (url === '/readyz') {
-      const now = monotonicMs();
-      const sinks = Object.fromEntries([...agent().sinks].map(([name, runner]) => [name, {
-        status: runner.status,
-        failingForMs: runner.failingSince === undefined ? 0 : Math.round(now - runner.failingSince),
-        lastError: runner.lastError ?? null,
-      }]));
-      const ready = reloads.file !== 'waiting' && Object.values(sinks).every((sink) => sink.failingForMs < options.readyBackoffLimitMs);
+      const { delivering, sinks } = deliveryState(agent().sinks, monotonicMs(), options.readyBackoffLimitMs);
+      const ready = reloads.file !== 'waiting' && delivering;
       const file = agent().config.file;
       reply(ready ? 200 : 503, 'application/json', JSON.stringify({
         ready,

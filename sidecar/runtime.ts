@@ -7,7 +7,10 @@ import { ConfigError } from './config/errors.ts';
 import { ConfigWatcher, contentHash } from './config/watch.ts';
 import { Deadline } from './deadline.ts';
 import { CounterStore } from './counters.ts';
+import { deliveryState } from './delivery.ts';
+import { HealthReporter, podIdentityFromEnv } from './health-report.ts';
 import { startHttpServer } from './http.ts';
+import { monotonicMs } from './clock.ts';
 import { createMetrics, type ReloadState } from './metrics.ts';
 import type { Logger } from './log.ts';
 
@@ -20,6 +23,8 @@ export interface RuntimeOptions {
   /** undefined: no HTTP endpoints. */
   http: { host: string; port: number } | undefined;
   readyBackoffLimitMs: number;
+  /** Where the delivery state is reported (sidecar/health-report.ts); undefined: not reported. */
+  healthReportUrl?: string | undefined;
   reload: boolean;
 }
 
@@ -101,6 +106,7 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   }
   if (waiting) log.warn({ file: options.file, agent: options.name }, 'configuration file does not exist: waiting for it (/readyz 503 until it appears and loads)');
   await running.start();
+  const reporter = healthReporter(options, () => running, log);
 
   // Reloads run one at a time, and never once stopping began. A reload in progress at a signal
   // ends by its own deadline, which is before the stop's (computed at the signal): the two take
@@ -174,8 +180,26 @@ export async function runAgent(options: RuntimeOptions, log: Logger): Promise<nu
   await reloading;
   log.info({ reason: ending.reason, drainTimeoutMs: options.drainMs, drainQuietPeriodMs: options.drainQuietMs, remainingMs: deadline.remaining() },
     'stopping: reading the sources to their end and draining channels into sinks');
+  reporter?.stop();
   const report = await running.stop(deadline, { quietMs: options.drainQuietMs });
   deadline.dispose();
   server?.close();
   return report.undelivered === 0 && report.files.length === 0 && !ending.failed ? 0 : 1;
+}
+
+/** The started delivery reporter of --health-report-url, or undefined (no URL, or not in an injected pod). */
+function healthReporter(options: RuntimeOptions, agent: () => Agent, log: Logger): HealthReporter | undefined {
+  const url = options.healthReportUrl;
+  if (url === undefined) return undefined;
+  const identity = podIdentityFromEnv(process.env);
+  if (identity === undefined) {
+    log.warn({ url }, '--health-report-url: POD_NAMESPACE, POD_NAME or POD_UID is not set (the injector sets them from the downward API): delivery state not reported');
+    return undefined;
+  }
+  const reporter = new HealthReporter({
+    url, identity, log: log.child({ component: 'health-report' }),
+    state: () => deliveryState(agent().sinks, monotonicMs(), options.readyBackoffLimitMs),
+  });
+  reporter.start();
+  return reporter;
 }

@@ -530,15 +530,19 @@ const STATUS = object({
     description: 'Live pods that ask for this LogShipper (annotation logshipper.io/inject) and run without the sidecar, so their logs are not shipped: admitted while the injection webhook was unavailable or failed. Recreate them to get it.',
     format: 'int32',
   }),
+  undeliveringPods: integer({
+    description: 'Live injected pods whose sidecar reports it cannot deliver to Kafka (a sink failing longer than its backoff limit), recorded by the operator as the pod annotation logshipper.io/delivery. The application keeps serving; its lines wait in the sidecar.',
+    format: 'int32',
+  }),
   conditions: array(object({
-    type: string({ description: 'The condition type (Ready, SidecarsInjected).', required: true, maxLength: 316 }),
+    type: string({ description: 'The condition type (Ready, SidecarsInjected, Delivering).', required: true, maxLength: 316 }),
     status: string({ description: 'True, False or Unknown.', required: true, enum: CONDITION_STATUSES }),
     reason: string({ description: 'A CamelCase reason for the status.', required: true, maxLength: 1024 }),
     message: string({ description: 'What is wrong and what to do, for humans.', required: true, maxLength: 32768 }),
     lastTransitionTime: string({ description: 'When the status last changed.', required: true, format: 'date-time' }),
     observedGeneration: integer({ description: 'The metadata.generation the condition was set for.', format: 'int64' }),
   }, { name: 'Condition', description: "One aspect of the LogShipper's state." }), {
-    description: "Ready: True (reason Reconciled) when the configuration is rendered into the ConfigMap and every referenced Secret and key exists; False with reason SecretNotFound, SecretKeyNotFound, InvalidSpec, ConfigMapConflict, ApiError, ImageNotAllowed or BrokerNotAllowed (the cluster admin's allow-lists) otherwise. SidecarsInjected: True (reason AllPodsInjected) when every live pod that asks for this LogShipper carries the sidecar; False (reason PodsWithoutSidecar, see uninjectedPods) otherwise.",
+    description: "Ready: True (reason Reconciled) when the configuration is rendered into the ConfigMap and every referenced Secret and key exists; False with reason SecretNotFound, SecretKeyNotFound, InvalidSpec, ConfigMapConflict, ApiError, ImageNotAllowed or BrokerNotAllowed (the cluster admin's allow-lists) otherwise. SidecarsInjected: True (reason AllPodsInjected) when every live pod that asks for this LogShipper carries the sidecar; False (reason PodsWithoutSidecar, see uninjectedPods) otherwise. Delivering (not part of Ready either): True (reason AllSidecarsDelivering) when no injected pod's sidecar reports delivery trouble; False (reason SidecarsNotDelivering, see undeliveringPods; the message names up to five pods with since when and why) otherwise.",
     listType: 'map',
     listMapKeys: ['type'],
   }),
@@ -581,11 +585,13 @@ export const CRD = {
   categories: ['logshipper'],
   printerColumns: [
     { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether the agent configuration is rendered and everything it refers to exists.' },
-    { name: 'Reason', type: 'string', priority: 1, jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: 'Why the LogShipper is (not) ready.' },
     { name: 'Topic', type: 'string', jsonPath: '.spec.kafka.topic', description: 'The Kafka topic lines go to.' },
     { name: 'Pods', type: 'integer', jsonPath: '.status.injectedPods', description: 'Pods carrying the sidecar for this LogShipper.' },
-    { name: 'Uninjected', type: 'integer', jsonPath: '.status.uninjectedPods', description: 'Pods that ask for this LogShipper and run without the sidecar (their logs are not shipped).' },
+    { name: 'Stale', type: 'integer', jsonPath: '.status.stalePods', description: 'Injected pods started with an older configuration (recreate them to apply it).' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    { name: 'Reason', type: 'string', priority: 1, jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: 'Why the LogShipper is (not) ready.' },
+    { name: 'Uninjected', type: 'integer', priority: 1, jsonPath: '.status.uninjectedPods', description: 'Pods that ask for this LogShipper and run without the sidecar (their logs are not shipped).' },
+    { name: 'Undelivering', type: 'integer', priority: 1, jsonPath: '.status.undeliveringPods', description: 'Injected pods whose sidecar reports it cannot deliver to Kafka.' },
   ] satisfies PrinterColumn[],
   schema: ROOT,
 } as const;

@@ -11,15 +11,18 @@ import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import { CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { eventually, kubeConfig, testEnv, unique } from '../env/testing.ts';
-import { createNamespace, deleteNamespace, Shippers } from '../integration/operator/helpers.ts';
+import { createNamespace, deleteNamespace, installCrd, Shippers } from '../integration/operator/helpers.ts';
 import { helmRun, kubectl } from '../helpers/chart.ts';
 import { createTopic, readTopic, type ConsumedRecord } from '../helpers/kafka.ts';
 import { containerStatus, execIn, installChart, operatorLeader, operatorPods, podGone, podRunning, projectImageOnNode, restartCounts, type Release } from '../helpers/cluster.ts';
 import { APP_CONTAINER, APP_LOG_DIR, APP_LOG_FILE, appDeployment, assertAllShippedOnce, DEFAULT_LAST_WORDS, expectedLines, strayLines } from '../helpers/app-workload.ts';
 import { explainLines, keepPodEvidence, type PodEvidence } from '../helpers/line-evidence.ts';
 import { CONFIG_FILE_KEY, LOG_VOLUME_MOUNT_PATH } from '../../operator/sidecar-layout.ts';
+import { DELIVERING, DELIVERING_REASONS, healthReportUrl } from '../../operator/sidecar-health.ts';
 
 const SIDECAR = 'logshipper';
+/** The chart's default operator.metricsPort, the port of its Service's `metrics`. */
+const METRICS_PORT = 8080;
 const RATE = 50;
 /** What the backlogged pod's app writes on SIGTERM: its sidecar has these to ship after the app exited. */
 const BACKLOG_LINES = 100_000;
@@ -49,6 +52,8 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
   before(async () => {
     kc = kubeConfig();
     core = kc.makeApiClient(CoreV1Api);
+    // This tree's CRD (helm install leaves one already there as it is): the status fields it checks.
+    await installCrd(kc);
     await createNamespace(kc, appNs);
     await Promise.all([createTopic(topic1), createTopic(topic2)]);
   });
@@ -113,6 +118,10 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
       assert.ok(sidecar, `${name} has the sidecar`);
       assert.equal(sidecar.restartPolicy, 'Always', 'a native sidecar');
       assert.equal(sidecar.startupProbe?.httpGet?.path, '/healthz');
+      assert.equal(sidecar.readinessProbe, undefined, 'no readiness probe: a Kafka outage must not take the app out of its Service');
+      // The operator knows its Service (chart flags): the sidecar reports its delivery state there.
+      const args = sidecar.args ?? [];
+      assert.equal(args[args.indexOf('--health-report-url') + 1], healthReportUrl(`${release.fullname}-webhook`, ns, METRICS_PORT));
       const ready = await podRunning(core, appNs, name);
       pods[i] = ready;
       const sidecarStatus = containerStatus(ready, SIDECAR);
@@ -147,7 +156,14 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
         'k8s.file.path': `${LOG_VOLUME_MOUNT_PATH}/${APP_LOG_FILE}`,
       });
       assert.ok(own.every((r) => JSON.stringify(r.headers) === JSON.stringify(own[0]?.headers)));
+      // Delivering from the start: the first (and only) state change the sidecar logged.
+      const sidecarLog = await kubectl(['logs', '-n', appNs, name, '-c', SIDECAR]);
+      assert.equal(sidecarLog.split('\n').filter((line) => line.includes('"msg":"delivery state:')).length, 1, sidecarLog);
+      assert.match(sidecarLog, /"msg":"delivery state: delivering; reporting to the operator"/);
     }
+    const status = (await new Shippers(kc, appNs).get('app')).status;
+    assert.equal(status?.undeliveringPods, 0);
+    assert.equal(status.conditions?.find((c) => c.type === DELIVERING)?.reason, DELIVERING_REASONS.allDelivering);
     mark('lines in Kafka');
   });
 

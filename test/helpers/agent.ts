@@ -16,11 +16,13 @@ export interface RunningAgent {
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-export function startAgent(confFile: string, name: string, extraArgs: string[] = []): RunningAgent {
+/** `env`: variables added to the test's own (the pod identity the injector would set, say). */
+export function startAgent(confFile: string, name: string, extraArgs: string[] = [], env: Record<string, string> = {}): RunningAgent {
   const port = extraArgs.includes('--http-port') ? [] : ['--http-port', '0'];
   const child = spawn(process.execPath, ['cli/main.ts', 'agent', '--conf-file', confFile, '--name', name, ...port, ...extraArgs], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   return watchProcess(child, 'agent');
 }

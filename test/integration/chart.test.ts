@@ -9,6 +9,8 @@ import { before, describe, it } from 'node:test';
 import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Job, type V1MutatingWebhookConfiguration, type V1Pod } from '@kubernetes/client-node';
 import { eventually, kubeConfig, unique } from '../env/testing.ts';
 import { INJECT_LABEL } from '../../operator/inject.ts';
+import { DELIVERY_ANNOTATION } from '../../operator/sidecar-health.ts';
+import { postReport, setPodIp, unscheduled } from '../helpers/sidecar-report.ts';
 import { injectMetadata } from '../helpers/app-workload.ts';
 import { freePorts } from '../env/ports.ts';
 import { createNamespace, deleteNamespace, installCrd, releaseFinalizers, Shippers } from './operator/helpers.ts';
@@ -71,9 +73,10 @@ const WATCH_RULES = [
   { apiGroups: ['logshipper.io'], resources: ['logshippers/status'], verbs: ['patch'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
+const PODS_RULE = 4;
 
 describe('helm chart charts/logshipper', () => {
   it('ships the CRD byte for byte as crds/ has it (one source of truth)', () => {
@@ -115,7 +118,8 @@ describe('helm chart charts/logshipper', () => {
       assert.deepEqual(Object.fromEntries(flags(container)), {
         '--namespace': 'all', '--leader-elect': 'true', '--lease-name': 'shop-logshipper', '--lease-duration': '15s', '--renew-deadline': '10s',
         '--retry-period': '2s', '--metrics-port': '8080', '--workers': '2', '--log-level': 'info', '--webhook-port': '9443',
-        '--webhook-config': 'shop-logshipper', '--webhook-service': 'shop-logshipper-webhook', '--sidecar-image': 'ghcr.io/logshipper/logshipper:0.2.0',
+        '--webhook-config': 'shop-logshipper', '--webhook-service': 'shop-logshipper-webhook',
+        '--sidecar-report-service': 'shop-logshipper-webhook', '--sidecar-report-port': '8080', '--sidecar-image': 'ghcr.io/logshipper/logshipper:0.2.0',
         '--sidecar-mode': 'native', '--inject-strict': 'false', '--webhook-cert-secret': 'shop-logshipper-webhook-tls',
       });
       const c = pod.containers[0];
@@ -127,7 +131,7 @@ describe('helm chart charts/logshipper', () => {
 
       const service = only(objects, 'Service') as unknown as { spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] } };
       assert.deepEqual(service.spec.selector, deployment.spec.selector.matchLabels);
-      assert.deepEqual(service.spec.ports.find((p) => p.name === 'webhook'), { name: 'webhook', port: 443, targetPort: 'webhook' });
+      assert.deepEqual(service.spec.ports, [{ name: 'webhook', port: 443, targetPort: 'webhook' }, { name: 'metrics', port: 8080, targetPort: 'metrics' }]);
 
       const webhook = webhookOf(objects);
       assert.equal(webhook.name, 'inject.logshipper.io');
@@ -163,16 +167,21 @@ describe('helm chart charts/logshipper', () => {
       assert.ok((await template('x', NS, { fullnameOverride: 'ls' })).every((o) => o.metadata.name === 'ls' || o.metadata.name.startsWith('ls-')));
     });
 
-    it('webhook.enabled=false: no Service, no webhook configuration, no webhook flags or RBAC for it', async () => {
+    it('webhook.enabled=false: the Service with the metrics port only, no webhook configuration, no webhook flags or RBAC for it', async () => {
       const objects = (await template('shop', NS, { webhook: { enabled: false } })).filter((o) => !isHook(o));
       assert.deepEqual(kinds(objects), [
         'ClusterRole/shop-logshipper', 'ClusterRoleBinding/shop-logshipper', 'Deployment/shop-logshipper', 'PodDisruptionBudget/shop-logshipper',
-        'Role/shop-logshipper', 'RoleBinding/shop-logshipper', 'ServiceAccount/shop-logshipper',
+        'Role/shop-logshipper', 'RoleBinding/shop-logshipper', 'Service/shop-logshipper-webhook', 'ServiceAccount/shop-logshipper',
       ]);
+      const service = only(objects, 'Service') as unknown as { spec: { ports: { name: string; port: number; targetPort: string }[] } };
+      assert.deepEqual(service.spec.ports, [{ name: 'metrics', port: 8080, targetPort: 'metrics' }]);
       const args = flags(operatorContainer(objects));
       assert.deepEqual([...args.keys()].filter((k) => k.startsWith('--webhook') || k.startsWith('--sidecar') || k === '--inject-strict'), []);
-      // No webhook: no LogShipper reads outside the informer's list/watch.
-      assert.deepEqual(rulesOf(objects, 'ClusterRole', 'shop-logshipper'), [{ ...WATCH_RULES[0], verbs: ['list', 'watch', 'patch'] }, ...WATCH_RULES.slice(1)]);
+      // No webhook: no LogShipper reads outside the informer's list/watch; no injected sidecar reports, so no pod get/patch.
+      assert.deepEqual(rulesOf(objects, 'ClusterRole', 'shop-logshipper'), [
+        { ...WATCH_RULES[0], verbs: ['list', 'watch', 'patch'] }, ...WATCH_RULES.slice(1, PODS_RULE),
+        { ...WATCH_RULES[PODS_RULE], verbs: ['list', 'watch'] }, ...WATCH_RULES.slice(PODS_RULE + 1),
+      ]);
       assert.deepEqual(rulesOf(objects, 'Role', 'shop-logshipper'), [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
     });
 
@@ -498,6 +507,16 @@ async function leastPrivilege(kc: KubeConfig, mode: 'all' | 'one namespace'): Pr
     });
     const injected = await core.createNamespacedPod({ namespace: appNs, body: appPod('web-1', 'app') });
     assert.ok(injected.spec?.initContainers?.some((c) => c.name === 'logshipper'));
+    // An injected sidecar's delivery reports (pod get, patch): trouble recorded on its pod, then
+    // cleared. The pod is never scheduled, so no kubelet sets its IPs but the test.
+    const reporting = await core.createNamespacedPod({ namespace: appNs, body: unscheduled(appPod('web-3', 'app')) });
+    await setPodIp(core, appNs, 'web-3', '127.0.0.1');
+    const report = { namespace: appNs, pod: 'web-3', uid: reporting.metadata?.uid ?? '', since: new Date().toISOString() };
+    assert.equal((await postReport(await operatorA.port(), { ...report, delivering: false, reason: 'sink k: broker down' })).status, 200);
+    assert.ok((await core.readNamespacedPod({ namespace: appNs, name: 'web-3' })).metadata?.annotations?.[DELIVERY_ANNOTATION] !== undefined);
+    assert.equal((await postReport(await operatorA.port(), { ...report, delivering: true, reason: '' })).status, 200);
+    assert.equal((await core.readNamespacedPod({ namespace: appNs, name: 'web-3' })).metadata?.annotations?.[DELIVERY_ANNOTATION], undefined);
+    await core.deleteNamespacedPod({ namespace: appNs, name: 'web-3', gracePeriodSeconds: 0 });
     const lost = await core.createNamespacedPod({ namespace: appNs, body: appPod('web-2', 'nope') });
     assert.equal(lost.spec?.initContainers, undefined);
     await eventually('the SidecarInjectionFailed Event', 15_000, async () =>

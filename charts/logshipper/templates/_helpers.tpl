@@ -58,9 +58,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   resources: [secrets]
   verbs: [get]
 # Pods: injected ones counted into LogShipper status, annotated ones admitted without the sidecar reported.
+# get, patch: an injected sidecar's delivery report is checked against its pod and recorded on it
+# (annotation logshipper.io/delivery); only injected sidecars report.
 - apiGroups: [""]
   resources: [pods]
-  verbs: [list, watch]
+  verbs: [{{ if .Values.webhook.enabled }}get, {{ end }}list, watch{{ if .Values.webhook.enabled }}, patch{{ end }}]
 - apiGroups: [""]
   resources: [events]
   verbs: [create]

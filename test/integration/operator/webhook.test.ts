@@ -454,7 +454,8 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     await shippers.create('img', spec);
     const refused = await shippers.waitReady('img', 'False', 'ImageNotAllowed');
     assert.equal(refused.status?.conditions?.find((c) => c.type === 'Ready')?.message,
-      `spec.sidecar.image: image "evil.example/miner:1" is not allowed by the cluster admin (operator flag --allowed-sidecar-images, chart value sidecar.allowedImages); allowed: ${IMAGE} (the operator's default), registry.example/team/*`);
+      `spec.sidecar.image: image "evil.example/miner:1" is not allowed by the cluster admin: remove the field (the operator's default image) or name an allowed image, or ask the cluster admin to allow it `
+      + `(operator flag --allowed-sidecar-images, chart value sidecar.allowedImages); until then pods are not injected; allowed: ${IMAGE} (the operator's default), registry.example/team/*`);
     await assert.rejects(core.readNamespacedConfigMap({ namespace: ns, name: 'img-logshipper' }), (error: unknown) => error instanceof ApiException && error.code === 404);
     await core.createNamespacedPod({ namespace: ns, body: appPod('img-refused', { 'logshipper.io/inject': 'img' }) });
     assert.equal((await stored('img-refused')).spec?.initContainers, undefined);
@@ -518,7 +519,8 @@ describe('sidecar injection webhook against the real kube-apiserver', () => {
     await shippers.replaceSpec('guard', { volume: 'logs', files: [{ path: '*.log' }], kafka: { brokers: ['kafka:9092', 'evil.example:9092'], topic: 'guard' } });
     const refused = await shippers.waitReady('guard', 'False', 'BrokerNotAllowed');
     assert.equal(refused.status?.conditions?.find((c) => c.type === 'Ready')?.message,
-      'spec.kafka.brokers[1]: broker "evil.example:9092" is not allowed by the cluster admin (operator flag --allowed-brokers, chart value kafka.allowedBrokers); allowed: kafka:9092, *.kafka.svc:9092');
+      'spec.kafka.brokers[1]: broker "evil.example:9092" is not allowed by the cluster admin: name an allowed broker, or ask the cluster admin to allow it '
+      + '(operator flag --allowed-brokers, chart value kafka.allowedBrokers); until then the ConfigMap keeps its brokers and pods are not injected; allowed: kafka:9092, *.kafka.svc:9092');
     const after = await core.readNamespacedConfigMap({ namespace: ns, name: 'guard-logshipper' });
     assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion, 'the ConfigMap the injected pods read is not rewritten');
     assert.doesNotMatch(Object.values(after.data ?? {}).join('\n'), /evil/);

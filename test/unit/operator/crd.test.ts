@@ -49,4 +49,14 @@ describe('CRD', () => {
     const text = at('status.conditions').description ?? '';
     for (const reason of Object.values(REASONS)) assert.match(text, new RegExp(`\\b${reason}\\b`), reason);
   });
+
+  it('kubectl get lship: READY TOPIC PODS STALE AGE, -o wide adds REASON UNINJECTED UNDELIVERING; each column reads a field the schema has', () => {
+    const columns = (version as unknown as { additionalPrinterColumns: { name: string; jsonPath: string; priority?: number }[] }).additionalPrinterColumns;
+    assert.deepEqual(columns.filter((c) => c.priority === undefined).map((c) => c.name.toUpperCase()), ['READY', 'TOPIC', 'PODS', 'STALE', 'AGE']);
+    assert.deepEqual(columns.filter((c) => c.priority === 1).map((c) => c.name.toUpperCase()), ['REASON', 'UNINJECTED', 'UNDELIVERING']);
+    for (const { jsonPath } of columns) {
+      const path = /^\.((?:spec|status)(?:\.\w+)+)$/.exec(jsonPath)?.[1] ?? /^\.(status\.conditions)\[/.exec(jsonPath)?.[1];
+      if (path !== undefined) at(path);
+    }
+  });
 });

@@ -14,6 +14,7 @@ import { DEFAULT_HTTP_PORT } from '../../../sidecar/http.ts';
 import type { LogShipper, LogShipperSpec } from '../../../operator/crd-types.ts';
 import { render } from '../../../operator/render.ts';
 import { DEFAULT_DRAIN_QUIET_MS } from '../../../sidecar/agent.ts';
+import { POD_IDENTITY_ENV } from '../../../sidecar/health-report.ts';
 import { parseAgentArgs } from '../../../sidecar/cli.ts';
 import { resolveSpec } from '../../../operator/spec.ts';
 import {
@@ -208,6 +209,16 @@ describe('inject: the sidecar as specified', () => {
     assert.equal(quietPeriod('native'), DEFAULT_DRAIN_QUIET_MS);
   });
 
+  it('--health-report-url only when the operator knows its Service, and the agent accepts it with the pod identity env it reads', () => {
+    const url = 'http://ls-webhook.ops.svc:8080/sidecar-reports';
+    const withUrl = sidecarOf(injected(pod(), shipper(), { ...OPTIONS, healthReportUrl: url }).pod);
+    const parsed = parseAgentArgs((withUrl.args ?? []).slice(1));
+    assert.ok('run' in parsed);
+    assert.equal(parsed.run.healthReportUrl, url);
+    for (const name of Object.values(POD_IDENTITY_ENV)) assert.ok(withUrl.env?.some((e) => e.name === name && e.valueFrom?.fieldRef !== undefined), name);
+    assert.ok(!(sidecarOf(injected(pod()).pod).args ?? []).includes('--health-report-url'), 'no Service known: no flag, the agent does not report');
+  });
+
   it('image and resources from the LogShipper; per-key resource annotations override them; http-port annotation moves args, port and probes', () => {
     const s = shipper({ ...SPEC, sidecar: { image: 'mine:2', resources: { requests: { cpu: '100m', memory: 1000 }, limits: { cpu: 1, memory: '512Mi' } } } });
     const c = sidecarOf(injected(pod({
@@ -356,8 +367,8 @@ describe('inject: what a LogShipper author may ask for', () => {
   it('spec.sidecar.image only from the allow-list (the default is always allowed); refused even while the status still says Ready (not reconciled yet)', () => {
     const withImage = (image: string): LogShipper => shipper({ ...SPEC, sidecar: { image } });
     same(result(pod(), withImage('evil.example/miner:1')), ['ImageNotAllowed',
-      'LogShipper app: spec.sidecar.image: image "evil.example/miner:1" is not allowed by the cluster admin (operator flag --allowed-sidecar-images, chart value sidecar.allowedImages); '
-      + 'allowed: registry.example/logshipper:1.0 (the operator\'s default), mine:2']);
+      'LogShipper app: spec.sidecar.image: image "evil.example/miner:1" is not allowed by the cluster admin: remove the field (the operator\'s default image) or name an allowed image, '
+      + 'or ask the cluster admin to allow it (operator flag --allowed-sidecar-images, chart value sidecar.allowedImages); until then pods are not injected; allowed: registry.example/logshipper:1.0 (the operator\'s default), mine:2']);
     same(result(pod(), withImage('mine:2')), ['injected', 'mine:2']);
     same(result(pod(), withImage('registry.example/logshipper:1.0')), ['injected', 'registry.example/logshipper:1.0']);
     const prefixes: InjectOptions = { ...OPTIONS, policy: { sidecarImages: ['registry.example/team/*', 'registry.example/agent:*'], brokers: [] } };
@@ -376,8 +387,8 @@ describe('inject: what a LogShipper author may ask for', () => {
     const allowed = policy('kafka-0.infra:9092', '*.kafka.infra.svc:9093', '*.any.port:*');
     same(result(pod(), to('kafka-0.infra:9092', 'b-1.kafka.infra.svc:9093', 'X.Any.Port:1'), allowed), ['injected', 'registry.example/logshipper:1.0']);
     same(result(pod(), to('kafka-0.infra:9092', 'evil.example:9092'), allowed), ['BrokerNotAllowed',
-      'LogShipper app: spec.kafka.brokers[1]: broker "evil.example:9092" is not allowed by the cluster admin (operator flag --allowed-brokers, chart value kafka.allowedBrokers); '
-      + 'allowed: kafka-0.infra:9092, *.kafka.infra.svc:9093, *.any.port:*']);
+      'LogShipper app: spec.kafka.brokers[1]: broker "evil.example:9092" is not allowed by the cluster admin: name an allowed broker, or ask the cluster admin to allow it '
+      + '(operator flag --allowed-brokers, chart value kafka.allowedBrokers); until then the ConfigMap keeps its brokers and pods are not injected; allowed: kafka-0.infra:9092, *.kafka.infra.svc:9093, *.any.port:*']);
     for (const refused of ['kafka-0.infra:9093', 'kafka.infra.svc:9093', 'b-1.kafka.infra.svc.evil.example:9093', 'b-1.evilkafka.infra.svc:9093']) {
       assert.equal(result(pod(), to(refused), allowed)[0], 'BrokerNotAllowed', refused);
     }

@@ -14,6 +14,7 @@ import { FINALIZER } from '../../../operator/deletion.ts';
 import type { LogShipper, LogShipperStatus } from '../../../operator/crd-types.ts';
 import { configMapName } from '../../../operator/sidecar-layout.ts';
 import { createMetrics, type OperatorMetrics } from '../../../operator/metrics.ts';
+import { DELIVERING, DELIVERY_ANNOTATION } from '../../../operator/sidecar-health.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -255,7 +256,7 @@ describe('Reconciler (fake API)', () => {
     assert.equal(status()?.injectedPods, 1);
     assert.equal(condition(), 'True AllPodsInjected');
     assert.equal(await gauge(), 0);
-    assert.deepEqual(status()?.conditions?.map((c) => c.type), ['Ready', 'SidecarsInjected']);
+    assert.deepEqual(status()?.conditions?.map((c) => c.type), ['Ready', 'SidecarsInjected', 'Delivering']);
 
     calls.length = 0;
     pods.put({ metadata: { name: 'missed', namespace: 'ns', uid: 'u-missed', annotations: { 'logshipper.io/inject': 'app' } }, spec: { containers: [] } });
@@ -295,6 +296,39 @@ describe('Reconciler (fake API)', () => {
     reconciler.shipperWrites.observe(object);
   };
   const injectedPod = (name: string): V1Pod => ({ metadata: { name, namespace: 'ns', uid: `u-${name}`, labels: { 'logshipper.io/injected': 'app' }, annotations: { 'logshipper.io/inject': 'app' } } });
+
+  it('pods whose sidecar reports delivery trouble: counted in undeliveringPods and the gauge, Delivering False naming them; cleared: 0 and True; Ready untouched', async () => {
+    const { reconciler, calls, shippers, pods, metrics } = setup(spec, { pods: true });
+    const gauge = async (): Promise<number | undefined> => (await metrics.undeliveringPods.get()).values.find((v) => v.labels['logshipper'] === 'app' && v.labels['namespace'] === 'ns')?.value;
+    const status = (): LogShipperStatus | undefined => shippers.get('app', 'ns')?.status;
+    const delivering = () => status()?.conditions?.find((x) => x.type === DELIVERING);
+    const injectedPod = (name: string, annotations: Record<string, string> = {}): V1Pod => ({
+      metadata: { name, namespace: 'ns', uid: `u-${name}`, labels: { 'logshipper.io/injected': 'app' }, annotations: { 'logshipper.io/inject': 'app', ...annotations } }, spec: { containers: [] },
+    });
+    pods.put(injectedPod('ok'));
+    await reconciler.reconcile('ns/app');
+    assert.equal(status()?.undeliveringPods, 0);
+    assert.equal(delivering()?.status, 'True');
+    assert.equal(delivering()?.reason, 'AllSidecarsDelivering');
+    assert.equal(await gauge(), 0);
+
+    calls.length = 0;
+    pods.put(injectedPod('stuck', { [DELIVERY_ANNOTATION]: JSON.stringify({ delivering: false, since: '2026-01-01T00:00:00Z', reason: 'sink k: broker down' }) }));
+    await reconciler.reconcile('ns/app');
+    assert.equal(status()?.undeliveringPods, 1);
+    assert.equal(delivering()?.status, 'False');
+    assert.equal(delivering()?.reason, 'SidecarsNotDelivering');
+    assert.match(delivering()?.message ?? '', /stuck \(since 2026-01-01T00:00:00Z: sink k: broker down\)/);
+    assert.equal(await gauge(), 1);
+    assert.equal(status()?.conditions?.find((c) => c.type === 'Ready')?.status, 'True', 'not part of Ready');
+    assert.ok(!calls.some((c) => c.startsWith('event:')), 'no Ready change, no Event');
+
+    pods.put(injectedPod('stuck'));
+    await reconciler.reconcile('ns/app');
+    assert.equal(status()?.undeliveringPods, 0);
+    assert.equal(delivering()?.status, 'True');
+    assert.equal(await gauge(), 0);
+  });
 
   it('pod-driven status changes are coalesced: at most one write per window, the counts of that moment; a spec change is written at once', async () => {
     let clock = 0;
