@@ -3,18 +3,13 @@
 // LogShipper's counts are its status (the operator's view, coalesced); the pod lines are the pods
 // as the API holds them now, and the summary and the exit code follow the pod lines.
 import type { V1Container, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { GROUP, type LogShipper, type LogShipperStatus } from '../../operator/crd-types.ts';
+import type { LogShipper } from '../../operator/crd-types.ts';
 import { INJECTED_LABEL } from '../../operator/inject.ts';
 import { isLivePod } from '../../operator/pod-counts.ts';
 import { CONFIG_HASH_ANNOTATION, SIDECAR_CONTAINER_NAME } from '../../operator/sidecar-layout.ts';
+import { DELIVERY_ANNOTATION, parseDeliveryRecord } from '../../operator/sidecar-health.ts';
 import { findCondition } from '../../operator/status.ts';
 import { lacksInjectLabel, uninjectedPods } from '../../operator/uninjected-pods.ts';
-
-/** The operator's record of a sidecar's delivery trouble on its pod (JSON; absent: none reported). */
-export const DELIVERY_ANNOTATION = `${GROUP}/delivery`;
-
-/** The status with the undelivering count the operator reports besides the others. */
-type ReportedStatus = LogShipperStatus & { undeliveringPods?: number };
 
 export interface DeliveryTrouble {
   since: string;
@@ -97,17 +92,8 @@ function sidecarOf(pod: V1Pod): SidecarReport | null {
 function deliveryOf(pod: V1Pod): PodReport['delivery'] {
   const text = pod.metadata?.annotations?.[DELIVERY_ANNOTATION];
   if (text === undefined) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null) {
-      const { delivering, since, reason } = value as Record<string, unknown>;
-      if (delivering === true) return null;
-      if (delivering === false) return { since: typeof since === 'string' ? since : '', reason: typeof reason === 'string' ? reason : '' };
-    }
-  } catch {
-    // Reported as unreadable below.
-  }
-  return { unreadable: text };
+  const record = parseDeliveryRecord(text);
+  return record === undefined ? { unreadable: text } : { since: record.since, reason: record.reason };
 }
 
 /** The controlling owner, a ReplicaSet named for its Deployment (<deployment>-<pod-template-hash>) as that Deployment. */
@@ -143,7 +129,7 @@ function podReport(pod: V1Pod, configHash: string | undefined): PodReport {
 function logShipperReport(shipper: LogShipper, pods: readonly V1Pod[]): LogShipperReport {
   const namespace = shipper.metadata?.namespace ?? '';
   const name = shipper.metadata?.name ?? '';
-  const status: ReportedStatus | undefined = shipper.status;
+  const status = shipper.status;
   const ready = findCondition(status, 'Ready');
   const own = pods.filter((pod) => pod.metadata?.namespace === namespace);
   const injected = own.filter((pod) => pod.metadata?.labels?.[INJECTED_LABEL] === name && isLivePod(pod));

@@ -16,7 +16,8 @@ import { eventually, kubeConfig, testEnv, unique } from '../../env/testing.ts';
 import { GROUP, PLURAL, VERSION, type LogShipperSpec, type LogShipperStatus } from '../../../operator/crd-types.ts';
 import { INJECT_ANNOTATION, INJECT_LABEL, INJECTED_LABEL } from '../../../operator/inject.ts';
 import { CONFIG_HASH_ANNOTATION, SIDECAR_CONTAINER_NAME } from '../../../operator/sidecar-layout.ts';
-import { DELIVERY_ANNOTATION, type StatusReport } from '../../../cli/status/report.ts';
+import type { StatusReport } from '../../../cli/status/report.ts';
+import { DELIVERY_ANNOTATION } from '../../../operator/sidecar-health.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const SPEC: LogShipperSpec = { volume: 'logs', files: [{ path: 'app.log' }], kafka: { brokers: ['kafka:9092'], topic: 'app-logs' } };

@@ -8,7 +8,8 @@ import { INJECT_ANNOTATION, INJECT_LABEL, INJECTED_LABEL } from '../../../operat
 import { CONFIG_HASH_ANNOTATION, SIDECAR_CONTAINER_NAME } from '../../../operator/sidecar-layout.ts';
 import { parseStatusArgs, UsageError } from '../../../cli/status/args.ts';
 import { formatTable } from '../../../cli/status/format.ts';
-import { DELIVERY_ANNOTATION, statusReport } from '../../../cli/status/report.ts';
+import { statusReport } from '../../../cli/status/report.ts';
+import { DELIVERY_ANNOTATION } from '../../../operator/sidecar-health.ts';
 
 const HASH = '0123456789abcdef'.repeat(4);
 const OLD = 'f'.repeat(64);
