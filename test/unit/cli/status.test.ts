@@ -117,14 +117,14 @@ describe('logshipper status: the report', () => {
     assert.deepEqual(audit.pods.map((p) => [p.name, p.stale]), [['other-shipper', true]]);
   });
 
-  it('delivery: delivering true is no trouble, anything but the JSON is shown as unreadable; a bare pod is deleted and created again', () => {
+  it('delivery: the operator\'s record is shown, anything else (as the operator, it counts any annotation) as unreadable; a bare pod is deleted and created again', () => {
     const r = statusReport([shipper('web', READY)], [
-      pod('a', { hash: HASH, delivery: JSON.stringify({ delivering: true }) }),
+      pod('a', { hash: HASH, delivery: JSON.stringify({ delivering: false, since: '2026-12-02T07:00:00Z', reason: 'sink k: broker unreachable' }) }),
       pod('b', { hash: HASH, delivery: 'not json' }),
       pod('c', { hash: OLD, owner: { kind: 'Job', name: 'batch' } }),
       pod('d', { hash: OLD }),
     ]);
-    assert.deepEqual(r.logShippers[0]?.pods.map((p) => p.delivery), [null, { unreadable: 'not json' }, null, null]);
+    assert.deepEqual(r.logShippers[0]?.pods.map((p) => p.delivery), [{ since: '2026-12-02T07:00:00Z', reason: 'sink k: broker unreachable' }, { unreadable: 'not json' }, null, null]);
     assert.deepEqual(r.renew.map((h) => h.command), ['kubectl delete pod c -n shop (its Job batch makes a new one)', 'kubectl delete pod d -n shop, then create it again']);
   });
 
