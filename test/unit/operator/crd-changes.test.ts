@@ -72,11 +72,11 @@ describe('crdChanges', () => {
       const v = version(crd);
       v.served = false;
       v.additionalPrinterColumns = v.additionalPrinterColumns.filter((c) => c.name !== 'Topic').map((c) => (c.name === 'Ready' ? { ...c, description: 'new' } : c));
-      v.additionalPrinterColumns.push({ name: 'Stale' });
+      v.additionalPrinterColumns.push({ name: 'Lagging' });
     });
     const changes = crdChanges(crdObject(), after);
     assert.deepEqual(changes, {
-      ...none, columnsAdded: [`${VERSION}:Stale`], columnsRemoved: [`${VERSION}:Topic`], columnsChanged: [`${VERSION}:Ready`], other: ['scope', `versions[${VERSION}].served`],
+      ...none, columnsAdded: [`${VERSION}:Lagging`], columnsRemoved: [`${VERSION}:Topic`], columnsChanged: [`${VERSION}:Ready`], other: ['scope', `versions[${VERSION}].served`],
     });
   });
 });
