@@ -136,10 +136,11 @@ const ROWS: RowSpec[] = [
     panels: [
       { title: 'Admissions by result', type: 'bargauge', unit: 'short', description: 'Pod admissions by the injection webhook in the time range: injected; skipped (not asked, already injected); failed (admitted without the sidecar); denied (strict mode); with the reason.', targets: [{ expr: 'sum by (result, reason) (increase(logshipper_operator_injections_total[$__range]))', legendFormat: '{{result}} {{reason}}', instant: true }] },
       {
-        title: 'Pods without sidecar, stale pods', type: 'timeseries', unit: 'short', description: 'Per LogShipper: live pods that asked for it and run without the sidecar (not shipped), and injected pods on an older configuration (set by the leader).',
+        title: 'Pods without sidecar, stale, not delivering', type: 'timeseries', unit: 'short', description: 'Per LogShipper: live pods that asked for it and run without the sidecar (not shipped), injected pods on an older configuration, and pods whose sidecar reports it cannot deliver (set by the leader).',
         targets: [
           { expr: `max by (${PER_LOGSHIPPER}) (logshipper_operator_uninjected_pods{${SELECTED}})`, legendFormat: `without sidecar ${LEGEND}` },
           { expr: `max by (${PER_LOGSHIPPER}) (logshipper_operator_stale_pods{${SELECTED}})`, legendFormat: `stale ${LEGEND}` },
+          { expr: `max by (${PER_LOGSHIPPER}) (logshipper_operator_undelivering_pods{${SELECTED}})`, legendFormat: `not delivering ${LEGEND}` },
         ],
       },
       {
