@@ -69,8 +69,42 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Reports one peer may send per window: a sidecar reports only when its state changes, at most a few times a minute. */
+export const REPORTS_PER_PEER = { count: 10, windowMs: 60_000 } as const;
+/** Pod reads in flight at once; a report beyond is answered 503 (the sidecar retries). */
+export const MAX_READS_IN_FLIGHT = 16;
+/** Peers remembered at most (a cluster's pod IPs); beyond, an unknown peer waits for old windows to end. */
+const MAX_PEERS = 65_536;
+
+/**
+ * Reports per peer address in fixed windows. Each report costs the API a pod read, so anything
+ * that reaches the port could otherwise make the operator load the apiserver at its own rate.
+ */
+export class PeerBudget {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  /** Whether `peer` may send one more report at `nowMs`. */
+  take(peer: string, nowMs: number): boolean {
+    let window = this.windows.get(peer);
+    if (window === undefined || nowMs - window.start >= REPORTS_PER_PEER.windowMs) {
+      if (window === undefined && this.windows.size >= MAX_PEERS) this.prune(nowMs);
+      if (window === undefined && this.windows.size >= MAX_PEERS) return false;
+      window = { start: nowMs, count: 0 };
+      this.windows.set(peer, window);
+    }
+    window.count++;
+    return window.count <= REPORTS_PER_PEER.count;
+  }
+
+  private prune(nowMs: number): void {
+    for (const [peer, window] of this.windows) if (nowMs - window.start >= REPORTS_PER_PEER.windowMs) this.windows.delete(peer);
+  }
+}
+
 export class SidecarReports {
   private readonly deps: SidecarReportsDeps;
+  private readonly budget = new PeerBudget();
+  private readsInFlight = 0;
   private refusedBefore = false;
 
   constructor(deps: SidecarReportsDeps) {
@@ -78,18 +112,28 @@ export class SidecarReports {
   }
 
   /** Answers one report from `peer` (the socket's remote address). */
-  async handle(body: string | undefined, peer: string | undefined): Promise<Answer> {
+  async handle(body: string | undefined, peer: string | undefined, nowMs = performance.now()): Promise<Answer> {
+    if (!this.budget.take(peer ?? '', nowMs)) {
+      return this.refuse({ status: 429, reason: `more than ${String(REPORTS_PER_PEER.count)} reports in ${String(REPORTS_PER_PEER.windowMs / 1000)} s from this address: retry later` }, peer);
+    }
     if (body === undefined) return this.refuse({ status: 413, reason: `the body exceeds ${String(MAX_REPORT_BYTES)} bytes` }, peer);
     const report = parseReport(body);
     if (typeof report === 'string') return this.refuse({ status: 400, reason: report }, peer);
     const { pods, namespace, log } = this.deps;
+    if (this.readsInFlight >= MAX_READS_IN_FLIGHT) {
+      this.deps.metrics.sidecarReports.inc({ result: 'error' });
+      return { status: 503, body: 'too many reports being checked: retry\n' };
+    }
     let pod: V1Pod | undefined;
+    this.readsInFlight++;
     try {
       pod = namespace !== undefined && report.namespace !== namespace ? undefined : await pods.readPod(report.namespace, report.pod);
     } catch (error) {
       this.deps.metrics.sidecarReports.inc({ result: 'error' });
       log.warn({ pod: `${report.namespace}/${report.pod}`, err: apiErrorMessage(error) }, 'sidecar report not checked: reading the pod failed (the sidecar retries)');
       return { status: 503, body: 'the pod could not be read: retry\n' };
+    } finally {
+      this.readsInFlight--;
     }
     const refusal = verifyReport(report, pod, peer, namespace);
     if (refusal !== undefined || pod === undefined) return this.refuse(refusal ?? { status: 404, reason: 'pod not found' }, peer);

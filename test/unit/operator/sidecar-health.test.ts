@@ -8,7 +8,7 @@ import {
   DELIVERY_ANNOTATION, deliveryAnnotationValue, deliveringState, healthReportUrl, parseDeliveryRecord, parseReport, undeliveringPods, verifyReport,
   type DeliveryReport,
 } from '../../../operator/sidecar-health.ts';
-import { SidecarReports, type PodAccess } from '../../../operator/sidecar-reports.ts';
+import { MAX_READS_IN_FLIGHT, PeerBudget, REPORTS_PER_PEER, SidecarReports, type PodAccess } from '../../../operator/sidecar-reports.ts';
 import { createMetrics } from '../../../operator/metrics.ts';
 import { INJECTED_LABEL } from '../../../operator/inject.ts';
 import { parseOperatorArgs } from '../../../operator/cli.ts';
@@ -152,5 +152,36 @@ describe('SidecarReports (the endpoint, over a fake API)', () => {
     assert.deepEqual(patches, []);
     assert.equal(await counted('refused'), 4);
     assert.equal((await setup(undefined).reports.handle(JSON.stringify(REPORT), '10.0.0.5')).status, 404);
+  });
+
+  it('a peer gets REPORTS_PER_PEER per window, then 429 without a pod read, until its next window; other peers are not held back', async () => {
+    let reads = 0;
+    const access: PodAccess = { readPod: () => { reads++; return Promise.resolve(pod('web-1')); }, patchAnnotation: () => Promise.resolve() };
+    const reports = new SidecarReports({ pods: access, namespace: undefined, metrics: createMetrics(), log: pino({ level: 'silent' }) });
+    for (let i = 0; i < REPORTS_PER_PEER.count; i++) assert.equal((await reports.handle(JSON.stringify(REPORT), '10.0.0.5', 1000)).status, 200);
+    const limited = await reports.handle(JSON.stringify(REPORT), '10.0.0.5', 1000);
+    assert.equal(limited.status, 429);
+    assert.match(limited.body, /more than 10 reports in 60 s from this address/);
+    assert.equal(reads, REPORTS_PER_PEER.count, 'a refused report costs the API nothing');
+    assert.equal((await reports.handle(JSON.stringify(REPORT), '10.0.0.5', 1000 + REPORTS_PER_PEER.windowMs)).status, 200, 'the next window');
+    const budget = new PeerBudget();
+    for (let i = 0; i < REPORTS_PER_PEER.count; i++) budget.take('a', 0);
+    assert.equal(budget.take('a', 0), false);
+    assert.equal(budget.take('b', 0), true);
+  });
+
+  it('at most MAX_READS_IN_FLIGHT pod reads at once: one more is answered 503 (the sidecar retries)', async () => {
+    const held: (() => void)[] = [];
+    const access: PodAccess = {
+      readPod: () => new Promise((resolve) => { held.push(() => { resolve(pod('web-1')); }); }),
+      patchAnnotation: () => Promise.resolve(),
+    };
+    const reports = new SidecarReports({ pods: access, namespace: undefined, metrics: createMetrics(), log: pino({ level: 'silent' }) });
+    const waiting = Array.from({ length: MAX_READS_IN_FLIGHT }, (_, i) => reports.handle(JSON.stringify(REPORT), `10.0.1.${String(i)}`));
+    assert.equal((await reports.handle(JSON.stringify(REPORT), '10.0.2.1')).status, 503);
+    for (const release of held) release();
+    // Read, then refused: each comes from an address that is not the pod's.
+    assert.deepEqual(new Set((await Promise.all(waiting)).map((a) => a.status)), new Set([403]));
+    assert.equal(held.length, MAX_READS_IN_FLIGHT);
   });
 });
