@@ -43,9 +43,16 @@ async function liveCrd(): Promise<Json> {
   return JSON.parse(await kubectl(['get', 'crd', CRD_NAME, '-o', 'json'])) as Json;
 }
 
-/** Makes the cluster's CRD exactly `crd` (a replace, so no field another manager holds is kept). */
+/** Makes the cluster's CRD exactly `crd` (a replace, so no field another manager holds is kept; created on a fresh cluster). */
 async function replaceCrd(crd: Json): Promise<void> {
   const file = join(mkdtempSync(join(tmpdir(), 'logshipper-crd-')), 'crd.json');
+  const found = await kubectl(['get', 'crd', '--ignore-not-found', '-o', 'name', CRD_NAME]);
+  if (found.trim() === '') {
+    writeFileSync(file, JSON.stringify(crd));
+    await kubectl(['create', '-f', file]);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=30s', `crd/${CRD_NAME}`]);
+    return;
+  }
   await eventually(`the CRD ${CRD_NAME} replaced`, 30_000, async () => {
     const metadata = { ...(crd['metadata'] as Json), resourceVersion: ((await liveCrd())['metadata'] as Json)['resourceVersion'] };
     writeFileSync(file, JSON.stringify({ ...crd, metadata }));
