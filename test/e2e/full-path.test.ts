@@ -15,10 +15,10 @@ import { createNamespace, deleteNamespace, installCrd, Shippers } from '../integ
 import { helmRun, kubectl } from '../helpers/chart.ts';
 import { createTopic, readTopic, type ConsumedRecord } from '../helpers/kafka.ts';
 import { containerStatus, execIn, installChart, operatorLeader, operatorPods, podGone, podRunning, projectImageOnNode, restartCounts, type Release } from '../helpers/cluster.ts';
-import { APP_CONTAINER, APP_LOG_DIR, APP_LOG_FILE, appDeployment, assertAllShippedOnce, DEFAULT_LAST_WORDS, expectedLines, strayLines } from '../helpers/app-workload.ts';
+import { APP_CONTAINER, APP_LOG_DIR, APP_LOG_FILE, appDeployment, appPodSpec, assertAllShippedOnce, DEFAULT_LAST_WORDS, expectedLines, injectMetadata, strayLines } from '../helpers/app-workload.ts';
 import { explainLines, keepPodEvidence, type PodEvidence } from '../helpers/line-evidence.ts';
 import { CONFIG_FILE_KEY, LOG_VOLUME_MOUNT_PATH } from '../../operator/sidecar-layout.ts';
-import { DELIVERING, DELIVERING_REASONS, healthReportUrl } from '../../operator/sidecar-health.ts';
+import { DELIVERING, DELIVERING_REASONS, DELIVERY_ANNOTATION, healthReportUrl, parseDeliveryRecord } from '../../operator/sidecar-health.ts';
 
 const SIDECAR = 'logshipper';
 /** The chart's default operator.metricsPort, the port of its Service's `metrics`. */
@@ -35,6 +35,10 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
   const appNs = unique('lse2e-app');
   const topic1 = unique('e2e-first');
   const topic2 = unique('e2e-second');
+  /** The topic of the LogShipper whose broker is first unreachable. */
+  const topic3 = unique('e2e-cut');
+  const CUT = 'cut';
+  const cutPod = 'cut-0';
   const lastWords = new Map<string, number>();
   const timings: string[] = [];
   const started = Date.now();
@@ -55,7 +59,7 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
     // This tree's CRD (helm install leaves one already there as it is): the status fields it checks.
     await installCrd(kc);
     await createNamespace(kc, appNs);
-    await Promise.all([createTopic(topic1), createTopic(topic2)]);
+    await Promise.all([createTopic(topic1), createTopic(topic2), createTopic(topic3)]);
   });
 
   after(async () => {
@@ -135,6 +139,21 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
       lastWords.set(name, DEFAULT_LAST_WORDS);
     }
     mark('pods running');
+  });
+
+  it('a pod whose LogShipper names a broker nobody listens on: injected and Ready all the same (checked at the end, once its sidecar has failed for --ready-backoff-limit)', async () => {
+    const [broker = ''] = testEnv('KAFKA_POD_BROKERS').split(',');
+    const dead = `${broker.slice(0, broker.lastIndexOf(':'))}:1`;
+    await new Shippers(kc, appNs).create(CUT, { volume: 'logs', files: [{ path: APP_LOG_FILE }], kafka: { brokers: [dead], topic: topic3, lingerMs: 20 } });
+    await new Shippers(kc, appNs).waitReady(CUT, 'True', undefined, 60_000);
+    // The test cluster has no DNS: the pod resolves the operator Service's name the injector puts in
+    // the report URL through /etc/hosts, to its ClusterIP, which kube-proxy takes to an operator pod.
+    const service = await core.readNamespacedService({ namespace: ns, name: `${release.fullname}-webhook` });
+    const hostAliases = [{ ip: service.spec?.clusterIP ?? '', hostnames: [`${release.fullname}-webhook.${ns}.svc`] }];
+    await core.createNamespacedPod({ namespace: appNs, body: { metadata: { name: cutPod, ...injectMetadata(CUT) }, spec: appPodSpec({ rate: 10 }, { hostAliases }) } });
+    const running = await podRunning(core, appNs, cutPod);
+    assert.ok(running.spec?.initContainers?.some((c) => c.name === SIDECAR), 'injected');
+    mark('pod with an unreachable broker running');
   });
 
   it('the sidecars ship the app\'s lines with the pod\'s headers; each app\'s first line found the sidecar ready', async () => {
@@ -261,5 +280,40 @@ describe('end to end on a real node: helm install -> operator pods -> LogShipper
       total += assertAllShippedOnce(name, seen, words);
     }
     mark(`${String(total)} lines of ${String(names.length)} pods, each once`);
+  });
+
+  it('that sidecar reports it cannot deliver: the operator records it on the pod and counts it in the status while the app stays Ready; the broker fixed, it reports again, and every line arrives once', async () => {
+    const shippers = new Shippers(kc, appNs);
+    const annotation = async (): Promise<string | undefined> => (await core.readNamespacedPod({ namespace: appNs, name: cutPod })).metadata?.annotations?.[DELIVERY_ANNOTATION];
+    const record = await eventually('the delivery annotation on the pod', 180_000, async () => parseDeliveryRecord(await annotation()));
+    assert.match(record.reason, /^sink \S+: /, record.reason);
+    const pod = await core.readNamespacedPod({ namespace: appNs, name: cutPod });
+    assert.equal(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True', 'the app stays Ready: the sidecar\'s trouble gates nothing');
+    const troubled = await eventually('undeliveringPods 1 and Delivering False', 60_000, async () => {
+      const status = (await shippers.get(CUT)).status;
+      const delivering = status?.conditions?.find((c) => c.type === DELIVERING);
+      return status?.undeliveringPods === 1 && delivering?.status === 'False' ? delivering : undefined;
+    });
+    assert.equal(troubled.reason, DELIVERING_REASONS.notDelivering);
+    assert.ok(troubled.message.includes(cutPod), troubled.message);
+    mark('undelivering pod recorded and counted');
+
+    await kubectl(['patch', 'logshipper', CUT, '-n', appNs, '--type', 'merge', '-p', JSON.stringify({ spec: { kafka: { brokers: testEnv('KAFKA_POD_BROKERS').split(',') } } })]);
+    await eventually('the delivery annotation removed', 240_000, async () => ((await annotation()) === undefined ? true : undefined));
+    await eventually('undeliveringPods 0 and Delivering True', 60_000, async () => {
+      const status = (await shippers.get(CUT)).status;
+      return status?.undeliveringPods === 0 && status.conditions?.find((c) => c.type === DELIVERING)?.status === 'True' ? true : undefined;
+    });
+    const states = (await kubectl(['logs', '-n', appNs, cutPod, '-c', SIDECAR])).split('\n')
+      .filter((line) => line.includes('"msg":"delivery state:')).map((line) => String((JSON.parse(line) as Record<string, unknown>)['msg']));
+    assert.deepEqual(states, ['delivery state: delivering; reporting to the operator', 'delivery state: NOT delivering; reporting to the operator', 'delivery state: delivering; reporting to the operator']);
+    mark('delivering again');
+
+    const since = Date.now();
+    await core.deleteNamespacedPod({ namespace: appNs, name: cutPod });
+    await podGone(core, appNs, cutPod, since);
+    const seen = (await readTopic(topic3)).map((r) => r.value);
+    const shipped = assertAllShippedOnce(cutPod, seen, DEFAULT_LAST_WORDS);
+    mark(`${String(shipped)} lines of the pod that could not deliver at first, each once`);
   });
 });
